@@ -1,0 +1,137 @@
+"""Process settings: the ``NEWSBOT_*`` environment variables (and ``.env``).
+
+Settings are read once, by the composition root, and passed down (DESIGN.md
+decision 10); nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class Settings(BaseSettings):
+    """Every ``NEWSBOT_*`` setting from CONTRACT.md, plus a few operator extras."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    bot_token: SecretStr | None = None
+    database_url: str = "sqlite+aiosqlite:///./newsbot.db"
+    telegram_api_url: str = "https://api.telegram.org"
+    catalog: Path = Path("./catalog.toml")
+    public_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    editors_chat_id: int | None = None
+    broadcast_rate: float = Field(default=30.0, gt=0, le=1000)
+    paid_broadcast: bool = False
+    log_level: str = "INFO"
+    # Extras (not in the contract's table; safe defaults):
+    link_secret: SecretStr | None = None
+    ingest_secret: SecretStr | None = None
+    summary_length: int = Field(default=600, ge=80, le=3500)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        """Accept ``"1, 2 3"`` as well as a JSON-ish list."""
+        if isinstance(value, str):
+            parts = value.replace(",", " ").split()
+            return tuple(int(p) for p in parts)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("telegram_api_url", "public_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or "://" == value[-3:]:
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("bot_token", "webhook_secret", "link_secret", "ingest_secret", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("editors_chat_id", mode="before")
+    @classmethod
+    def _empty_chat_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @property
+    def effective_rate(self) -> float:
+        """Messages per second the sender may use, all chats together."""
+        return 1000.0 if self.paid_broadcast else min(self.broadcast_rate, 1000.0)
+
+    @property
+    def token(self) -> str:
+        """The bot token, or a placeholder for modes that never call Telegram."""
+        return self.bot_token.get_secret_value() if self.bot_token else "0:dry-run"
+
+    def signing_key(self) -> bytes:
+        """Key for signed links and callback data: explicit, else derived from the token."""
+        if self.link_secret:
+            return self.link_secret.get_secret_value().encode()
+        return ("newsbot-links:" + self.token).encode()
+
+    def log_level_number(self) -> int:
+        return int(logging.getLevelName(self.log_level))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment and ``.env``; raise ConfigError naming each bad one."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError([_describe(err) for err in exc.errors()]) from None
+
+
+def _describe(err: Any) -> str:
+    loc = ".".join(str(p) for p in err.get("loc", ()) if not isinstance(p, int))
+    name = f"NEWSBOT_{loc.upper()}" if loc else "settings"
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{name}: {msg}"
+
+
+def problems_for_mode(settings: Settings, *, needs_token: bool) -> list[str]:
+    """Cross-setting rules that depend on what the process is asked to do."""
+    problems: list[str] = []
+    if needs_token and settings.bot_token is None:
+        problems.append("NEWSBOT_BOT_TOKEN: required to talk to Telegram (or use --dry-run)")
+    if needs_token and settings.bot_token is not None:
+        token = settings.bot_token.get_secret_value()
+        head, _, tail = token.partition(":")
+        if not head.isdigit() or not tail:
+            problems.append("NEWSBOT_BOT_TOKEN: does not look like a token from @BotFather")
+    if settings.webhook_url and settings.webhook_secret is None:
+        problems.append("NEWSBOT_WEBHOOK_SECRET: required when NEWSBOT_WEBHOOK_URL is set")
+    if settings.webhook_url and not settings.webhook_url.startswith("https://"):
+        problems.append("NEWSBOT_WEBHOOK_URL: Telegram only delivers webhooks to https URLs")
+    return problems

@@ -1,0 +1,171 @@
+"""Typed SQLAlchemy 2 models.
+
+Chat ids are BIGINT (Telegram ids exceed 32 bits). Times are naive UTC in the
+database (DESIGN.md decision 9); the repositories convert at the edge.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class FeedRow(Base):
+    """Polling state of one catalog feed (scheduling fields live on the row)."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    current_url: Mapped[str] = mapped_column(String(2048))
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    initialized: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_polled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime)
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ArticleRow(Base):
+    """One article, whatever feed or URL variant it was seen through."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(512), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    canonical_url: Mapped[str] = mapped_column(String(2048), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8))
+    regions: Mapped[str] = mapped_column(String(512), default="")  # space-separated codes
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    announced: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (Index("ix_articles_language_created", "language", "created_at"),)
+
+    @property
+    def region_codes(self) -> tuple[str, ...]:
+        return tuple(self.regions.split()) if self.regions else ()
+
+
+class ArticleRegionRow(Base):
+    """Region membership of an article, for set-based enqueueing and stats."""
+
+    __tablename__ = "article_regions"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ChatRow(Base):
+    """A destination: a channel, a group (or one of its forum topics) or a private chat."""
+
+    __tablename__ = "chats"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))  # numeric id or @username
+    thread_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    kind: Mapped[str] = mapped_column(String(16))  # private | group | supergroup | channel
+    title: Mapped[str] = mapped_column(String(256), default="")
+    language: Mapped[str] = mapped_column(String(8))
+    origin: Mapped[str] = mapped_column(String(16), default="user")  # catalog | user
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    mode: Mapped[str] = mapped_column(String(16), default="instant")  # instant | digest
+    priority: Mapped[int] = mapped_column(SmallInteger, default=2)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("address", "thread_id", name="uq_chats_address_thread"),
+        Index("ix_chats_language_active", "language", "active"),
+    )
+
+
+class ChatRegionRow(Base):
+    """Which regions a destination receives."""
+
+    __tablename__ = "chat_regions"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    __table_args__ = (Index("ix_chat_regions_region", "region"),)
+
+
+class OutboxRow(Base):
+    """One delivery: an article to a destination (DESIGN.md decision 1).
+
+    State machine: pending -> inflight -> sent | retry | unknown | dead | dropped;
+    retry -> inflight again when ``next_attempt_at`` is due.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    priority: Mapped[int] = mapped_column(SmallInteger, default=2)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    plain_text: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("article_id", "chat_id", name="uq_outbox_article_chat"),
+        Index("ix_outbox_due", "state", "priority", "next_attempt_at"),
+        Index("ix_outbox_chat", "chat_id"),
+    )
+
+
+class MostReadRow(Base):
+    """Last good most-read list per language, served from cache."""
+
+    __tablename__ = "mostread"
+
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    items_json: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,240 @@
+"""Repository functions: the SQL the rest of the program needs, in one place.
+
+Each takes an ``AsyncSession`` and leaves committing to the caller, so a
+service can group several of them into one transaction (an article and its
+outbox rows are written together: DESIGN.md decision 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Insert, and_, delete, exists, false, func, literal, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.catalog import Catalog
+from bot.storage.models import (
+    ArticleRegionRow,
+    ArticleRow,
+    ChatRegionRow,
+    ChatRow,
+    FeedRow,
+    OutboxRow,
+)
+
+ALL_REGIONS = "*"
+PRIORITY = {"channel": 0, "supergroup": 1, "group": 1, "private": 2}
+
+
+def _insert(session: AsyncSession, table: type[object]) -> Insert:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+async def ensure_feed(session: AsyncSession, url: str) -> FeedRow:
+    """The polling state row of a catalog feed, created on first sight."""
+    row = await session.scalar(select(FeedRow).where(FeedRow.url == url))
+    if row is None:
+        row = FeedRow(url=url, current_url=url, initialized=False, disabled=False)
+        row.consecutive_failures = 0
+        row.alerted = False
+        session.add(row)
+        await session.flush()
+    return row
+
+
+def _guess_kind(address: str) -> str:
+    if address.startswith("@"):
+        return "channel"
+    return "private" if int(address) > 0 else "channel"
+
+
+async def sync_catalog_channels(session: AsyncSession, catalog: Catalog, now: datetime) -> None:
+    """Make the catalog's ``[[channels]]`` destinations match the file.
+
+    Channels removed from the catalog are deactivated (their history is kept);
+    a channel the bot was removed from stays paused until it is re-added.
+    """
+    wanted: set[tuple[str, int]] = set()
+    for channel in catalog.channels:
+        address, thread = channel.address, channel.thread or 0
+        wanted.add((address, thread))
+        row = await session.scalar(
+            select(ChatRow).where(ChatRow.address == address, ChatRow.thread_id == thread)
+        )
+        kind = _guess_kind(address)
+        if row is None:
+            row = ChatRow(
+                address=address,
+                thread_id=thread,
+                kind=kind,
+                title=address,
+                created_at=now,
+                paused=False,
+                mode="instant",
+            )
+            session.add(row)
+        row.language = channel.language
+        row.origin = "catalog"
+        row.active = True
+        row.priority = PRIORITY.get(row.kind, 2)
+        row.updated_at = now
+        await session.flush()
+        await set_chat_regions(session, row.id, channel.regions or [ALL_REGIONS])
+    stale = await session.scalars(select(ChatRow).where(ChatRow.origin == "catalog"))
+    for row in stale:
+        if (row.address, row.thread_id) not in wanted and row.active:
+            row.active = False
+            row.updated_at = now
+
+
+async def set_chat_regions(session: AsyncSession, chat_pk: int, regions: Iterable[str]) -> None:
+    await session.execute(delete(ChatRegionRow).where(ChatRegionRow.chat_id == chat_pk))
+    codes = sorted(set(regions))
+    if codes:
+        await session.execute(
+            _insert(session, ChatRegionRow),
+            [{"chat_id": chat_pk, "region": code} for code in codes],
+        )
+
+
+async def known_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    if not keys:
+        return set()
+    rows = await session.scalars(select(ArticleRow.key).where(ArticleRow.key.in_(list(keys))))
+    return set(rows)
+
+
+async def known_canonical_urls(session: AsyncSession, urls: Sequence[str]) -> set[str]:
+    if not urls:
+        return set()
+    rows = await session.scalars(
+        select(ArticleRow.canonical_url).where(ArticleRow.canonical_url.in_(list(urls)))
+    )
+    return set(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    key: str
+    url: str
+    canonical_url: str
+    title: str
+    summary: str
+    language: str
+    regions: tuple[str, ...]
+    feed_id: int | None
+    published_at: datetime | None
+    announced: bool
+
+
+async def insert_article(session: AsyncSession, article: NewArticle, now: datetime) -> int:
+    row = ArticleRow(
+        key=article.key,
+        url=article.url,
+        canonical_url=article.canonical_url,
+        title=article.title,
+        summary=article.summary,
+        language=article.language,
+        regions=" ".join(article.regions),
+        feed_id=article.feed_id,
+        published_at=article.published_at,
+        created_at=now,
+        updated_at=now,
+        announced=article.announced,
+    )
+    session.add(row)
+    await session.flush()
+    if article.regions:
+        await session.execute(
+            _insert(session, ArticleRegionRow),
+            [{"article_id": row.id, "region": code} for code in article.regions],
+        )
+    return row.id
+
+
+async def enqueue_article(
+    session: AsyncSession,
+    article_id: int,
+    language: str,
+    regions: Sequence[str],
+    now: datetime,
+) -> int:
+    """Create one outbox row per matching instant-mode destination, in one statement.
+
+    A destination matches when it is active, not paused, in the article's
+    language and subscribed to one of its regions (or to all regions). An
+    article no region matched is outlet-wide and goes to every such
+    destination of its language. Returns the number of rows created.
+    """
+    chat = ChatRow.__table__.c
+    region_match = exists().where(ChatRegionRow.chat_id == chat.id)
+    if regions:
+        region_match = region_match.where(ChatRegionRow.region.in_([*regions, ALL_REGIONS]))
+    chosen = select(
+        literal(article_id),
+        chat.id,
+        literal("pending"),
+        chat.priority,
+        literal(0),
+        literal(now),
+        literal(now),
+        literal(now),
+        false(),
+    ).where(
+        and_(
+            chat.active == true(),
+            chat.paused == false(),
+            chat.mode == "instant",
+            chat.language == language,
+            region_match,
+        )
+    )
+    stmt = (
+        _insert(session, OutboxRow)
+        .from_select(
+            [
+                "article_id",
+                "chat_id",
+                "state",
+                "priority",
+                "attempts",
+                "next_attempt_at",
+                "created_at",
+                "updated_at",
+                "plain_text",
+            ],
+            chosen,
+        )
+        .on_conflict_do_nothing()
+    )
+    result = await session.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def latest_articles(
+    session: AsyncSession, language: str, limit: int, region: str | None = None
+) -> list[ArticleRow]:
+    query = select(ArticleRow).where(ArticleRow.language == language)
+    if region:
+        query = query.where(
+            exists().where(
+                ArticleRegionRow.article_id == ArticleRow.id, ArticleRegionRow.region == region
+            )
+        )
+    query = query.order_by(ArticleRow.created_at.desc(), ArticleRow.id.desc()).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def outbox_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(OutboxRow.state, func.count()).group_by(OutboxRow.state))
+    return {state: int(count) for state, count in rows.tuples()}
+
+
+async def touch_feed(session: AsyncSession, feed_id: int, **values: object) -> None:
+    await session.execute(update(FeedRow).where(FeedRow.id == feed_id).values(**values))
