@@ -233,7 +233,7 @@ async def latest_articles(
 
 async def outbox_counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(OutboxRow.state, func.count()).group_by(OutboxRow.state))
-    return {state: int(count) for state, count in rows.tuples()}
+    return {state: int(count) for state, count in rows}
 
 
 async def touch_feed(session: AsyncSession, feed_id: int, **values: object) -> None:

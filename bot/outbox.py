@@ -1,0 +1,307 @@
+"""The durable send queue: claiming due deliveries and recording what happened.
+
+Life of a row (DESIGN.md decisions 1-2):
+
+    pending/retry --claim--> claimed --mark_inflight--> inflight --outcome--> sent | retry |
+                                                                            unknown | dead | dropped
+
+``claimed`` rows are only reserved (a crash puts them back to pending);
+``inflight`` rows were handed to the Bot API right after being marked, so a
+crash turns them into ``unknown``: they are never re-sent, because a duplicate
+post is worse than a rare miss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import ArticleRow, ChatRow, OutboxRow
+
+DUE_STATES = ("pending", "retry")
+OPEN_STATES = ("pending", "retry", "claimed")
+MAX_ATTEMPTS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Everything needed to render and send one outbox row."""
+
+    id: int
+    attempts: int
+    plain_text: bool
+    chat_pk: int
+    address: str
+    thread_id: int
+    chat_kind: str
+    chat_language: str
+    article_id: int
+    title: str
+    url: str
+    summary: str
+    regions: tuple[str, ...]
+
+    @property
+    def chat_key(self) -> str:
+        return f"{self.address}:{self.thread_id}"
+
+
+# ---- outcomes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Not delivered and safe to try again (Telegram said so, or nothing was sent)."""
+
+    error: str
+    after: float | None = None  # seconds; None = exponential backoff
+    pause_all: bool = False  # a 429: every send waits ``after``
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """The request may have reached Telegram but no answer came: never re-sent."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dead:
+    """Permanently refused for this message (bad request): reported to editors."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatGone:
+    """The chat blocked us, was deleted or kicked us: stop sending there."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Migrated:
+    """A group became a supergroup: continue at ``new_address``."""
+
+    new_address: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResendAsPlainText:
+    """Telegram could not parse our HTML: send once more as plain text, and report."""
+
+    error: str
+
+
+Outcome = Sent | Retry | Unknown | Dead | ChatGone | Migrated | ResendAsPlainText
+
+
+def backoff_seconds(attempts: int, jitter: float) -> float:
+    """Exponential backoff: 2, 4, 8 ... seconds (capped at 10 min), with jitter in [0, 1)."""
+    base: float = min(600.0, 2.0 ** max(1, attempts))
+    return base * (0.75 + 0.5 * jitter)
+
+
+# ---- queries ------------------------------------------------------------------------------
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Delivery]:
+    """Reserve up to ``limit`` due rows, channels first, oldest first.
+
+    On PostgreSQL ``FOR UPDATE SKIP LOCKED`` keeps two senders from reserving
+    the same row even outside leadership.
+    """
+    query = (
+        select(OutboxRow.id)
+        .where(OutboxRow.state.in_(DUE_STATES), OutboxRow.next_attempt_at <= now)
+        .order_by(OutboxRow.priority, OutboxRow.next_attempt_at, OutboxRow.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(await session.scalars(query))
+    if not ids:
+        return []
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(ids))
+        .values(state="claimed", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.execute(
+        select(OutboxRow, ChatRow, ArticleRow)
+        .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+        .join(ArticleRow, ArticleRow.id == OutboxRow.article_id)
+        .where(OutboxRow.id.in_(ids))
+        .order_by(OutboxRow.priority, OutboxRow.next_attempt_at, OutboxRow.id)
+    )
+    return [
+        Delivery(
+            id=o.id,
+            attempts=o.attempts,
+            plain_text=o.plain_text,
+            chat_pk=c.id,
+            address=c.address,
+            thread_id=c.thread_id,
+            chat_kind=c.kind,
+            chat_language=c.language,
+            article_id=a.id,
+            title=a.title,
+            url=a.url,
+            summary=a.summary,
+            regions=a.region_codes,
+        )
+        for o, c, a in rows
+    ]
+
+
+async def mark_inflight(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(list(ids)))
+        .values(state="inflight", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def release(session: AsyncSession, ids: Sequence[int], at: datetime) -> None:
+    """Give reserved rows back (their chat is not ready yet): no attempt is counted."""
+    if ids:
+        await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(ids)), OutboxRow.state == "claimed")
+            .values(state="pending", next_attempt_at=at, updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def recover_after_crash(session: AsyncSession, now: datetime) -> tuple[int, int]:
+    """At sender start: reserved rows go back to pending; in-flight rows become unknown."""
+    back = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.state == "claimed")
+        .values(state="pending", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    lost = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.state == "inflight")
+        .values(
+            state="unknown",
+            updated_at=now,
+            last_error="process stopped while the request was in flight",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(back, "rowcount", 0) or 0), int(getattr(lost, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What recording an outcome changed, for metrics and alerts."""
+
+    state: str
+    chat_deactivated: bool = False
+    dropped: int = 0
+
+
+async def record_outcome(
+    session: AsyncSession,
+    delivery: Delivery,
+    outcome: Outcome,
+    now: datetime,
+    jitter: float = 0.5,
+) -> Applied:
+    """Apply one outcome to its row (and its chat, when the chat is gone or moved)."""
+    values: dict[str, object] = {"updated_at": now, "attempts": delivery.attempts + 1}
+    applied: Applied
+    match outcome:
+        case Sent(message_id=mid):
+            values.update(state="sent", message_id=mid, last_error=None)
+            applied = Applied("sent")
+        case Retry(error=err, after=after):
+            if delivery.attempts + 1 >= MAX_ATTEMPTS:
+                values.update(state="dead", last_error=f"gave up after retries: {err}")
+                applied = Applied("dead")
+            else:
+                wait = (
+                    after if after is not None else backoff_seconds(delivery.attempts + 1, jitter)
+                )
+                values.update(
+                    state="retry", last_error=err, next_attempt_at=now + timedelta(seconds=wait)
+                )
+                applied = Applied("retry")
+        case Unknown(error=err):
+            values.update(state="unknown", last_error=err)
+            applied = Applied("unknown")
+        case Dead(error=err):
+            values.update(state="dead", last_error=err)
+            applied = Applied("dead")
+        case ResendAsPlainText(error=err):
+            if delivery.plain_text:
+                values.update(state="dead", last_error=err)
+                applied = Applied("dead")
+            else:
+                values.update(state="pending", plain_text=True, last_error=err, next_attempt_at=now)
+                applied = Applied("retry")
+        case ChatGone(error=err):
+            values.update(state="dropped", last_error=err)
+            dropped = await _close_chat(session, delivery, now, err)
+            applied = Applied("dropped", chat_deactivated=True, dropped=dropped)
+        case Migrated(new_address=new):
+            await _move_chat(session, delivery.chat_pk, new, now)
+            values.update(state="pending", next_attempt_at=now, attempts=delivery.attempts)
+            applied = Applied("retry")
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == delivery.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return applied
+
+
+async def _close_chat(session: AsyncSession, delivery: Delivery, now: datetime, err: str) -> int:
+    """Private chats are deactivated; channels and groups are paused with settings kept."""
+    chat = await session.get(ChatRow, delivery.chat_pk)
+    if chat is not None:
+        if chat.kind == "private":
+            chat.active = False
+        else:
+            chat.paused = True
+        chat.updated_at = now
+    result = await session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.chat_id == delivery.chat_pk,
+            OutboxRow.state.in_(OPEN_STATES),
+            OutboxRow.id != delivery.id,
+        )
+        .values(state="dropped", last_error=f"chat gone: {err}", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def _move_chat(session: AsyncSession, chat_pk: int, new_address: str, now: datetime) -> None:
+    chat = await session.get(ChatRow, chat_pk)
+    if chat is None:
+        return
+    clash = await session.scalar(
+        select(ChatRow.id).where(
+            ChatRow.address == new_address, ChatRow.thread_id == chat.thread_id
+        )
+    )
+    if clash is None:
+        chat.address = new_address
+        chat.kind = "supergroup"
+        chat.updated_at = now
