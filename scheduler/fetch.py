@@ -1,0 +1,427 @@
+"""Fetch feed documents over HTTP(S) or from local files, within hard limits.
+
+The fetcher owns HTTP for ingestion (DESIGN.md decision 7): feedparser only ever
+sees the bytes returned here. Every fetch is bounded in time (connect and total,
+even against a server that trickles one byte at a time), in size (streamed, cut at
+``max_bytes``), in redirect hops, and in concurrent requests per host, so one bad
+site cannot stall or starve the poller.
+
+Outcomes are split in two on purpose:
+
+- the server answered: a :class:`FetchResult`, whatever the status (the caller
+  decides: 304 keeps the state, 410 disables the feed, 429/503 wait
+  ``retry_after``);
+- no usable answer (timeout, refused, TLS, too large, too many redirects, broken
+  compression, bad URL): :class:`FetchError` with a short human ``reason``. Nothing
+  else escapes :meth:`Fetcher.fetch` (task cancellation still propagates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import mimetypes
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+)
+DEFAULT_USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot)"
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT_REDIRECTS = frozenset({301, 308})
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+_CHUNK_SIZE = 64 * 1024
+_REASON_LIMIT = 160
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """Bounds on one fetch; tests shrink them, production keeps the defaults."""
+
+    connect_timeout: float = 5.0
+    total_timeout: float = 20.0
+    max_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    per_host: int = 4
+    retry_after_cap: float = 3600
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What the server answered (any status but a followed redirect).
+
+    ``etag`` and ``last_modified`` are the validators to send next time: on a 304
+    that omits them, the ones sent with the request are returned, so storing them
+    back never loses them. ``permanent_redirect`` is the final URL when every hop
+    was a 301/308 *and* the final answer was a success (2xx or 304): a permanent
+    redirect to a dead page is no reason to forget the stored URL.
+    ``max_age`` is the server's ``Cache-Control`` freshness, uncapped: callers use
+    it as a floor on the poll interval and cap it themselves.
+    """
+
+    url: str
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool
+    permanent_redirect: str | None
+    retry_after: float | None
+    max_age: int | None
+
+
+class FetchError(Exception):
+    """No usable answer; ``reason`` is short enough for one log line."""
+
+    def __init__(self, reason: str, *, url: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.url = url
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.reason}" if self.url else self.reason
+
+
+class Fetcher:
+    """Fetches feeds through one shared :class:`aiohttp.ClientSession`."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        limits: FetchLimits = FetchLimits(),
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        self._session = session
+        self._limits = limits
+        self._user_agent = user_agent
+        self._host_slots: dict[tuple[str, int | None], asyncio.Semaphore] = {}
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = FEED_ACCEPT,
+    ) -> FetchResult:
+        """Fetch ``url`` conditionally; raise only :class:`FetchError`."""
+        try:
+            target = _parse_url(url)
+            if target.scheme == "file":
+                return await self._fetch_file(target, last_modified)
+            return await self._fetch_http(target, etag, last_modified, accept)
+        except FetchError as exc:
+            exc.url = exc.url or url
+            raise
+        except Exception as exc:  # every failure mode becomes one clear reason
+            raise FetchError(_reason(exc, self._limits), url=url) from exc
+
+    # --- http(s) ------------------------------------------------------------------------
+
+    async def _fetch_http(
+        self, target: URL, etag: str | None, last_modified: str | None, accept: str
+    ) -> FetchResult:
+        """Follow redirects by hand: count hops, catch loops, know if all were permanent."""
+        headers = self._request_headers(etag, last_modified, accept)
+        deadline: float | None = None
+        visited = {str(target)}
+        all_permanent = True
+        for hops in range(self._limits.max_redirects + 1):
+            async with self._host_slot(target):
+                if deadline is None:  # waiting for a slot is not the server's fault
+                    deadline = asyncio.get_running_loop().time() + self._limits.total_timeout
+                async with asyncio.timeout_at(deadline):
+                    outcome = await self._one_hop(target, headers, etag, last_modified)
+            if isinstance(outcome, FetchResult):
+                return _with_redirect(outcome, permanent=hops > 0 and all_permanent)
+            status, target = outcome
+            all_permanent = all_permanent and status in _PERMANENT_REDIRECTS
+            if str(target) in visited:
+                raise FetchError(f"redirect loop at {target}")
+            visited.add(str(target))
+        raise FetchError(f"too many redirects (more than {self._limits.max_redirects})")
+
+    def _host_slot(self, target: URL) -> asyncio.Semaphore:
+        key = ((target.host or "").lower(), target.port)
+        slot = self._host_slots.get(key)
+        if slot is None:
+            slot = self._host_slots[key] = asyncio.Semaphore(self._limits.per_host)
+        return slot
+
+    def _request_headers(
+        self, etag: str | None, last_modified: str | None, accept: str
+    ) -> dict[str, str]:
+        headers = {"User-Agent": self._user_agent, "Accept": accept}
+        if _header_safe(etag):
+            headers["If-None-Match"] = str(etag)
+        if _header_safe(last_modified):
+            headers["If-Modified-Since"] = str(last_modified)
+        return headers
+
+    async def _one_hop(
+        self,
+        target: URL,
+        headers: Mapping[str, str],
+        etag: str | None,
+        last_modified: str | None,
+    ) -> FetchResult | tuple[int, URL]:
+        """One request: a final result, or ``(status, next URL)`` for a redirect."""
+        limits = self._limits
+        timeout = aiohttp.ClientTimeout(
+            total=limits.total_timeout,
+            connect=limits.connect_timeout,
+            sock_connect=limits.connect_timeout,
+            sock_read=limits.total_timeout,
+        )
+        async with self._session.get(
+            target,
+            headers=headers,
+            allow_redirects=False,
+            timeout=timeout,
+            auto_decompress=True,
+        ) as response:
+            location = response.headers.get("Location")
+            if response.status in _REDIRECTS and location:
+                return response.status, _redirect_target(target, location)
+            return await self._result(response, target, etag, last_modified)
+
+    async def _result(
+        self,
+        response: aiohttp.ClientResponse,
+        target: URL,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> FetchResult:
+        headers = response.headers
+        not_modified = response.status == 304
+        body = b"" if not_modified else await _read_capped(response, self._limits.max_bytes)
+        retry_after = None
+        if response.status in _RETRY_AFTER_STATUSES:
+            retry_after = parse_retry_after(
+                headers.get("Retry-After"), now=datetime.now(UTC), cap=self._limits.retry_after_cap
+            )
+        return FetchResult(
+            url=str(target),
+            status=response.status,
+            body=body,
+            headers=headers,
+            etag=headers.get("ETag") or (etag if not_modified else None),
+            last_modified=headers.get("Last-Modified") or (last_modified if not_modified else None),
+            not_modified=not_modified,
+            permanent_redirect=None,
+            retry_after=retry_after,
+            max_age=parse_max_age(headers.get("Cache-Control")),
+        )
+
+    # --- file:// --------------------------------------------------------------------------
+
+    async def _fetch_file(self, target: URL, last_modified: str | None) -> FetchResult:
+        """Read a local sample feed off the event loop; its mtime acts as Last-Modified."""
+        path = _file_path(target)
+        async with asyncio.timeout(self._limits.total_timeout):
+            body, mtime = await asyncio.to_thread(_read_file, path, self._limits.max_bytes)
+        stamp = email.utils.formatdate(mtime, usegmt=True)
+        not_modified = last_modified == stamp
+        headers = CIMultiDict({"Content-Type": _file_content_type(path), "Last-Modified": stamp})
+        return FetchResult(
+            url=str(target),
+            status=304 if not_modified else 200,
+            body=b"" if not_modified else body,
+            headers=CIMultiDictProxy(headers),
+            etag=None,
+            last_modified=stamp,
+            not_modified=not_modified,
+            permanent_redirect=None,
+            retry_after=None,
+            max_age=None,
+        )
+
+
+# --- helpers (pure, so they are tested directly) -------------------------------------------
+
+
+def parse_retry_after(value: str | None, *, now: datetime, cap: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date)."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        seconds = float(int(text[:12]))
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    return min(max(seconds, 0.0), cap)
+
+
+def parse_max_age(value: str | None) -> int | None:
+    """``max-age`` (else ``s-maxage``) seconds from ``Cache-Control``, or ``None``."""
+    if not value:
+        return None
+    found: dict[str, int] = {}
+    for directive in value.split(","):
+        name, _, raw = directive.partition("=")
+        digits = raw.strip().strip('"')
+        if digits.isdigit() and len(digits) <= 12:
+            found[name.strip().lower()] = int(digits)
+    return found.get("max-age", found.get("s-maxage"))
+
+
+def _parse_url(url: str) -> URL:
+    try:
+        target = URL(url.strip())
+    except (TypeError, ValueError) as exc:
+        raise FetchError(f"invalid URL ({exc})") from exc
+    scheme = target.scheme.lower()
+    if scheme == "file":
+        return target
+    if scheme not in ("http", "https"):
+        raise FetchError(f"unsupported URL scheme {scheme or '(none)'!r}")
+    if not target.host:
+        raise FetchError("invalid URL (no host)")
+    return target
+
+
+def _redirect_target(current: URL, location: str) -> URL:
+    """Resolve ``Location``; a redirect may never leave http(s) (no file:// tricks)."""
+    try:
+        target = current.join(URL(location.strip()))
+    except (TypeError, ValueError) as exc:
+        raise FetchError(f"invalid redirect target {location[:80]!r}") from exc
+    if target.scheme not in ("http", "https") or not target.host:
+        raise FetchError(f"redirect to unsupported URL {location[:80]!r}")
+    return target
+
+
+def _with_redirect(result: FetchResult, *, permanent: bool) -> FetchResult:
+    success = 200 <= result.status < 300 or result.not_modified
+    if not (permanent and success):
+        return result
+    return FetchResult(
+        url=result.url,
+        status=result.status,
+        body=result.body,
+        headers=result.headers,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        not_modified=result.not_modified,
+        permanent_redirect=result.url,
+        retry_after=result.retry_after,
+        max_age=result.max_age,
+    )
+
+
+def _header_safe(value: str | None) -> bool:
+    """A stored validator is sent back only if it cannot break the request line."""
+    return value is not None and value != "" and value.isprintable() and value.isascii()
+
+
+async def _read_capped(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """Stream the (decompressed) body and stop as soon as it passes ``max_bytes``."""
+    announced = response.content_length
+    if announced is not None and announced > max_bytes:
+        raise FetchError(f"body larger than {_size_text(max_bytes)} (announced {announced} bytes)")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(_CHUNK_SIZE):
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchError(f"body larger than {_size_text(max_bytes)}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _file_path(target: URL) -> Path:
+    if target.host not in (None, "", "localhost"):
+        raise FetchError(f"file URL on another host {target.host!r}")
+    if not target.path:
+        raise FetchError("invalid file URL (no path)")
+    return Path(target.path)
+
+
+def _read_file(path: Path, max_bytes: int) -> tuple[bytes, float]:
+    try:
+        with path.open("rb") as handle:
+            mtime = os.fstat(handle.fileno()).st_mtime
+            body = handle.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise FetchError(f"file not found: {path}") from exc
+    except OSError as exc:
+        raise FetchError(f"cannot read file {path}: {exc.strerror or exc}") from exc
+    if len(body) > max_bytes:
+        raise FetchError(f"body larger than {_size_text(max_bytes)}")
+    return body, mtime
+
+
+def _file_content_type(path: Path) -> str:
+    """Feed files get an XML type: feedparser flags documents without a content type."""
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed if guessed and ("xml" in guessed or "html" in guessed) else "application/xml"
+
+
+def _size_text(size: int) -> str:
+    mebibyte = 1024 * 1024
+    return f"{size // mebibyte} MiB" if size % mebibyte == 0 else f"{size} bytes"
+
+
+def _reason(exc: BaseException, limits: FetchLimits) -> str:
+    """One short, human reason for a log line, from any exception."""
+    return _short(_describe(exc, limits))
+
+
+def _describe(exc: BaseException, limits: FetchLimits) -> str:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return f"connect timed out after {limits.connect_timeout:g} s"
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return f"no data for {limits.total_timeout:g} s"
+    if isinstance(exc, TimeoutError):
+        return f"timed out after {limits.total_timeout:g} s"
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return f"TLS error: {exc}"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "DNS lookup failed"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        refused = isinstance(exc.os_error, ConnectionRefusedError)
+        return "connection refused" if refused else f"cannot connect: {exc.os_error}"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return _payload_problem(str(exc))
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "server closed the connection without answering"
+    if isinstance(exc, aiohttp.InvalidURL):
+        return f"invalid URL ({exc})"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"bad HTTP response: {exc.message}"
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"unexpected {type(exc).__name__}: {exc}"
+
+
+def _payload_problem(message: str) -> str:
+    """aiohttp reports truncation and bad compression alike; tell the two apart."""
+    lowered = message.lower()
+    if "content-encoding" in lowered:
+        return "broken response body: cannot decode its Content-Encoding"
+    if "not completed" in lowered or "content-length" in lowered:
+        return "broken response body: truncated before its announced length"
+    return f"broken response body: {message}"
+
+
+def _short(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _REASON_LIMIT else flat[: _REASON_LIMIT - 1] + "…"
