@@ -1,0 +1,163 @@
+"""The ``newsbot`` command line (CONTRACT.md "Command line").
+
+Exit codes: 0 success, 2 configuration error (one line per problem on stderr,
+no traceback), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.catalog import Catalog, load_catalog
+from bot.config import Settings, load_settings, problems_for_mode
+from bot.errors import ConfigError
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+
+log = logging.getLogger("newsbot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbot", description="Telegram distribution bot for newsrooms"
+    )
+    parser.add_argument("--catalog", type=Path, help="catalog file (overrides NEWSBOT_CATALOG)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the bot until SIGINT/SIGTERM")
+    run.add_argument(
+        "--dry-run", action="store_true", help="print messages instead of sending them"
+    )
+    run.add_argument("--role", choices=("all", "web", "worker"), default="all")
+
+    poll = commands.add_parser("poll", help="poll every feed")
+    poll.add_argument("--once", action="store_true", required=True, help="one poll, then exit")
+    poll.add_argument(
+        "--dry-run", action="store_true", help="print messages instead of sending them"
+    )
+
+    check = commands.add_parser("check", help="validate settings and catalog")
+    check.add_argument("--dry-run", action="store_true", help="do not require a bot token")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply database migrations")
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "apscheduler", "aiohttp.access", "telegram.ext.Updater"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def load_config(args: argparse.Namespace, *, needs_token: bool) -> tuple[Settings, Catalog]:
+    """Settings and catalog together, every problem of both collected into one error."""
+    problems: list[str] = []
+    settings: Settings | None = None
+    catalog: Catalog | None = None
+    try:
+        overrides = {"catalog": args.catalog} if args.catalog else {}
+        settings = load_settings(**overrides)
+    except ConfigError as exc:
+        problems += exc.problems
+    if settings is not None:
+        problems += problems_for_mode(settings, needs_token=needs_token)
+    # The catalog is checked even when a setting is wrong, so one run shows every problem.
+    catalog_path = (
+        settings.catalog
+        if settings
+        else Path(args.catalog or os.environ.get("NEWSBOT_CATALOG") or "catalog.toml")
+    )
+    try:
+        catalog = load_catalog(catalog_path)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems or settings is None or catalog is None:
+        raise ConfigError(problems)
+    return settings, catalog
+
+
+async def _run(settings: Settings, catalog: Catalog, dry_run: bool) -> None:
+    from bot.app import run
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run(settings, catalog, dry_run=dry_run, stop=stop)
+
+
+async def _poll(settings: Settings, catalog: Catalog, dry_run: bool) -> int:
+    from bot.app import poll_once
+
+    reports = await poll_once(settings, catalog, dry_run=dry_run)
+    for report in reports:
+        detail = f" ({report.error})" if report.error else ""
+        log.info("%s: %s, %d new%s", report.url, report.outcome, report.new_articles, detail)
+    return EXIT_OK
+
+
+async def _db_upgrade(settings: Settings) -> None:
+    from bot.storage.engine import create_engine
+    from bot.storage.migrate import current_revision, upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        log.info("database at revision %s", await current_revision(engine))
+    finally:
+        await engine.dispose()
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        settings, catalog = load_config(args, needs_token=not args.dry_run)
+        print(
+            f"ok: {len(catalog.regions)} regions, {len(catalog.languages)} languages, "
+            f"{len(catalog.feeds)} feeds, {len(catalog.channels)} channels"
+        )
+        return EXIT_OK
+    if args.command == "db":
+        settings = load_settings(**({"catalog": args.catalog} if args.catalog else {}))
+        configure_logging(settings.log_level)
+        asyncio.run(_db_upgrade(settings))
+        return EXIT_OK
+    dry_run = bool(getattr(args, "dry_run", False))
+    settings, catalog = load_config(args, needs_token=not dry_run)
+    configure_logging(settings.log_level)
+    if args.command == "poll":
+        return asyncio.run(_poll(settings, catalog, dry_run))
+    asyncio.run(_run(settings, catalog, dry_run))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"newsbot: configuration error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as exc:
+        log.critical("newsbot stopped: %r", exc, exc_info=True)
+        print(f"newsbot: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
