@@ -1,0 +1,110 @@
+"""Locate and score the gold sentence corpus (shared with bench/sentences.py).
+
+The corpus lives outside the repository (``../shared/corpus`` next to the checkout, or
+``$NEWSBOT_CORPUS_DIR``) because its licences are ShareAlike and it is large; tests skip
+when it is absent instead of failing on machines that do not have it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+#: (file relative to ``corpus/sentences``, language code)
+GOLD_FILES: tuple[tuple[str, str], ...] = (
+    ("ntrex/en.jsonl", "en"),
+    ("ntrex/ru.jsonl", "ru"),
+    ("ntrex/ka.jsonl", "ka"),
+    ("ntrex/hy.jsonl", "hy"),
+    ("ntrex/az.jsonl", "az"),
+    ("en.jsonl", "en"),
+    ("ru.jsonl", "ru"),
+    ("ka.jsonl", "ka"),
+    ("hy.jsonl", "hy"),
+    ("az.jsonl", "az"),
+)
+
+Splitter = Callable[[str, str], list[str]]
+
+
+def corpus_dir() -> Path:
+    """``$NEWSBOT_CORPUS_DIR`` if set, else ``<repo>/../shared/corpus``."""
+    configured = os.environ.get("NEWSBOT_CORPUS_DIR")
+    if configured:
+        return Path(configured)
+    repo = Path(__file__).resolve().parents[2]
+    return (repo / ".." / "shared" / "corpus").resolve()
+
+
+def sentences_dir() -> Path:
+    return corpus_dir() / "sentences"
+
+
+def read_gold(path: Path) -> Iterator[tuple[str, list[str]]]:
+    """Yield ``(text, sentences)`` per JSON line."""
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                yield record["text"], list(record["sentences"])
+
+
+def _starts(text: str, sentences: list[str]) -> set[int]:
+    """Offsets in ``text`` where the second and later sentences begin."""
+    starts: set[int] = set()
+    cursor = 0
+    for index, sentence in enumerate(sentences):
+        found = text.find(sentence, cursor)
+        if found < 0:
+            raise ValueError(f"sentence not found in text: {sentence[:60]!r}")
+        if index:
+            starts.add(found)
+        cursor = found + len(sentence)
+    return starts
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Micro-averaged boundary precision and recall over one file."""
+
+    gold: int
+    predicted: int
+    correct: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.gold if self.gold else 1.0
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+
+def score_file(path: Path, lang: str, split: Splitter) -> Scores:
+    """Compare the sentence starts ``split`` finds with the gold ones, line by line."""
+    gold_total = predicted_total = correct = 0
+    for text, gold in read_gold(path):
+        expected = _starts(text, gold)
+        found = _starts(text, split(text, lang))
+        gold_total += len(expected)
+        predicted_total += len(found)
+        correct += len(expected & found)
+    return Scores(gold_total, predicted_total, correct)
+
+
+def errors(path: Path, lang: str, split: Splitter) -> Iterator[tuple[str, str, str]]:
+    """Yield ``(kind, left, right)`` context around each missed or extra boundary."""
+    for text, gold in read_gold(path):
+        expected = _starts(text, gold)
+        found = _starts(text, split(text, lang))
+        for kind, offsets in (("missed", expected - found), ("extra", found - expected)):
+            for offset in sorted(offsets):
+                yield kind, text[max(0, offset - 50) : offset], text[offset : offset + 30]

@@ -1,0 +1,175 @@
+"""The hard cases of each script, one by one (the gold corpus measures the average)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text.sentences import iter_spans, split_sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Mr. Smith met Sen. Jones and Rep. Lee at 10 a.m. on Monday. They talked.",
+            ["Mr. Smith met Sen. Jones and Rep. Lee at 10 a.m. on Monday.", "They talked."],
+        ),
+        (
+            "The U.S. economy grew 3.5 percent. Analysts in the U.S. were surprised.",
+            ["The U.S. economy grew 3.5 percent.", "Analysts in the U.S. were surprised."],
+        ),
+        (
+            "She moved to the U.S. The weather there suited her.",
+            ["She moved to the U.S.", "The weather there suited her."],
+        ),
+        (
+            "J. R. R. Tolkien lived on St. Giles, e.g. near Dr. Who's house. Fans visit.",
+            ["J. R. R. Tolkien lived on St. Giles, e.g. near Dr. Who's house.", "Fans visit."],
+        ),
+        (
+            'He said "it rhymes with Twp and Pwp." For readers outside Wales: daft.',
+            ['He said "it rhymes with Twp and Pwp."', "For readers outside Wales: daft."],
+        ),
+        (
+            '"Are you ready?" asked the coach. "No!" Nobody was.',
+            ['"Are you ready?" asked the coach.', '"No!"', "Nobody was."],
+        ),
+        ("Roe v. Wade was decided in Jan. 1973 by the court. It stood.", None),
+        ("Apples, pears, etc. Bananas are yellow.", ["Apples, pears, etc.", "Bananas are yellow."]),
+        ("Wait... What happened? Nothing!", ["Wait...", "What happened?", "Nothing!"]),
+        (
+            "Version 2.0 ships in No. 5 stores. Good.",
+            ["Version 2.0 ships in No. 5 stores.", "Good."],
+        ),
+    ],
+)
+def test_english(text: str, expected: list[str] | None) -> None:
+    expected = expected or [text[: text.index("court.") + 6], "It stood."]
+    assert split_sentences(text, "en") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Памятник А. С. Пушкину стоит на ул. Тверской. Его открыли в 1880 г. Он стал символом.",
+            [
+                "Памятник А. С. Пушкину стоит на ул. Тверской.",
+                "Его открыли в 1880 г.",
+                "Он стал символом.",
+            ],
+        ),
+        (
+            "Он родился в г. Москве, т. е. в столице. В 1799 г. в Москве было тепло.",
+            ["Он родился в г. Москве, т. е. в столице.", "В 1799 г. в Москве было тепло."],
+        ),
+        (
+            "Купили яблоки, груши и т.д. Потом пошли домой.",
+            ["Купили яблоки, груши и т.д.", "Потом пошли домой."],
+        ),
+        (
+            "Он ушёл. — Куда? — спросила она. «Домой», — ответил он. 2019 год был лучше.",
+            [
+                "Он ушёл.",
+                "— Куда? — спросила она.",
+                "«Домой», — ответил он.",
+                "2019 год был лучше.",
+            ],
+        ),
+        (
+            "Вот что он сказал: «Мы придём». Это было вчера.",
+            ["Вот что он сказал: «Мы придём».", "Это было вчера."],
+        ),
+    ],
+)
+def test_russian(text: str, expected: list[str]) -> None:
+    assert split_sentences(text, "ru") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "მან თქვა: „ეს კარგია.“ შემდეგ წავიდა სახლში.",
+            ["მან თქვა: „ეს კარგია.“", "შემდეგ წავიდა სახლში."],
+        ),
+        ("„ეს კარგია.“ თქვა მან. ყველა დაეთანხმა.", ["„ეს კარგია.“ თქვა მან.", "ყველა დაეთანხმა."]),
+        (
+            "ის ცხოვრობს ქ. თბილისში. მას უყვარს ქალაქი.",
+            ["ის ცხოვრობს ქ. თბილისში.", "მას უყვარს ქალაქი."],
+        ),
+        ("ვაშლი, მსხალი და ა.შ. ეს ხილია.", ["ვაშლი, მსხალი და ა.შ.", "ეს ხილია."]),
+        ("ჯ. ბუში ჩამოვიდა. ის ისაუბრა.", ["ჯ. ბუში ჩამოვიდა.", "ის ისაუბრა."]),
+    ],
+)
+def test_georgian(text: str, expected: list[str]) -> None:
+    assert split_sentences(text, "ka") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Հանդիպումը կսկսվի ժամը 10:30-ին: Բոլորը կգան։ Հաշիվը 3:1 էր:",
+            ["Հանդիպումը կսկսվի ժամը 10:30-ին:", "Բոլորը կգան։", "Հաշիվը 3:1 էր:"],
+        ),
+        (
+            "Ո՞վ եկավ Երևա՜ն: Նա ասաց. «Ես կգամ»: Դա՛ է ճիշտը։",
+            ["Ո՞վ եկավ Երևա՜ն:", "Նա ասաց. «Ես կգամ»:", "Դա՛ է ճիշտը։"],
+        ),
+        ("Խաղն ավարտվեց 2 : 1 հաշվով: Հետո", ["Խաղն ավարտվեց 2 : 1 հաշվով:", "Հետո"]),
+    ],
+)
+def test_armenian(text: str, expected: list[str]) -> None:
+    assert split_sentences(text, "hy") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Alma, armud və s. Sonra evə getdik.",
+            ["Alma, armud və s.", "Sonra evə getdik."],
+        ),
+        (
+            "Prof. Əliyev e.ə. 300-cü ili xatırlatdı. İclas uzun sürdü. Ilıq idi.",
+            ["Prof. Əliyev e.ə. 300-cü ili xatırlatdı.", "İclas uzun sürdü.", "Ilıq idi."],
+        ),
+    ],
+)
+def test_azerbaijani(text: str, expected: list[str]) -> None:
+    assert split_sentences(text, "az") == expected
+
+
+def test_unknown_language_uses_plain_rules() -> None:
+    assert split_sentences("Bonjour. Ça va? Oui!", "fr") == ["Bonjour.", "Ça va?", "Oui!"]
+    # No abbreviation list: "Sen." ends a sentence before a capital in French.
+    assert split_sentences("Vu Sen. Marc.", "fr-FR") == ["Vu Sen.", "Marc."]
+    assert split_sentences("Vu Sen. Marc.", "en") == ["Vu Sen. Marc."]
+
+
+def test_line_breaks_end_sentences_and_spaces_are_dropped() -> None:
+    text = "  Heading without stop\n\nFirst line. Second line\r\nThird  "
+    assert split_sentences(text, "en") == [
+        "Heading without stop",
+        "First line.",
+        "Second line",
+        "Third",
+    ]
+    spans = list(iter_spans(text, "en"))
+    assert [text[start:end] for start, end in spans] == split_sentences(text, "en")
+
+
+def test_emoji_end_social_sentences() -> None:
+    assert split_sentences("Как красиво! 😍😍 Зато в горах снег 🏔 Приезжайте", "ru") == [
+        "Как красиво! 😍😍",
+        "Зато в горах снег 🏔",
+        "Приезжайте",
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n", "...", "!!! ???"])
+def test_degenerate_input(text: str) -> None:
+    sentences = split_sentences(text, "en")
+    assert all(sentence.strip() == sentence and sentence for sentence in sentences)
+    assert "".join(sentences) == "".join(text.split())
