@@ -172,8 +172,9 @@ def _entity_expansion(text: str) -> int:
     sizes: dict[str, int] = {}
     for name in declared:
         _expanded_size(name, declared, sizes, set())
-    body = text[text.rfind("]>") + 2 :] if "]>" in text else text
-    return sum(body.count(f"&{name};") * size for name, size in sizes.items())
+    # References are counted in the whole text: slicing off the DOCTYPE could be fooled
+    # (a later "]]>" looks like its end), and the declarations add only a little.
+    return sum(text.count(f"&{name};") * size for name, size in sizes.items())
 
 
 def _expanded_size(

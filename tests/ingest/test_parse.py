@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import tracemalloc
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -349,8 +350,15 @@ def _quadratic_blowup() -> bytes:
         _billion_laughs().replace(b"\n", b""),
         _quadratic_blowup(),
         _quadratic_blowup().decode().replace("?>", ' encoding="utf-16"?>', 1).encode("utf-16"),
+        _quadratic_blowup() + b"<![CDATA[ ]]>",
     ],
-    ids=["billion-laughs", "billion-laughs-one-line", "quadratic", "quadratic-utf16"],
+    ids=[
+        "billion-laughs",
+        "billion-laughs-one-line",
+        "quadratic",
+        "quadratic-utf16",
+        "quadratic-then-cdata",
+    ],
 )
 def test_entity_bombs_finish_fast_in_bounded_memory(body: bytes) -> None:
     tracemalloc.start()
@@ -380,6 +388,21 @@ def test_small_internal_entities_still_work() -> None:
 
     assert parsed.error is None
     assert parsed.entries[0].guid == "tag:news.example,2025:1"
+
+
+def test_external_entities_are_not_loaded(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    body = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY xxe SYSTEM "{secret.as_uri()}">\n]>\n'
+        '<rss version="2.0"><channel><title>t &xxe;</title><item><title>&xxe;</title>'
+        "<link>https://news.example/1</link></item></channel></rss>"
+    ).encode()
+
+    parsed = parse_feed(body, RSS_HEADERS, FEED_URL)
+
+    assert "TOP-SECRET" not in parsed.title
+    assert all("TOP-SECRET" not in entry.title for entry in parsed.entries)
 
 
 @settings(max_examples=150, deadline=None)
