@@ -1,0 +1,330 @@
+"""Extractive, language-aware summaries for posts (DESIGN.md decision 8).
+
+The editor's description is the best summary when there is one: a person wrote it for
+this purpose. Many feeds only carry a WordPress teaser ("First words of the article
+[…]", "… Continue reading"), a repeat of the title, or nothing; then the lead sentences of
+the extracted article text stand in. Either way the result is whole sentences that fit
+Telegram's budget in UTF-16 units, without the page furniture (bylines, photo credits,
+"Read also" links, donation appeals) that editors and CMS templates put in text.
+
+The phrase lists below are data: add a language or a phrase there, not in the code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from itertools import chain
+
+from bot.text.fold import fold
+from bot.text.html import html_to_text
+from bot.text.sentences import iter_sentences
+from bot.text.utf16 import truncate_utf16, utf16_len
+
+__all__ = ["BOILERPLATE", "TEASER_ENDINGS", "is_teaser", "summarize", "trim_teaser"]
+
+#: A description shorter than this (in characters) is a teaser, not a summary.
+MIN_SUMMARY_CHARS = 60
+#: A fragment shorter than this is not worth posting even with an ellipsis.
+_MIN_FRAGMENT_CHARS = 20
+#: Body paragraphs shorter than this without final punctuation are headings/captions.
+_HEADING_CHARS = 120
+ELLIPSIS = "…"
+
+#: "Read more" links that close a teaser, per language.
+TEASER_ENDINGS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "read more",
+        "continue reading",
+        "keep reading",
+        "read the full story",
+        "read the full article",
+        "read full article",
+        "read full story",
+    ),
+    "ru": ("читать далее", "читать дальше", "читать полностью", "подробнее", "далее"),
+    "ka": ("ვრცლად", "სრულად", "წაიკითხეთ სრულად", "ვრცლად წაიკითხეთ", "გაგრძელება"),
+    "hy": ("կարդալ ավելին", "շարունակել կարդալ", "կարդալ ամբողջությամբ", "մանրամասն", "ավելին"),
+    "az": ("ətraflı", "daha ətraflı", "ətraflı oxu", "davamını oxu", "ardını oxu", "davamı"),
+}
+
+#: Sentence or paragraph openings that mark page furniture, per language and kind.
+#: ``related`` drops the whole paragraph (the rest is a linked headline); the others
+#: drop the sentence they open.
+BOILERPLATE: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "related": ("read also", "also read", "see also", "related:", "read more:", "more:"),
+        "credit": ("photo:", "photos:", "photo by", "photo credit", "image:", "cover photo:"),
+        "byline": ("by ",),
+        "appeal": ("support us", "support our", "support independent", "donate", "subscribe to"),
+    },
+    "ru": {
+        "related": (
+            "читайте также",
+            "также читайте",
+            "смотрите также",
+            "см. также",
+            "читать также",
+        ),
+        "credit": ("фото:", "фото -", "фото —", "фото предоставлено", "фотография:"),
+        "byline": ("автор:", "текст:", "автор текста:"),
+        "appeal": ("поддержите", "поддержать", "помогите нам", "подписывайтесь", "подпишитесь"),
+    },
+    "ka": {
+        "related": ("ასევე წაიკითხეთ", "წაიკითხეთ ასევე", "ასევე იხილეთ", "იხილეთ ასევე"),
+        "credit": ("ფოტო:", "ფოტო -", "ფოტო —"),
+        "byline": ("ავტორი:",),
+        "appeal": ("მხარი დაგვიჭირეთ", "დაგვიჭირეთ მხარი", "გამოიწერეთ"),
+    },
+    "hy": {
+        "related": ("կարդացեք նաև", "կարդացեք նաեւ", "տես նաև", "տես նաեւ", "կարդալ նաև"),
+        "credit": ("լուսանկարը՝", "լուսանկար՝", "լուսանկարը:", "լուսանկար:", "լուս.՝"),
+        "byline": ("հեղինակ՝", "հեղինակ:"),
+        "appeal": ("աջակցեք", "աջակցել", "սատարեք", "բաժանորդագրվեք"),
+    },
+    "az": {
+        "related": ("həmçinin oxuyun", "həmçinin oxu", "oxu həmçinin", "həmçinin bax", "bax:"),
+        "credit": ("foto:", "şəkil:", "foto -", "foto —"),
+        "byline": ("müəllif:",),
+        "appeal": ("bizi dəstəkləyin", "dəstək olun", "abunə olun"),
+    },
+}
+
+_TERMINAL = re.compile(r"[.!?…։:][\"'»”’“)\]]*$")
+_ELLIPSIS_TAIL = re.compile(r"[\s\[(]*(?:…|\.{3,})[\s\])]*$")
+# Arrows, pipes and spaced dashes/colons left after a link; a colon glued to a word is
+# kept (Armenian ends sentences with it).
+_LINK_TAIL = re.compile(r"(?:\s*[|→›]+|\s+[»>:–—-]+|\s+)+$")
+_WP_FOOTER = re.compile(
+    r"\s*(?:The post|Запись|Сообщение)\b.{1,300}?\b(?:appeared first on|впервые появилась"
+    r"|появилась сначала на)\b.{1,200}$",
+    re.IGNORECASE | re.DOTALL,
+)
+_NON_WORD = re.compile(r"[\W_]+")
+_CUT_TRAILER = re.compile(r"[\s,;:—–\-(\[«„“\"'/|]+$")
+
+
+def _all_phrases(table: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """Every language's phrases, longest first (mislabelled feeds still get cleaned)."""
+    phrases = {phrase for values in table.values() for phrase in values}
+    return tuple(sorted(phrases, key=len, reverse=True))
+
+
+def _opening_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    """Phrases at the start of a text, after optional brackets/quotes, as whole words."""
+    alternatives = "|".join(
+        re.escape(phrase) + ("" if not phrase[-1].isalnum() else r"(?!\w)") for phrase in phrases
+    )
+    return re.compile(rf"^[\s(\[«„“\"'*_—–-]*(?:{alternatives})", re.IGNORECASE)
+
+
+def _kind_pattern(kind: str) -> re.Pattern[str]:
+    return _opening_pattern(
+        _all_phrases({lang: kinds.get(kind, ()) for lang, kinds in BOILERPLATE.items()})
+    )
+
+
+_RELATED = _kind_pattern("related")
+_SENTENCE_FURNITURE = _opening_pattern(
+    phrase
+    for kind in ("credit", "appeal")
+    for phrase in _all_phrases({lang: kinds.get(kind, ()) for lang, kinds in BOILERPLATE.items()})
+)
+_BYLINE = _kind_pattern("byline")
+#: A "read more" phrase set apart from the text before it (by punctuation, an ellipsis,
+#: a bracket, a pipe or a line break), so "he wants to read more" is not a teaser.
+_ENDING = re.compile(
+    r"(?:^|[.!?…։:\]|»>)(\[–—\n-])\s*(?P<phrase>"
+    + "|".join(re.escape(phrase) for phrase in _all_phrases(TEASER_ENDINGS))
+    + r")(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _same_words(text: str, other: str) -> bool:
+    """Equal after folding case and dropping punctuation and spacing."""
+    return bool(other) and _NON_WORD.sub("", fold(text)) == _NON_WORD.sub("", fold(other))
+
+
+def _is_byline(sentence: str) -> bool:
+    """``By Jane Doe`` / ``Автор: …``: a short opening of capitalised names only."""
+    match = _BYLINE.match(sentence)
+    if match is None:
+        return False
+    if match.group().strip().endswith((":", "՝")):
+        return len(sentence) < 100
+    names = sentence[match.end() :].replace("/", " ").replace("|", " ").replace(",", " ").split()
+    joiners = {"and", "in", "for", "the", "of", "и", "და", "և", "və"}
+    return 0 < len(names) <= 8 and all(
+        name[:1].isupper() or name.lower() in joiners for name in names
+    )
+
+
+def _is_furniture(sentence: str) -> bool:
+    """Whether a sentence is a credit, byline, appeal or CMS footer, not content."""
+    return bool(
+        _SENTENCE_FURNITURE.match(sentence)
+        or _is_byline(sentence)
+        or _RELATED.match(sentence)
+        or _WP_FOOTER.match(sentence)
+    )
+
+
+def _tail_after(text: str, start: int, title: str) -> str:
+    """What follows a "read more" phrase, minus the title WordPress repeats there."""
+    rest = text[start:]
+    if title:
+        rest = re.sub(re.escape(title.strip()), "", rest, flags=re.IGNORECASE)
+    return _NON_WORD.sub("", rest)
+
+
+def trim_teaser(text: str, title: str = "") -> str:
+    """Remove a teaser's tail: "read more" links (with a repeated title after them),
+    ``[…]``, ``…``, and the CMS footer "The post … appeared first on …".
+
+    What remains may end mid-sentence; callers drop that fragment.
+    """
+    text = _WP_FOOTER.sub("", text).rstrip()
+    window = max(0, len(text) - len(title) - 80)
+    for match in reversed(list(_ENDING.finditer(text, window))):
+        if not _tail_after(text, match.end(), title):
+            text = text[: match.start("phrase")]
+            break
+    previous = None
+    while previous != text:
+        previous = text
+        text = _ELLIPSIS_TAIL.sub("", _LINK_TAIL.sub("", text))
+    return text
+
+
+def is_teaser(text: str, title: str = "") -> bool:
+    """Whether a description is a teaser rather than a summary: very short, the title
+    again, or ending in an ellipsis or a "read more" link (in any of the languages)."""
+    stripped = text.strip()
+    if len(stripped) < MIN_SUMMARY_CHARS or _same_words(stripped, title):
+        return True
+    return trim_teaser(stripped, title) != stripped
+
+
+def _paragraphs(text: str) -> Iterator[str]:
+    for paragraph in text.split("\n"):
+        paragraph = paragraph.strip()
+        if paragraph and not _RELATED.match(paragraph):
+            yield paragraph
+
+
+def _clean_sentences(paragraphs: Iterable[str], lang: str) -> Iterator[str]:
+    for paragraph in paragraphs:
+        for sentence in iter_sentences(paragraph, lang):
+            if not _is_furniture(sentence):
+                yield sentence
+
+
+class _WholeSentences:
+    """Sentences of a trimmed teaser, lazily, minus a trailing fragment kept aside."""
+
+    def __init__(self, sentences: Iterator[str], lang: str) -> None:
+        self._sentences = sentences
+        self._lang = lang
+        self.fragment = ""
+
+    def __iter__(self) -> Iterator[str]:
+        previous: str | None = None
+        for sentence in self._sentences:
+            if previous is not None:
+                yield previous
+            previous = sentence
+        if previous is not None:
+            if _ends_sentence(previous, self._lang):
+                yield previous
+            else:
+                self.fragment = previous
+
+
+def _ends_sentence(text: str, lang: str) -> bool:
+    """Whether ``text`` ends with sentence-final punctuation (``:`` only in Armenian)."""
+    match = _TERMINAL.search(text)
+    return match is not None and (match.group()[0] != ":" or lang.startswith("hy"))
+
+
+def _body_sentences(body: str, lang: str, title: str) -> Iterator[str]:
+    """Lead sentences of the article text, skipping headings, captions and the title."""
+    for index, paragraph in enumerate(_paragraphs(body)):
+        if index == 0 and _same_words(paragraph, title):
+            continue
+        if len(paragraph) < _HEADING_CHARS and not _ends_sentence(paragraph, lang):
+            continue
+        yield from _clean_sentences((paragraph,), lang)
+
+
+def _cut_long(sentence: str, limit: int) -> str:
+    """A sentence longer than the whole budget: cut at a word boundary, add "…"."""
+    head = truncate_utf16(sentence, limit - utf16_len(ELLIPSIS))
+    space = max(head.rfind(" "), head.rfind("\u00a0"))
+    if space >= len(head) // 2 and space > 0:
+        head = head[:space]
+    head = _CUT_TRAILER.sub("", head)
+    return head + ELLIPSIS if head else ""
+
+
+def _with_ellipsis(fragment: str, limit: int) -> str:
+    """A sentence the source already cut (a teaser): say so with "…"."""
+    if utf16_len(fragment) + utf16_len(ELLIPSIS) > limit:
+        return _cut_long(fragment, limit)
+    head = _CUT_TRAILER.sub("", fragment)
+    return head + ELLIPSIS if head else ""
+
+
+def _fit(sentences: Iterable[str], limit: int) -> str:
+    """Whole sentences in order while they fit ``limit`` UTF-16 units."""
+    chosen: list[str] = []
+    used = 0
+    for sentence in sentences:
+        cost = utf16_len(sentence) + (1 if chosen else 0)
+        if used + cost > limit:
+            if not chosen:
+                return _cut_long(sentence, limit)
+            break
+        chosen.append(sentence)
+        used += cost
+    return " ".join(chosen)
+
+
+def summarize(
+    description_html: str | None,
+    body_text: str | None,
+    lang: str,
+    limit: int = 600,
+    title: str = "",
+) -> str:
+    """A summary of whole sentences, at most ``limit`` UTF-16 units, "" if none.
+
+    The editor's description comes first; a teaser is trimmed, and when what remains is
+    shorter than ``MIN_SUMMARY_CHARS`` the lead of ``body_text`` (plain text, one
+    paragraph per line) is used instead. Bylines, credits, "read also" lines and appeals
+    are dropped. Only a first sentence longer than ``limit`` is cut, at a word, with "…".
+    """
+    if limit <= 0:
+        return ""
+    description = html_to_text(description_html) if description_html else ""
+    teaser = is_teaser(description, title)
+    text = trim_teaser(description, title) if teaser else description
+    whole = _WholeSentences(_clean_sentences(_paragraphs(text), lang), lang)
+    stream = iter(whole) if text != description else _clean_sentences(_paragraphs(text), lang)
+    head: list[str] = []
+    length = 0
+    for sentence in stream:
+        head.append(sentence)
+        length += len(sentence) + 1
+        if length > MIN_SUMMARY_CHARS:
+            break
+    if _same_words(" ".join(head), title):
+        head = []
+    if length > MIN_SUMMARY_CHARS and head:
+        return _fit(chain(head, stream), limit)
+    lead = _fit(_body_sentences(body_text or "", lang, title), limit)
+    if lead or head:
+        return lead or _fit(head, limit)
+    if len(whole.fragment) >= _MIN_FRAGMENT_CHARS:
+        return _with_ellipsis(whole.fragment, limit)
+    return ""
