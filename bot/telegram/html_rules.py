@@ -56,7 +56,7 @@ _ENTITY = re.compile(r"&(?:#[xX]([0-9a-fA-F]{1,8})|#([0-9]{1,10})|([a-zA-Z][a-zA
 _SPACE = " \t\r\n\f"
 
 # Entity types that may not contain, or sit inside, one another (Bot API "nested entities").
-_EXCLUSIVE = frozenset({"code", "pre", "text_link", "text_mention", "custom_emoji"})
+_EXCLUSIVE = frozenset({"code", "pre", "text_link", "custom_emoji"})
 _BLOCKQUOTES = frozenset({"blockquote", "expandable_blockquote"})
 
 
@@ -235,8 +235,6 @@ def _make_entity(tag: _OpenTag, length: int) -> Entity | None:
         return Entity("custom_emoji", offset, length, custom_emoji_id=tag.attribute)
     if not tag.attribute:  # <a> without a usable href: Telegram keeps the text only
         return None
-    if tag.attribute.startswith("tg://user?id="):
-        return Entity("text_mention", offset, length, url=tag.attribute)
     return Entity("text_link", offset, length, url=tag.attribute)
 
 
