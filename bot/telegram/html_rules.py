@@ -22,6 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# Re-exported: UTF-16 code units are the unit of Telegram's limits and entity offsets.
+from bot.text.utf16 import utf16_len
+
 __all__ = [
     "TELEGRAM_CAPTION_LIMIT",
     "TELEGRAM_TEXT_LIMIT",
@@ -74,11 +77,6 @@ class Entity:
     url: str | None = None
     language: str | None = None
     custom_emoji_id: str | None = None
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units, the unit of Telegram's limits and entity offsets."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass(slots=True)

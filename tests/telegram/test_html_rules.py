@@ -160,3 +160,8 @@ def test_escaped_text_inside_one_tag_spans_all_of_it(raw: str, tag: str) -> None
     assert text == raw
     assert len(entities) == 1
     assert (entities[0].offset, entities[0].length) == (0, utf16_len(raw))
+
+
+def test_lone_surrogates_do_not_crash_the_parser() -> None:
+    text, entities = parse_telegram_html("<b>\ud800</b>")
+    assert (text, entities) == ("\ud800", [Entity("bold", 0, 1)])
