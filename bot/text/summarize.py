@@ -91,17 +91,19 @@ BOILERPLATE: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 _TERMINAL = re.compile(r"[.!?…։:][\"'»”’“)\]]*$")
-_ELLIPSIS_TAIL = re.compile(r"[\s\[(]*(?:…|\.{3,})[\s\])]*$")
-# Arrows, pipes and spaced dashes/colons left after a link; a colon glued to a word is
-# kept (Armenian ends sentences with it).
-_LINK_TAIL = re.compile(r"(?:\s*[|→›]+|\s+[»>:–—-]+|\s+)+$")
+#: Link decorations after "read more": always stripped, or only when set off by a space
+#: (a colon or dash glued to a word is kept; Armenian ends sentences with ":").
+_LINK_MARKS = "|→›"
+_SPACED_LINK_MARKS = "»>:–—-"
+_CUT_TRAILER = " \t\n\u00a0,;:—–-([«„“\"'/|"
+#: The CMS footer is looked for in this many final characters only.
+_FOOTER_WINDOW = 700
 _WP_FOOTER = re.compile(
     r"\s*(?:The post|Запись|Сообщение)\b.{1,300}?\b(?:appeared first on|впервые появилась"
     r"|появилась сначала на)\b.{1,200}$",
     re.IGNORECASE | re.DOTALL,
 )
 _NON_WORD = re.compile(r"[\W_]+")
-_CUT_TRAILER = re.compile(r"[\s,;:—–\-(\[«„“\"'/|]+$")
 
 
 def _all_phrases(table: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
@@ -178,13 +180,38 @@ def _tail_after(text: str, start: int, title: str) -> str:
     return _NON_WORD.sub("", rest)
 
 
+def _strip_link_tail(text: str) -> str:
+    """Drop arrows, pipes and spaced ``» : —`` left where a link was."""
+    while True:
+        stripped = text.rstrip().rstrip(_LINK_MARKS).rstrip()
+        spaced = stripped.rstrip(_SPACED_LINK_MARKS)
+        if spaced != stripped and spaced[-1:].isspace():
+            stripped = spaced
+        if stripped == text:
+            return text
+        text = stripped
+
+
+def _strip_ellipsis(text: str) -> str:
+    """Drop a final ``…``, ``...``, ``[…]`` or ``(…)``."""
+    candidate = text.rstrip().rstrip("])").rstrip()
+    if not candidate.endswith(("…", "...")):
+        return text
+    return candidate.rstrip(".…").rstrip().rstrip("[(").rstrip()
+
+
+def _strip_footer(text: str) -> str:
+    match = _WP_FOOTER.search(text, max(0, len(text) - _FOOTER_WINDOW))
+    return text[: match.start()] if match else text
+
+
 def trim_teaser(text: str, title: str = "") -> str:
     """Remove a teaser's tail: "read more" links (with a repeated title after them),
     ``[…]``, ``…``, and the CMS footer "The post … appeared first on …".
 
     What remains may end mid-sentence; callers drop that fragment.
     """
-    text = _WP_FOOTER.sub("", text).rstrip()
+    text = _strip_footer(text).rstrip()
     window = max(0, len(text) - len(title) - 80)
     for match in reversed(list(_ENDING.finditer(text, window))):
         if not _tail_after(text, match.end(), title):
@@ -193,7 +220,7 @@ def trim_teaser(text: str, title: str = "") -> str:
     previous = None
     while previous != text:
         previous = text
-        text = _ELLIPSIS_TAIL.sub("", _LINK_TAIL.sub("", text))
+        text = _strip_ellipsis(_strip_link_tail(text))
     return text
 
 
@@ -221,11 +248,14 @@ def _clean_sentences(paragraphs: Iterable[str], lang: str) -> Iterator[str]:
 
 
 class _WholeSentences:
-    """Sentences of a trimmed teaser, lazily, minus a trailing fragment kept aside."""
+    """Sentences of a description, lazily. When the description was a trimmed teaser,
+    its last sentence is dropped if it was cut mid-way, and kept aside as ``fragment``.
+    """
 
-    def __init__(self, sentences: Iterator[str], lang: str) -> None:
+    def __init__(self, sentences: Iterator[str], lang: str, *, trimmed: bool) -> None:
         self._sentences = sentences
         self._lang = lang
+        self._trimmed = trimmed
         self.fragment = ""
 
     def __iter__(self) -> Iterator[str]:
@@ -234,11 +264,12 @@ class _WholeSentences:
             if previous is not None:
                 yield previous
             previous = sentence
-        if previous is not None:
-            if _ends_sentence(previous, self._lang):
-                yield previous
-            else:
-                self.fragment = previous
+        if previous is None:
+            return
+        if not self._trimmed or _ends_sentence(previous, self._lang):
+            yield previous
+        else:
+            self.fragment = previous
 
 
 def _ends_sentence(text: str, lang: str) -> bool:
@@ -263,16 +294,38 @@ def _cut_long(sentence: str, limit: int) -> str:
     space = max(head.rfind(" "), head.rfind("\u00a0"))
     if space >= len(head) // 2 and space > 0:
         head = head[:space]
-    head = _CUT_TRAILER.sub("", head)
+    head = head.rstrip(_CUT_TRAILER)
     return head + ELLIPSIS if head else ""
 
 
 def _with_ellipsis(fragment: str, limit: int) -> str:
-    """A sentence the source already cut (a teaser): say so with "…"."""
+    """A sentence the source already cut (a teaser): say so with "…" ("" if too short
+    to be worth posting)."""
+    if len(fragment) < _MIN_FRAGMENT_CHARS:
+        return ""
     if utf16_len(fragment) + utf16_len(ELLIPSIS) > limit:
         return _cut_long(fragment, limit)
-    head = _CUT_TRAILER.sub("", fragment)
+    head = fragment.rstrip(_CUT_TRAILER)
     return head + ELLIPSIS if head else ""
+
+
+def _skip_title(sentences: Iterator[str], title: str) -> Iterator[str]:
+    """Drop a first sentence that only repeats the title (the post shows it already)."""
+    for index, sentence in enumerate(sentences):
+        if index or not _same_words(sentence, title):
+            yield sentence
+
+
+def _take(sentences: Iterator[str], chars: int) -> list[str]:
+    """The first sentences, until they reach ``chars`` characters or run out."""
+    head: list[str] = []
+    length = 0
+    for sentence in sentences:
+        head.append(sentence)
+        length += len(sentence) + 1
+        if length > chars:
+            break
+    return head
 
 
 def _fit(sentences: Iterable[str], limit: int) -> str:
@@ -307,24 +360,18 @@ def summarize(
     if limit <= 0:
         return ""
     description = html_to_text(description_html) if description_html else ""
-    teaser = is_teaser(description, title)
-    text = trim_teaser(description, title) if teaser else description
-    whole = _WholeSentences(_clean_sentences(_paragraphs(text), lang), lang)
-    stream = iter(whole) if text != description else _clean_sentences(_paragraphs(text), lang)
-    head: list[str] = []
-    length = 0
-    for sentence in stream:
-        head.append(sentence)
-        length += len(sentence) + 1
-        if length > MIN_SUMMARY_CHARS:
-            break
+    trimmed = trim_teaser(description, title)
+    paragraphs = _paragraphs(trimmed)
+    whole = _WholeSentences(
+        _skip_title(_clean_sentences(paragraphs, lang), title),
+        lang,
+        trimmed=trimmed != description,
+    )
+    stream = iter(whole)
+    head = _take(stream, MIN_SUMMARY_CHARS)
     if _same_words(" ".join(head), title):
         head = []
-    if length > MIN_SUMMARY_CHARS and head:
+    if len(" ".join(head)) >= MIN_SUMMARY_CHARS:
         return _fit(chain(head, stream), limit)
-    lead = _fit(_body_sentences(body_text or "", lang, title), limit)
-    if lead or head:
-        return lead or _fit(head, limit)
-    if len(whole.fragment) >= _MIN_FRAGMENT_CHARS:
-        return _with_ellipsis(whole.fragment, limit)
-    return ""
+    body = _body_sentences(body_text or "", lang, title)
+    return _fit(body, limit) or _fit(head, limit) or _with_ellipsis(whole.fragment, limit)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.text.sentences import iter_spans, split_sentences
 
@@ -168,8 +172,48 @@ def test_emoji_end_social_sentences() -> None:
     ]
 
 
+def _squeeze(sentences: list[str]) -> str:
+    """All sentences without any whitespace: must equal the input without whitespace."""
+    return "".join("".join(sentence.split()) for sentence in sentences)
+
+
 @pytest.mark.parametrize("text", ["", "   ", "\n\n", "...", "!!! ???"])
 def test_degenerate_input(text: str) -> None:
     sentences = split_sentences(text, "en")
     assert all(sentence.strip() == sentence and sentence for sentence in sentences)
-    assert "".join(sentences) == "".join(text.split())
+    assert _squeeze(sentences) == "".join(text.split())
+
+
+_PATHOLOGICAL = [
+    ")" * 5000 + "x",
+    ")" * 5000 + " A",
+    "!" * 5000 + "x",
+    "." * 5000 + "x",
+    "😀" * 3000 + "x",
+    "😀" * 3000 + " A",
+    " :)" * 2000 + "x",
+    ". ”" * 2000 + "x",
+    "A. " * 3000,
+    "a" + "." * 5000 + "a b",
+    "„" * 5000,
+    "…" * 5000 + " x",
+    ". " * 5000,
+    "x" * 20_000,
+]
+
+
+@pytest.mark.parametrize("text", _PATHOLOGICAL, ids=range(len(_PATHOLOGICAL)))
+@pytest.mark.parametrize("lang", ["en", "ru", "ka", "hy", "az"])
+def test_hostile_input_stays_linear(text: str, lang: str) -> None:
+    started = time.perf_counter()
+    sentences = split_sentences(text, lang)
+    assert time.perf_counter() - started < 0.5
+    assert _squeeze(sentences) == "".join(text.split())
+
+
+@given(st.text(max_size=300), st.sampled_from(["en", "ru", "ka", "hy", "az", "xx"]))
+def test_sentences_cover_the_text(text: str, lang: str) -> None:
+    """Nothing is lost or invented: the sentences are the text minus whitespace."""
+    sentences = split_sentences(text, lang)
+    assert _squeeze(sentences) == "".join(text.split())
+    assert all(sentence and sentence == sentence.strip() for sentence in sentences)

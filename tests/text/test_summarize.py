@@ -34,6 +34,11 @@ def test_description_comes_first() -> None:
     )
 
 
+def test_title_repeated_as_first_sentence_is_skipped() -> None:
+    description = f"<p>{TITLE}.</p>{LONG_DESCRIPTION}"
+    assert summarize(description, None, "en", title=TITLE).startswith("The parliament adopted")
+
+
 @pytest.mark.parametrize(
     "description",
     [
@@ -236,7 +241,10 @@ def test_overlong_word_is_cut_hard_but_within_the_limit() -> None:
     assert result == "x" * 99 + "…"
 
 
-_WORDS = st.text(alphabet="abcdefghijklmnoprstuvwxyzабвгдეაბგ😀", min_size=1, max_size=12)
+# Words end in "q" so that none is an abbreviation (after which a period is no boundary).
+_WORDS = st.text(alphabet="abcdefghijklmnoprstuvwxyzабвгдეაბგ😀", min_size=1, max_size=12).map(
+    lambda word: word + "q"
+)
 
 
 @st.composite
@@ -286,3 +294,42 @@ def _timed(description: str | None, body: str | None) -> float:
     elapsed = time.perf_counter() - started
     assert summary
     return elapsed
+
+
+_HOSTILE = [
+    "a" + " " * 5000 + "b",
+    "." * 5000,
+    "[…]" * 2000,
+    ")" * 5000,
+    "Read more " * 2000,
+    "x" * 5000,
+    "→ " * 3000,
+    " »" * 3000,
+    "<p>" * 3000 + "text",
+]
+
+
+@pytest.mark.parametrize("text", _HOSTILE, ids=range(len(_HOSTILE)))
+def test_hostile_input_is_fast(text: str) -> None:
+    started = time.perf_counter()
+    for lang in ("en", "hy"):
+        result = summarize(text, text, lang, limit=300, title=text[:100])
+        assert utf16_len(result) <= 300
+        is_teaser(text, text[:50])
+    assert time.perf_counter() - started < 1.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(st.none(), st.text(max_size=400)),
+    st.one_of(st.none(), st.text(max_size=400)),
+    st.sampled_from(["en", "ru", "ka", "hy", "az"]),
+    st.integers(min_value=-5, max_value=300),
+    st.text(max_size=40),
+)
+def test_any_input_gives_a_fitting_summary(
+    description: str | None, body: str | None, lang: str, limit: int, title: str
+) -> None:
+    result = summarize(description, body, lang, limit=limit, title=title)
+    assert utf16_len(result) <= max(limit, 0)
+    assert result == result.strip()
