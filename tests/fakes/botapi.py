@@ -805,13 +805,14 @@ class FakeBotAPI:
         return (len(times) - 1) / (times[-1] - times[0])
 
     async def wait_for(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
-        """Wait until ``predicate()`` holds, re-checking on every request the server handles.
+        """Wait until ``predicate()`` holds; raises ``TimeoutError`` after ``within`` seconds.
 
-        Raises ``TimeoutError`` after ``within`` seconds.
+        It is re-checked on every request this server handles, and every 50 ms besides, so
+        predicates about other state (a feed server's hits, the database) work too.
         """
         async with asyncio.timeout(within):
             while not predicate():
-                await self._wait_changed()
+                await self._wait_changed(at_most=0.05)
 
     async def wait_for_sent(self, count: int, within: float = 5.0) -> list[SentMessage]:
         """Wait until at least ``count`` messages were accepted; returns ``sent``."""

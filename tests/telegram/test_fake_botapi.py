@@ -586,3 +586,10 @@ async def test_wait_for_sent_wakes_on_new_messages(api: FakeBotAPI, bot: telegra
     assert sent[0].text == "late"
     with pytest.raises(TimeoutError):
         await api.wait_for_sent(2, within=0.2)
+
+
+async def test_wait_for_also_polls_state_outside_the_server(api: FakeBotAPI) -> None:
+    flag: list[bool] = []
+    asyncio.get_running_loop().call_later(0.1, flag.append, True)
+    await api.wait_for(lambda: bool(flag), within=1.0)
+    assert flag == [True]
