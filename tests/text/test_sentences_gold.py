@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.text.sentences import split_sentences
-from tests.text.gold_corpus import score_file, sentences_dir
+from tests.text.gold_corpus import corpus_dir, score_file, sentences_dir
 
 #: file -> (language, minimum precision, minimum recall)
 THRESHOLDS: dict[str, tuple[str, float, float]] = {
@@ -56,3 +56,12 @@ def test_scoring_counts_missed_and_extra_boundaries(tmp_path: Path) -> None:
     scores = score_file(gold, "en", split)
     assert (scores.gold, scores.predicted, scores.correct) == (2, 2, 1)
     assert scores.precision == scores.recall == 0.5
+
+
+def test_corpus_location_honours_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NEWSBOT_CORPUS_DIR", str(tmp_path))
+    assert corpus_dir() == tmp_path
+    monkeypatch.delenv("NEWSBOT_CORPUS_DIR")
+    assert corpus_dir().parts[-2:] == ("shared", "corpus")
