@@ -105,7 +105,7 @@ class Feed(_Strict):
     url: str
     language: str
     regions: list[str] = Field(default_factory=list)
-    interval: int = Field(default=180, ge=30, le=86400)
+    interval: int = Field(default=180, ge=10, le=86400)
     type: Literal["rss", "html"] = "rss"
     links: str = ""
     wordpress: WebUrl | None = None
@@ -236,15 +236,16 @@ def cross_check(catalog: Catalog) -> list[str]:
             problems.append(f"regions[{i}].code: {region.code!r} is declared twice")
         problems += _localized_keys(f"regions[{i}].name", region.name, langs)
     known = set(codes)
-    for kind, items in (("feeds", catalog.feeds), ("channels", catalog.channels)):
-        for i, item in enumerate(items):
-            for code in item.regions:
-                if code not in known:
-                    problems.append(f"{kind}[{i}].regions: unknown region code {code!r}")
-            if item.language not in langs:
-                problems.append(
-                    f"{kind}[{i}].language: {item.language!r} is not in outlet.languages"
-                )
+    placed: list[tuple[str, list[str], str]] = [
+        *((f"feeds[{i}]", f.regions, f.language) for i, f in enumerate(catalog.feeds)),
+        *((f"channels[{i}]", c.regions, c.language) for i, c in enumerate(catalog.channels)),
+    ]
+    for where, regions, language in placed:
+        for code in regions:
+            if code not in known:
+                problems.append(f"{where}.regions: unknown region code {code!r}")
+        if language not in langs:
+            problems.append(f"{where}.language: {language!r} is not in outlet.languages")
     seen_urls: set[str] = set()
     for i, feed in enumerate(catalog.feeds):
         if feed.url in seen_urls:

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")) or "://" == value[-3:]:
+        if not value.startswith(("http://", "https://")) or value[-3:] == "://":
             raise ValueError("must be an http(s) URL")
         return value
 

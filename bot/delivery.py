@@ -104,16 +104,20 @@ class Sender:
         await self.recover()
         try:
             while not stop.is_set():
-                sent = await self.step()
+                try:
+                    sent = await self.step()
+                except Exception:  # the database hiccuped: log, wait, carry on
+                    log.exception("sender step failed; retrying shortly")
+                    sent = 0
                 if sent == 0:
                     await self._idle(stop)
         finally:
             await self._finish()
 
-    async def drain(self, timeout: float = 300.0) -> None:
+    async def drain(self, within: float = 300.0) -> None:
         """Send everything that is due now, then return (``poll --once``)."""
         await self.recover()
-        deadline = self._clock.monotonic() + timeout
+        deadline = self._clock.monotonic() + within
         while self._clock.monotonic() < deadline:
             if await self.step() == 0:
                 await self._finish()
@@ -208,7 +212,7 @@ class Sender:
             now = self._clock.now()
             applied: list[tuple[Delivery, Outcome, Applied]] = []
             async with self._sessions.begin() as session:
-                sent = [(d, o) for d, o in batch if isinstance(o, Sent)]
+                sent = [(d, o) for d, o in batch if isinstance(o, Sent)]  # narrowed below
                 if sent:
                     await _bulk_sent(session, sent, now)
                     applied += [(d, o, Applied("sent")) for d, o in sent]
@@ -228,9 +232,7 @@ class Sender:
         await self._flush_outcomes()
 
 
-async def _bulk_sent(
-    session: AsyncSession, sent: list[tuple[Delivery, Outcome]], now: object
-) -> None:
+async def _bulk_sent(session: AsyncSession, sent: list[tuple[Delivery, Sent]], now: object) -> None:
     """The common case in one executemany: sent rows keep their message ids."""
     await session.execute(
         update(OutboxRow),
@@ -238,7 +240,7 @@ async def _bulk_sent(
             {
                 "id": d.id,
                 "state": "sent",
-                "message_id": getattr(o, "message_id", None),
+                "message_id": o.message_id,
                 "attempts": d.attempts + 1,
                 "updated_at": now,
                 "last_error": None,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Insert, and_, delete, exists, false, func, literal, select, true, update
+from sqlalchemy import and_, delete, exists, false, func, literal, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +29,10 @@ ALL_REGIONS = "*"
 PRIORITY = {"channel": 0, "supergroup": 1, "group": 1, "private": 2}
 
 
-def _insert(session: AsyncSession, table: type[object]) -> Insert:
+def insert_ignoring_conflicts(
+    session: AsyncSession, table: type[object]
+) -> postgresql.Insert | sqlite.Insert:
+    """INSERT with ``ON CONFLICT DO NOTHING`` support on both databases."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
@@ -98,7 +101,7 @@ async def set_chat_regions(session: AsyncSession, chat_pk: int, regions: Iterabl
     codes = sorted(set(regions))
     if codes:
         await session.execute(
-            _insert(session, ChatRegionRow),
+            insert_ignoring_conflicts(session, ChatRegionRow),
             [{"chat_id": chat_pk, "region": code} for code in codes],
         )
 
@@ -152,7 +155,7 @@ async def insert_article(session: AsyncSession, article: NewArticle, now: dateti
     await session.flush()
     if article.regions:
         await session.execute(
-            _insert(session, ArticleRegionRow),
+            insert_ignoring_conflicts(session, ArticleRegionRow),
             [{"article_id": row.id, "region": code} for code in article.regions],
         )
     return row.id
@@ -196,7 +199,7 @@ async def enqueue_article(
         )
     )
     stmt = (
-        _insert(session, OutboxRow)
+        insert_ignoring_conflicts(session, OutboxRow)
         .from_select(
             [
                 "article_id",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bot.pacing import Pacer
@@ -49,7 +51,7 @@ def test_private_chat_gets_at_most_one_message_per_second() -> None:
     pacer = Pacer(30)
     sent = simulate(pacer, [("42", "private")], 5.0)
     times = [t for t, _ in sent]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps and min(gaps) >= 1.0 - 1e-9
 
 

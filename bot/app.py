@@ -1,0 +1,261 @@
+"""The composition root: the one place that builds every part and starts/stops them.
+
+``bot`` core modules never import ``handlers`` or ``scheduler``; this module is
+the exception by design (DESIGN.md "The shape"). Start order: database and
+migrations, HTTP session, services, then Telegram, web, scheduler and sender;
+stop order is the reverse, and in-flight sends are recorded before exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import Bot, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.alerts import Alerts, BatchedAlerts, LogAlerts
+from bot.catalog import Catalog
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.delivery import Publisher, Sender
+from bot.i18n import Translator
+from bot.mostread import MostReadStore
+from bot.outbox import Applied, Dead, Delivery, Outcome
+from bot.pacing import Pacer
+from bot.posts import PostBuilder
+from bot.storage.engine import create_engine, session_factory
+from bot.storage.migrate import upgrade
+from bot.storage.repo import ensure_feed, sync_catalog_channels
+from bot.telegram.limiter import SharedBudgetLimiter
+from bot.telegram.request import AiohttpRequest
+from bot.web import WebServer
+from handlers.publisher import DryRunPublisher, TelegramPublisher
+from handlers.registry import publish_menus, register
+from handlers.services import Services
+from scheduler.fetch import Fetcher, FetchLimits
+from scheduler.ingest import Ingestor, PollReport
+from scheduler.jobs import build_scheduler
+from scheduler.mostread import MostReadRefresher
+
+log = logging.getLogger("newsbot")
+
+USER_AGENT = "newsbot/0.1 (Telegram distribution bot; +https://github.com/newsbot)"
+
+
+@dataclass
+class Parts:
+    """Everything built for one process, exposed for tests and the CLI."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: aiohttp.ClientSession
+    translator: Translator
+    ingestor: Ingestor
+    sender: Sender
+    mostread: MostReadRefresher
+    services: Services
+    alerts: Alerts
+    application: Application[Any, Any, Any, Any, Any, Any] | None
+    publisher: Publisher
+
+
+async def prepare_database(settings: Settings, catalog: Catalog, clock: Clock) -> AsyncEngine:
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        for feed in catalog.feeds:
+            await ensure_feed(session, feed.url)
+        await sync_catalog_channels(session, catalog, clock.now())
+    return engine
+
+
+def build_application(
+    settings: Settings, http: aiohttp.ClientSession, pacer: Pacer
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    api = settings.telegram_api_url
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .request(AiohttpRequest(http))
+        .get_updates_request(AiohttpRequest(http, read_timeout=40.0))
+        .rate_limiter(SharedBudgetLimiter(pacer))
+        .job_queue(None)
+    )
+    if settings.webhook_url:
+        builder = builder.updater(None)  # updates arrive at POST /telegram instead
+    return builder.build()
+
+
+def _editors_alerts(settings: Settings, bot: Bot | None) -> Alerts:
+    chat = settings.editors_chat_id
+    if bot is None or chat is None:
+        return LogAlerts()
+
+    async def send(text: str) -> None:
+        await bot.send_message(chat, text[:4000], parse_mode=None)
+
+    return BatchedAlerts(send)
+
+
+@contextlib.asynccontextmanager
+async def assemble(
+    settings: Settings,
+    catalog: Catalog,
+    *,
+    dry_run: bool,
+    out: TextIO | None = None,
+    clock: Clock | None = None,
+    fetch_limits: FetchLimits | None = None,
+) -> AsyncIterator[Parts]:
+    """Build every part; close them all on exit, whatever happened."""
+    clock = clock or SystemClock()
+    engine = await prepare_database(settings, catalog, clock)
+    sessions = session_factory(engine)
+    http = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
+    try:
+        translator = Translator.load(
+            [lang for lang in catalog.languages if lang in Translator.available()],
+            catalog.default_language,
+        )
+        posts = PostBuilder(catalog, translator)
+        pacer = Pacer(settings.effective_rate)
+        application = None if dry_run else build_application(settings, http, pacer)
+        publisher: Publisher
+        if application is None:
+            publisher = DryRunPublisher(posts, out)
+        else:
+            publisher = TelegramPublisher(
+                application.bot, posts, paid_broadcast=settings.paid_broadcast
+            )
+        alerts = _editors_alerts(settings, application.bot if application else None)
+        sender = Sender(sessions, publisher, pacer, clock, on_outcome=_dead_letter_alerts(alerts))
+        fetcher = Fetcher(http, limits=fetch_limits or FetchLimits(), user_agent=USER_AGENT)
+        store = MostReadStore(sessions, catalog.mostread.source, catalog.mostread.limit)
+        ingestor = Ingestor(
+            catalog,
+            sessions,
+            fetcher,
+            clock,
+            alerts=alerts,
+            summary_length=settings.summary_length,
+            on_enqueued=sender.wake,
+        )
+        services = Services(settings, catalog, translator, sessions, clock, store, posts)
+        if application is not None:
+            register(application, services)
+        yield Parts(
+            engine,
+            sessions,
+            http,
+            translator,
+            ingestor,
+            sender,
+            MostReadRefresher(catalog, sessions, fetcher, store, clock),
+            services,
+            alerts,
+            application,
+            publisher,
+        )
+        if isinstance(alerts, BatchedAlerts):
+            await alerts.close()
+    finally:
+        await http.close()
+        await engine.dispose()
+
+
+def _dead_letter_alerts(alerts: Alerts) -> Any:
+    async def on_outcome(delivery: Delivery, outcome: Outcome, applied: Applied) -> None:
+        if applied.state == "dead":
+            reason = outcome.error if isinstance(outcome, Dead) else getattr(outcome, "error", "")
+            await alerts.alert(
+                f"Dead letter: article {delivery.article_id} to {delivery.address}: {reason}"
+            )
+
+    return on_outcome
+
+
+async def poll_once(
+    settings: Settings, catalog: Catalog, *, dry_run: bool, out: TextIO | None = None
+) -> list[PollReport]:
+    """``newsbot poll --once``: poll every feed, deliver what is due, exit."""
+    async with assemble(settings, catalog, dry_run=dry_run, out=out) as parts:
+        app = parts.application
+        if app is not None:
+            await app.initialize()
+        try:
+            reports = await parts.ingestor.poll_all()
+            await parts.mostread.refresh()
+            await parts.sender.drain()
+        finally:
+            if app is not None:
+                await app.shutdown()
+        return reports
+
+
+async def run(
+    settings: Settings,
+    catalog: Catalog,
+    *,
+    dry_run: bool,
+    stop: asyncio.Event,
+    out: TextIO | None = None,
+) -> None:
+    """``newsbot run``: updates, scheduler, sender and web server until ``stop`` is set."""
+    async with assemble(settings, catalog, dry_run=dry_run, out=out) as parts:
+        app = parts.application
+        web = WebServer(settings, parts.sessions, application=app)
+        scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread)
+        sender_task: asyncio.Task[None] | None = None
+        try:
+            if app is not None:
+                await app.initialize()
+                await publish_menus(app.bot, parts.services)
+                await app.start()
+                if settings.webhook_url:
+                    await app.bot.set_webhook(
+                        settings.webhook_url,
+                        secret_token=settings.webhook_secret.get_secret_value()
+                        if settings.webhook_secret
+                        else None,
+                        allowed_updates=Update.ALL_TYPES,
+                    )
+                elif app.updater is not None:
+                    await app.updater.start_polling(drop_pending_updates=False)
+            await web.start()
+            sender_task = asyncio.create_task(parts.sender.run(stop), name="sender")
+            scheduler.start()
+            log.info(
+                "newsbot running: %d feeds, %s, web on %s:%d",
+                len(catalog.feeds),
+                "dry run (printing instead of sending)" if dry_run else "sending to Telegram",
+                settings.web_host,
+                web.port,
+            )
+            await stop.wait()
+        finally:
+            log.info("shutting down")
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            if sender_task is not None:
+                await sender_task
+            await web.stop()
+            if app is not None:
+                if app.updater is not None and app.updater.running:
+                    await app.updater.stop()
+                if app.running:
+                    await app.stop()
+                await app.shutdown()
+
+
+__all__ = ["ParseMode", "assemble", "poll_once", "run"]

@@ -1,0 +1,100 @@
+"""The most-read list: served from the cache table, never from the network.
+
+The scheduler refreshes the cache (``scheduler.mostread``); a reply only reads
+it, so a slow or dead source never delays ``/mostread``. With no cached list
+(or source ``latest``) the newest articles in the reader's language stand in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.storage.models import ArticleRow, MostReadRow
+from bot.storage.repo import latest_articles
+
+
+@dataclass(frozen=True, slots=True)
+class MostReadItem:
+    title: str
+    url: str
+    regions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MostReadList:
+    items: tuple[MostReadItem, ...]
+    source: str  # the catalog source, or "latest" for the fallback
+    fetched_at: datetime | None
+
+
+def encode_items(items: list[MostReadItem]) -> str:
+    return json.dumps([{"title": i.title, "url": i.url, "regions": list(i.regions)} for i in items])
+
+
+def decode_items(raw: str) -> list[MostReadItem]:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return []
+    if not isinstance(data, list):
+        return []
+    out = []
+    for item in data:
+        if (
+            isinstance(item, dict)
+            and isinstance(item.get("title"), str)
+            and isinstance(item.get("url"), str)
+        ):
+            regions = tuple(r for r in item.get("regions", []) if isinstance(r, str))
+            out.append(MostReadItem(item["title"], item["url"], regions))
+    return out
+
+
+class MostReadStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], source: str, limit: int) -> None:
+        self._sessions = sessions
+        self._source = source
+        self._limit = limit
+
+    async def top(self, language: str, region: str | None = None) -> MostReadList:
+        async with self._sessions() as session:
+            if self._source != "latest":
+                row = await session.get(MostReadRow, language)
+                if row is not None:
+                    items = decode_items(row.items_json)
+                    if region:
+                        items = [i for i in items if region in i.regions]
+                    if items:
+                        return MostReadList(
+                            tuple(items[: self._limit]), self._source, row.fetched_at
+                        )
+            latest = await latest_articles(session, language, self._limit, region)
+        return MostReadList(
+            tuple(MostReadItem(a.title, a.url, a.region_codes) for a in latest), "latest", None
+        )
+
+    async def save(
+        self, session: AsyncSession, language: str, items: list[MostReadItem], now: datetime
+    ) -> None:
+        """Store a fresh list; regions are filled in from known articles by URL."""
+        known = {
+            a.url: a.region_codes
+            for a in await session.scalars(
+                select(ArticleRow).where(ArticleRow.url.in_([i.url for i in items]))
+            )
+        }
+        enriched = [MostReadItem(i.title, i.url, i.regions or known.get(i.url, ())) for i in items]
+        row = await session.get(MostReadRow, language)
+        if row is None:
+            session.add(
+                MostReadRow(language=language, items_json=encode_items(enriched), fetched_at=now)
+            )
+        else:
+            row.items_json = encode_items(enriched)
+            row.fetched_at = now
+            row.error = None

@@ -1,0 +1,85 @@
+"""Deliveries become messages: one rendering per article and language, reused for every chat.
+
+Every subscriber of one edition gets the same text, so the rendered message is
+cached by (article, language, plain-text flag); the cache is small and bounded.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+from bot.catalog import Catalog
+from bot.domain import Button, RenderedMessage
+from bot.i18n import Translator
+from bot.outbox import Delivery
+from bot.render import render_post, visible_text
+
+LinkBuilder = Callable[[str, str, str], str]  # (kind, target url, edition) -> url shown
+
+
+def direct_link(_kind: str, url: str, _edition: str) -> str:
+    """Without a public URL the buttons point straight at the page."""
+    return url
+
+
+class PostBuilder:
+    def __init__(
+        self,
+        catalog: Catalog,
+        translator: Translator,
+        *,
+        links: LinkBuilder = direct_link,
+        cache_size: int = 512,
+    ) -> None:
+        self._catalog = catalog
+        self._tr = translator
+        self._links = links
+        self._cache: OrderedDict[tuple[int, str, bool], RenderedMessage] = OrderedDict()
+        self._cache_size = cache_size
+
+    def build(self, delivery: Delivery) -> RenderedMessage:
+        key = (delivery.article_id, delivery.chat_language, delivery.plain_text)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        message = self._render(delivery)
+        self._cache[key] = message
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return message
+
+    def _render(self, d: Delivery) -> RenderedMessage:
+        lang = d.chat_language
+        edition = f"{'+'.join(d.regions) or 'all'}-{lang}"
+        read_more = Button(
+            text=self._tr.plain(lang, "post.read_more"),
+            url=self._links("article", d.url, edition),
+        )
+        message = render_post(
+            title=d.title,
+            url=d.url,
+            summary=d.summary,
+            hashtags=[self._catalog.region_name(code, lang) for code in d.regions],
+            read_more=read_more,
+            extra_buttons=self.donate_rows(lang, edition),
+        )
+        if d.plain_text:
+            return RenderedMessage(visible_text(message.text), message.buttons, True)
+        return message
+
+    def donate_rows(self, lang: str, edition: str) -> list[list[Button]]:
+        """The donate button under posts, when the catalog has donation links."""
+        donate = self._catalog.donate
+        if donate is None or not donate.links:
+            return []
+        url = self._catalog.text(donate.links[0].url, lang)
+        return [
+            [
+                Button(
+                    text=self._tr.plain(lang, "post.donate"),
+                    url=self._links("donate", url, edition),
+                )
+            ]
+        ]

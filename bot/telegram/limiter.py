@@ -1,0 +1,82 @@
+"""PTB rate limiter that lets replies share the broadcast budget without waiting.
+
+The sender paces its own calls (they carry ``rate_limit_args={"paced": True}``
+and pass straight through). Every other call (a reply to a command, a callback
+answer) takes a slot from the shared ``Pacer`` at once, so broadcasts yield to
+it and the sum stays within Telegram's global limit (DESIGN.md decision 3). A
+429 on a reply pauses the broadcast too, then the reply is tried once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from bot.pacing import Pacer
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_WAIT = 30.0
+_SENDING = frozenset({"sendMessage", "sendPhoto", "sendInvoice", "editMessageText", "copyMessage"})
+
+
+class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
+    def __init__(self, pacer: Pacer, clock: Callable[[], float] = time.monotonic) -> None:
+        self._pacer = pacer
+        self._clock = clock
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if rate_limit_args and rate_limit_args.get("paced"):
+            return await callback(*args, **kwargs)
+        if endpoint in _SENDING:
+            await self._wait_for_chat(data)
+            self._pacer.take_for_reply(self._clock())
+        try:
+            return await callback(*args, **kwargs)
+        except RetryAfter as exc:
+            raw = exc.retry_after
+            wait = raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
+            self._pacer.pause(self._clock() + wait)
+            if wait > MAX_REPLY_WAIT:
+                raise
+            log.warning("reply hit a 429; retrying after %.0f s", wait)
+            await asyncio.sleep(wait)
+            return await callback(*args, **kwargs)
+
+    async def _wait_for_chat(self, data: dict[str, Any]) -> None:
+        """Keep one chat's own limit (1/s private, 20/min groups) for replies too.
+
+        A reader who sends three commands at once gets three answers a second
+        apart instead of a 429; a reply to a quiet chat never waits.
+        """
+        chat_id = data.get("chat_id")
+        if chat_id is None:
+            return
+        key = f"{chat_id}:{data.get('message_thread_id') or 0}"
+        kind = "private" if str(chat_id).isdigit() else "group"
+        now = self._clock()
+        ready = self._pacer.chat_ready_at(key, kind, now)
+        if ready > now:
+            await asyncio.sleep(ready - now)
+        self._pacer.note_chat(key, kind, self._clock())

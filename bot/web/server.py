@@ -1,0 +1,106 @@
+"""aiohttp app factory and lifecycle (``/healthz``, ``/metrics``, ``POST /telegram``).
+
+State travels in typed ``web.AppKey``s; the server is started and stopped by
+the composition root next to the PTB application (a manual lifecycle).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Update
+from telegram.ext import Application
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+SETTINGS = web.AppKey("settings", Settings)
+PTB_APP = web.AppKey("ptb_application", object)
+
+MAX_UPDATE_BYTES = 1 << 20
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the process is up and the database answers."""
+    try:
+        async with request.app[SESSIONS]() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        log.warning("health check: database unavailable: %r", exc)
+        return web.json_response({"ok": False, "database": "unavailable"}, status=503)
+    return web.json_response({"ok": True})
+
+
+async def metrics(_request: web.Request) -> web.Response:
+    body = generate_latest()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    """Updates pushed by Telegram; refused without the secret header."""
+    settings = request.app[SETTINGS]
+    expected = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        log.warning("webhook call without the right secret from %s", request.remote)
+        return web.Response(status=403)
+    if (request.content_length or 0) > MAX_UPDATE_BYTES:
+        return web.Response(status=413)
+    application: Any = request.app[PTB_APP]
+    try:
+        data = await request.json()
+        update = Update.de_json(data, application.bot)
+    except Exception:
+        log.warning("webhook: unreadable update ignored")
+        return web.Response(status=400)
+    await application.update_queue.put(update)
+    return web.Response(text="ok")
+
+
+def make_app(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    application: Application[Any, Any, Any, Any, Any, Any] | None = None,
+) -> web.Application:
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    app[SESSIONS] = sessions
+    app[SETTINGS] = settings
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    if application is not None and settings.webhook_url:
+        app[PTB_APP] = application
+        app.router.add_post("/telegram", telegram_webhook)
+    return app
+
+
+class WebServer:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        application: Application[Any, Any, Any, Any, Any, Any] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._app = make_app(settings, sessions, application)
+        self._runner = web.AppRunner(self._app, access_log=None)
+        self.port = settings.web_port
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._settings.web_host, self._settings.web_port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()

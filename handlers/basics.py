@@ -1,0 +1,93 @@
+"""/start, /help and the hints for anything else said in private chat."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from handlers.services import Services
+from handlers.subscriptions import parse_deep_link, subscribe_edition
+
+
+class Basics:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        lang = await self.s.language_for(update)
+        tr = self.s.translator
+        if context.args:
+            edition = parse_deep_link(context.args[0], self.s.catalog, lang)
+            if edition is None:
+                await message.reply_text(
+                    tr.gettext(lang, "start.deeplink_invalid"), parse_mode=ParseMode.HTML
+                )
+                return
+            region, edition_lang = edition
+            await subscribe_edition(self.s, update, region, edition_lang)
+            await message.reply_text(
+                tr.gettext(
+                    edition_lang,
+                    "start.deeplink_subscribed",
+                    edition=self.edition_name(region, edition_lang),
+                ),
+                parse_mode=ParseMode.HTML,
+            )
+            return
+        await message.reply_text(
+            tr.gettext(lang, "start.greeting", outlet=self.s.catalog.outlet.name),
+            parse_mode=ParseMode.HTML,
+        )
+
+    def edition_name(self, region: str, lang: str) -> str:
+        return f"{self.s.catalog.region_name(region, lang)} ({lang.upper()})"
+
+    async def help(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        lang = await self.s.language_for(update)
+        await message.reply_text(
+            self.s.translator.gettext(lang, "help.text", outlet=self.s.catalog.outlet.name),
+            parse_mode=ParseMode.HTML,
+        )
+
+    async def unknown_command(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        lang = await self.s.language_for(update)
+        await message.reply_text(
+            self.s.translator.gettext(lang, "hint.unknown_command"), parse_mode=ParseMode.HTML
+        )
+
+    async def free_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        lang = await self.s.language_for(update)
+        await message.reply_text(
+            self.s.translator.gettext(lang, "hint.free_text"), parse_mode=ParseMode.HTML
+        )
+
+    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+        private = filters.ChatType.PRIVATE
+        return [
+            CommandHandler("start", self.start, filters=private),
+            CommandHandler("help", self.help),
+        ]
+
+    def fallbacks(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+        """Registered last: anything no other handler took."""
+        private = filters.ChatType.PRIVATE
+        return [
+            MessageHandler(private & filters.COMMAND, self.unknown_command),
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.free_text),
+        ]
+
+
+__all__ = ["Basics", "ChatType"]

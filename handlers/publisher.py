@@ -1,0 +1,157 @@
+"""The publisher: one outbox delivery becomes one Bot API call, and its answer an outcome.
+
+This is where Telegram's answers are interpreted (DESIGN.md decisions 2 and 4):
+a 429 pauses everything, 403 means the chat is gone, a migrated group moves,
+unparseable HTML is resent once as plain text, and a request whose answer
+never came is ``Unknown`` (never re-sent).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from typing import Any, TextIO
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import ExtBot
+
+from bot.domain import RenderedMessage
+from bot.outbox import (
+    ChatGone,
+    Dead,
+    Delivery,
+    Migrated,
+    Outcome,
+    ResendAsPlainText,
+    Retry,
+    Sent,
+    Unknown,
+)
+from bot.posts import PostBuilder
+from bot.telegram.request import ConnectionNotSent
+
+CHAT_GONE_HINTS = (
+    "chat not found",
+    "user is deactivated",
+    "bot was kicked",
+    "bot is not a member",
+    "have no rights to send",
+    "not enough rights",
+    "need administrator rights",
+    "chat_write_forbidden",
+    "message thread not found",
+    "peer_id_invalid",
+)
+
+
+def keyboard(message: RenderedMessage) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.text, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.text, callback_data=b.callback_data)
+                for b in row
+            ]
+            for row in message.buttons
+        ]
+    )
+
+
+def chat_id_of(address: str) -> int | str:
+    return int(address) if address.lstrip("-").isdigit() else address
+
+
+def seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def interpret(exc: Exception) -> Outcome:
+    """Map a Bot API failure to what the outbox should do next."""
+    match exc:
+        case RetryAfter():
+            wait = seconds(exc.retry_after)
+            return Retry(error=f"429 retry after {wait:.0f}s", after=wait, pause_all=True)
+        case ChatMigrated():
+            return Migrated(new_address=str(exc.new_chat_id))
+        case Forbidden():
+            return ChatGone(error=exc.message)
+        case BadRequest():
+            text = exc.message.lower()
+            if "can't parse entities" in text or "can't find end" in text:
+                return ResendAsPlainText(error=exc.message)
+            if any(hint in text for hint in CHAT_GONE_HINTS):
+                return ChatGone(error=exc.message)
+            return Dead(error=exc.message)
+        case ConnectionNotSent():
+            return Retry(error=f"not sent: {exc.message}")
+        case TimedOut():
+            return Unknown(error=f"no answer: {exc.message}")
+        case NetworkError():
+            return Unknown(error=f"network: {exc.message}")
+        case TelegramError():
+            return Dead(error=exc.message)
+    return Retry(error=f"unexpected: {exc!r}")
+
+
+class TelegramPublisher:
+    """Sends through python-telegram-bot (on the aiohttp request backend)."""
+
+    def __init__(
+        self, bot: ExtBot[Any], posts: PostBuilder, *, paid_broadcast: bool = False
+    ) -> None:
+        self._bot = bot
+        self._posts = posts
+        self._paid = paid_broadcast
+
+    async def publish(self, delivery: Delivery) -> Outcome:
+        message = self._posts.build(delivery)
+        try:
+            sent = await self._bot.send_message(
+                chat_id=chat_id_of(delivery.address),
+                text=message.text,
+                parse_mode=None if delivery.plain_text else ParseMode.HTML,
+                reply_markup=keyboard(message),
+                message_thread_id=delivery.thread_id or None,
+                link_preview_options=LinkPreviewOptions(is_disabled=message.disable_preview),
+                allow_paid_broadcast=True if self._paid else None,
+                rate_limit_args={"paced": True},
+            )
+        except Exception as exc:
+            return interpret(exc)
+        return Sent(message_id=sent.message_id)
+
+
+class DryRunPublisher:
+    """Prints what would be sent (destination, text, buttons) instead of calling Telegram."""
+
+    def __init__(self, posts: PostBuilder, out: TextIO | None = None) -> None:
+        self._posts = posts
+        self._out = out
+        self.count = 0
+
+    async def publish(self, delivery: Delivery) -> Outcome:
+        message = self._posts.build(delivery)
+        out = self._out or sys.stdout
+        where = delivery.address + (f" (topic {delivery.thread_id})" if delivery.thread_id else "")
+        lines = [
+            f"──── to {where} [{delivery.chat_kind}, {delivery.chat_language}] ────",
+            message.text,
+        ]
+        for row in message.buttons:
+            lines.append("  ".join(f"[{b.text} → {b.url or b.callback_data}]" for b in row))
+        print("\n".join(lines) + "\n", file=out, flush=True)
+        self.count += 1
+        return Sent(message_id=None)

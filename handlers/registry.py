@@ -1,0 +1,50 @@
+"""Every handler, registered in one place and in a deliberate order."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats
+from telegram.ext import Application, ContextTypes, ExtBot
+
+from handlers.basics import Basics
+from handlers.donate import Donate
+from handlers.mostread import MostRead
+from handlers.services import Services
+
+log = logging.getLogger(__name__)
+
+MENU = ("start", "help", "mostread", "donate")
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def register(application: AnyApplication, services: Services) -> None:
+    basics = Basics(services)
+    for handler in [
+        *basics.handlers(),
+        *MostRead(services).handlers(),
+        *Donate(services).handlers(),
+    ]:
+        application.add_handler(handler)
+    for handler in basics.fallbacks():  # last in the same group: only when nothing else matched
+        application.add_handler(handler)
+    application.add_error_handler(on_error)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log and carry on: one bad update never stops the bot."""
+    log.error("error while handling an update: %r", context.error, exc_info=context.error)
+
+
+async def publish_menus(bot: ExtBot[Any], services: Services) -> None:
+    """setMyCommands for every language (and the default), in private chats."""
+    scope = BotCommandScopeAllPrivateChats()
+    tr = services.translator
+    for lang in [None, *tr.languages]:
+        commands = [
+            BotCommand(name, desc)
+            for name, desc in tr.commands(lang or services.catalog.default_language)
+            if name in MENU
+        ]
+        await bot.set_my_commands(commands, scope=scope, language_code=lang)
