@@ -54,6 +54,13 @@ class FeedRow(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
     next_poll_at: Mapped[datetime | None] = mapped_column(DateTime)
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A permanent redirect is adopted only after it is seen several polls in a row.
+    moved_to: Mapped[str | None] = mapped_column(String(2048))
+    moved_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Successful polls in a row that found nothing new (stretches a slow feed's interval).
+    idle_polls: Mapped[int] = mapped_column(Integer, default=0)
+    # The server asked us to wait (Retry-After): no request before this, even when forced.
+    hold_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ArticleRow(Base):
