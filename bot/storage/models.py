@@ -6,11 +6,12 @@ database (DESIGN.md decision 9); the repositories convert at the edge.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -176,3 +177,46 @@ class MostReadRow(Base):
     items_json: Mapped[str] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class ClickRow(Base):
+    """A tracked-link tap: at most one per reader, target and UTC day (the unique key).
+
+    ``reader`` is a keyed hash of IP and User-Agent (Telegram gives no user id on a
+    URL tap); ``target`` a hash of the URL, so the unique index stays short.
+    """
+
+    __tablename__ = "clicks"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # article | donate
+    target: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2048))
+    language: Mapped[str] = mapped_column(String(8))
+    regions: Mapped[str] = mapped_column(String(512), default="")  # space-separated codes
+    reader: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("day", "reader", "kind", "target", name="uq_clicks_day_reader_target"),
+        Index("ix_clicks_created", "created_at"),
+    )
+
+
+class DonationRow(Base):
+    """A Telegram Stars payment, recorded once by its ``telegram_payment_charge_id``."""
+
+    __tablename__ = "donations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    charge_id: Mapped[str] = mapped_column(String(255), unique=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(8))
+    payload: Mapped[str] = mapped_column(String(128))
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_donations_created", "created_at"),)
