@@ -119,6 +119,14 @@ class ChatRow(Base):
     priority: Mapped[int] = mapped_column(SmallInteger, default=2)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Subscriber delivery settings (local wall-clock times as minutes after midnight).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    digest_minute: Mapped[int] = mapped_column(SmallInteger, default=480)
+    quiet_start: Mapped[int | None] = mapped_column(SmallInteger)  # None: quiet hours off
+    quiet_end: Mapped[int | None] = mapped_column(SmallInteger)
+    last_digest_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Why a chat is paused: "admin" (by its admins) or "removed" (the bot lost its rights).
+    pause_reason: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         UniqueConstraint("address", "thread_id", name="uq_chats_address_thread"),
@@ -220,3 +228,32 @@ class DonationRow(Base):
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_donations_created", "created_at"),)
+
+
+class ChatManagerRow(Base):
+    """A user who connected (and may configure) a channel or group, re-checked at each change."""
+
+    __tablename__ = "chat_managers"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+    __table_args__ = (Index("ix_chat_managers_user", "user_id"),)
+
+
+class AuditRow(Base):
+    """Who changed what in a chat's configuration, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_audit_log_chat", "chat_id", "at"),)
