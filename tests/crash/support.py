@@ -1,0 +1,143 @@
+"""Building blocks for tests that run ``python -m bot run`` as a real process.
+
+A fan-out is set up directly in the database (chats, one article, its outbox rows),
+the bot process is pointed at a FakeBotAPI running in the test process, and the test
+kills and restarts it as it likes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.storage.models import ChatRegionRow, ChatRow, OutboxRow
+from bot.storage.repo import NewArticle, enqueue_article, insert_article
+from tests.fakes.botapi import FakeBotAPI
+
+REPO = Path(__file__).resolve().parents[2]
+FIRST_READER = 700_000_001
+
+CATALOG = """
+[outlet]
+name = "Caucasus Wire"
+site = "https://caucasus-wire.example"
+default_language = "en"
+languages = ["en"]
+
+[[regions]]
+code = "georgia"
+name = "Georgia"
+keywords = ["georgia"]
+timezone = "Asia/Tbilisi"
+"""
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def reader_ids(count: int) -> list[int]:
+    return list(range(FIRST_READER, FIRST_READER + count))
+
+
+async def add_private_readers(session: AsyncSession, ids: Iterable[int], region: str) -> None:
+    """Subscribers created in bulk (two INSERTs), as an import would."""
+    at = now()
+    rows = [
+        {
+            "address": str(user),
+            "thread_id": 0,
+            "kind": "private",
+            "title": "",
+            "language": "en",
+            "origin": "user",
+            "active": True,
+            "paused": False,
+            "mode": "instant",
+            "priority": 2,
+            "created_at": at,
+            "updated_at": at,
+        }
+        for user in ids
+    ]
+    await session.execute(insert(ChatRow), rows)
+    chat_ids = list(await session.scalars(select(ChatRow.id).where(ChatRow.kind == "private")))
+    await session.execute(
+        insert(ChatRegionRow), [{"chat_id": cid, "region": region} for cid in chat_ids]
+    )
+
+
+async def fan_out(sessions: async_sessionmaker[AsyncSession], readers: int) -> int:
+    """``readers`` subscribers of Georgia and one Georgian article enqueued to all of them."""
+    async with sessions.begin() as session:
+        await add_private_readers(session, reader_ids(readers), "georgia")
+        article = NewArticle(
+            key="crash-1",
+            url="https://caucasus-wire.example/crash-1/",
+            canonical_url="https://caucasus-wire.example/crash-1/",
+            title="Tbilisi metro extends to the airport",
+            summary="The new line opens next spring. It links the airport to the centre.",
+            language="en",
+            regions=("georgia",),
+            feed_id=None,
+            published_at=None,
+            announced=True,
+        )
+        article_id = await insert_article(session, article, now())
+        created = await enqueue_article(session, article_id, "en", ["georgia"], now())
+    assert created == readers
+    return article_id
+
+
+async def states(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(OutboxRow.state, func.count()).group_by(OutboxRow.state)
+        )
+        return {state: int(count) for state, count in rows}
+
+
+def bot_environment(api: FakeBotAPI, database_url: str, rate: float) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update(
+        NEWSBOT_BOT_TOKEN=api.token,
+        NEWSBOT_TELEGRAM_API_URL=api.base_url,
+        NEWSBOT_DATABASE_URL=database_url,
+        NEWSBOT_WEB_PORT="0",
+        NEWSBOT_BROADCAST_RATE=str(rate),
+        NEWSBOT_LOG_LEVEL="INFO",
+        PYTHONPATH=str(REPO),
+    )
+    return env
+
+
+async def start_bot(
+    workdir: Path, env: dict[str, str], log_name: str
+) -> asyncio.subprocess.Process:
+    """``python -m bot run`` with a feedless catalog, its log in ``workdir``."""
+    catalog = workdir / "catalog.toml"
+    if not catalog.exists():
+        catalog.write_text(CATALOG, encoding="utf-8")
+    log = (workdir / log_name).open("wb")
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "--catalog",
+            str(catalog),
+            "run",
+            cwd=workdir,  # no stray .env from the repository
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    finally:
+        log.close()
