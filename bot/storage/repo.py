@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
+from bot.localtime import quiet_until
 from bot.storage.models import (
     ArticleRegionRow,
     ArticleRow,
@@ -173,7 +174,9 @@ async def enqueue_article(
     A destination matches when it is active, not paused, in the article's
     language and subscribed to one of its regions (or to all regions). An
     article no region matched is outlet-wide and goes to every such
-    destination of its language. Returns the number of rows created.
+    destination of its language. Rows for readers who are in their quiet hours
+    right now wait until those end (``next_attempt_at``). Returns the number of
+    rows created.
     """
     chat = ChatRow.__table__.c
     region_match = exists().where(ChatRegionRow.chat_id == chat.id)
@@ -217,7 +220,54 @@ async def enqueue_article(
         .on_conflict_do_nothing()
     )
     result = await session.execute(stmt)
+    await hold_for_quiet_hours(session, article_id, now)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def hold_for_quiet_hours(session: AsyncSession, article_id: int, now: datetime) -> int:
+    """Move an article's pending rows for readers in quiet hours to the end of them.
+
+    One UPDATE per distinct (time zone, start, end) among the article's recipients with
+    quiet hours, not per reader: the number of statements stays small however many
+    subscribers there are. Only private chats have quiet hours; channels post at once.
+    """
+    chat = ChatRow.__table__.c
+    outbox = OutboxRow.__table__.c
+    groups = await session.execute(
+        select(chat.timezone, chat.quiet_start, chat.quiet_end)
+        .join(OutboxRow, outbox.chat_id == chat.id)
+        .where(
+            outbox.article_id == article_id,
+            outbox.state == "pending",
+            chat.kind == "private",
+            chat.quiet_start.is_not(None),
+            chat.quiet_end.is_not(None),
+        )
+        .distinct()
+    )
+    held = 0
+    for tz, start, end in groups.all():
+        until = quiet_until(now, tz, start, end)
+        if until is None:
+            continue
+        in_group = select(chat.id).where(
+            chat.kind == "private",
+            chat.timezone == tz,
+            chat.quiet_start == start,
+            chat.quiet_end == end,
+        )
+        result = await session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.article_id == article_id,
+                OutboxRow.state == "pending",
+                OutboxRow.chat_id.in_(in_group),
+            )
+            .values(next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        held += int(getattr(result, "rowcount", 0) or 0)
+    return held
 
 
 async def latest_articles(
