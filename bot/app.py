@@ -27,6 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery import Publisher, Sender
 from bot.i18n import Translator
+from bot.links import tracked_links
 from bot.mostread import MostReadStore
 from bot.outbox import Applied, Dead, Delivery, Outcome
 from bot.pacing import Pacer
@@ -37,6 +38,7 @@ from bot.storage.repo import ensure_feed, sync_catalog_channels
 from bot.telegram.limiter import SharedBudgetLimiter
 from bot.telegram.request import AiohttpRequest
 from bot.web import WebServer
+from bot.web.redirect import Redirects
 from handlers.publisher import DryRunPublisher, TelegramPublisher
 from handlers.registry import publish_menus, register
 from handlers.services import Services
@@ -128,7 +130,9 @@ async def assemble(
             [lang for lang in catalog.languages if lang in Translator.available()],
             catalog.default_language,
         )
-        posts = PostBuilder(catalog, translator)
+        posts = PostBuilder(
+            catalog, translator, links=tracked_links(settings.signing_key(), settings.public_url)
+        )
         pacer = Pacer(settings.effective_rate)
         application = None if dry_run else build_application(settings, http, pacer)
         publisher: Publisher
@@ -214,7 +218,8 @@ async def run(
     """``newsbot run``: updates, scheduler, sender and web server until ``stop`` is set."""
     async with assemble(settings, catalog, dry_run=dry_run, out=out) as parts:
         app = parts.application
-        web = WebServer(settings, parts.sessions, application=app)
+        redirects = Redirects(settings.signing_key(), parts.sessions, parts.services.clock)
+        web = WebServer(settings, parts.sessions, application=app, redirects=redirects)
         scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread)
         sender_task: asyncio.Task[None] | None = None
         try:

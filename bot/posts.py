@@ -38,6 +38,10 @@ class PostBuilder:
         self._cache: OrderedDict[tuple[int, str, bool], RenderedMessage] = OrderedDict()
         self._cache_size = cache_size
 
+    def link(self, kind: str, url: str, edition: str) -> str:
+        """The URL a button shows: tracked through ``/r/`` with a public URL, else direct."""
+        return self._links(kind, url, edition)
+
     def build(self, delivery: Delivery) -> RenderedMessage:
         key = (delivery.article_id, delivery.chat_language, delivery.plain_text)
         cached = self._cache.get(key)
@@ -55,7 +59,7 @@ class PostBuilder:
         edition = f"{'+'.join(d.regions) or 'all'}-{lang}"
         read_more = Button(
             text=self._tr.plain(lang, "post.read_more"),
-            url=self._links("article", d.url, edition),
+            url=self.link("article", d.url, edition),
         )
         message = render_post(
             title=d.title,
@@ -79,7 +83,7 @@ class PostBuilder:
             [
                 Button(
                     text=self._tr.plain(lang, "post.donate"),
-                    url=self._links("donate", url, edition),
+                    url=self.link("donate", url, edition),
                 )
             ]
         ]

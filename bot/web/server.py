@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.web.redirect import Redirects
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def make_app(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     application: Application[Any, Any, Any, Any, Any, Any] | None = None,
+    redirects: Redirects | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app[SESSIONS] = sessions
@@ -78,6 +80,8 @@ def make_app(
     if application is not None and settings.webhook_url:
         app[PTB_APP] = application
         app.router.add_post("/telegram", telegram_webhook)
+    if redirects is not None:
+        redirects.install(app)
     return app
 
 
@@ -87,9 +91,10 @@ class WebServer:
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
         application: Application[Any, Any, Any, Any, Any, Any] | None = None,
+        redirects: Redirects | None = None,
     ) -> None:
         self._settings = settings
-        self._app = make_app(settings, sessions, application)
+        self._app = make_app(settings, sessions, application, redirects)
         self._runner = web.AppRunner(self._app, access_log=None)
         self.port = settings.web_port
 

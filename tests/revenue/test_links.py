@@ -1,0 +1,74 @@
+"""Signed link tokens: what verifies, what does not (pure functions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.links import sign, tracked_links, verify
+from bot.posts import direct_link
+
+KEY = b"k" * 32
+URL = "https://caucasus-wire.example/103/?utm=tg&x=ä"
+
+
+def test_round_trip_names_kind_url_and_edition() -> None:
+    token = sign(KEY, "article", URL, "georgia+armenia-en")
+    target = verify(KEY, token)
+    assert target is not None
+    assert (target.kind, target.url, target.edition) == ("article", URL, "georgia+armenia-en")
+    assert target.regions == ("georgia", "armenia")
+    assert target.language == "en"
+    assert verify(KEY, sign(KEY, "donate", URL, "all-ru")).regions == ()  # type: ignore[union-attr]
+
+
+def test_token_is_url_safe() -> None:
+    token = sign(KEY, "article", URL, "georgia-en")
+    assert all(c.isalnum() or c in "-_." for c in token)
+
+
+def test_other_key_is_refused() -> None:
+    assert verify(b"other", sign(KEY, "article", URL, "georgia-en")) is None
+
+
+@pytest.mark.parametrize("position", [0, 5, 20, -3, -1])
+def test_altered_token_is_refused(position: int) -> None:
+    token = sign(KEY, "article", URL, "georgia-en")
+    chars = list(token)
+    chars[position] = "A" if chars[position] != "A" else "B"
+    assert verify(KEY, "".join(chars)) is None
+
+
+def test_swapped_payload_is_refused() -> None:
+    genuine = sign(KEY, "article", URL, "georgia-en")
+    evil = sign(b"attacker", "article", "https://evil.example/", "georgia-en")
+    forged = evil.split(".")[0] + "." + genuine.split(".")[1]
+    assert verify(KEY, forged) is None
+
+
+@pytest.mark.parametrize("token", ["", ".", "abc", "a.b.c", "!!!.???", "x" * 5000 + ".y"])
+def test_garbage_is_refused(token: str) -> None:
+    assert verify(KEY, token) is None
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "ftp://x.example/", "/relative", "https://"]
+)
+def test_only_web_urls_can_be_signed(url: str) -> None:
+    with pytest.raises(ValueError):
+        sign(KEY, "article", url, "georgia-en")
+
+
+def test_builder_without_public_url_links_directly() -> None:
+    assert tracked_links(KEY, None) is direct_link
+    assert tracked_links(KEY, None)("article", URL, "georgia-en") == URL
+
+
+def test_builder_with_public_url_points_at_the_redirect() -> None:
+    build = tracked_links(KEY, "https://bot.example/")
+    link = build("article", URL, "georgia-en")
+    assert link.startswith("https://bot.example/r/")
+    target = verify(KEY, link.removeprefix("https://bot.example/r/"))
+    assert target is not None and target.url == URL
+    # Unknown kinds and unsignable URLs fall back to the direct link rather than break a post.
+    assert build("other", URL, "georgia-en") == URL
+    assert build("article", "mailto:x@example.org", "georgia-en") == "mailto:x@example.org"
