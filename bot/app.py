@@ -27,6 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery import Publisher, Sender
 from bot.i18n import Translator
+from bot.leadership import Leadership
 from bot.links import tracked_links
 from bot.mostread import MostReadStore
 from bot.outbox import Applied, Dead, Delivery, Outcome
@@ -49,6 +50,7 @@ from scheduler.mostread import MostReadRefresher
 
 log = logging.getLogger("newsbot")
 
+TAKEOVER_PAUSE = 1.0  # seconds a new sender waits before its first message
 USER_AGENT = "newsbot/0.1 (Telegram distribution bot; +https://github.com/newsbot)"
 
 
@@ -214,53 +216,104 @@ async def run(
     dry_run: bool,
     stop: asyncio.Event,
     out: TextIO | None = None,
+    role: str = "all",
 ) -> None:
-    """``newsbot run``: updates, scheduler, sender and web server until ``stop`` is set."""
+    """``newsbot run``: updates and web (role web), scheduler and sender (role worker).
+
+    With ``all`` (the default) one process does everything. On PostgreSQL the
+    scheduler and the sender each run only while this process holds their
+    advisory lock, so several workers can run and a standby takes over.
+    """
+    serve_updates = role in ("all", "web")
+    do_work = role in ("all", "worker")
     async with assemble(settings, catalog, dry_run=dry_run, out=out) as parts:
-        app = parts.application
+        app = parts.application if serve_updates else None
         redirects = Redirects(settings.signing_key(), parts.sessions, parts.services.clock)
         web = WebServer(settings, parts.sessions, application=app, redirects=redirects)
-        scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread)
-        sender_task: asyncio.Task[None] | None = None
+        workers: list[asyncio.Task[None]] = []
         try:
             if app is not None:
-                await app.initialize()
-                await publish_menus(app.bot, parts.services)
-                await app.start()
-                if settings.webhook_url:
-                    await app.bot.set_webhook(
-                        settings.webhook_url,
-                        secret_token=settings.webhook_secret.get_secret_value()
-                        if settings.webhook_secret
-                        else None,
-                        allowed_updates=Update.ALL_TYPES,
-                    )
-                elif app.updater is not None:
-                    await app.updater.start_polling(drop_pending_updates=False)
-            await web.start()
-            sender_task = asyncio.create_task(parts.sender.run(stop), name="sender")
-            scheduler.start()
+                await start_updates(app, settings, parts.services)
+            if serve_updates:
+                await web.start()
+            elif parts.application is not None:
+                await parts.application.initialize()  # the sender's bot, without updates
+            if do_work:
+                workers = start_workers(parts, catalog, stop)
             log.info(
-                "newsbot running: %d feeds, %s, web on %s:%d",
+                "newsbot running (role %s): %d feeds, %s%s",
+                role,
                 len(catalog.feeds),
                 "dry run (printing instead of sending)" if dry_run else "sending to Telegram",
-                settings.web_host,
-                web.port,
+                f", web on {settings.web_host}:{web.port}" if serve_updates else "",
             )
             await stop.wait()
         finally:
             log.info("shutting down")
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
-            if sender_task is not None:
-                await sender_task
-            await web.stop()
-            if app is not None:
-                if app.updater is not None and app.updater.running:
-                    await app.updater.stop()
-                if app.running:
-                    await app.stop()
-                await app.shutdown()
+            stop.set()
+            if workers:
+                await asyncio.gather(*workers, return_exceptions=True)
+            if serve_updates:
+                await web.stop()
+            await stop_updates(parts.application)
+
+
+async def start_updates(
+    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings, services: Services
+) -> None:
+    """Initialize PTB, publish the menus, and receive updates (webhook or long polling)."""
+    await app.initialize()
+    await publish_menus(app.bot, services)
+    await app.start()
+    if settings.webhook_url:
+        await app.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value()
+            if settings.webhook_secret
+            else None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    elif app.updater is not None:
+        await app.updater.start_polling(
+            drop_pending_updates=False, allowed_updates=Update.ALL_TYPES
+        )
+
+
+async def stop_updates(app: Application[Any, Any, Any, Any, Any, Any] | None) -> None:
+    if app is None:
+        return
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+
+
+def start_workers(parts: Parts, catalog: Catalog, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """The scheduler and the sender, each under its own leadership."""
+
+    async def scheduling(until: asyncio.Event) -> None:
+        scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread)
+        scheduler.start()
+        try:
+            await until.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+
+    async def sending(until: asyncio.Event) -> None:
+        # A new leader knows nothing of what the previous one sent in its last second:
+        # wait that second out, so the two together stay within Telegram's limits.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(until.wait(), TAKEOVER_PAUSE)
+        if not until.is_set():
+            await parts.sender.run(until)
+
+    return [
+        asyncio.create_task(
+            Leadership(parts.engine, "scheduler").run(stop, scheduling), name="scheduler"
+        ),
+        asyncio.create_task(Leadership(parts.engine, "sender").run(stop, sending), name="sender"),
+    ]
 
 
 __all__ = ["ParseMode", "assemble", "poll_once", "run"]

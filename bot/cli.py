@@ -89,14 +89,14 @@ def load_config(args: argparse.Namespace, *, needs_token: bool) -> tuple[Setting
     return settings, catalog
 
 
-async def _run(settings: Settings, catalog: Catalog, dry_run: bool) -> None:
+async def _run(settings: Settings, catalog: Catalog, dry_run: bool, role: str) -> None:
     from bot.app import run
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await run(settings, catalog, dry_run=dry_run, stop=stop)
+    await run(settings, catalog, dry_run=dry_run, stop=stop, role=role)
 
 
 async def _poll(settings: Settings, catalog: Catalog, dry_run: bool) -> int:
@@ -139,7 +139,7 @@ def dispatch(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     if args.command == "poll":
         return asyncio.run(_poll(settings, catalog, dry_run))
-    asyncio.run(_run(settings, catalog, dry_run))
+    asyncio.run(_run(settings, catalog, dry_run, args.role))
     return EXIT_OK
 
 
