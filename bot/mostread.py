@@ -26,6 +26,15 @@ class MostReadItem:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """For operators: how old each language's cached list is and why it is not newer."""
+
+    language: str
+    fetched_at: datetime | None  # None: never fetched successfully
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class MostReadList:
     items: tuple[MostReadItem, ...]
     source: str  # the catalog source, or "latest" for the fallback
@@ -60,13 +69,38 @@ class MostReadStore:
         self._sessions = sessions
         self._source = source
         self._limit = limit
+        self._failures: dict[str, str] = {}  # languages whose source failed before any list
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    def failed(self, language: str, reason: str | None) -> None:
+        """Remember (or clear) a source failure, for languages without a stored row."""
+        if reason is None:
+            self._failures.pop(language, None)
+        else:
+            self._failures[language] = reason
+
+    async def status(self, languages: list[str]) -> list[SourceStatus]:
+        """The cache's age and last error per language, oldest problems visible."""
+        async with self._sessions() as session:
+            rows = {r.language: r for r in await session.scalars(select(MostReadRow))}
+        out = []
+        for lang in languages:
+            row = rows.get(lang)
+            if row is not None:
+                out.append(SourceStatus(lang, row.fetched_at, row.error))
+            else:
+                out.append(SourceStatus(lang, None, self._failures.get(lang)))
+        return out
 
     async def top(self, language: str, region: str | None = None) -> MostReadList:
         async with self._sessions() as session:
             if self._source != "latest":
                 row = await session.get(MostReadRow, language)
                 if row is not None:
-                    items = decode_items(row.items_json)
+                    items = await self._with_regions(session, decode_items(row.items_json))
                     if region:
                         items = [i for i in items if region in i.regions]
                     if items:
@@ -78,17 +112,24 @@ class MostReadStore:
             tuple(MostReadItem(a.title, a.url, a.region_codes) for a in latest), "latest", None
         )
 
+    @staticmethod
+    async def _with_regions(session: AsyncSession, items: list[MostReadItem]) -> list[MostReadItem]:
+        """Fill in regions from known articles by URL (also for articles ingested after
+        the list was fetched); items whose article is unknown keep what they had."""
+        missing = [i.url for i in items if not i.regions]
+        if not missing:
+            return items
+        known = {
+            a.url: a.region_codes
+            for a in await session.scalars(select(ArticleRow).where(ArticleRow.url.in_(missing)))
+        }
+        return [MostReadItem(i.title, i.url, i.regions or known.get(i.url, ())) for i in items]
+
     async def save(
         self, session: AsyncSession, language: str, items: list[MostReadItem], now: datetime
     ) -> None:
         """Store a fresh list; regions are filled in from known articles by URL."""
-        known = {
-            a.url: a.region_codes
-            for a in await session.scalars(
-                select(ArticleRow).where(ArticleRow.url.in_([i.url for i in items]))
-            )
-        }
-        enriched = [MostReadItem(i.title, i.url, i.regions or known.get(i.url, ())) for i in items]
+        enriched = await self._with_regions(session, items)
         row = await session.get(MostReadRow, language)
         if row is None:
             session.add(

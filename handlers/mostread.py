@@ -1,12 +1,20 @@
-"""/mostread [region]: the cached most-read list in the reader's language."""
+"""/mostread [region]: the cached most-read list in the reader's language.
+
+Readers see a note when the list is old (its source has not answered for a
+while); operators (NEWSBOT_ADMIN_IDS) also see the list's age, source and the
+source's last error, so a dead source is noticed.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
-from bot.render import render_list
+from bot.mostread import MostReadList, SourceStatus
+from bot.render import escape, render_list
 from handlers.services import Services
 
 
@@ -35,6 +43,7 @@ class MostRead:
                 (item.title, item.url, [self.s.catalog.region_name(c, lang) for c in item.regions])
                 for item in top.items
             ],
+            footer=await self.footer(update, lang, top),
         )
         await message.reply_text(
             text,
@@ -42,5 +51,34 @@ class MostRead:
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
 
+    async def footer(self, update: Update, lang: str, top: MostReadList) -> str:
+        now = self.s.clock.now()
+        stale_after = 3 * self.s.catalog.mostread.refresh
+        lines = []
+        if top.fetched_at is not None and (now - top.fetched_at).total_seconds() > stale_after:
+            lines.append(self.s.translator.gettext(lang, "mostread.stale_note"))
+        user = update.effective_user
+        if user is not None and user.id in self.s.settings.admin_ids:
+            (status,) = await self.s.mostread.status([lang])
+            lines.append(operator_note(top, status, now))
+        return "\n".join(lines)
+
     def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         return [CommandHandler("mostread", self.mostread)]
+
+
+def age_text(fetched_at: datetime | None, now: datetime) -> str:
+    if fetched_at is None:
+        return "never fetched"
+    minutes = max(0, int((now - fetched_at).total_seconds() // 60))
+    if minutes < 120:
+        return f"updated {minutes} min ago"
+    return f"updated {minutes // 60} h ago"
+
+
+def operator_note(top: MostReadList, status: SourceStatus, now: datetime) -> str:
+    """One line for operators: which source answered, how old the list is, the last error."""
+    parts = [f"source {top.source}", age_text(status.fetched_at, now)]
+    if status.error:
+        parts.append(f"last error: {status.error[:200]}")
+    return f"<i>{escape(' · '.join(parts))}</i>"

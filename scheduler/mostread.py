@@ -1,25 +1,53 @@
 """Refreshing the most-read cache from the catalog's source, on the scheduler.
 
-``wordpress-popular-posts`` reads the plugin's REST API (a JSON list of posts
-with ``title.rendered`` and ``link``), per language. A failing source keeps the
-last good list and records the error for operators.
+Sources (``[mostread] source``), each per language:
+
+- ``wordpress-popular-posts``: the plugin's REST API (a JSON list of posts with
+  ``title.rendered`` and ``link``);
+- ``html``: a page whose "Most read" block holds the links; ``selector`` picks the
+  block (or the links themselves) with CSS;
+- ``clicks``: the bot's own tracked Read-more taps over the last 7 days, ranked by
+  distinct readers;
+- ``latest``: nothing to refresh (the store serves the newest articles).
+
+Languages refresh concurrently, so one slow site does not hold up the others.
+A failing source keeps the last good list and records the error for operators;
+replies never wait for any of this (they read the cache).
 """
 
 from __future__ import annotations
 
+import asyncio
+import codecs
+import functools
 import json
 import logging
+import re
+from collections.abc import Coroutine
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+import lxml.html
+from cssselect import SelectorError
+from lxml import etree
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog import Catalog
 from bot.clock import Clock
 from bot.mostread import MostReadItem, MostReadStore
-from bot.storage.models import MostReadRow
+from bot.storage.models import ArticleRow, ClickRow, MostReadRow
 from bot.text.html import html_to_text
 from scheduler.fetch import Fetcher, FetchError
 
 log = logging.getLogger(__name__)
+
+CLICK_WINDOW = timedelta(days=7)
+HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+_SPACES = re.compile(r"\s+")
+_CHARSET = re.compile(r"charset\s*=\s*([\w.:\"'-]+)", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset", re.IGNORECASE)
 
 
 def parse_popular_posts(body: bytes, limit: int) -> list[MostReadItem]:
@@ -49,6 +77,109 @@ def parse_popular_posts(body: bytes, limit: int) -> list[MostReadItem]:
     return items
 
 
+def parse_html_block(
+    body: bytes, page_url: str, selector: str, limit: int, *, content_type: str = ""
+) -> list[MostReadItem]:
+    """Linked titles inside the CSS ``selector`` of a page, in page order.
+
+    The selector may name the links (``.most-read a``) or their container
+    (``.most-read``); relative links are resolved against the page, links to
+    other schemes or without text are skipped, and a URL is listed once.
+    Raises ValueError for an invalid selector or an unreadable page.
+    """
+    try:
+        parser = lxml.html.HTMLParser(encoding=html_encoding(body, content_type))
+        doc = lxml.html.document_fromstring(body, parser=parser)
+    except (etree.ParserError, ValueError, LookupError) as exc:
+        raise ValueError(f"unreadable HTML: {exc}") from None
+    try:
+        matched = doc.cssselect(selector)
+    except SelectorError as exc:
+        raise ValueError(f"invalid CSS selector {selector!r}: {exc}") from None
+    base = _base_url(doc, page_url)
+    items: list[MostReadItem] = []
+    seen: set[str] = set()
+    for element in matched:
+        anchors = [element] if element.tag == "a" else element.iter("a")
+        for anchor in anchors:
+            item = _link_item(anchor, base)
+            if item is None or item.url in seen:
+                continue
+            seen.add(item.url)
+            items.append(item)
+            if len(items) >= limit:
+                return items
+    return items
+
+
+def html_encoding(body: bytes, content_type: str) -> str | None:
+    """The page's encoding: the HTTP charset, else the page's own ``<meta>`` (lxml reads
+    it when given None), else UTF-8 rather than lxml's Latin-1 default."""
+    match = _CHARSET.search(content_type)
+    if match:
+        name = match.group(1).strip("\"'").lower()
+        try:
+            return codecs.lookup(name).name
+        except LookupError:
+            log.info("most-read page: unknown charset %r, reading it as UTF-8", name)
+            return "utf-8"
+    if _META_CHARSET.search(body[:4096]):
+        return None
+    return "utf-8"
+
+
+def _base_url(doc: lxml.html.HtmlElement, page_url: str) -> str:
+    bases = doc.xpath("//base/@href")
+    return urljoin(page_url, str(bases[0]).strip()) if bases else page_url
+
+
+def _link_item(anchor: lxml.html.HtmlElement, base: str) -> MostReadItem | None:
+    href = (anchor.get("href") or "").strip()
+    if not href or href.startswith("#"):
+        return None
+    url = urljoin(base, href)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    title = _SPACES.sub(" ", anchor.text_content()).strip() or (anchor.get("title") or "").strip()
+    if not title:
+        return None
+    return MostReadItem(title[:300], url)
+
+
+async def ranked_by_clicks(
+    session: AsyncSession, language: str, since: datetime, limit: int
+) -> list[MostReadItem]:
+    """Articles of ``language`` by distinct readers who tapped Read more since ``since``.
+
+    A click row is already unique per reader and day; counting distinct readers
+    makes one reader tapping every day count once. Ties go to the newer tap.
+    Only URLs of known articles are listed (their titles come from the articles).
+    """
+    readers = func.count(func.distinct(ClickRow.reader))
+    ranking = (
+        select(ClickRow.url, readers.label("readers"), func.max(ClickRow.created_at))
+        .where(
+            ClickRow.kind == "article",
+            ClickRow.language == language,
+            ClickRow.created_at >= since,
+        )
+        .group_by(ClickRow.url)
+        .order_by(readers.desc(), func.max(ClickRow.created_at).desc())
+        .limit(limit * 3)
+    )
+    urls = [url for url, _count, _last in await session.execute(ranking)]
+    if not urls:
+        return []
+    articles: dict[str, ArticleRow] = {}
+    for article in await session.scalars(select(ArticleRow).where(ArticleRow.url.in_(urls))):
+        articles.setdefault(article.url, article)
+    items = [
+        MostReadItem(articles[u].title, u, articles[u].region_codes) for u in urls if u in articles
+    ]
+    return items[:limit]
+
+
 class MostReadRefresher:
     def __init__(
         self,
@@ -68,27 +199,74 @@ class MostReadRefresher:
         url = self._catalog.mostread.url
         if isinstance(url, str):
             return {lang: url for lang in self._catalog.languages} if url else {}
-        return dict(url)
+        return {lang: u for lang, u in url.items() if u}
 
     async def refresh(self) -> None:
-        if self._catalog.mostread.source != "wordpress-popular-posts":
+        """One refresh of every language; never raises (a scheduler job must not die)."""
+        source = self._catalog.mostread.source
+        jobs: dict[str, Coroutine[Any, Any, None]]
+        if source in ("wordpress-popular-posts", "html"):
+            jobs = {lang: self._refresh_fetched(lang, url) for lang, url in self.urls().items()}
+        elif source == "clicks":
+            jobs = {lang: self._refresh_clicks(lang) for lang in self._catalog.languages}
+        else:
             return
-        for lang, url in self.urls().items():
-            await self._refresh_one(lang, url)
+        outcomes = await asyncio.gather(*jobs.values(), return_exceptions=True)
+        for lang, outcome in zip(jobs, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.error("most-read refresh for %s failed unexpectedly: %r", lang, outcome)
 
-    async def _refresh_one(self, lang: str, url: str) -> None:
+    async def _refresh_fetched(self, lang: str, url: str) -> None:
+        limit = self._catalog.mostread.limit
         try:
-            result = await self._fetcher.fetch(url, accept="application/json")
-            if result.status != 200:
-                raise ValueError(f"HTTP {result.status}")
-            items = parse_popular_posts(result.body, self._catalog.mostread.limit)
+            if self._catalog.mostread.source == "html":
+                result = await self._fetcher.fetch(url, accept=HTML_ACCEPT)
+                self._check_status(result.status)
+                items = await asyncio.to_thread(
+                    functools.partial(
+                        parse_html_block,
+                        result.body,
+                        result.url,
+                        self._catalog.mostread.selector,
+                        limit,
+                        content_type=result.headers.get("Content-Type", ""),
+                    )
+                )
+            else:
+                result = await self._fetcher.fetch(url, accept="application/json")
+                self._check_status(result.status)
+                items = parse_popular_posts(result.body, limit)
+            if not items:
+                raise ValueError("the source listed no articles")
         except (FetchError, ValueError) as exc:
-            reason = getattr(exc, "reason", str(exc))
-            log.warning("most-read source for %s failed: %s (keeping the last list)", lang, reason)
-            async with self._sessions.begin() as session:
-                row = await session.get(MostReadRow, lang)
-                if row is not None:
-                    row.error = reason
+            await self._record_failure(lang, getattr(exc, "reason", str(exc)))
             return
         async with self._sessions.begin() as session:
             await self._store.save(session, lang, items, self._clock.now())
+        self._store.failed(lang, None)
+
+    @staticmethod
+    def _check_status(status: int) -> None:
+        if status != 200:
+            raise ValueError(f"HTTP {status}")
+
+    async def _refresh_clicks(self, lang: str) -> None:
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            items = await ranked_by_clicks(
+                session, lang, now - CLICK_WINDOW, self._catalog.mostread.limit
+            )
+            if items:
+                await self._store.save(session, lang, items, now)
+            else:  # no taps this week: the store's fallback (latest articles) serves
+                row = await session.get(MostReadRow, lang)
+                if row is not None:
+                    await session.delete(row)
+
+    async def _record_failure(self, lang: str, reason: str) -> None:
+        log.warning("most-read source for %s failed: %s (keeping the last list)", lang, reason)
+        self._store.failed(lang, reason)
+        async with self._sessions.begin() as session:
+            row = await session.get(MostReadRow, lang)
+            if row is not None:
+                row.error = reason[:500]

@@ -1,0 +1,101 @@
+"""End to end: /mostread against the Bot API fake and a local site, per source type."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import pytest
+
+from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, item, make_catalog
+from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.feedserver import FeedServer, wordpress_feed
+from tests.revenue.support import running, settings_for
+
+SITE = "https://caucasus-wire.example"
+ITEMS = [
+    item(201, "Yerevan hosts a film festival", categories=["Armenia"], hours_ago=2),
+    item(202, "Tbilisi opens a new metro line", categories=["Georgia"], hours_ago=3),
+    item(203, "Weather across the Caucasus", categories=["World"], hours_ago=4),
+]
+PAGE = f"""<html><body><div class="popular"><ol>
+<li><a href="{SITE}/202/">Tbilisi opens a new metro line</a></li>
+<li><a href="{SITE}/201/">Yerevan hosts a film festival</a></li>
+<li><a href="{SITE}/999/">An older piece &lt;b&gt;not in the feed&lt;/b&gt;</a></li>
+</ol></div></body></html>""".encode()
+USER, OPERATOR = 5550001, 4242
+
+
+def popular_posts_json() -> bytes:
+    return json.dumps(
+        [
+            {"title": {"rendered": "Tbilisi opens a new metro line"}, "link": f"{SITE}/202/"},
+            {"title": {"rendered": "Yerevan hosts a film festival"}, "link": f"{SITE}/201/"},
+        ]
+    ).encode()
+
+
+def catalog_for(site: FeedServer, mostread: dict[str, Any]) -> Any:
+    feed = {"url": site.url("/feed/"), "language": "en", "backlog": 3}
+    return make_catalog([], feeds=[feed], mostread=mostread)
+
+
+async def ask(api: FakeBotAPI, user: int, text: str) -> str:
+    before = len(api.messages_to(user))
+    api.push_message(user, user, text, language_code="en")
+    await api.wait_for(lambda: len(api.messages_to(user)) > before, within=10)
+    return api.messages_to(user)[-1].plain_text
+
+
+@pytest.mark.parametrize("source", ["html", "wordpress-popular-posts"])
+async def test_mostread_lists_the_sites_titles_with_regions(database_url: str, source: str) -> None:
+    async with FakeBotAPI() as api, FeedServer() as site:
+        declare_channels(api)
+        site.set_feed("/feed/", wordpress_feed(ITEMS, site=SITE))
+        site.set_feed("/page/", PAGE, content_type="text/html; charset=utf-8")
+        site.set_feed("/wpp/", popular_posts_json(), content_type="application/json")
+        mostread: dict[str, Any] = (
+            {"source": "html", "url": {"en": site.url("/page/")}, "selector": ".popular"}
+            if source == "html"
+            else {"source": source, "url": {"en": site.url("/wpp/")}}
+        )
+        settings = settings_for(api, database_url, admin_ids=f"{OPERATOR}")
+        path = "/page/" if source == "html" else "/wpp/"
+        async with running(settings, catalog_for(site, mostread)):
+            await api.wait_for(lambda: site.hits[path] >= 1, within=10)
+            await api.wait_for(lambda: bool(api.messages_to(GEORGIA_CHANNEL)), within=10)
+            await asyncio.sleep(0.3)
+            reply = await ask(api, USER, "/mostread")
+            assert "1. Tbilisi opens a new metro line" in reply
+            assert "2. Yerevan hosts a film festival" in reply
+            assert "#Georgia" in reply and "#Armenia" in reply
+            assert "source" not in reply  # readers do not see the operator line
+            sent = api.messages_to(USER)[-1]
+            assert f'href="{SITE}/202/"' in sent.text
+            if source == "html":
+                assert "An older piece <b>not in the feed</b>" in reply
+            armenia = await ask(api, USER, "/mostread armenia")
+            assert "Yerevan hosts a film festival" in armenia
+            assert "Tbilisi" not in armenia
+            operator = await ask(api, OPERATOR, "/mostread")
+            assert f"source {source}" in operator and "updated 0 min ago" in operator
+
+
+async def test_a_hanging_source_never_delays_the_reply(database_url: str) -> None:
+    async with FakeBotAPI() as api, FeedServer() as site:
+        declare_channels(api)
+        site.set_feed("/feed/", wordpress_feed(ITEMS, site=SITE))
+        site.set_hang("/page/")
+        mostread = {"source": "html", "url": {"en": site.url("/page/")}, "selector": "a"}
+        settings = settings_for(api, database_url, admin_ids=f"{OPERATOR}")
+        async with running(settings, catalog_for(site, mostread)):
+            await api.wait_for(lambda: site.hits["/page/"] >= 1, within=10)
+            await api.wait_for(lambda: bool(api.messages_to(GEORGIA_CHANNEL)), within=10)
+            started = time.monotonic()
+            reply = await ask(api, USER, "/mostread")
+            assert time.monotonic() - started < 2.0
+            assert "Yerevan hosts a film festival" in reply  # the newest articles stand in
+            operator = await ask(api, OPERATOR, "/mostread")
+            assert "source latest" in operator and "never fetched" in operator
