@@ -232,10 +232,10 @@ async def run(
         web = WebServer(settings, parts.sessions, application=app, redirects=redirects)
         workers: list[asyncio.Task[None]] = []
         try:
+            if serve_updates:
+                await web.start()  # before the webhook is registered, so no update bounces
             if app is not None:
                 await start_updates(app, settings, parts.services)
-            if serve_updates:
-                await web.start()
             elif parts.application is not None:
                 await parts.application.initialize()  # the sender's bot, without updates
             if do_work:

@@ -50,14 +50,14 @@ def make_catalog(feed_urls: list[str], *, interval: int = 180, **extra: Any) -> 
 
 
 def make_settings(api: FakeBotAPI, database_url: str, **extra: Any) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=api.token,
-        telegram_api_url=api.base_url,
-        database_url=database_url,
-        web_port=0,
+    values: dict[str, Any] = {
+        "bot_token": api.token,
+        "telegram_api_url": api.base_url,
+        "database_url": database_url,
+        "web_port": 0,
         **extra,
-    )
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def declare_channels(api: FakeBotAPI) -> None:
