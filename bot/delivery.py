@@ -8,6 +8,7 @@ same against Telegram, a fake, or the dry-run printer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -19,12 +20,14 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.metrics import DeliveryMetrics, shared_metrics
 from bot.outbox import (
     Applied,
     Delivery,
     Outcome,
     Retry,
     Sent,
+    backlog_counts,
     claim_due,
     mark_inflight,
     record_outcome,
@@ -70,6 +73,8 @@ class Sender:
         max_in_flight: int = 128,
         idle_poll: float = 1.0,
         on_outcome: OutcomeListener | None = None,
+        metrics: DeliveryMetrics | None = None,
+        backlog_every: float = 5.0,
     ) -> None:
         self._sessions = sessions
         self._publisher = publisher
@@ -84,6 +89,9 @@ class Sender:
         self._pending_outcomes: list[tuple[Delivery, Outcome]] = []
         self._flush_lock = asyncio.Lock()
         self.stats = SenderStats()
+        self.metrics = metrics or shared_metrics()
+        self._backlog_every = backlog_every
+        self._backlog_at = float("-inf")
 
     def wake(self) -> None:
         """New rows were enqueued: stop idling."""
@@ -105,6 +113,7 @@ class Sender:
         try:
             while not stop.is_set():
                 try:
+                    await self.refresh_backlog()
                     sent = await self.step()
                 except Exception:  # the database hiccuped: log, wait, carry on
                     log.exception("sender step failed; retrying shortly")
@@ -125,6 +134,15 @@ class Sender:
                     return
                 await asyncio.sleep(0.2)
         await self._finish()
+
+    async def refresh_backlog(self, force: bool = False) -> None:
+        """Update the backlog gauge every ``backlog_every`` seconds (one cheap query)."""
+        now = self._clock.monotonic()
+        if not force and now - self._backlog_at < self._backlog_every:
+            return
+        self._backlog_at = now
+        async with self._sessions() as session:
+            self.metrics.set_backlog(await backlog_counts(session))
 
     async def _has_due_soon(self) -> bool:
         async with self._sessions() as session:
@@ -200,6 +218,7 @@ class Sender:
         self.stats.published += 1
         if isinstance(outcome, Retry) and outcome.pause_all and outcome.after:
             self.stats.rate_limited += 1
+            self.metrics.throttled(delivery.chat_kind)
             self._pacer.pause(self._clock.monotonic() + outcome.after)
             log.warning("Telegram asked to wait %.0f s (429); sending paused", outcome.after)
         self._pending_outcomes.append((delivery, outcome))
@@ -223,6 +242,7 @@ class Sender:
                     applied.append((delivery, outcome, result))
             for delivery, outcome, result in applied:
                 self.stats.count(result.state)
+                self.metrics.outcome(result.state, delivery.chat_kind, result.dropped)
                 if self._on_outcome is not None:
                     await self._on_outcome(delivery, outcome, result)
 
@@ -230,6 +250,8 @@ class Sender:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self._flush_outcomes()
+        with contextlib.suppress(Exception):  # the gauge is best effort at shutdown
+            await self.refresh_backlog(force=True)
 
 
 async def _bulk_sent(session: AsyncSession, sent: list[tuple[Delivery, Sent]], now: object) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
@@ -305,3 +305,83 @@ async def _move_chat(session: AsyncSession, chat_pk: int, new_address: str, now:
         chat.address = new_address
         chat.kind = "supergroup"
         chat.updated_at = now
+
+
+# ---- backlog (metrics and the operators' /queue) -------------------------------------------
+
+BACKLOG_STATES = ("pending", "retry", "claimed", "inflight")
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What is still to send, for operators: counts, timing and the busiest chats."""
+
+    by_state: dict[tuple[str, int], int]  # (state, priority) -> rows not yet finished
+    due_now: int  # open rows whose time has come
+    next_later: datetime | None  # when the first row scheduled for later becomes due
+    busiest_private: int  # most open rows waiting for one private chat
+    busiest_group: int  # most open rows waiting for one group or channel
+    unknown: int  # rows whose fate is unknown (all time)
+    dead: int  # dead letters (all time)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+
+async def backlog_counts(session: AsyncSession) -> dict[tuple[str, int], int]:
+    """Open rows per (state, priority): one index range scan on ``ix_outbox_due``."""
+    rows = await session.execute(
+        select(OutboxRow.state, OutboxRow.priority, func.count())
+        .where(OutboxRow.state.in_(BACKLOG_STATES))
+        .group_by(OutboxRow.state, OutboxRow.priority)
+    )
+    return {(state, int(priority)): int(count) for state, priority, count in rows}
+
+
+async def backlog(session: AsyncSession, now: datetime) -> Backlog:
+    """The full picture for ``/queue`` (a few aggregate queries; not for hot paths)."""
+    open_rows = OutboxRow.state.in_(BACKLOG_STATES)
+    due_now = await session.scalar(
+        select(func.count())
+        .select_from(OutboxRow)
+        .where(open_rows, OutboxRow.next_attempt_at <= now)
+    )
+    next_later = await session.scalar(
+        select(func.min(OutboxRow.next_attempt_at)).where(
+            OutboxRow.state.in_(DUE_STATES), OutboxRow.next_attempt_at > now
+        )
+    )
+    per_chat = (
+        select(ChatRow.kind.label("kind"), func.count().label("n"))
+        .select_from(OutboxRow)
+        .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+        .where(open_rows)
+        .group_by(OutboxRow.chat_id, ChatRow.kind)
+        .subquery()
+    )
+    busiest_private = busiest_group = 0
+    for kind, most in await session.execute(
+        select(per_chat.c.kind, func.max(per_chat.c.n)).group_by(per_chat.c.kind)
+    ):
+        if kind == "private":
+            busiest_private = max(busiest_private, int(most or 0))
+        else:
+            busiest_group = max(busiest_group, int(most or 0))
+    finished = {
+        state: int(count)
+        for state, count in await session.execute(
+            select(OutboxRow.state, func.count())
+            .where(OutboxRow.state.in_(("unknown", "dead")))
+            .group_by(OutboxRow.state)
+        )
+    }
+    return Backlog(
+        by_state=await backlog_counts(session),
+        due_now=int(due_now or 0),
+        next_later=next_later,
+        busiest_private=busiest_private,
+        busiest_group=busiest_group,
+        unknown=finished.get("unknown", 0),
+        dead=finished.get("dead", 0),
+    )

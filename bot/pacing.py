@@ -115,3 +115,26 @@ class Pacer:
     def tracked_chats(self) -> int:
         """How many chats the pacer currently remembers (for tests of flat memory)."""
         return len(self._private) + len(self._groups)
+
+
+def drain_seconds(
+    rows: int,
+    rate: float,
+    *,
+    busiest_private: int = 0,
+    busiest_group: int = 0,
+    private_interval: float = PRIVATE_INTERVAL,
+    group_window: float = GROUP_WINDOW,
+    group_limit: int = GROUP_LIMIT,
+) -> float:
+    """How long sending ``rows`` takes at best: the global rate, or the busiest chat's limit.
+
+    One article to many readers is bound by the global rate; many articles to one chat
+    by that chat's own limit (1/s private, 20/min groups), whichever is slower.
+    """
+    if rows <= 0:
+        return 0.0
+    by_rate = rows / rate
+    by_private = max(0, busiest_private - 1) * private_interval
+    by_group = (max(0, busiest_group - 1) // group_limit) * group_window
+    return max(by_rate, by_private, by_group)

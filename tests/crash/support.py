@@ -50,9 +50,10 @@ def reader_ids(count: int) -> list[int]:
 async def add_private_readers(session: AsyncSession, ids: Iterable[int], region: str) -> None:
     """Subscribers created in bulk (two INSERTs), as an import would."""
     at = now()
+    users = [str(user) for user in ids]
     rows = [
         {
-            "address": str(user),
+            "address": user,
             "thread_id": 0,
             "kind": "private",
             "title": "",
@@ -65,10 +66,10 @@ async def add_private_readers(session: AsyncSession, ids: Iterable[int], region:
             "created_at": at,
             "updated_at": at,
         }
-        for user in ids
+        for user in users
     ]
     await session.execute(insert(ChatRow), rows)
-    chat_ids = list(await session.scalars(select(ChatRow.id).where(ChatRow.kind == "private")))
+    chat_ids = list(await session.scalars(select(ChatRow.id).where(ChatRow.address.in_(users))))
     await session.execute(
         insert(ChatRegionRow), [{"chat_id": cid, "region": region} for cid in chat_ids]
     )
@@ -78,10 +79,18 @@ async def fan_out(sessions: async_sessionmaker[AsyncSession], readers: int) -> i
     """``readers`` subscribers of Georgia and one Georgian article enqueued to all of them."""
     async with sessions.begin() as session:
         await add_private_readers(session, reader_ids(readers), "georgia")
+    created, article_id = await publish(sessions, "crash-1")
+    assert created == readers
+    return article_id
+
+
+async def publish(sessions: async_sessionmaker[AsyncSession], key: str) -> tuple[int, int]:
+    """One Georgian article enqueued to its subscribers: (rows created, article id)."""
+    async with sessions.begin() as session:
         article = NewArticle(
-            key="crash-1",
-            url="https://caucasus-wire.example/crash-1/",
-            canonical_url="https://caucasus-wire.example/crash-1/",
+            key=key,
+            url=f"https://caucasus-wire.example/{key}/",
+            canonical_url=f"https://caucasus-wire.example/{key}/",
             title="Tbilisi metro extends to the airport",
             summary="The new line opens next spring. It links the airport to the centre.",
             language="en",
@@ -92,8 +101,7 @@ async def fan_out(sessions: async_sessionmaker[AsyncSession], readers: int) -> i
         )
         article_id = await insert_article(session, article, now())
         created = await enqueue_article(session, article_id, "en", ["georgia"], now())
-    assert created == readers
-    return article_id
+    return created, article_id
 
 
 async def states(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:

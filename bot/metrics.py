@@ -1,0 +1,79 @@
+"""Delivery metrics in Prometheus form (served at ``GET /metrics``).
+
+Operators watch three things: what became of each delivery (per final state and chat
+kind), how often Telegram told us to slow down (429s, which our pacing should make
+rare), and how much is still waiting (the backlog gauge, refreshed by the sender).
+
+Metrics live on a ``CollectorRegistry`` passed in, so tests get a private one; the
+running bot uses :func:`shared_metrics`, registered once on prometheus-client's
+global registry that the web server exposes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+
+# Final and intermediate states an outcome can leave a row in (``bot.outbox.Applied``).
+OUTCOME_STATES = ("sent", "retry", "unknown", "dead", "dropped")
+BACKLOG_STATES = ("pending", "retry", "claimed", "inflight")
+
+
+class DeliveryMetrics:
+    """Counters and gauges of the sender, on one registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.deliveries = Counter(
+            "newsbot_deliveries",
+            "Outbox rows by the state a Bot API answer left them in "
+            "(sent, retry, unknown, dead, dropped), per chat kind",
+            ["state", "chat_kind"],
+            registry=registry,
+        )
+        self.rate_limited = Counter(
+            "newsbot_telegram_429",
+            "Broadcast sends Telegram refused with 429 Too Many Requests, per chat kind",
+            ["chat_kind"],
+            registry=registry,
+        )
+        self.backlog = Gauge(
+            "newsbot_outbox_backlog",
+            "Outbox rows not yet finished, per state and priority "
+            "(0 channels, 1 groups, 2 private chats)",
+            ["state", "priority"],
+            registry=registry,
+        )
+        self._backlog_keys: set[tuple[str, str]] = set()
+
+    def outcome(self, state: str, chat_kind: str, dropped_too: int = 0) -> None:
+        """One row reached ``state``; ``dropped_too`` other rows of a gone chat were dropped."""
+        self.deliveries.labels(state=state, chat_kind=chat_kind).inc()
+        if dropped_too:
+            self.deliveries.labels(state="dropped", chat_kind=chat_kind).inc(dropped_too)
+
+    def throttled(self, chat_kind: str) -> None:
+        self.rate_limited.labels(chat_kind=chat_kind).inc()
+
+    def set_backlog(self, counts: Mapping[tuple[str, int], int]) -> None:
+        """Replace the backlog gauge; combinations that emptied read 0, not stale numbers."""
+        seen: set[tuple[str, str]] = set()
+        for (state, priority), count in counts.items():
+            key = (state, str(priority))
+            seen.add(key)
+            self.backlog.labels(state=key[0], priority=key[1]).set(count)
+        for gone_state, gone_priority in self._backlog_keys - seen:
+            self.backlog.labels(state=gone_state, priority=gone_priority).set(0)
+        self._backlog_keys |= seen
+
+
+_shared: DeliveryMetrics | None = None
+
+
+def shared_metrics() -> DeliveryMetrics:
+    """The process-wide metrics on the global registry (created on first use, once)."""
+    global _shared
+    if _shared is None:
+        _shared = DeliveryMetrics(REGISTRY)
+    return _shared

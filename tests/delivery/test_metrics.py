@@ -1,0 +1,108 @@
+"""Delivery metrics: the sender counts every outcome and 429 against a FakeBotAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import ExtBot
+
+from bot.clock import SystemClock
+from bot.delivery import Sender
+from bot.i18n import Translator
+from bot.metrics import DeliveryMetrics
+from bot.pacing import Pacer
+from bot.posts import PostBuilder
+from bot.telegram.limiter import SharedBudgetLimiter
+from bot.telegram.request import AiohttpRequest
+from handlers.publisher import TelegramPublisher
+from tests.crash.support import add_private_readers, publish, reader_ids
+from tests.e2e.support import make_catalog
+from tests.fakes.botapi import FakeBotAPI
+
+READERS = 12
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI(global_rate=100) as fake:
+        yield fake
+
+
+async def build_sender(
+    api: FakeBotAPI,
+    http: aiohttp.ClientSession,
+    sessions: async_sessionmaker[AsyncSession],
+    metrics: DeliveryMetrics,
+    read_timeout: float = 5.0,
+) -> Sender:
+    catalog = make_catalog([])
+    posts = PostBuilder(catalog, Translator.load(["en"], "en"))
+    pacer = Pacer(100)
+    bot = ext_bot(api, http, pacer, read_timeout)
+    await bot.initialize()
+    publisher = TelegramPublisher(bot, posts)
+    return Sender(sessions, publisher, pacer, SystemClock(), metrics=metrics)
+
+
+def ext_bot(
+    api: FakeBotAPI, http: aiohttp.ClientSession, pacer: Pacer, read_timeout: float = 5.0
+) -> ExtBot[dict[str, object]]:
+    """The bot the application builds: an ``ExtBot`` on aiohttp, sharing the sender's pacer."""
+    return ExtBot(
+        api.token,
+        base_url=f"{api.base_url}/bot",
+        request=AiohttpRequest(http, read_timeout=read_timeout),
+        rate_limiter=SharedBudgetLimiter(pacer),
+    )
+
+
+def value(metrics: DeliveryMetrics, name: str, **labels: str) -> float:
+    return metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+async def test_outcomes_429s_and_backlog_are_counted(
+    api: FakeBotAPI, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    readers = reader_ids(READERS)
+    async with sessions.begin() as session:
+        await add_private_readers(session, readers, "georgia")
+    await publish(sessions, "m-1")
+    api.block_chat(readers[-1])  # last in line: 403, the chat is dropped
+    api.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    api.fail_next("sendMessage", 400, "Bad Request: message is odd")  # a dead letter
+    metrics = DeliveryMetrics(CollectorRegistry())
+    async with aiohttp.ClientSession() as http:
+        sender = await build_sender(api, http, sessions, metrics)
+        await sender.refresh_backlog(force=True)
+        assert value(metrics, "newsbot_outbox_backlog", state="pending", priority="2") == READERS
+        await sender.drain(within=20)
+
+    private = {"chat_kind": "private"}
+    assert value(metrics, "newsbot_deliveries_total", state="sent", **private) == READERS - 2
+    assert value(metrics, "newsbot_deliveries_total", state="retry", **private) == 1
+    assert value(metrics, "newsbot_deliveries_total", state="dead", **private) == 1
+    assert value(metrics, "newsbot_deliveries_total", state="dropped", **private) == 1
+    assert value(metrics, "newsbot_telegram_429_total", **private) == 1
+    assert value(metrics, "newsbot_outbox_backlog", state="pending", priority="2") == 0
+    text = generate_latest(metrics.registry).decode()
+    assert 'newsbot_deliveries_total{chat_kind="private",state="sent"}' in text
+
+
+async def test_an_answer_that_never_came_counts_as_unknown(
+    api: FakeBotAPI, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions.begin() as session:
+        await add_private_readers(session, reader_ids(3), "georgia")
+    await publish(sessions, "m-2")
+    api.delay("sendMessage", 1.0)  # Telegram sends, but answers after we stopped waiting
+    metrics = DeliveryMetrics(CollectorRegistry())
+    async with aiohttp.ClientSession() as http:
+        sender = await build_sender(api, http, sessions, metrics, read_timeout=0.3)
+        await sender.drain(within=10)
+    assert len(api.sent) == 3
+    assert value(metrics, "newsbot_deliveries_total", state="unknown", chat_kind="private") == 3
+    assert value(metrics, "newsbot_deliveries_total", state="sent", chat_kind="private") == 0
