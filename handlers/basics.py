@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType, ParseMode
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from handlers.services import Services
+from handlers.settings import SubscriberSettings
 from handlers.subscriptions import parse_deep_link, subscribe_edition
 
 
 class Basics:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, subscriber: SubscriberSettings | None = None) -> None:
         self.s = services
+        self.subscriber = subscriber
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -37,6 +46,9 @@ class Basics:
                 ),
                 parse_mode=ParseMode.HTML,
             )
+            return
+        if self.subscriber is not None:
+            await self.subscriber.show_start(update)
             return
         await message.reply_text(
             tr.gettext(lang, "start.greeting", outlet=self.s.catalog.outlet.name),
@@ -84,10 +96,13 @@ class Basics:
     def fallbacks(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         """Registered last: anything no other handler took."""
         private = filters.ChatType.PRIVATE
-        return [
+        fallbacks: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]] = [
             MessageHandler(private & filters.COMMAND, self.unknown_command),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.free_text),
         ]
+        if self.subscriber is not None:  # a button nobody recognised: forged or stale
+            fallbacks.append(CallbackQueryHandler(self.subscriber.g.stale))
+        return fallbacks
 
 
 __all__ = ["Basics", "ChatType"]

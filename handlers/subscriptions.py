@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.catalog import Catalog
-from bot.storage.models import ChatRegionRow, ChatRow
-from bot.storage.repo import PRIORITY, insert_ignoring_conflicts
+from bot.storage.models import ChatRow
+from bot.storage.repo import add_chat_region, chat_region_codes, ensure_private_chat
 from handlers.services import Services
 
 _PAYLOAD = re.compile(r"^([a-z0-9_]{1,48})(?:-([a-z]{2,3}))?$")
@@ -26,6 +26,15 @@ def parse_deep_link(payload: str, catalog: Catalog, reader_lang: str) -> tuple[s
     return region, lang
 
 
+async def add_region(session: AsyncSession, catalog: Catalog, row: ChatRow, region: str) -> None:
+    """Add a region; the first region a reader picks also sets their time zone."""
+    if not await chat_region_codes(session, row.id):
+        found = catalog.region(region)
+        if found is not None:
+            row.timezone = found.timezone
+    await add_chat_region(session, row.id, region)
+
+
 async def subscribe_edition(services: Services, update: Update, region: str, lang: str) -> None:
     """Add a region to the reader's subscription and set their edition language."""
     chat = update.effective_chat
@@ -33,31 +42,8 @@ async def subscribe_edition(services: Services, update: Update, region: str, lan
         return
     now = services.clock.now()
     async with services.sessions.begin() as session:
-        row = await session.scalar(
-            select(ChatRow).where(ChatRow.address == str(chat.id), ChatRow.thread_id == 0)
-        )
-        if row is None:
-            row = ChatRow(
-                address=str(chat.id),
-                thread_id=0,
-                kind="private",
-                title=chat.full_name or "",
-                language=lang,
-                origin="user",
-                active=True,
-                paused=False,
-                mode="instant",
-                priority=PRIORITY["private"],
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-            await session.flush()
+        row = await ensure_private_chat(session, chat.id, chat.full_name or "", lang, now)
         row.language = lang
         row.active = True
         row.updated_at = now
-        await session.execute(
-            insert_ignoring_conflicts(session, ChatRegionRow)
-            .values(chat_id=row.id, region=region)
-            .on_conflict_do_nothing()
-        )
+        await add_region(session, services.catalog, row, region)

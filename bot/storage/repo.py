@@ -16,10 +16,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
-from bot.localtime import quiet_until
+from bot.localtime import DEFAULT_DIGEST_MINUTE, DEFAULT_QUIET, quiet_until
 from bot.storage.models import (
     ArticleRegionRow,
     ArticleRow,
+    AuditRow,
+    ChatManagerRow,
     ChatRegionRow,
     ChatRow,
     FeedRow,
@@ -291,3 +293,153 @@ async def outbox_counts(session: AsyncSession) -> dict[str, int]:
 
 async def touch_feed(session: AsyncSession, feed_id: int, **values: object) -> None:
     await session.execute(update(FeedRow).where(FeedRow.id == feed_id).values(**values))
+
+
+# ---- subscribers, managed chats and the audit log ----------------------------------------
+
+
+async def find_chat(session: AsyncSession, address: str, thread_id: int = 0) -> ChatRow | None:
+    return await session.scalar(
+        select(ChatRow).where(ChatRow.address == address, ChatRow.thread_id == thread_id)
+    )
+
+
+async def ensure_private_chat(
+    session: AsyncSession, chat_id: int, title: str, language: str, now: datetime
+) -> ChatRow:
+    """The reader's private-chat row, created with the defaults on first contact.
+
+    New readers get instant delivery and quiet hours 23:00-08:00 (their time zone is
+    set from the first region they choose).
+    """
+    row = await find_chat(session, str(chat_id))
+    if row is None:
+        row = ChatRow(
+            address=str(chat_id),
+            thread_id=0,
+            kind="private",
+            title=title[:256],
+            language=language,
+            origin="user",
+            active=True,
+            paused=False,
+            mode="instant",
+            priority=PRIORITY["private"],
+            created_at=now,
+            updated_at=now,
+            timezone="UTC",
+            digest_minute=DEFAULT_DIGEST_MINUTE,
+            quiet_start=DEFAULT_QUIET[0],
+            quiet_end=DEFAULT_QUIET[1],
+        )
+        session.add(row)
+        await session.flush()
+    return row
+
+
+async def chat_region_codes(session: AsyncSession, chat_pk: int) -> list[str]:
+    rows = await session.scalars(
+        select(ChatRegionRow.region)
+        .where(ChatRegionRow.chat_id == chat_pk)
+        .order_by(ChatRegionRow.region)
+    )
+    return list(rows)
+
+
+async def add_chat_region(session: AsyncSession, chat_pk: int, region: str) -> None:
+    await session.execute(
+        insert_ignoring_conflicts(session, ChatRegionRow)
+        .values(chat_id=chat_pk, region=region)
+        .on_conflict_do_nothing()
+    )
+
+
+async def toggle_chat_region(session: AsyncSession, chat_pk: int, region: str) -> bool:
+    """Turn one region on or off for a destination; returns whether it is now on."""
+    removed = await session.execute(
+        delete(ChatRegionRow).where(
+            ChatRegionRow.chat_id == chat_pk, ChatRegionRow.region == region
+        )
+    )
+    if int(getattr(removed, "rowcount", 0) or 0):
+        return False
+    await add_chat_region(session, chat_pk, region)
+    return True
+
+
+async def drop_open_deliveries(session: AsyncSession, chat_pk: int, now: datetime, why: str) -> int:
+    """Pending deliveries to a chat that no longer wants them are dropped, not sent."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.chat_id == chat_pk, OutboxRow.state.in_(("pending", "retry")))
+        .values(state="dropped", last_error=why, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def add_manager(session: AsyncSession, chat_pk: int, user_id: int) -> None:
+    await session.execute(
+        insert_ignoring_conflicts(session, ChatManagerRow)
+        .values(chat_id=chat_pk, user_id=user_id)
+        .on_conflict_do_nothing()
+    )
+
+
+async def managed_chats(session: AsyncSession, user_id: int) -> list[ChatRow]:
+    """Active channels and groups this user connected, in a stable order."""
+    rows = await session.scalars(
+        select(ChatRow)
+        .join(ChatManagerRow, ChatManagerRow.chat_id == ChatRow.id)
+        .where(ChatManagerRow.user_id == user_id, ChatRow.active == true())
+        .order_by(ChatRow.title, ChatRow.id)
+    )
+    return list(rows)
+
+
+async def managers_of(session: AsyncSession, chat_pks: Sequence[int]) -> list[int]:
+    if not chat_pks:
+        return []
+    rows = await session.scalars(
+        select(ChatManagerRow.user_id).where(ChatManagerRow.chat_id.in_(list(chat_pks))).distinct()
+    )
+    return sorted(rows)
+
+
+async def chats_at(session: AsyncSession, address: str) -> list[ChatRow]:
+    """Every destination in one Telegram chat (the chat itself and its forum topics)."""
+    return list(await session.scalars(select(ChatRow).where(ChatRow.address == address)))
+
+
+async def move_chat_address(
+    session: AsyncSession, old: str, new: str, kind: str, now: datetime
+) -> int:
+    """A group became a supergroup: its destinations follow it, settings kept."""
+    moved = 0
+    for row in await chats_at(session, old):
+        if await find_chat(session, new, row.thread_id) is None:
+            row.address, row.kind, row.updated_at = new, kind, now
+            moved += 1
+    await session.flush()
+    return moved
+
+
+async def audit(
+    session: AsyncSession,
+    now: datetime,
+    user_id: int | None,
+    chat: ChatRow | None,
+    action: str,
+    detail: str = "",
+) -> None:
+    """Record who changed what in a chat's configuration."""
+    session.add(
+        AuditRow(
+            at=now,
+            user_id=user_id,
+            chat_id=chat.id if chat is not None else None,
+            address=chat.address if chat is not None else "",
+            action=action[:32],
+            detail=detail,
+        )
+    )

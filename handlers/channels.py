@@ -1,0 +1,534 @@
+"""Channel and group admins: connect a chat, choose its editions, pause, disconnect.
+
+Only real admins configure a chat, and that is asked of Telegram (getChatMember) at
+the moment of every change, not remembered: a former admin's old buttons change
+nothing. The bot must be able to post there too. Connecting starts in private chat
+with Telegram's own chat picker (``KeyboardButtonRequestChat``), which works for
+private channels without a @username; groups can also be configured from inside
+(``/settings`` in the group or in one of its forum topics, which then gets its own
+edition). Every change is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import (
+    Bot,
+    ChatAdministratorRights,
+    ChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    KeyboardButtonRequestChat,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.callbacks import Action
+from bot.storage.models import ChatRow
+from bot.storage.repo import (
+    PRIORITY,
+    add_manager,
+    audit,
+    chat_region_codes,
+    drop_open_deliveries,
+    find_chat,
+    managed_chats,
+    set_chat_regions,
+    toggle_chat_region,
+)
+from handlers.publisher import chat_id_of
+from handlers.services import Services
+from handlers.settings import CHECK, HANDLER, Guard, chunk, edit
+
+log = logging.getLogger(__name__)
+
+CHANNEL_REQUEST = 1
+GROUP_REQUEST = 2
+ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+POST_RIGHTS = ChatAdministratorRights(
+    is_anonymous=False,
+    can_manage_chat=False,
+    can_delete_messages=False,
+    can_manage_video_chats=False,
+    can_restrict_members=False,
+    can_promote_members=False,
+    can_change_info=False,
+    can_invite_users=False,
+    can_post_stories=False,
+    can_edit_stories=False,
+    can_delete_stories=False,
+    can_post_messages=True,
+)
+
+
+async def member(bot: Bot, chat: int | str, user_id: int) -> ChatMember | None:
+    try:
+        return await bot.get_chat_member(chat, user_id)
+    except TelegramError as exc:
+        log.info("getChatMember(%s, %s) failed: %s", chat, user_id, exc)
+        return None
+
+
+async def is_chat_admin(bot: Bot, chat: int | str, user_id: int) -> bool:
+    """Whether ``user_id`` is the creator or an administrator of ``chat`` right now."""
+    found = await member(bot, chat, user_id)
+    return found is not None and found.status in ADMINS
+
+
+def may_post(found: ChatMember | None, kind: str) -> bool:
+    """Whether a bot with this membership can post: channels need post rights."""
+    if found is None:
+        return False
+    if found.status == ChatMemberStatus.OWNER:
+        return True
+    if found.status == ChatMemberStatus.ADMINISTRATOR:
+        return kind != "channel" or bool(getattr(found, "can_post_messages", False))
+    if found.status == ChatMemberStatus.MEMBER:
+        return kind != "channel"
+    if found.status == ChatMemberStatus.RESTRICTED:
+        return kind != "channel" and bool(getattr(found, "can_send_messages", False))
+    return False
+
+
+class Channels:
+    """``/channels``, the chat picker and the per-chat screens (callback actions: ``c*``)."""
+
+    def __init__(self, services: Services, guard: Guard) -> None:
+        self.s = services
+        self.g = guard
+        self.tr = services.translator
+        self.catalog = services.catalog
+
+    # ---- screens -------------------------------------------------------------------
+
+    def picker(self, lang: str) -> ReplyKeyboardMarkup:
+        channel = KeyboardButtonRequestChat(
+            request_id=CHANNEL_REQUEST,
+            chat_is_channel=True,
+            user_administrator_rights=POST_RIGHTS,
+            bot_administrator_rights=POST_RIGHTS,
+            request_title=True,
+        )
+        group = KeyboardButtonRequestChat(
+            request_id=GROUP_REQUEST,
+            chat_is_channel=False,
+            user_administrator_rights=ChatAdministratorRights.no_rights(),
+            bot_is_member=True,
+            request_title=True,
+        )
+        return ReplyKeyboardMarkup(
+            [
+                [
+                    KeyboardButton(
+                        self.tr.plain(lang, "channels.connect_button"), request_chat=channel
+                    )
+                ],
+                [
+                    KeyboardButton(
+                        self.tr.plain(lang, "channels.connect_group_button"), request_chat=group
+                    )
+                ],
+            ],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+
+    def language_label(self, lang: str) -> str:
+        return self.tr.language_name(lang) if lang in self.tr.languages else lang.upper()
+
+    def editor(
+        self, row: ChatRow, regions: Sequence[str], lang: str, uid: int, cid: int, setup: int
+    ) -> InlineKeyboardMarkup:
+        """Region toggles and language choice for one chat, then Done."""
+        languages = [
+            self.g.button(
+                (CHECK if code == row.language else "") + self.language_label(code),
+                uid,
+                cid,
+                "cL",
+                row.id,
+                index,
+                setup,
+            )
+            for index, code in enumerate(self.catalog.languages)
+        ]
+        toggles = [
+            self.g.button(
+                (CHECK if region.code in regions else "")
+                + self.catalog.region_name(region.code, lang),
+                uid,
+                cid,
+                "cR",
+                row.id,
+                index,
+                setup,
+            )
+            for index, region in enumerate(self.catalog.regions)
+        ]
+        done = self.g.button(
+            self.tr.plain(lang, "settings.done_button"), uid, cid, "cD", row.id, setup
+        )
+        return InlineKeyboardMarkup([*chunk(languages, 3), *chunk(toggles, 2), [done]])
+
+    def details(
+        self, row: ChatRow, regions: Sequence[str], lang: str, uid: int, cid: int
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        tr = self.tr
+        names = ", ".join(self.catalog.region_name(code, lang) for code in regions)
+        text = tr.gettext(
+            lang,
+            "channels.details",
+            chat=self.title(row),
+            regions=names or tr.plain(lang, "settings.regions_none"),
+            language=self.language_label(row.language),
+            status=tr.plain(
+                lang, "channels.status_paused" if row.paused else "channels.status_active"
+            ),
+        )
+
+        def b(key: str, name: str) -> InlineKeyboardButton:
+            return self.g.button(tr.plain(lang, key), uid, cid, name, row.id)
+
+        pause = (
+            b("channels.resume_button", "cU") if row.paused else b("channels.pause_button", "cP")
+        )
+        rows = [
+            [b("channels.edit_button", "cE")],
+            [pause, b("channels.disconnect_button", "cX")],
+        ]
+        if cid > 0:  # the list of chats only exists in private chat
+            rows.append([self.g.button(tr.plain(lang, "settings.back_button"), uid, cid, "cB")])
+        return text, InlineKeyboardMarkup(rows)
+
+    @staticmethod
+    def title(row: ChatRow) -> str:
+        base = row.title or row.address
+        return f"{base} #{row.thread_id}" if row.thread_id else base
+
+    async def chat_list(
+        self, session: AsyncSession, lang: str, uid: int, cid: int
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        rows = await managed_chats(session, uid)
+        tr = self.tr
+        if not rows:
+            return tr.gettext(lang, "channels.list_empty"), None
+        lines = [tr.gettext(lang, "channels.list_heading")]
+        buttons = []
+        for row in rows:
+            key = "channels.item_paused" if row.paused else "channels.item_active"
+            lines.append(tr.gettext(lang, key, chat=self.title(row)))
+            buttons.append([self.g.button(self.title(row), uid, cid, "cM", row.id)])
+        return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+    # ---- commands ------------------------------------------------------------------
+
+    async def channels(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/channels in private chat: the picker buttons, then the chats already connected."""
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None:
+            return
+        if not await self.g.allow_command(update):
+            return
+        lang = await self.s.language_for(update)
+        await message.reply_text(
+            self.tr.gettext(lang, "channels.intro", outlet=self.catalog.outlet.name),
+            parse_mode=ParseMode.HTML,
+            reply_markup=self.picker(lang),
+        )
+        async with self.s.sessions() as session:
+            text, markup = await self.chat_list(session, lang, user.id, chat.id)
+        if markup is not None:
+            await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+    async def on_chat_shared(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The admin picked a chat: verify both memberships, register it, show the editor."""
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None or message.chat_shared is None:
+            return
+        if not await self.g.allow_command(update):
+            return
+        shared = message.chat_shared
+        lang = await self.s.language_for(update)
+        try:
+            target = await context.bot.get_chat(shared.chat_id)
+        except TelegramError as exc:
+            log.info("shared chat %s is not reachable: %s", shared.chat_id, exc)
+            await self.reply(
+                message, lang, "channels.bot_not_admin", shared.title or str(shared.chat_id)
+            )
+            return
+        title = target.title or shared.title or str(shared.chat_id)
+        await self.connect(message, context.bot, user.id, lang, target.id, 0, target.type, title)
+
+    async def group_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/settings (or /channels) inside a group or one of its forum topics."""
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None:
+            return
+        if not await self.g.allow_command(update):
+            return
+        lang = self.tr.pick_language(user.language_code)
+        thread = message.message_thread_id if message.is_topic_message else None
+        await self.connect(
+            message, context.bot, user.id, lang, chat.id, thread or 0, chat.type, chat.title or ""
+        )
+
+    async def reply(self, message: Message, lang: str, key: str, title: str) -> None:
+        await message.reply_text(self.tr.gettext(lang, key, chat=title), parse_mode=ParseMode.HTML)
+
+    async def connect(
+        self,
+        message: Message,
+        bot: Bot,
+        user_id: int,
+        lang: str,
+        chat_id: int,
+        thread: int,
+        kind: str,
+        title: str,
+    ) -> None:
+        in_group = message.chat.id == chat_id
+        if kind not in ("channel", "group", "supergroup"):
+            await self.reply(message, lang, "channels.bot_not_admin", title)
+            return
+        now = self.s.clock.now()
+        if not await is_chat_admin(bot, chat_id, user_id):
+            async with self.s.sessions.begin() as session:
+                await audit(
+                    session,
+                    now,
+                    user_id,
+                    await find_chat(session, str(chat_id), thread),
+                    "refused",
+                    f"connect {chat_id}",
+                )
+            await self.reply(
+                message, lang, "channels.group_refusal" if in_group else "channels.not_admin", title
+            )
+            return
+        if not may_post(await member(bot, chat_id, bot.id), kind):
+            await self.reply(message, lang, "channels.bot_not_admin", title)
+            return
+        async with self.s.sessions.begin() as session:
+            row = await find_chat(session, str(chat_id), thread)
+            if row is None:
+                row = ChatRow(
+                    address=str(chat_id),
+                    thread_id=thread,
+                    kind=kind,
+                    language=lang
+                    if lang in self.catalog.languages
+                    else self.catalog.default_language,
+                    origin="user",
+                    mode="instant",
+                    created_at=now,
+                )
+                session.add(row)
+            row.title = title[:256]
+            row.kind = kind
+            row.priority = PRIORITY.get(kind, 1)
+            row.active, row.paused, row.pause_reason = True, False, None
+            row.updated_at = now
+            await session.flush()
+            await add_manager(session, row.id, user_id)
+            await audit(session, now, user_id, row, "connect", kind)
+            regions = await chat_region_codes(session, row.id)
+            key = "channels.connected" if not in_group else "channels.editions_prompt"
+            text = self.tr.gettext(lang, key, chat=self.title(row))
+            markup = self.editor(row, regions, lang, user_id, message.chat.id, 1)
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+    # ---- buttons -------------------------------------------------------------------
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        tapped = await self.g.tap(update, "c")
+        if tapped is None:
+            return
+        query, action = tapped
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        lang = await self.s.language_for(update)
+        if action.name == "cB":
+            async with self.s.sessions() as session:
+                text, markup = await self.chat_list(session, lang, user.id, chat.id)
+            await edit(query, text, markup)
+            await self.done(update)
+            return
+        pk = action.int_arg(0)
+        async with self.s.sessions() as session:
+            row = await session.get(ChatRow, pk) if pk is not None else None
+            title = self.title(row) if row is not None else ""
+            address = row.address if row is not None else ""
+            kind = row.kind if row is not None else ""
+        if row is None or kind == "private" or not row.active:
+            await self.g.answer(update, "errors.stale_button", alert=True)
+            return
+        bot = context.bot
+        if not await is_chat_admin(bot, chat_id_of(address), user.id):
+            async with self.s.sessions.begin() as session:
+                await audit(
+                    session,
+                    self.s.clock.now(),
+                    user.id,
+                    await session.get(ChatRow, pk),
+                    "refused",
+                    action.name,
+                )
+            await self.alert(update, lang, "channels.not_admin", title)
+            return
+        if action.name == "cD" and not may_post(
+            await member(bot, chat_id_of(address), bot.id), kind
+        ):
+            await self.alert(update, lang, "channels.bot_not_admin", title)
+            return
+        await self.apply(update, context, action, row.id, lang)
+
+    async def alert(self, update: Update, lang: str, key: str, title: str) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            await query.answer(self.tr.plain(lang, key, chat=title)[:200], show_alert=True)
+        except TelegramError as exc:
+            log.info("could not answer a callback query: %s", exc)
+
+    async def done(self, update: Update) -> None:
+        query = update.callback_query
+        if query is not None:
+            try:
+                await query.answer()
+            except TelegramError as exc:
+                log.info("could not answer a callback query: %s", exc)
+
+    async def apply(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, action: Action, pk: int, lang: str
+    ) -> None:
+        """Store one change (the user is an admin right now) and redraw the message."""
+        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+        assert query is not None and user is not None and chat is not None
+        uid, cid = user.id, chat.id
+        now = self.s.clock.now()
+        name = action.name
+        index = action.int_arg(1)
+        setup = action.int_arg(2) or 0
+        text: str | None = None
+        markup: InlineKeyboardMarkup | None = None
+        test_post: tuple[str, int, str] | None = None
+        async with self.s.sessions.begin() as session:
+            row = await session.get(ChatRow, pk)
+            if row is None:
+                return
+            if name == "cR" and index is not None and index < len(self.catalog.regions):
+                code = self.catalog.regions[index].code
+                on = await toggle_chat_region(session, pk, code)
+                await audit(session, now, uid, row, "region_on" if on else "region_off", code)
+                markup = self.editor(
+                    row, await chat_region_codes(session, pk), lang, uid, cid, setup
+                )
+                text = None
+            elif name == "cL" and index is not None and index < len(self.catalog.languages):
+                row.language = self.catalog.languages[index]
+                await audit(session, now, uid, row, "language", row.language)
+                markup = self.editor(
+                    row, await chat_region_codes(session, pk), lang, uid, cid, setup
+                )
+            elif name == "cE":
+                regions = await chat_region_codes(session, pk)
+                text = self.tr.gettext(lang, "channels.editions_prompt", chat=self.title(row))
+                markup = self.editor(row, regions, lang, uid, cid, 0)
+            elif name in ("cD", "cM"):
+                if name == "cD" and action.int_arg(1) == 1:
+                    test_post = (row.address, row.thread_id, row.language)
+                    await audit(session, now, uid, row, "test_post")
+                text, markup = self.details(
+                    row, await chat_region_codes(session, pk), lang, uid, cid
+                )
+            elif name in ("cP", "cU"):
+                row.paused = name == "cP"
+                row.pause_reason = "admin" if row.paused else None
+                row.updated_at = now
+                await audit(session, now, uid, row, "pause" if row.paused else "resume")
+                note = self.tr.gettext(
+                    lang,
+                    "channels.paused" if row.paused else "channels.resumed",
+                    chat=self.title(row),
+                )
+                details, markup = self.details(
+                    row, await chat_region_codes(session, pk), lang, uid, cid
+                )
+                text = note + "\n\n" + details
+            elif name == "cX":
+                text = self.tr.gettext(lang, "channels.confirm_disconnect", chat=self.title(row))
+                markup = InlineKeyboardMarkup(
+                    [
+                        [
+                            self.g.button(
+                                self.tr.plain(lang, "channels.confirm_disconnect_button"),
+                                uid,
+                                cid,
+                                "cY",
+                                pk,
+                            ),
+                            self.g.button(
+                                self.tr.plain(lang, "channels.cancel_button"), uid, cid, "cM", pk
+                            ),
+                        ]
+                    ]
+                )
+            elif name == "cY":
+                row.active = False
+                row.updated_at = now
+                await set_chat_regions(session, pk, [])
+                await drop_open_deliveries(session, pk, now, "disconnected")
+                await audit(session, now, uid, row, "disconnect")
+                text = self.tr.gettext(lang, "channels.disconnected", chat=self.title(row))
+            else:
+                await self.g.answer(update, "errors.stale_button", alert=True)
+                return
+        if test_post is not None:
+            address, thread, post_lang = test_post
+            try:
+                await context.bot.send_message(
+                    chat_id_of(address),
+                    self.tr.gettext(
+                        post_lang, "channels.test_post", outlet=self.catalog.outlet.name
+                    ),
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=thread or None,
+                )
+            except TelegramError as exc:
+                log.info("test post to %s failed: %s", address, exc)
+                await self.alert(update, lang, "channels.bot_not_admin", self.title(row))
+                return
+            text = (
+                self.tr.gettext(lang, "channels.test_sent", chat=self.title(row))
+                + "\n\n"
+                + (text or "")
+            )
+        await edit(query, text, markup)
+        await self.done(update)
+
+    def handlers(self) -> list[HANDLER]:
+        private = filters.ChatType.PRIVATE
+        groups = filters.ChatType.GROUPS
+        return [
+            CommandHandler("channels", self.channels, filters=private),
+            CommandHandler(["settings", "channels"], self.group_settings, filters=groups),
+            MessageHandler(private & filters.StatusUpdate.CHAT_SHARED, self.on_chat_shared),
+            CallbackQueryHandler(self.on_button, pattern=r"^c[A-Z]"),
+        ]

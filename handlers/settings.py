@@ -1,0 +1,460 @@
+"""A reader's settings in private chat: the /start picker, /settings and /stop.
+
+Every screen is one message whose inline buttons carry signed callback data
+(``bot.callbacks``): a tap is applied to the database at once and the message is
+edited in place, so the ✅ marks always show what is stored. Region toggles only
+swap the keyboard (``editMessageReplyMarkup``); screens that change their text are
+edited whole. Buttons are bound to the reader and their chat: someone else's or an
+old button is answered with ``errors.stale_button`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import time
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.callbacks import Action, CallbackSigner, RateLimiter
+from bot.i18n import SafeHTML
+from bot.localtime import DEFAULT_QUIET, hhmm
+from bot.storage.models import ChatRow
+from bot.storage.repo import (
+    chat_region_codes,
+    drop_open_deliveries,
+    ensure_private_chat,
+    find_chat,
+    toggle_chat_region,
+)
+from handlers.services import Services
+from handlers.subscriptions import add_region
+
+log = logging.getLogger(__name__)
+
+Rows = list[list[InlineKeyboardButton]]
+HANDLER = BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]
+CHECK = "✅ "
+
+
+def chunk(buttons: Sequence[InlineKeyboardButton], size: int) -> Rows:
+    return [list(buttons[i : i + size]) for i in range(0, len(buttons), size)]
+
+
+class Guard:
+    """Signs buttons, checks taps and rate-limits configuration actions, for every screen."""
+
+    def __init__(
+        self,
+        services: Services,
+        signer: CallbackSigner | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.s = services
+        self.signer = signer or CallbackSigner(services.settings.signing_key())
+        self.limiter = limiter or RateLimiter()
+
+    def button(
+        self, text: str, user_id: int, chat_id: int, name: str, *args: str | int
+    ) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            text[:64], callback_data=self.signer.sign(user_id, chat_id, name, *args)
+        )
+
+    async def tap(self, update: Update, prefix: str) -> tuple[CallbackQuery, Action] | None:
+        """The verified action of a button tap, or None after telling the user why not."""
+        query = update.callback_query
+        user, chat = update.effective_user, update.effective_chat
+        if query is None:
+            return None
+        action = self.signer.verify(
+            query.data, user.id if user else None, chat.id if chat else None
+        )
+        if action is None or not action.name.startswith(prefix):
+            await self.answer(update, "errors.stale_button", alert=True)
+            return None
+        if user is not None and not self.limiter.allow(user.id):
+            await self.answer(update, "errors.rate_limited")
+            return None
+        return query, action
+
+    async def allow_command(self, update: Update) -> bool:
+        """Rate limit for configuration commands; replies itself when refused."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or self.limiter.allow(user.id):
+            return True
+        if message is not None:
+            lang = await self.s.language_for(update)
+            await message.reply_text(self.s.translator.gettext(lang, "errors.rate_limited"))
+        return False
+
+    async def answer(self, update: Update, key: str, *, alert: bool = False) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        lang = await self.s.language_for(update)
+        try:
+            await query.answer(self.s.translator.plain(lang, key)[:200], show_alert=alert)
+        except TelegramError as exc:  # an old query id: nothing left to answer
+            log.info("could not answer a callback query: %s", exc)
+
+    async def stale(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any tap no handler recognised: say so, change nothing."""
+        await self.answer(update, "errors.stale_button", alert=True)
+
+
+async def edit(query: CallbackQuery, text: str | None, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit the tapped message (text and keyboard, or the keyboard alone)."""
+    try:
+        if text is None:
+            await query.edit_message_reply_markup(reply_markup=markup)
+        else:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            log.info("could not edit a settings message: %s", exc)
+
+
+class SubscriberSettings:
+    """The reader-facing screens; callback actions start with ``s``."""
+
+    def __init__(self, services: Services, guard: Guard) -> None:
+        self.s = services
+        self.g = guard
+        self.tr = services.translator
+        self.catalog = services.catalog
+        zones = [r.timezone for r in self.catalog.regions]
+        self.zones = list(dict.fromkeys([*zones, "UTC"]))
+
+    # ---- screens -------------------------------------------------------------------
+
+    def language_label(self, lang: str) -> str:
+        return self.tr.language_name(lang) if lang in self.tr.languages else lang.upper()
+
+    def _language_buttons(self, current: str, back: str, uid: int, cid: int) -> Rows:
+        buttons = [
+            self.g.button(
+                (CHECK if lang == current else "") + self.language_label(lang),
+                uid,
+                cid,
+                "sL",
+                back,
+                index,
+            )
+            for index, lang in enumerate(self.catalog.languages)
+        ]
+        return chunk(buttons, 3)
+
+    def _region_buttons(
+        self, selected: Sequence[str], lang: str, back: str, uid: int, cid: int
+    ) -> Rows:
+        buttons = [
+            self.g.button(
+                (CHECK if region.code in selected else "")
+                + self.catalog.region_name(region.code, lang),
+                uid,
+                cid,
+                "sR",
+                back,
+                index,
+            )
+            for index, region in enumerate(self.catalog.regions)
+        ]
+        return chunk(buttons, 2)
+
+    def start_markup(
+        self, lang: str, selected: Sequence[str], uid: int, cid: int
+    ) -> InlineKeyboardMarkup:
+        rows = self._language_buttons(lang, "s", uid, cid)
+        rows += self._region_buttons(selected, lang, "s", uid, cid)
+        rows.append([self.g.button(self.tr.plain(lang, "settings.done_button"), uid, cid, "sD")])
+        return InlineKeyboardMarkup(rows)
+
+    def greeting(self, lang: str) -> str:
+        return self.tr.gettext(lang, "start.greeting", outlet=self.catalog.outlet.name)
+
+    def summary(self, row: ChatRow | None, regions: Sequence[str], lang: str) -> str:
+        tr = self.tr
+        names = ", ".join(self.catalog.region_name(code, lang) for code in regions)
+        if row is not None and row.mode == "digest":
+            delivery = tr.gettext(
+                lang, "settings.mode_digest", time=self.clock_time(lang, row.digest_minute)
+            )
+        else:
+            delivery = tr.gettext(lang, "settings.mode_instant")
+        if row is not None and row.quiet_start is not None and row.quiet_end is not None:
+            quiet = tr.gettext(
+                lang,
+                "settings.quiet_range",
+                start=self.clock_time(lang, row.quiet_start),
+                end=self.clock_time(lang, row.quiet_end),
+            )
+        else:
+            quiet = tr.gettext(lang, "settings.quiet_off")
+        return tr.ngettext(
+            lang,
+            "settings.summary",
+            len(regions),
+            regions=names or tr.plain(lang, "settings.regions_none"),
+            language=self.language_label(lang),
+            delivery=SafeHTML(delivery),
+            quiet=SafeHTML(quiet),
+            appeals=SafeHTML(tr.gettext(lang, "settings.appeals_shown")),
+        )
+
+    def clock_time(self, lang: str, minute: int) -> str:
+        hours, minutes = divmod(minute % 1440, 60)
+        return self.tr.format_time(lang, time(hours, minutes))
+
+    def menu(self, lang: str, uid: int, cid: int) -> InlineKeyboardMarkup:
+        def b(key: str, screen: str) -> InlineKeyboardButton:
+            return self.g.button(self.tr.plain(lang, key), uid, cid, "sO", screen)
+
+        return InlineKeyboardMarkup(
+            [
+                [b("settings.regions_button", "r"), b("settings.language_button", "l")],
+                [b("settings.delivery_button", "d"), b("settings.quiet_button", "q")],
+                [b("settings.timezone_button", "z")],
+                [self.g.button(self.tr.plain(lang, "settings.done_button"), uid, cid, "sD")],
+            ]
+        )
+
+    def back(self, lang: str, uid: int, cid: int) -> list[InlineKeyboardButton]:
+        return [self.g.button(self.tr.plain(lang, "settings.back_button"), uid, cid, "sO", "m")]
+
+    def hours(self, current: int | None, name: str, uid: int, cid: int, *prefix: int) -> Rows:
+        buttons = [
+            self.g.button(
+                (CHECK if current == hour * 60 else "") + hhmm(hour * 60),
+                uid,
+                cid,
+                name,
+                *prefix,
+                hour,
+            )
+            for hour in range(24)
+        ]
+        return chunk(buttons, 6)
+
+    async def screen(
+        self, session: AsyncSession, screen: str, uid: int, cid: int, ui_lang: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        """Text and keyboard of one settings screen, from what is stored now.
+
+        Screens: ``s`` start picker, ``m`` menu, ``r`` regions, ``l`` language,
+        ``d`` delivery mode, ``t`` digest time, ``q`` quiet hours (and start time),
+        ``e`` quiet hours end, ``z`` time zone, ``done`` the closing summary.
+        """
+        row = await find_chat(session, str(cid))
+        lang = (
+            row.language if row is not None and row.language in self.catalog.languages else ui_lang
+        )
+        regions = await chat_region_codes(session, row.id) if row is not None else []
+        tr = self.tr
+        back = self.back(lang, uid, cid)
+        if screen == "done":
+            return self.summary(row, regions, lang), None
+        if screen == "s":
+            return self.greeting(lang), self.start_markup(lang, regions, uid, cid)
+        if screen == "r":
+            rows = self._region_buttons(regions, lang, "r", uid, cid)
+            return tr.gettext(lang, "settings.regions_prompt"), InlineKeyboardMarkup([*rows, back])
+        if screen == "l":
+            rows = self._language_buttons(lang, "m", uid, cid)
+            return tr.gettext(lang, "settings.language_prompt"), InlineKeyboardMarkup([*rows, back])
+        if screen == "d":
+            mode = row.mode if row is not None else "instant"
+            rows = [
+                [
+                    self.g.button(
+                        (CHECK if mode == "instant" else "")
+                        + tr.plain(lang, "settings.mode_instant_button"),
+                        uid,
+                        cid,
+                        "sM",
+                        "i",
+                    )
+                ],
+                [
+                    self.g.button(
+                        (CHECK if mode == "digest" else "")
+                        + tr.plain(lang, "settings.mode_digest_button"),
+                        uid,
+                        cid,
+                        "sM",
+                        "d",
+                    )
+                ],
+            ]
+            return tr.gettext(lang, "settings.mode_prompt"), InlineKeyboardMarkup([*rows, back])
+        if screen == "t":
+            current = row.digest_minute if row is not None else None
+            rows = self.hours(current, "sT", uid, cid)
+            text = tr.gettext(
+                lang, "settings.digest_time_prompt", timezone=row.timezone if row else "UTC"
+            )
+            return text, InlineKeyboardMarkup([*rows, back])
+        if screen == "q":
+            on = row is not None and row.quiet_start is not None
+            toggle = self.g.button(
+                tr.plain(lang, "settings.quiet_off_button" if on else "settings.quiet_on_button"),
+                uid,
+                cid,
+                "sQ",
+                "off" if on else "on",
+            )
+            text = tr.gettext(lang, "settings.quiet_prompt")
+            rows = [[toggle]]
+            if on and row is not None:
+                text += "\n\n" + tr.gettext(lang, "settings.quiet_start_prompt")
+                rows += self.hours(row.quiet_start, "sS", uid, cid)
+            return text, InlineKeyboardMarkup([*rows, back])
+        if screen == "e":
+            start = row.quiet_start if row is not None and row.quiet_start is not None else 0
+            rows = self.hours(
+                row.quiet_end if row is not None else None, "sE", uid, cid, start // 60
+            )
+            return tr.gettext(lang, "settings.quiet_end_prompt"), InlineKeyboardMarkup(
+                [*rows, back]
+            )
+        if screen == "z":
+            zone_now = row.timezone if row is not None else "UTC"
+            buttons = [
+                self.g.button((CHECK if zone == zone_now else "") + zone, uid, cid, "sZ", index)
+                for index, zone in enumerate(self.zones)
+            ]
+            text = tr.gettext(lang, "settings.timezone_prompt", timezone=zone_now)
+            return text, InlineKeyboardMarkup([*chunk(buttons, 2), back])
+        text = tr.gettext(lang, "settings.title") + "\n\n" + self.summary(row, regions, lang)
+        return text, self.menu(lang, uid, cid)
+
+    # ---- commands ------------------------------------------------------------------
+
+    async def show_start(self, update: Update) -> None:
+        """/start without a payload: the greeting with the language and region picker."""
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None:
+            return
+        ui_lang = await self.s.language_for(update)
+        now = self.s.clock.now()
+        async with self.s.sessions.begin() as session:
+            row = await find_chat(session, str(chat.id))
+            if row is not None and not row.active:
+                row.active = True
+                row.updated_at = now
+                await message.reply_text(
+                    self.tr.gettext(ui_lang, "start.welcome_back"), parse_mode=ParseMode.HTML
+                )
+            text, markup = await self.screen(session, "s", user.id, chat.id, ui_lang)
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+    async def settings(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None:
+            return
+        if not await self.g.allow_command(update):
+            return
+        ui_lang = await self.s.language_for(update)
+        async with self.s.sessions() as session:
+            text, markup = await self.screen(session, "m", user.id, chat.id, ui_lang)
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+    async def stop(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Unsubscribe from everything; the settings stay for a later /start."""
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None:
+            return
+        lang = await self.s.language_for(update)
+        now = self.s.clock.now()
+        async with self.s.sessions.begin() as session:
+            row = await find_chat(session, str(chat.id))
+            if row is not None:
+                row.active = False
+                row.updated_at = now
+                await drop_open_deliveries(session, row.id, now, "unsubscribed")
+        await message.reply_text(self.tr.gettext(lang, "stop.done"), parse_mode=ParseMode.HTML)
+
+    # ---- buttons -------------------------------------------------------------------
+
+    async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        tapped = await self.g.tap(update, "s")
+        if tapped is None:
+            return
+        query, action = tapped
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != "private":
+            await self.g.answer(update, "errors.stale_button", alert=True)
+            return
+        ui_lang = await self.s.language_for(update)
+        now = self.s.clock.now()
+        async with self.s.sessions.begin() as session:
+            row = await ensure_private_chat(session, chat.id, chat.full_name or "", ui_lang, now)
+            row.active = True
+            row.updated_at = now
+            outcome = await self.apply(session, row, action)
+            if outcome is None:
+                await self.g.answer(update, "errors.stale_button", alert=True)
+                return
+            screen, keyboard_only = outcome
+            text, markup = await self.screen(session, screen, user.id, chat.id, ui_lang)
+        await edit(query, None if keyboard_only else text, markup)
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            log.info("could not answer a callback query: %s", exc)
+
+    async def apply(
+        self, session: AsyncSession, row: ChatRow, action: Action
+    ) -> tuple[str, bool] | None:
+        """Store what a tap asks for; returns (screen to show, keyboard-only edit)."""
+        name, args = action.name, action.args
+        first = action.int_arg(0)
+        second = action.int_arg(1)
+        if name == "sO" and args and args[0] in "mrldtqez" and len(args[0]) == 1:
+            return args[0], False
+        if name == "sD":
+            return "done", False
+        if name == "sR" and second is not None and second < len(self.catalog.regions):
+            code = self.catalog.regions[second].code
+            if code in await chat_region_codes(session, row.id):
+                await toggle_chat_region(session, row.id, code)
+            else:
+                await add_region(session, self.catalog, row, code)
+            return ("s" if args[0] == "s" else "r"), True
+        if name == "sL" and second is not None and second < len(self.catalog.languages):
+            row.language = self.catalog.languages[second]
+            return ("s" if args[0] == "s" else "m"), False
+        if name == "sM" and args and args[0] in ("i", "d"):
+            row.mode = "instant" if args[0] == "i" else "digest"
+            if row.mode == "digest":  # the first digest comes at the next digest time
+                row.last_digest_at = self.s.clock.now()
+            return ("t" if row.mode == "digest" else "m"), False
+        if name == "sT" and first is not None and first < 24:
+            row.digest_minute = first * 60
+            return "m", False
+        if name == "sQ" and args and args[0] in ("on", "off"):
+            row.quiet_start, row.quiet_end = DEFAULT_QUIET if args[0] == "on" else (None, None)
+            return "q", False
+        if name == "sS" and first is not None and first < 24:
+            row.quiet_start = first * 60
+            row.quiet_end = row.quiet_end if row.quiet_end is not None else DEFAULT_QUIET[1]
+            return "e", False
+        if name == "sE" and first is not None and second is not None and max(first, second) < 24:
+            row.quiet_start, row.quiet_end = first * 60, second * 60
+            return "m", False
+        if name == "sZ" and first is not None and first < len(self.zones):
+            row.timezone = self.zones[first]
+            return "m", False
+        return None
+
+    def handlers(self) -> list[HANDLER]:
+        private = filters.ChatType.PRIVATE
+        return [
+            CommandHandler("settings", self.settings, filters=private),
+            CommandHandler("stop", self.stop, filters=private),
+            CallbackQueryHandler(self.on_button, pattern=r"^s[A-Z]"),
+        ]

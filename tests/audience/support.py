@@ -1,0 +1,142 @@
+"""The whole bot (handlers, storage, sender) running against the fake Bot API, for flows."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.app import Parts, assemble
+from bot.storage.models import ChatRegionRow, ChatRow
+from bot.storage.repo import NewArticle, enqueue_article, insert_article
+from tests.e2e.support import make_catalog, make_settings
+from tests.fakes.botapi import FakeBotAPI, SentMessage
+
+
+class SetClock:
+    """Wall time that starts where the test says and runs at real speed (so the sender's
+    short per-chat waits pass), and jumps forward when told."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.origin = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.origin)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def advance(self, **delta: float) -> None:
+        self.start += timedelta(**delta)
+
+
+# 10:00 UTC = 14:00 in Tbilisi and Yerevan: outside the default quiet hours.
+NOON = datetime(2026, 3, 2, 10, 0)
+
+
+@contextlib.asynccontextmanager
+async def bot_running(
+    api: FakeBotAPI, database_url: str, clock: SetClock, **settings: Any
+) -> AsyncIterator[Parts]:
+    """assemble() plus long polling, like ``newsbot run`` without the scheduler."""
+    catalog = make_catalog([])
+    async with assemble(
+        make_settings(api, database_url, **settings), catalog, dry_run=False, clock=clock
+    ) as parts:
+        app = parts.application
+        assert app is not None and app.updater is not None
+        await app.initialize()
+        await app.start()
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            yield parts
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+
+
+def buttons(message: SentMessage | None) -> dict[str, str]:
+    """Inline button label -> callback data (or url)."""
+    assert message is not None and message.reply_markup is not None
+    found = {}
+    for row in message.reply_markup.get("inline_keyboard", []):
+        for button in row:
+            found[button["text"]] = button.get("callback_data") or button.get("url")
+    return found
+
+
+async def next_from_bot(api: FakeBotAPI, chat_id: int, method: str, count: int) -> None:
+    """Wait until ``chat_id`` has seen ``count`` calls of ``method``."""
+
+    def seen() -> bool:
+        calls = [
+            r
+            for r in api.calls(method)
+            if str(r.params.get("chat_id")) == str(chat_id) and r.status == 200
+        ]
+        return len(calls) >= count
+
+    await api.wait_for(seen, within=10)
+
+
+def latest(api: FakeBotAPI, chat_id: int) -> SentMessage | None:
+    """The current state of the bot's latest message in a chat (after edits)."""
+    mine = [m for m in api.sent if m.chat_id == chat_id]
+    return api.message(chat_id, mine[-1].message_id) if mine else None
+
+
+async def tap(api: FakeBotAPI, user_id: int, chat_id: int, label: str) -> str:
+    """Tap the button labelled ``label`` under the bot's latest message; returns the query id."""
+    message = latest(api, chat_id)
+    data = buttons(message)[label]
+    assert message is not None
+    query = api.push_callback_query(user_id, data, chat_id=chat_id, message_id=message.message_id)
+    query_id = str(query["callback_query"]["id"])
+    await api.wait_for(lambda: query_id in api.callback_answers, within=10)
+    return query_id
+
+
+async def subscription(parts: Parts, chat_id: int) -> tuple[ChatRow | None, list[str]]:
+    async with parts.sessions() as session:
+        row = await session.scalar(select(ChatRow).where(ChatRow.address == str(chat_id)))
+        regions = (
+            list(
+                await session.scalars(
+                    select(ChatRegionRow.region).where(ChatRegionRow.chat_id == row.id)
+                )
+            )
+            if row
+            else []
+        )
+    return row, sorted(regions)
+
+
+async def publish(
+    parts: Parts, key: str, title: str, language: str, regions: tuple[str, ...], now: datetime
+) -> int:
+    """An article arrives as the Ingestor stores it: the article and its outbox rows."""
+    async with parts.sessions.begin() as session:
+        article = await insert_article(
+            session,
+            NewArticle(
+                key=key,
+                url=f"https://caucasus-wire.example/{key}/",
+                canonical_url=f"https://caucasus-wire.example/{key}/",
+                title=title,
+                summary=f"{title}. More below.",
+                language=language,
+                regions=regions,
+                feed_id=None,
+                published_at=now,
+                announced=True,
+            ),
+            now,
+        )
+        await enqueue_article(session, article, language, list(regions), now)
+    return article
