@@ -1,0 +1,313 @@
+"""Donations in Telegram Stars: amount button -> invoice -> pre-checkout -> payment -> thanks.
+
+- An amount button (``/donate``) carries signed callback data (``bot.callbacks``) naming
+  the index of a configured amount; a valid tap sends an invoice in XTR with an empty
+  provider token, whose payload is signed too and names the amount and the payer.
+- The pre-checkout query is answered at once (Telegram allows 10 s) after checking the
+  payload's signature, payer, currency and amount; anything else gets ``ok=False``.
+- ``successful_payment`` is recorded once per ``telegram_payment_charge_id`` (a unique
+  key): a redelivered update is logged and ignored, never thanked twice.
+- Operators (NEWSBOT_ADMIN_IDS): ``/refund <charge id>`` calls ``refundStarPayment`` and
+  marks the donation refunded; ``/donations`` lists the recent ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import LabeledPrice, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    PreCheckoutQueryHandler,
+    filters,
+)
+
+from bot.callbacks import CallbackSigner, RateLimiter
+from bot.storage.models import DonationRow
+from bot.storage.repo import insert_ignoring_conflicts
+from handlers.services import Services
+
+log = logging.getLogger(__name__)
+
+STARS_ACTION = "dS"  # callback action: donate Stars, argument = index of the amount
+CURRENCY = "XTR"
+_PAYLOAD = re.compile(r"don1\.(\d{1,6})\.(\d{1,20})\.([A-Za-z0-9_-]{16})\Z")
+OPERATORS_ONLY = "Sorry, this command is only for the outlet's operators."
+
+
+# --------------------------------------------------------------------------- payloads
+
+
+def _payload_mac(key: bytes, amount: int, user_id: int) -> str:
+    digest = hmac.new(key, f"stars\n{amount}\n{user_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode()
+
+
+def make_payload(key: bytes, amount: int, user_id: int) -> str:
+    """Invoice payload naming the amount and the payer, signed (at most 128 bytes)."""
+    return f"don1.{amount}.{user_id}.{_payload_mac(key, amount, user_id)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    amount: int
+    user_id: int
+
+
+def read_payload(key: bytes, payload: str) -> Payload | None:
+    """The signed amount and payer, or None for anything not made by ``make_payload``."""
+    match = _PAYLOAD.match(payload or "")
+    if match is None:
+        return None
+    amount, user_id = int(match.group(1)), int(match.group(2))
+    if not hmac.compare_digest(match.group(3), _payload_mac(key, amount, user_id)):
+        return None
+    return Payload(amount, user_id)
+
+
+def precheckout_problem(
+    key: bytes,
+    amounts: list[int],
+    *,
+    payload: str,
+    currency: str,
+    total: int,
+    user_id: int,
+) -> str | None:
+    """Why a pre-checkout query must be refused (a log reason), or None when it is fine."""
+    signed = read_payload(key, payload)
+    if signed is None:
+        return "payload is not ours"
+    if currency != CURRENCY:
+        return f"currency {currency!r} is not {CURRENCY}"
+    if signed.user_id != user_id:
+        return "invoice was made for another user"
+    if signed.amount != total:
+        return f"amount {total} does not match the invoice's {signed.amount}"
+    if signed.amount not in amounts:
+        return f"amount {signed.amount} is no longer offered"
+    return None
+
+
+# --------------------------------------------------------------------------- storage
+
+
+async def record_donation(
+    session: AsyncSession,
+    *,
+    charge_id: str,
+    user_id: int,
+    amount: int,
+    currency: str,
+    payload: str,
+    language: str,
+    now: datetime,
+) -> bool:
+    """Store a payment once per charge id; False when it was already recorded."""
+    stmt = (
+        insert_ignoring_conflicts(session, DonationRow)
+        .values(
+            charge_id=charge_id,
+            user_id=user_id,
+            amount=amount,
+            currency=currency[:8],
+            payload=payload[:128],
+            language=language,
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def recent_donations(session: AsyncSession, limit: int = 15) -> list[DonationRow]:
+    query = select(DonationRow).order_by(DonationRow.created_at.desc(), DonationRow.id.desc())
+    return list(await session.scalars(query.limit(limit)))
+
+
+def format_donations(rows: list[DonationRow]) -> str:
+    """The ``/donations`` answer as plain text (pure)."""
+    if not rows:
+        return "No donations yet."
+    lines = [f"Last {len(rows)} donations:"]
+    for row in rows:
+        refunded = " · refunded" if row.refunded_at else ""
+        lines.append(
+            f"{row.created_at:%Y-%m-%d %H:%M} · {row.amount} {row.currency} · "
+            f"user {row.user_id} · {row.charge_id}{refunded}"
+        )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+class Payments:
+    def __init__(self, services: Services, signer: CallbackSigner | None = None) -> None:
+        self.s = services
+        self.key = services.settings.signing_key()
+        self.signer = signer or CallbackSigner(self.key)
+        self.limiter = RateLimiter(burst=5, per_second=0.2)
+
+    @property
+    def amounts(self) -> list[int]:
+        donate = self.s.catalog.donate
+        return list(donate.stars.amounts) if donate and donate.stars else []
+
+    def is_operator(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.s.settings.admin_ids
+
+    async def on_amount(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An amount button: send the invoice for that amount to this chat."""
+        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+        if query is None or user is None or chat is None:
+            return
+        lang = await self.s.language_for(update)
+        action = self.signer.verify(query.data, user.id, chat.id)
+        index = action.int_arg(0) if action and action.name == STARS_ACTION else None
+        if index is None or index >= len(self.amounts):
+            log.info("stars: refused a stale or forged amount button from %s", user.id)
+            await query.answer(self.s.translator.plain(lang, "errors.stale_button"), True)
+            return
+        if not self.limiter.allow(user.id):
+            await query.answer(self.s.translator.plain(lang, "errors.rate_limited"))
+            return
+        await query.answer()
+        amount = self.amounts[index]
+        outlet = self.s.catalog.outlet.name
+        title = self.s.translator.plain(lang, "donate.invoice_title", outlet=outlet)
+        await chat.send_invoice(
+            title=title[:32],
+            description=self.s.translator.plain(lang, "donate.invoice_description", outlet=outlet)[
+                :255
+            ],
+            payload=make_payload(self.key, amount, user.id),
+            provider_token="",
+            currency=CURRENCY,
+            prices=[LabeledPrice(title[:32], amount)],
+        )
+
+    async def on_precheckout(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer at once: Telegram cancels the payment after 10 s without an answer."""
+        query = update.pre_checkout_query
+        if query is None:
+            return
+        problem = precheckout_problem(
+            self.key,
+            self.amounts,
+            payload=query.invoice_payload,
+            currency=query.currency,
+            total=query.total_amount,
+            user_id=query.from_user.id,
+        )
+        if problem is None:
+            await query.answer(ok=True)
+            return
+        log.warning("stars: pre-checkout %s refused: %s", query.id, problem)
+        lang = self.s.translator.pick_language(query.from_user.language_code)
+        await query.answer(
+            ok=False, error_message=self.s.translator.plain(lang, "errors.stale_button")
+        )
+
+    async def on_payment(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Record the payment once by its charge id; thank only the first time."""
+        message, user = update.effective_message, update.effective_user
+        payment = message.successful_payment if message else None
+        if message is None or payment is None or user is None:
+            return
+        if read_payload(self.key, payment.invoice_payload) is None:
+            log.warning("stars: payment %s has a payload we did not sign", payment.currency)
+        lang = await self.s.language_for(update)
+        async with self.s.sessions.begin() as session:
+            new = await record_donation(
+                session,
+                charge_id=payment.telegram_payment_charge_id,
+                user_id=user.id,
+                amount=payment.total_amount,
+                currency=payment.currency,
+                payload=payment.invoice_payload,
+                language=lang,
+                now=self.s.clock.now(),
+            )
+        if not new:
+            log.info("stars: payment %s already recorded", payment.telegram_payment_charge_id)
+            return
+        await message.reply_text(
+            self.s.translator.ngettext(
+                lang,
+                "donate.thanks",
+                payment.total_amount,
+                amount=payment.total_amount,
+                outlet=self.s.catalog.outlet.name,
+            ),
+            parse_mode=ParseMode.HTML,
+        )
+
+    async def refund(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        if not self.is_operator(update):
+            await message.reply_text(OPERATORS_ONLY, parse_mode=None)
+            return
+        if not context.args or len(context.args) != 1:
+            await message.reply_text("Usage: /refund <telegram charge id>", parse_mode=None)
+            return
+        await message.reply_text(await self._refund(context, context.args[0]), parse_mode=None)
+
+    async def _refund(self, context: ContextTypes.DEFAULT_TYPE, charge_id: str) -> str:
+        async with self.s.sessions() as session:
+            row = await session.scalar(
+                select(DonationRow).where(DonationRow.charge_id == charge_id[:255])
+            )
+        if row is None:
+            return f"No donation with charge id {charge_id}."
+        if row.refunded_at is not None:
+            return f"Charge {charge_id} was already refunded on {row.refunded_at:%Y-%m-%d}."
+        try:
+            await context.bot.refund_star_payment(row.user_id, charge_id)
+        except TelegramError as exc:
+            log.warning("stars: refund of %s failed: %s", charge_id, exc)
+            return f"Telegram refused the refund of {charge_id}: {exc.message}"
+        async with self.s.sessions.begin() as session:
+            stored = await session.get(DonationRow, row.id)
+            if stored is not None:
+                stored.refunded_at = self.s.clock.now()
+        log.info("stars: refunded %s (%d %s)", charge_id, row.amount, row.currency)
+        return f"Refunded {row.amount} {row.currency} to user {row.user_id} ({charge_id})."
+
+    async def donations(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        if not self.is_operator(update):
+            await message.reply_text(OPERATORS_ONLY, parse_mode=None)
+            return
+        async with self.s.sessions() as session:
+            rows = await recent_donations(session)
+        await message.reply_text(format_donations(rows), parse_mode=None)
+
+    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+        return [
+            CallbackQueryHandler(self.on_amount, pattern=rf"^{STARS_ACTION}[.~]"),
+            PreCheckoutQueryHandler(self.on_precheckout),
+            MessageHandler(filters.SUCCESSFUL_PAYMENT, self.on_payment),
+            CommandHandler("refund", self.refund),
+            CommandHandler("donations", self.donations),
+        ]
