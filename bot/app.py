@@ -43,6 +43,7 @@ from bot.web.redirect import Redirects
 from handlers.publisher import DryRunPublisher, TelegramPublisher
 from handlers.registry import publish_menus, register
 from handlers.services import Services
+from scheduler.digest import digest_jobs
 from scheduler.fetch import Fetcher, FetchLimits
 from scheduler.ingest import Ingestor, PollReport
 from scheduler.jobs import build_scheduler
@@ -293,7 +294,9 @@ def start_workers(parts: Parts, catalog: Catalog, stop: asyncio.Event) -> list[a
     """The scheduler and the sender, each under its own leadership."""
 
     async def scheduling(until: asyncio.Event) -> None:
-        scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread)
+        bot = parts.application.bot if parts.application is not None else None
+        extra = digest_jobs(catalog, parts.translator, parts.sessions, parts.services.clock, bot)
+        scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread, extra=extra)
         scheduler.start()
         try:
             await until.wait()

@@ -221,3 +221,17 @@ class DigestJob:
             await session.execute(
                 update(ChatRow).where(ChatRow.id == pk).values(active=False, updated_at=now)
             )
+
+
+def digest_jobs(
+    catalog: Catalog,
+    translator: Translator,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    bot: Bot | None,
+) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
+    """The scheduler entry for ``build_scheduler(extra=...)``; none without a bot (dry run)."""
+    if bot is None:
+        return []
+    job = DigestJob(catalog, translator, sessions, clock, bot_sender(bot))
+    return [("digest", EVERY_SECONDS, job.run)]
