@@ -14,6 +14,7 @@ from handlers.mostread import MostRead
 from handlers.operator import Operator
 from handlers.payments import Payments
 from handlers.services import Services
+from handlers.stats import Stats
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ def register(application: AnyApplication, services: Services) -> None:
         *MostRead(services).handlers(),
         *Donate(services).handlers(),
         *Payments(services).handlers(),
+        *Stats(services).handlers(),
         *Operator(services).handlers(),
     ]:
         application.add_handler(handler)

@@ -1,0 +1,220 @@
+"""Figures for the newsroom (``/stats``): audience, output, taps and Stars, over 7 and 30 days.
+
+Queries are grouped aggregates that run the same on SQLite and PostgreSQL; the
+text and the chart are pure functions of the resulting :class:`Stats`, so they
+are tested without a database, and the chart renders off the event loop (it is
+CPU work: the caller uses ``asyncio.to_thread``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import (
+    ArticleRow,
+    ChatRegionRow,
+    ChatRow,
+    ClickRow,
+    DonationRow,
+    OutboxRow,
+)
+
+WINDOWS = (7, 30)  # days
+ALL = "*"  # a destination subscribed to every region
+
+
+@dataclass(frozen=True)
+class Window:
+    """Counts over the last ``days`` days."""
+
+    days: int
+    posts: int = 0  # articles announced
+    deliveries: int = 0  # messages sent
+    read_more: Counter[str] = field(default_factory=Counter)  # region -> taps
+    donate: Counter[str] = field(default_factory=Counter)
+    stars: int = 0
+    donations: int = 0
+
+
+@dataclass(frozen=True)
+class Stats:
+    now: datetime
+    subscribers: Counter[tuple[str, str]]  # (region, language) -> private subscribers
+    channels: int  # active channels and groups
+    windows: tuple[Window, ...]
+
+    def window(self, days: int) -> Window:
+        return next(w for w in self.windows if w.days == days)
+
+
+def _since(now: datetime, days: int) -> datetime:
+    return now - timedelta(days=days)
+
+
+async def subscribers(session: AsyncSession) -> Counter[tuple[str, str]]:
+    """Active private subscribers per (region, language); ``*`` = every region."""
+    query = (
+        select(ChatRegionRow.region, ChatRow.language, func.count())
+        .join(ChatRow, ChatRow.id == ChatRegionRow.chat_id)
+        .where(ChatRow.kind == "private", ChatRow.active.is_(True))
+        .group_by(ChatRegionRow.region, ChatRow.language)
+    )
+    return Counter({(r, lang): int(n) for r, lang, n in await session.execute(query)})
+
+
+async def active_channels(session: AsyncSession) -> int:
+    query = select(func.count()).where(ChatRow.kind != "private", ChatRow.active.is_(True))
+    return int(await session.scalar(query) or 0)
+
+
+async def _posts_and_deliveries(session: AsyncSession, since: datetime) -> tuple[int, int]:
+    posts = await session.scalar(
+        select(func.count()).where(ArticleRow.announced.is_(True), ArticleRow.created_at >= since)
+    )
+    sent = await session.scalar(
+        select(func.count()).where(OutboxRow.state == "sent", OutboxRow.updated_at >= since)
+    )
+    return int(posts or 0), int(sent or 0)
+
+
+async def _taps(session: AsyncSession, since: datetime) -> tuple[Counter[str], Counter[str]]:
+    """Taps per region by kind; a tap on a post for two regions counts for both.
+
+    Grouped by the stored region list first (few distinct values), split in Python.
+    """
+    query = (
+        select(ClickRow.kind, ClickRow.regions, func.count())
+        .where(ClickRow.created_at >= since)
+        .group_by(ClickRow.kind, ClickRow.regions)
+    )
+    by_kind: dict[str, Counter[str]] = {"article": Counter(), "donate": Counter()}
+    for kind, regions, n in await session.execute(query):
+        counter = by_kind.setdefault(kind, Counter())
+        for region in regions.split() or ["all"]:
+            counter[region] += int(n)
+    return by_kind["article"], by_kind["donate"]
+
+
+async def _stars(session: AsyncSession, since: datetime) -> tuple[int, int]:
+    query = select(func.coalesce(func.sum(DonationRow.amount), 0), func.count()).where(
+        DonationRow.created_at >= since,
+        DonationRow.refunded_at.is_(None),
+        DonationRow.currency == "XTR",
+    )
+    total, count = (await session.execute(query)).one()
+    return int(total or 0), int(count or 0)
+
+
+async def collect(session: AsyncSession, now: datetime) -> Stats:
+    """Every figure ``/stats`` shows, in a handful of grouped queries."""
+    windows = []
+    for days in WINDOWS:
+        since = _since(now, days)
+        posts, deliveries = await _posts_and_deliveries(session, since)
+        read_more, donate = await _taps(session, since)
+        stars, donations = await _stars(session, since)
+        windows.append(Window(days, posts, deliveries, read_more, donate, stars, donations))
+    return Stats(now, await subscribers(session), await active_channels(session), tuple(windows))
+
+
+# --------------------------------------------------------------------------- presentation
+
+
+def region_totals(stats: Stats) -> Counter[str]:
+    totals: Counter[str] = Counter()
+    for (region, _lang), n in stats.subscribers.items():
+        totals[region] += n
+    return totals
+
+
+def format_stats(stats: Stats, region_names: dict[str, str]) -> str:
+    """A short plain-text summary for a phone screen."""
+
+    def name(code: str) -> str:
+        return "all regions" if code in (ALL, "all") else region_names.get(code, code)
+
+    def pairs(counter: Counter[str]) -> str:
+        return ", ".join(f"{name(k)} {v}" for k, v in counter.most_common()) or "none"
+
+    lines = [f"Newsroom stats, {stats.now:%Y-%m-%d %H:%M} UTC"]
+    total = sum(stats.subscribers.values())
+    lines.append(f"Subscribers: {total} (region × language); channels and groups: {stats.channels}")
+    by_region = region_totals(stats)
+    if by_region:
+        lines.append("  by region: " + pairs(by_region))
+    languages: Counter[str] = Counter()
+    for (_region, lang), n in stats.subscribers.items():
+        languages[lang] += n
+    if languages:
+        lines.append("  by language: " + ", ".join(f"{k} {v}" for k, v in languages.most_common()))
+    for w in stats.windows:
+        lines.append("")
+        lines.append(f"Last {w.days} days: {w.posts} posts, {w.deliveries} messages delivered")
+        lines.append(f"  Read more taps: {sum(w.read_more.values())} ({pairs(w.read_more)})")
+        lines.append(f"  Donate taps: {sum(w.donate.values())} ({pairs(w.donate)})")
+        lines.append(f"  Stars received: {w.stars} from {w.donations} donations")
+    return "\n".join(lines)
+
+
+def render_chart(stats: Stats, region_names: dict[str, str]) -> bytes:
+    """One PNG for a phone: subscribers per region, then Read-more taps per region (7 vs 30 d).
+
+    CPU-bound (run it in a thread); the Agg backend needs no display.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    subscribers = region_totals(stats)
+    week, month = stats.window(7), stats.window(30)
+    codes = _ordered_codes([subscribers, month.read_more, week.read_more])
+    labels = ["All" if c in (ALL, "all") else region_names.get(c, c) for c in codes] or ["(none)"]
+    positions = list(range(len(labels)))
+
+    figure = Figure(figsize=(6, 8), dpi=150, layout="constrained")
+    top, bottom = figure.subplots(2, 1)
+    top.barh(positions, [subscribers.get(c, 0) for c in codes] or [0], color="#2a6f97")
+    top.set_title("Subscribers per region", fontsize=15)
+    bottom.barh(
+        [p + 0.2 for p in positions],
+        [week.read_more.get(c, 0) for c in codes] or [0],
+        height=0.4,
+        label="7 days",
+        color="#f4a261",
+    )
+    bottom.barh(
+        [p - 0.2 for p in positions],
+        [month.read_more.get(c, 0) for c in codes] or [0],
+        height=0.4,
+        label="30 days",
+        color="#2a9d8f",
+    )
+    bottom.set_title("Read more taps per region", fontsize=15)
+    bottom.legend(fontsize=12)
+    for axes in (top, bottom):
+        axes.set_yticks(positions, labels, fontsize=13)
+        axes.invert_yaxis()
+        axes.tick_params(axis="x", labelsize=11)
+        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.grid(axis="x", alpha=0.3)
+    figure.suptitle(f"{stats.now:%Y-%m-%d}", fontsize=11, color="#555555")
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+def _ordered_codes(counters: Sequence[Counter[str]]) -> list[str]:
+    seen: list[str] = []
+    for counter in counters:
+        for code, _n in counter.most_common():
+            if code not in seen:
+                seen.append(code)
+    return seen[:12]  # more bars than this would not be readable on a phone

@@ -1,0 +1,51 @@
+"""/stats for the outlet's operators: a short text and one chart, readable on a phone.
+
+The figures come from ``bot.stats`` (grouped queries); the chart is drawn in a
+thread so a slow render never holds up other readers' replies. Anyone else gets
+a polite refusal and no figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import InputFile, Update
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes
+
+from bot.stats import collect, format_stats, render_chart
+from handlers.services import Services
+
+log = logging.getLogger(__name__)
+
+REFUSAL = "Sorry, /stats is only for the outlet's operators."
+
+
+class Stats:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    def region_names(self) -> dict[str, str]:
+        lang = self.s.catalog.default_language
+        return {r.code: self.s.catalog.region_name(r.code, lang) for r in self.s.catalog.regions}
+
+    async def stats(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None:
+            return
+        if user is None or user.id not in self.s.settings.admin_ids:
+            await message.reply_text(REFUSAL, parse_mode=None)
+            return
+        async with self.s.sessions() as session:
+            figures = await collect(session, self.s.clock.now())
+        names = self.region_names()
+        await message.reply_text(format_stats(figures, names), parse_mode=None)
+        try:
+            png = await asyncio.to_thread(render_chart, figures, names)
+        except Exception:  # a chart is a bonus: the figures were already sent
+            log.exception("stats chart could not be drawn")
+            return
+        await message.reply_photo(InputFile(png, filename="stats.png"))
+
+    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+        return [CommandHandler("stats", self.stats)]

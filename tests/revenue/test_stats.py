@@ -1,0 +1,200 @@
+"""/stats: the queries on SQLite and PostgreSQL, the text, the chart, and the command."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.stats import Stats, Window, collect, format_stats, render_chart
+from bot.storage.models import (
+    ArticleRow,
+    ChatRegionRow,
+    ChatRow,
+    ClickRow,
+    DonationRow,
+    OutboxRow,
+)
+from tests.e2e.support import make_catalog
+from tests.fakes.botapi import FakeBotAPI
+from tests.revenue.support import running, settings_for
+
+NOW = datetime(2026, 11, 20, 12, 0)
+DAY = timedelta(days=1)
+NAMES = {"georgia": "Georgia", "armenia": "Armenia"}
+
+
+async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions.begin() as session:
+        chats = [
+            ("1", "private", "en", True, ["georgia"]),
+            ("2", "private", "ru", True, ["georgia", "armenia"]),
+            ("3", "private", "en", True, ["*"]),
+            ("4", "private", "en", False, ["georgia"]),  # stopped: not counted
+            ("@cw", "channel", "en", True, ["georgia"]),
+            ("@old", "channel", "en", False, ["armenia"]),
+        ]
+        for address, kind, lang, active, regions in chats:
+            chat = ChatRow(
+                address=address,
+                thread_id=0,
+                kind=kind,
+                title=address,
+                language=lang,
+                origin="user",
+                active=active,
+                paused=False,
+                mode="instant",
+                priority=2,
+                created_at=NOW - 50 * DAY,
+                updated_at=NOW - 50 * DAY,
+            )
+            session.add(chat)
+            await session.flush()
+            session.add_all(ChatRegionRow(chat_id=chat.id, region=r) for r in regions)
+        articles = []
+        for n, (age, announced) in enumerate([(2, True), (10, True), (40, True), (1, False)]):
+            article = ArticleRow(
+                key=f"k{n}",
+                url=f"https://x.example/{n}/",
+                canonical_url=f"https://x.example/{n}/",
+                title=f"A{n}",
+                summary="",
+                language="en",
+                regions="georgia",
+                created_at=NOW - age * DAY,
+                updated_at=NOW - age * DAY,
+                announced=announced,
+            )
+            session.add(article)
+            articles.append(article)
+        await session.flush()
+        chat_ids = [c.id for c in (await session.run_sync(lambda s: s.query(ChatRow).all()))]
+        for n, (state, age) in enumerate([("sent", 1), ("sent", 1), ("sent", 20), ("pending", 1)]):
+            session.add(
+                OutboxRow(
+                    article_id=articles[0].id if n < 2 else articles[1].id,
+                    chat_id=chat_ids[n],
+                    state=state,
+                    priority=2,
+                    attempts=1,
+                    next_attempt_at=NOW - age * DAY,
+                    created_at=NOW - age * DAY,
+                    updated_at=NOW - age * DAY,
+                    plain_text=False,
+                )
+            )
+        clicks = [
+            ("article", "georgia", "r1", 1),
+            ("article", "georgia", "r2", 1),
+            ("article", "georgia armenia", "r1", 3),
+            ("article", "armenia", "r3", 15),
+            ("donate", "", "r1", 1),
+            ("article", "georgia", "r9", 40),
+        ]
+        for n, (kind, regions, reader, age) in enumerate(clicks):
+            at = NOW - age * DAY
+            session.add(
+                ClickRow(
+                    kind=kind,
+                    target=f"t{n}",
+                    url=f"https://x.example/{n}/",
+                    language="en",
+                    regions=regions,
+                    reader=reader,
+                    day=at.date(),
+                    created_at=at,
+                )
+            )
+        donations = [(250, 1, None), (50, 10, None), (1000, 2, NOW - DAY), (100, 40, None)]
+        for n, (amount, age, refunded) in enumerate(donations):
+            session.add(
+                DonationRow(
+                    charge_id=f"c{n}",
+                    user_id=1,
+                    amount=amount,
+                    currency="XTR",
+                    payload="p",
+                    language="en",
+                    created_at=NOW - age * DAY,
+                    refunded_at=refunded,
+                )
+            )
+
+
+async def test_stats_queries(sessions: async_sessionmaker[AsyncSession]) -> None:
+    await seed(sessions)
+    async with sessions() as session:
+        stats = await collect(session, NOW)
+    assert stats.subscribers == Counter(
+        {("georgia", "en"): 1, ("georgia", "ru"): 1, ("armenia", "ru"): 1, ("*", "en"): 1}
+    )
+    assert stats.channels == 1
+    week, month = stats.window(7), stats.window(30)
+    assert (week.posts, week.deliveries) == (1, 2)
+    assert (month.posts, month.deliveries) == (2, 3)
+    assert week.read_more == Counter({"georgia": 3, "armenia": 1})
+    assert month.read_more == Counter({"georgia": 3, "armenia": 2})
+    assert week.donate == month.donate == Counter({"all": 1})
+    assert (week.stars, week.donations) == (250, 1)
+    assert (month.stars, month.donations) == (300, 2)
+
+
+async def test_stats_on_an_empty_database(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session:
+        stats = await collect(session, NOW)
+    assert stats.subscribers == Counter() and stats.channels == 0
+    assert all(w.posts == w.stars == 0 and not w.read_more for w in stats.windows)
+    assert "Stars received: 0 from 0 donations" in format_stats(stats, NAMES)
+    assert render_chart(stats, NAMES).startswith(b"\x89PNG")
+
+
+def sample() -> Stats:
+    return Stats(
+        NOW,
+        Counter({("georgia", "en"): 120, ("armenia", "ru"): 40, ("*", "en"): 7}),
+        3,
+        (
+            Window(7, 12, 900, Counter({"georgia": 30, "armenia": 4}), Counter({"all": 2}), 250, 1),
+            Window(30, 50, 4000, Counter({"georgia": 90, "armenia": 20}), Counter(), 1300, 3),
+        ),
+    )
+
+
+def test_text_is_short_and_names_regions() -> None:
+    text = format_stats(sample(), NAMES)
+    assert len(text.splitlines()) <= 16 and len(text) < 1200
+    assert "Subscribers: 167" in text and "channels and groups: 3" in text
+    assert "by region: Georgia 120, Armenia 40, all regions 7" in text
+    assert "by language: en 127, ru 40" in text
+    assert "Last 7 days: 12 posts, 900 messages delivered" in text
+    assert "Read more taps: 34 (Georgia 30, Armenia 4)" in text
+    assert "Donate taps: 2 (all regions 2)" in text
+    assert "Stars received: 1300 from 3 donations" in text
+
+
+def test_chart_is_a_phone_sized_png() -> None:
+    import struct
+
+    png = render_chart(sample(), NAMES)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert 600 <= width <= 1280 and height > width  # portrait, as phones show it
+
+
+async def test_stats_command_for_operators_only(database_url: str) -> None:
+    operator, reader = 4242, 5550001
+    async with FakeBotAPI() as api:
+        settings = settings_for(api, database_url, admin_ids=f"{operator}")
+        async with running(settings, make_catalog([])):
+            api.push_message(reader, reader, "/stats")
+            api.push_message(operator, operator, "/stats")
+            await api.wait_for(lambda: bool(api.messages_to(operator, "sendPhoto")), within=15)
+            await api.wait_for(lambda: bool(api.messages_to(reader)), within=5)
+        text = api.messages_to(operator)[-1].plain_text
+        assert "Newsroom stats" in text and "Last 30 days" in text
+        photo = api.calls("sendPhoto")[-1]
+        assert photo.files["photo"].data.startswith(b"\x89PNG")
+        assert "only for the outlet's operators" in api.messages_to(reader)[-1].plain_text
+        assert api.messages_to(reader, "sendPhoto") == []
