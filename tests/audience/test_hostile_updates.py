@@ -47,7 +47,31 @@ TEXTS = st.one_of(
     st.text(min_size=1, max_size=50),
     st.builds(lambda a: "/start " + a, st.text(max_size=70)),
 )
-ACTIONS = st.sampled_from("sO sD sR sL sM sT sQ sS sE sZ cR cL cD cM cE cP cU cX cY cB zz".split())
+ACTIONS = st.sampled_from(
+    [
+        "sO",
+        "sD",
+        "sR",
+        "sL",
+        "sM",
+        "sT",
+        "sQ",
+        "sS",
+        "sE",
+        "sZ",
+        "cR",
+        "cL",
+        "cD",
+        "cM",
+        "cE",
+        "cP",
+        "cU",
+        "cX",
+        "cY",
+        "cB",
+        "zz",
+    ]
+)
 ARGS = st.lists(
     st.one_of(st.integers(0, 10**6).map(str), st.sampled_from(["s", "m", "r", "i", "d", "on"])),
     max_size=3,
