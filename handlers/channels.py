@@ -38,6 +38,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import Action
+from bot.render import escape
 from bot.storage.models import ChatRow
 from bot.storage.repo import (
     PRIORITY,
@@ -230,7 +231,10 @@ class Channels:
         buttons = []
         for row in rows:
             key = "channels.item_paused" if row.paused else "channels.item_active"
-            lines.append(tr.gettext(lang, key, chat=self.title(row)))
+            regions = await chat_region_codes(session, row.id)
+            names = ", ".join(self.catalog.region_name(code, lang) for code in regions)
+            edition = escape(f"{names or '—'} · {self.language_label(row.language)}")
+            lines.append(tr.gettext(lang, key, chat=self.title(row)) + f"\n    {edition}")
             buttons.append([self.g.button(self.title(row), uid, cid, "cM", row.id)])
         return "\n".join(lines), InlineKeyboardMarkup(buttons)
 

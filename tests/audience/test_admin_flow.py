@@ -103,10 +103,29 @@ async def test_admin_connects_a_private_channel_and_removal_pauses_it(database_u
         await parts.sender.drain(within=20)
         assert api.messages_to(CHANNEL)[-1].plain_text.startswith("Back again")
 
+        # /channels lists it with its edition; pause, then disconnect, from the list.
+        count = len(api.messages_to(ADMIN))
+        api.push_message(ADMIN, ADMIN, "/channels")
+        await next_from_bot(api, ADMIN, "sendMessage", count + 2)
+        listing = latest(api, ADMIN)
+        assert listing is not None and "CW Private — posting" in listing.plain_text
+        assert "Georgia · English" in listing.plain_text
+        await tap(api, ADMIN, ADMIN, "CW Private")
+        await tap(api, ADMIN, ADMIN, "Pause")
+        assert "paused" in latest(api, ADMIN).plain_text  # type: ignore[union-attr]
+        row, _ = await subscription(parts, CHANNEL)
+        assert row is not None and row.paused and row.pause_reason == "admin"
+        await tap(api, ADMIN, ADMIN, "Disconnect")
+        await tap(api, ADMIN, ADMIN, "Yes, disconnect")
+        assert "disconnected" in latest(api, ADMIN).plain_text  # type: ignore[union-attr]
+        row, regions = await subscription(parts, CHANNEL)
+        assert row is not None and not row.active and regions == []
+
         async with parts.sessions() as session:
             actions = list(await session.scalars(select(AuditRow.action).order_by(AuditRow.id)))
         assert actions[:4] == ["refused", "connect", "region_on", "test_post"]
         assert "bot_removed" in actions and "bot_restored" in actions
+        assert actions[-2:] == ["pause", "disconnect"]
         assert api.limit_violations == 0
 
 
