@@ -56,7 +56,12 @@ class Basics:
         )
 
     def edition_name(self, region: str, lang: str) -> str:
-        return f"{self.s.catalog.region_name(region, lang)} ({lang.upper()})"
+        language = (
+            self.s.translator.language_name(lang)
+            if lang in self.s.translator.languages
+            else lang.upper()
+        )
+        return f"{self.s.catalog.region_name(region, lang)} · {language}"
 
     async def help(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

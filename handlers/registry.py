@@ -9,23 +9,31 @@ from telegram import BotCommand, BotCommandScopeAllPrivateChats
 from telegram.ext import Application, ContextTypes, ExtBot
 
 from handlers.basics import Basics
+from handlers.channels import Channels
+from handlers.chat_members import ChatMembers
 from handlers.donate import Donate
 from handlers.mostread import MostRead
 from handlers.operator import Operator
 from handlers.payments import Payments
 from handlers.services import Services
+from handlers.settings import Guard, SubscriberSettings
 from handlers.stats import Stats
 
 log = logging.getLogger(__name__)
 
-MENU = ("start", "help", "mostread", "donate")
+MENU = ("start", "help", "mostread", "donate", "settings", "channels", "stop")
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 def register(application: AnyApplication, services: Services) -> None:
-    basics = Basics(services)
+    guard = Guard(services)  # one rate limiter for every configuration action
+    subscriber = SubscriberSettings(services, guard)
+    basics = Basics(services, subscriber)
     for handler in [
         *basics.handlers(),
+        *subscriber.handlers(),
+        *Channels(services, guard).handlers(),
+        *ChatMembers(services).handlers(),
         *MostRead(services).handlers(),
         *Donate(services).handlers(),
         *Payments(services).handlers(),

@@ -166,11 +166,18 @@ class SubscriberSettings:
         ]
         return chunk(buttons, 2)
 
-    def start_markup(
+    def start_markup(self, lang: str, uid: int, cid: int) -> InlineKeyboardMarkup:
+        """The greeting's keyboard: the language, then the button its text names."""
+        rows = self._language_buttons(lang, "s", uid, cid)
+        label = self.tr.plain(lang, "start.choose_regions_button")
+        rows.append([self.g.button(label, uid, cid, "sO", "g")])
+        return InlineKeyboardMarkup(rows)
+
+    def first_regions_markup(
         self, lang: str, selected: Sequence[str], uid: int, cid: int
     ) -> InlineKeyboardMarkup:
-        rows = self._language_buttons(lang, "s", uid, cid)
-        rows += self._region_buttons(selected, lang, "s", uid, cid)
+        """Region toggles after the greeting, closed with Done (the confirmation)."""
+        rows = self._region_buttons(selected, lang, "g", uid, cid)
         rows.append([self.g.button(self.tr.plain(lang, "settings.done_button"), uid, cid, "sD")])
         return InlineKeyboardMarkup(rows)
 
@@ -245,9 +252,10 @@ class SubscriberSettings:
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         """Text and keyboard of one settings screen, from what is stored now.
 
-        Screens: ``s`` start picker, ``m`` menu, ``r`` regions, ``l`` language,
-        ``d`` delivery mode, ``t`` digest time, ``q`` quiet hours (and start time),
-        ``e`` quiet hours end, ``z`` time zone, ``done`` the closing summary.
+        Screens: ``s`` greeting with the language choice, ``g`` its region toggles,
+        ``m`` menu, ``r`` regions, ``l`` language, ``d`` delivery mode, ``t`` digest
+        time, ``q`` quiet hours (and start time), ``e`` quiet hours end, ``z`` time
+        zone, ``done`` the closing summary.
         """
         row = await find_chat(session, str(cid))
         lang = (
@@ -259,7 +267,10 @@ class SubscriberSettings:
         if screen == "done":
             return self.summary(row, regions, lang), None
         if screen == "s":
-            return self.greeting(lang), self.start_markup(lang, regions, uid, cid)
+            return self.greeting(lang), self.start_markup(lang, uid, cid)
+        if screen == "g":
+            prompt = tr.gettext(lang, "settings.regions_prompt")
+            return prompt, self.first_regions_markup(lang, regions, uid, cid)
         if screen == "r":
             rows = self._region_buttons(regions, lang, "r", uid, cid)
             return tr.gettext(lang, "settings.regions_prompt"), InlineKeyboardMarkup([*rows, back])
@@ -414,7 +425,7 @@ class SubscriberSettings:
         name, args = action.name, action.args
         first = action.int_arg(0)
         second = action.int_arg(1)
-        if name == "sO" and args and args[0] in "mrldtqez" and len(args[0]) == 1:
+        if name == "sO" and args and args[0] in "gmrldtqez" and len(args[0]) == 1:
             return args[0], False
         if name == "sD":
             return "done", False
@@ -424,7 +435,7 @@ class SubscriberSettings:
                 await toggle_chat_region(session, row.id, code)
             else:
                 await add_region(session, self.catalog, row, code)
-            return ("s" if args[0] == "s" else "r"), True
+            return ("g" if args[0] == "g" else "r"), True
         if name == "sL" and second is not None and second < len(self.catalog.languages):
             row.language = self.catalog.languages[second]
             return ("s" if args[0] == "s" else "m"), False
