@@ -54,6 +54,8 @@ class ChatMembers:
         notices: list[tuple[int, str, str]] = []
         async with self.s.sessions.begin() as session:
             rows = [r for r in await chats_at(session, str(chat.id)) if r.active]
+            if chat.username:  # catalog channels are often listed by @username
+                rows += [r for r in await chats_at(session, f"@{chat.username}") if r.active]
             changed_rows = []
             for row in rows:
                 if not can_post and not row.paused:

@@ -18,6 +18,7 @@ from tests.audience.support import (
     subscription,
     tap,
 )
+from tests.e2e.support import GEORGIA_CHANNEL, declare_channels
 from tests.fakes.botapi import FakeBotAPI
 
 ADMIN = 9001
@@ -182,3 +183,37 @@ async def test_group_topic_binding_refusal_and_migration(database_url: str) -> N
                 break
             await asyncio.sleep(0.1)
         assert await moved()
+
+
+async def test_catalog_channel_by_username_pauses_and_resumes(database_url: str) -> None:
+    clock = SetClock(NOON)
+    async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
+        declare_channels(api)
+        api.push_my_chat_member(
+            GEORGIA_CHANNEL, ADMIN, "kicked", "administrator", username="cw_georgia"
+        )
+        await api.wait_for(lambda: api.pending_updates == 0, within=10)
+
+        async def paused() -> bool | None:
+            async with parts.sessions() as session:
+                row = await session.scalar(select(ChatRow).where(ChatRow.address == "@cw_georgia"))
+            return row.paused if row is not None else None
+
+        for _ in range(50):
+            if await paused():
+                break
+            await asyncio.sleep(0.1)
+        assert await paused() is True
+        api.push_my_chat_member(
+            GEORGIA_CHANNEL,
+            ADMIN,
+            "administrator",
+            "kicked",
+            username="cw_georgia",
+            can_post_messages=True,
+        )
+        for _ in range(50):
+            if await paused() is False:
+                break
+            await asyncio.sleep(0.1)
+        assert await paused() is False
