@@ -7,7 +7,9 @@ and can never be turned into an open redirect: an altered or forged token
 fails the tag check and gets 404.
 
 Token layout: ``base64url(payload) "." base64url(tag[:12])`` where payload is
-``v1\\n<kind>\\n<edition>\\n<url>`` in UTF-8. Pure functions, no I/O.
+``v1\\n<kind>\\n<edition>\\n<url>`` in UTF-8. Percent-encoded non-ASCII characters
+(Georgian, Armenian, Russian slugs) are packed as UTF-8 and encoded again on the
+way out, which keeps tokens about half as long. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from bot.posts import LinkBuilder, direct_link
 
@@ -55,6 +58,26 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+_HIGH_ESCAPES = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+")
+
+
+def pack_url(url: str) -> str:
+    """``%E1%83%90`` -> ``ა``: runs of escaped non-ASCII bytes become the characters."""
+
+    def decode(match: re.Match[str]) -> str:
+        try:
+            return bytes.fromhex(match.group(0).replace("%", "")).decode("utf-8")
+        except UnicodeDecodeError:
+            return match.group(0)
+
+    return _HIGH_ESCAPES.sub(decode, url)
+
+
+def unpack_url(url: str) -> str:
+    """Every non-ASCII character percent-encoded as UTF-8: an ASCII URI for ``Location``."""
+    return "".join(c if c.isascii() else quote(c, safe="") for c in url)
+
+
 def _tag(key: bytes, payload: bytes) -> bytes:
     return hmac.new(key, payload, hashlib.sha256).digest()[:_TAG_BYTES]
 
@@ -73,7 +96,7 @@ def sign(key: bytes, kind: Kind, url: str, edition: str) -> str:
         raise ValueError(f"unknown link kind {kind!r}")
     if not _is_web_url(url) or "\n" in url or "\n" in edition:
         raise ValueError(f"not a linkable http(s) URL: {url!r}")
-    payload = "\n".join((_VERSION, kind, edition, url)).encode()
+    payload = "\n".join((_VERSION, kind, edition, pack_url(url))).encode()
     return f"{_b64(payload)}.{_b64(_tag(key, payload))}"
 
 
@@ -92,6 +115,7 @@ def verify(key: bytes, token: str) -> LinkTarget | None:
         version, kind, edition, url = payload.decode().split("\n", 3)
     except (UnicodeDecodeError, ValueError):
         return None
+    url = unpack_url(url)
     if version != _VERSION or kind not in KINDS or not _is_web_url(url):
         return None
     return LinkTarget(kind, url, edition)

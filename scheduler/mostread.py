@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog import Catalog
 from bot.clock import Clock
+from bot.links import pack_url, unpack_url
 from bot.mostread import MostReadItem, MostReadStore
 from bot.storage.models import ArticleRow, ClickRow, MostReadRow
 from bot.text.html import html_to_text
@@ -171,11 +172,15 @@ async def ranked_by_clicks(
     urls = [url for url, _count, _last in await session.execute(ranking)]
     if not urls:
         return []
+    # A tracked link carries the URL as an ASCII URI; the article may store it as an IRI.
+    candidates = sorted(set(urls) | {pack_url(u) for u in urls})
     articles: dict[str, ArticleRow] = {}
-    for article in await session.scalars(select(ArticleRow).where(ArticleRow.url.in_(urls))):
-        articles.setdefault(article.url, article)
+    for article in await session.scalars(select(ArticleRow).where(ArticleRow.url.in_(candidates))):
+        articles.setdefault(unpack_url(article.url), article)
     items = [
-        MostReadItem(articles[u].title, u, articles[u].region_codes) for u in urls if u in articles
+        MostReadItem(articles[u].title, articles[u].url, articles[u].region_codes)
+        for u in urls
+        if u in articles
     ]
     return items[:limit]
 

@@ -323,3 +323,45 @@ async def test_clicks_rank_articles_by_distinct_readers_over_seven_days(
 def test_html_encodings(body: bytes, content_type: str) -> None:
     items = parse_html_block(body, SITE, "a.m", 5, content_type=content_type)
     assert [i.title for i in items] == ["Тбилиси"]
+
+
+async def test_clicks_match_articles_stored_with_non_ascii_urls(
+    sessions: async_sessionmaker[AsyncSession], http: aiohttp.ClientSession
+) -> None:
+    from urllib.parse import quote
+
+    iri = f"{SITE}/ka/თბილისი/"
+    async with sessions.begin() as session:
+        await insert_article(
+            session,
+            NewArticle(
+                key="ka1",
+                url=iri,
+                canonical_url=iri,
+                title="თბილისი",
+                summary="",
+                language="ka",
+                regions=("georgia",),
+                feed_id=None,
+                published_at=None,
+                announced=True,
+            ),
+            NOW - timedelta(hours=3),
+        )
+        session.add(
+            ClickRow(
+                kind="article",
+                target="t",
+                url=f"{SITE}/ka/{quote('თბილისი')}/",  # as the tracked link carries it
+                language="ka",
+                regions="georgia",
+                reader="r1",
+                day=NOW.date(),
+                created_at=NOW - timedelta(hours=1),
+            )
+        )
+    catalog = make_catalog([], mostread={"source": "clicks"})
+    job, store = refresher(catalog, sessions, http, FixedClock(NOW))
+    await job.refresh()
+    top = await store.top("ka")
+    assert (top.source, [(i.title, i.url) for i in top.items]) == ("clicks", [("თბილისი", iri)])

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from bot.links import sign, tracked_links, verify
 from bot.posts import direct_link
 
 KEY = b"k" * 32
-URL = "https://caucasus-wire.example/103/?utm=tg&x=ä"
+URL = "https://caucasus-wire.example/103/?utm=tg&x=%C3%A4"
 
 
 def test_round_trip_names_kind_url_and_edition() -> None:
@@ -72,3 +74,24 @@ def test_builder_with_public_url_points_at_the_redirect() -> None:
     # Unknown kinds and unsignable URLs fall back to the direct link rather than break a post.
     assert build("other", URL, "georgia-en") == URL
     assert build("article", "mailto:x@example.org", "georgia-en") == "mailto:x@example.org"
+
+
+def test_non_ascii_slugs_are_packed_and_come_back_as_an_ascii_uri() -> None:
+    slug = "თბილისში-ახალი-მეტროს-ხაზი-იხსნება-" * 3
+    encoded = "https://caucasus-wire.example/ka/" + quote(slug) + "/?q=a%20b&x=%2F"
+    token = sign(KEY, "article", encoded, "georgia-ka")
+    target = verify(KEY, token)
+    assert target is not None and target.url == encoded
+    assert len(token) < len(encoded)  # packed: about 4 characters per Georgian letter, not 9
+    # A raw IRI comes back percent-encoded (what a browser would request anyway).
+    raw = "https://caucasus-wire.example/ru/новости/"
+    back = verify(KEY, sign(KEY, "article", raw, "all-ru"))
+    assert (
+        back is not None
+        and back.url == "https://caucasus-wire.example/ru/" + quote("новости") + "/"
+    )
+    assert back.url.isascii()
+    # Lower-case escapes and invalid UTF-8 escapes survive (case-insensitively equal).
+    odd = "https://x.example/%d0%b0/%FF%FE/"
+    again = verify(KEY, sign(KEY, "article", odd, "all-ru"))
+    assert again is not None and again.url.lower() == odd.lower()
