@@ -127,6 +127,9 @@ class ChatRow(Base):
     last_digest_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Why a chat is paused: "admin" (by its admins) or "removed" (the bot lost its rights).
     pause_reason: Mapped[str | None] = mapped_column(String(16))
+    # Reader revenue: the subscriber hid donation appeals; opted in to the weekly most-read.
+    hide_appeals: Mapped[bool] = mapped_column(Boolean, default=False)
+    weekly_mostread: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
         UniqueConstraint("address", "thread_id", name="uq_chats_address_thread"),

@@ -1,4 +1,4 @@
-"""tracked-link clicks and Telegram Stars donations
+"""tracked-link clicks, Telegram Stars donations, appeal and weekly most-read choices
 
 Revision ID: 0005
 Revises: 0004
@@ -17,6 +17,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("chats", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("hide_appeals", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch_op.add_column(
+            sa.Column("weekly_mostread", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
     op.create_table(
         "clicks",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -59,3 +67,6 @@ def downgrade() -> None:
     with op.batch_alter_table("clicks", schema=None) as batch_op:
         batch_op.drop_index("ix_clicks_created")
     op.drop_table("clicks")
+    with op.batch_alter_table("chats", schema=None) as batch_op:
+        batch_op.drop_column("weekly_mostread")
+        batch_op.drop_column("hide_appeals")
