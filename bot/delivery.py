@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import math
 import random
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -31,6 +33,7 @@ from bot.outbox import (
     claim_due,
     mark_inflight,
     record_outcome,
+    record_sent,
     recover_after_crash,
     release,
 )
@@ -38,6 +41,8 @@ from bot.pacing import Pacer
 from bot.storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Publisher(Protocol):
@@ -62,6 +67,18 @@ class SenderStats:
 
 
 class Sender:
+    """Claims due rows in batches and sends them in short paced *waves*.
+
+    Each wave is the next few messages the pacer will let go (about ``horizon`` seconds'
+    worth, at least one): one transaction records the outcomes that came back since the
+    last one and marks the wave in flight, then the wave's requests are fired, each at
+    its paced moment. Database work is thus per wave, not per message (DESIGN.md "cost").
+
+    The price is bounded and deliberate: a crash in the middle of a wave turns its
+    not-yet-fired rows into ``unknown`` as well (at most ``wave_size`` per crash), never
+    into a duplicate.
+    """
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -75,19 +92,22 @@ class Sender:
         on_outcome: OutcomeListener | None = None,
         metrics: DeliveryMetrics | None = None,
         backlog_every: float = 5.0,
+        horizon: float | None = None,
     ) -> None:
         self._sessions = sessions
         self._publisher = publisher
         self._pacer = pacer
         self._clock = clock
         self._batch = batch_size or max(8, min(500, int(pacer.rate * 2)))
+        self._horizon = horizon if horizon is not None else min(0.25, max(0.05, 8 / pacer.rate))
+        self.wave_size = max(1, math.ceil(pacer.rate * self._horizon))
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._idle_poll = idle_poll
         self._on_outcome = on_outcome
         self._wake = asyncio.Event()
+        self._stop: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending_outcomes: list[tuple[Delivery, Outcome]] = []
-        self._flush_lock = asyncio.Lock()
         self.stats = SenderStats()
         self.metrics = metrics or shared_metrics()
         self._backlog_every = backlog_every
@@ -109,16 +129,17 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; in-flight sends are finished and recorded."""
+        self._stop = stop
         await self.recover()
         try:
             while not stop.is_set():
                 try:
                     await self.refresh_backlog()
-                    sent = await self.step()
+                    handled = await self.step()
                 except Exception:  # the database hiccuped: log, wait, carry on
                     log.exception("sender step failed; retrying shortly")
-                    sent = 0
-                if sent == 0:
+                    handled = 0
+                if handled == 0:
                     await self._idle(stop)
         finally:
             await self._finish()
@@ -161,51 +182,80 @@ class Sender:
             waiter.cancel()
             stopper.cancel()
 
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
+    # ---- one batch ------------------------------------------------------------------
+
     async def step(self) -> int:
-        """One batch: claim, pace, dispatch; returns how many were dispatched."""
-        async with self._sessions.begin() as session:
-            batch = await claim_due(session, self._clock.now(), self._batch)
+        """Claim a batch and send it wave by wave; returns how many rows it handled."""
+        now = self._clock.now()
+        batch = await self._write(lambda session: claim_due(session, now, self._batch))
         if not batch:
-            await self._flush_outcomes()
             return 0
-        group: list[Delivery] = []
+        queue = deque(batch)
         later: dict[float, list[int]] = {}
-        dispatched = 0
-        for delivery in batch:
-            now = self._clock.monotonic()
-            delay = self._pacer.global_delay(now)
-            if delay > 0:
-                dispatched += await self._dispatch(group)
-                group = []
-                await self._flush_outcomes()
-                await asyncio.sleep(delay)
-                now = self._clock.monotonic()
+        while queue and not self._stopping():
+            wave = self._plan_wave(queue, later)
+            if wave:
+                await self._write(functools.partial(self._mark_inflight, wave))
+                await self._fire(wave)
+        if later or queue:
+            await self._write(lambda session: self._put_back(session, later, queue))
+        return len(batch)
+
+    async def _mark_inflight(self, wave: list[Delivery], session: AsyncSession) -> None:
+        await mark_inflight(session, [d.id for d in wave], self._clock.now())
+
+    def _plan_wave(self, queue: deque[Delivery], later: dict[float, list[int]]) -> list[Delivery]:
+        """Take the next ``wave_size`` deliveries whose chats are ready within the horizon.
+
+        A chat appears once per wave; rows for chats that must wait longer (1/s private,
+        20/min groups) are set aside to be given back with their time.
+        """
+        now = self._clock.monotonic()
+        wave: list[Delivery] = []
+        chats: set[str] = set()
+        again: list[Delivery] = []
+        while queue and len(wave) < self.wave_size:
+            delivery = queue.popleft()
+            if delivery.chat_key in chats:
+                again.append(delivery)
+                continue
             ready_at = self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now)
-            if ready_at > now + 0.001:
+            if ready_at > now + self._horizon:
                 later.setdefault(round(ready_at - now, 1) + 0.1, []).append(delivery.id)
                 continue
-            self._pacer.commit(delivery.chat_key, delivery.chat_kind, now)
-            group.append(delivery)
-        dispatched += await self._dispatch(group)
-        if later:
-            async with self._sessions.begin() as session:
-                for wait, ids in later.items():
-                    await release(session, ids, self._clock.now() + timedelta(seconds=wait))
-        await self._flush_outcomes()
-        return dispatched + sum(len(v) for v in later.values())
+            chats.add(delivery.chat_key)
+            wave.append(delivery)
+        queue.extendleft(reversed(again))
+        return wave
 
-    async def _dispatch(self, group: list[Delivery]) -> int:
-        """Mark a group in flight in one write, then fire its requests."""
-        if not group:
-            return 0
-        async with self._sessions.begin() as session:
-            await mark_inflight(session, [d.id for d in group], self._clock.now())
-        for delivery in group:
+    async def _fire(self, wave: list[Delivery]) -> None:
+        """Start each request of the wave at its paced moment (global and per-chat)."""
+        for delivery in wave:
+            while True:
+                now = self._clock.monotonic()
+                ready = self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now)
+                wait = max(self._pacer.global_delay(now), ready - now)
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            self._pacer.commit(delivery.chat_key, delivery.chat_kind, now)
             await self._in_flight.acquire()
             task = asyncio.create_task(self._send(delivery))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return len(group)
+
+    async def _put_back(
+        self, session: AsyncSession, later: dict[float, list[int]], queue: deque[Delivery]
+    ) -> None:
+        """Reserved rows not sent in this batch go back to the queue (no attempt counted)."""
+        now = self._clock.now()
+        for wait, ids in later.items():
+            await release(session, ids, now + timedelta(seconds=wait))
+        if queue:
+            await release(session, [d.id for d in queue], now)
 
     async def _send(self, delivery: Delivery) -> None:
         try:
@@ -223,53 +273,73 @@ class Sender:
             log.warning("Telegram asked to wait %.0f s (429); sending paused", outcome.after)
         self._pending_outcomes.append((delivery, outcome))
 
-    async def _flush_outcomes(self) -> None:
-        async with self._flush_lock:
-            if not self._pending_outcomes:
-                return
-            batch, self._pending_outcomes = self._pending_outcomes, []
-            now = self._clock.now()
-            applied: list[tuple[Delivery, Outcome, Applied]] = []
+    # ---- recording outcomes -----------------------------------------------------------
+
+    async def _write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """One transaction: the outcomes that came back so far, then ``work``.
+
+        If it fails, the outcomes are kept for the next transaction.
+        """
+        taken, self._pending_outcomes = self._pending_outcomes, []
+        try:
             async with self._sessions.begin() as session:
-                sent = [(d, o) for d, o in batch if isinstance(o, Sent)]  # narrowed below
-                if sent:
-                    await _bulk_sent(session, sent, now)
-                    applied += [(d, o, Applied("sent")) for d, o in sent]
-                for delivery, outcome in batch:
-                    if isinstance(outcome, Sent):
-                        continue
-                    result = await record_outcome(session, delivery, outcome, now, random.random())
-                    applied.append((delivery, outcome, result))
-            for delivery, outcome, result in applied:
-                self.stats.count(result.state)
-                self.metrics.outcome(result.state, delivery.chat_kind, result.dropped)
-                if self._on_outcome is not None:
-                    await self._on_outcome(delivery, outcome, result)
+                applied = await self._apply(session, taken)
+                result = await work(session)
+        except BaseException:
+            self._pending_outcomes[:0] = taken
+            raise
+        await self._notify(applied)
+        return result
+
+    async def _apply(
+        self, session: AsyncSession, outcomes: list[tuple[Delivery, Outcome]]
+    ) -> list[tuple[Delivery, Outcome, Applied]]:
+        if not outcomes:
+            return []
+        now = self._clock.now()
+        sent = [(d.id, o.message_id) for d, o in outcomes if isinstance(o, Sent)]
+        await record_sent(session, sent, now)
+        applied: list[tuple[Delivery, Outcome, Applied]] = []
+        for delivery, outcome in outcomes:
+            if isinstance(outcome, Sent):
+                applied.append((delivery, outcome, SENT))
+            else:
+                result = await record_outcome(session, delivery, outcome, now, random.random())
+                applied.append((delivery, outcome, result))
+        return applied
+
+    async def _notify(self, applied: list[tuple[Delivery, Outcome, Applied]]) -> None:
+        """Counters (aggregated per flush, one metric update per state and kind) and hooks."""
+        if not applied:
+            return
+        tally: Counter[tuple[str, str]] = Counter()
+        dropped: Counter[str] = Counter()
+        for delivery, outcome, result in applied:
+            tally[(result.state, delivery.chat_kind)] += 1
+            if result.dropped:
+                dropped[delivery.chat_kind] += result.dropped
+            if self._on_outcome is not None:
+                await self._on_outcome(delivery, outcome, result)
+        for (state, kind), count in tally.items():
+            self.stats.by_state[state] = self.stats.by_state.get(state, 0) + count
+            self.metrics.outcome(state, kind, count=count)
+        for kind, count in dropped.items():
+            self.metrics.outcome("dropped", kind, count=count)
 
     async def _finish(self) -> None:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        await self._flush_outcomes()
+        if self._pending_outcomes:
+            await self._write(_nothing)
         with contextlib.suppress(Exception):  # the gauge is best effort at shutdown
             await self.refresh_backlog(force=True)
 
 
-async def _bulk_sent(session: AsyncSession, sent: list[tuple[Delivery, Sent]], now: object) -> None:
-    """The common case in one executemany: sent rows keep their message ids."""
-    await session.execute(
-        update(OutboxRow),
-        [
-            {
-                "id": d.id,
-                "state": "sent",
-                "message_id": o.message_id,
-                "attempts": d.attempts + 1,
-                "updated_at": now,
-                "last_error": None,
-            }
-            for d, o in sent
-        ],
-    )
+SENT = Applied("sent")
+
+
+async def _nothing(_session: AsyncSession) -> None:
+    return None
 
 
 async def claim_probe(session: AsyncSession, before: object) -> int | None:

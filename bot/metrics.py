@@ -47,11 +47,9 @@ class DeliveryMetrics:
         )
         self._backlog_keys: set[tuple[str, str]] = set()
 
-    def outcome(self, state: str, chat_kind: str, dropped_too: int = 0) -> None:
-        """One row reached ``state``; ``dropped_too`` other rows of a gone chat were dropped."""
-        self.deliveries.labels(state=state, chat_kind=chat_kind).inc()
-        if dropped_too:
-            self.deliveries.labels(state="dropped", chat_kind=chat_kind).inc(dropped_too)
+    def outcome(self, state: str, chat_kind: str, count: int = 1) -> None:
+        """``count`` rows to chats of ``chat_kind`` reached ``state``."""
+        self.deliveries.labels(state=state, chat_kind=chat_kind).inc(count)
 
     def throttled(self, chat_kind: str) -> None:
         self.rate_limited.labels(chat_kind=chat_kind).inc()

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
@@ -137,31 +137,83 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[De
         .values(state="claimed", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    rows = await session.execute(
-        select(OutboxRow, ChatRow, ArticleRow)
-        .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
-        .join(ArticleRow, ArticleRow.id == OutboxRow.article_id)
-        .where(OutboxRow.id.in_(ids))
-        .order_by(OutboxRow.priority, OutboxRow.next_attempt_at, OutboxRow.id)
-    )
-    return [
-        Delivery(
-            id=o.id,
-            attempts=o.attempts,
-            plain_text=o.plain_text,
-            chat_pk=c.id,
-            address=c.address,
-            thread_id=c.thread_id,
-            chat_kind=c.kind,
-            chat_language=c.language,
-            article_id=a.id,
-            title=a.title,
-            url=a.url,
-            summary=a.summary,
-            regions=a.region_codes,
+    o, c = OutboxRow.__table__.c, ChatRow.__table__.c
+    rows = (
+        await session.execute(
+            select(
+                o.id,
+                o.attempts,
+                o.plain_text,
+                o.article_id,
+                c.id,
+                c.address,
+                c.thread_id,
+                c.kind,
+                c.language,
+            )
+            .join_from(OutboxRow.__table__, ChatRow.__table__, c.id == o.chat_id)
+            .where(o.id.in_(ids))
+            .order_by(o.priority, o.next_attempt_at, o.id)
         )
-        for o, c, a in rows
-    ]
+    ).all()
+    articles = await _articles(session, {row[3] for row in rows})
+    deliveries: list[Delivery] = []
+    for oid, attempts, plain, article_id, chat_pk, address, thread, kind, language in rows:
+        title, url, summary, regions = articles[article_id]
+        deliveries.append(
+            Delivery(
+                id=oid,
+                attempts=attempts,
+                plain_text=bool(plain),
+                chat_pk=chat_pk,
+                address=address,
+                thread_id=thread,
+                chat_kind=kind,
+                chat_language=language,
+                article_id=article_id,
+                title=title,
+                url=url,
+                summary=summary,
+                regions=regions,
+            )
+        )
+    return deliveries
+
+
+async def _articles(
+    session: AsyncSession, ids: set[int]
+) -> dict[int, tuple[str, str, str, tuple[str, ...]]]:
+    """What a post needs of each article, read once per batch (a fan-out shares one)."""
+    a = ArticleRow.__table__.c
+    rows = await session.execute(
+        select(a.id, a.title, a.url, a.summary, a.regions).where(a.id.in_(list(ids)))
+    )
+    return {
+        aid: (title, url, summary, tuple(regions.split()) if regions else ())
+        for aid, title, url, summary, regions in rows
+    }
+
+
+async def record_sent(
+    session: AsyncSession, sent: Sequence[tuple[int, int | None]], now: datetime
+) -> None:
+    """The common outcome in one executemany: (row id, Telegram message id) pairs."""
+    if not sent:
+        return
+    table = OutboxRow.__table__
+    o = table.c
+    await session.execute(
+        update(table)  # type: ignore[arg-type]  # a Table is a FromClause to the stubs
+        .where(o.id == bindparam("row_id"))
+        .values(
+            state="sent",
+            message_id=bindparam("mid"),
+            attempts=o.attempts + 1,
+            updated_at=now,
+            last_error=None,
+        ),
+        [{"row_id": row_id, "mid": mid} for row_id, mid in sent],
+    )
 
 
 async def mark_inflight(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:

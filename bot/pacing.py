@@ -30,16 +30,23 @@ class Pacer:
         group_window: float = GROUP_WINDOW,
         group_limit: int = GROUP_LIMIT,
         burst_seconds: float = 0.05,
+        burst_messages: int = 10,
+        headroom: float = 0.02,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.interval = 1.0 / rate
+        # Aim a little under the limit: requests reach Telegram with network and scheduling
+        # jitter, and a few arriving early must not add up to a 429 in its one-second window.
+        self.interval = 1.0 / (rate * (1.0 - headroom))
         self.private_interval = private_interval
         self.group_window = group_window
         self.group_limit = group_limit
-        # How far the global schedule may lag behind "now" (a small burst after idling).
-        self._slack = max(self.interval, burst_seconds) - self.interval
+        # How far the global schedule may lag behind "now": a small burst after idling or a
+        # late wake-up, capped in messages so that at high rates it stays well inside the
+        # margin Telegram's one-second window leaves for network jitter.
+        burst = min(burst_seconds, burst_messages * self.interval)
+        self._slack = max(self.interval, burst) - self.interval
         self._next_global = 0.0
         self._paused_until = 0.0
         self._private: OrderedDict[str, float] = OrderedDict()

@@ -1,0 +1,527 @@
+"""Fan-out benchmark: one article to N subscribers, against a fake Bot API enforcing limits.
+
+Run from the repository root::
+
+    .venv/bin/python bench/fanout.py                       # the matrix (about 3 minutes)
+    .venv/bin/python bench/fanout.py --subscribers 100000 --rate 1000 --db postgres --seconds 15
+
+With no arguments it runs SQLite and PostgreSQL at 30/s and at 1000/s (paid broadcast),
+each with 100 000 subscribers, plus one run with 10 000 subscribers to compare peak memory.
+Sending 100 000 messages at 30/s takes almost an hour, so each run measures the
+*sustained* rate over a fixed window (``--seconds``) instead of waiting for the end.
+
+Three processes, so that each one's cost is its own:
+
+- this one creates the subscribers directly in the database (bulk, set-based), enqueues
+  the article (one INSERT ... SELECT, timed) and prints the results;
+- the fake Bot API (``tests/fakes/botapi.py``) runs in a child process and answers 429
+  whenever Telegram's limits are exceeded (30/s, or 1000/s with ``allow_paid_broadcast``;
+  1/s per private chat);
+- the sender runs in another child process, built as ``newsbot run`` builds it (PTB on
+  the aiohttp backend, the shared pacer, the outbox), and reports the CPU time of its
+  send loop (``time.process_time``, all its threads, including the SQLite driver's) and
+  its peak RSS. PostgreSQL's own server CPU is not counted.
+
+Targets (DESIGN.md): >= 97 % of 30/s and >= 90 % of 1000/s, zero 429s, <= 0.5 ms CPU per
+delivered message, enqueue of 100 000 rows <= 3 s, peak RSS independent of N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import (  # noqa: E402
+    DateTime,
+    String,
+    cast,
+    false,
+    insert,
+    literal,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+from bot.storage.engine import create_engine, session_factory  # noqa: E402
+from bot.storage.migrate import upgrade  # noqa: E402
+from bot.storage.models import ChatRegionRow, ChatRow  # noqa: E402
+from bot.storage.repo import NewArticle, enqueue_article, insert_article  # noqa: E402
+
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+TELEGRAM_FREE_RATE = 30.0
+FIRST_READER = 700_000_000
+WARM_UP = 2.0  # seconds of sending before the measured window starts
+
+
+# ---------------------------------------------------------------------------- database
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+async def create_subscribers(url: str, count: int) -> None:
+    """``count`` private subscribers of one region, made by the database itself (two
+    INSERT ... SELECT over a recursive sequence), as an import of an existing list would."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        now = literal(utcnow(), DateTime)
+        seq = select(literal(1).label("n")).cte("seq", recursive=True)
+        seq = seq.union_all(select(seq.c.n + 1).where(seq.c.n < count))
+        chats = insert(ChatRow).from_select(
+            [
+                "address",
+                "thread_id",
+                "kind",
+                "title",
+                "language",
+                "origin",
+                "active",
+                "paused",
+                "mode",
+                "priority",
+                "created_at",
+                "updated_at",
+            ],
+            select(
+                cast(seq.c.n + FIRST_READER, String),
+                literal(0),
+                literal("private"),
+                literal(""),
+                literal("en"),
+                literal("user"),
+                true(),
+                false(),
+                literal("instant"),
+                literal(2),
+                now,
+                now,
+            ),
+        )
+        regions = insert(ChatRegionRow).from_select(
+            ["chat_id", "region"],
+            select(ChatRow.id, literal("georgia")).where(ChatRow.kind == "private"),
+        )
+        async with engine.begin() as conn:
+            await conn.execute(chats)
+            await conn.execute(regions)
+    finally:
+        await engine.dispose()
+
+
+async def enqueue(url: str) -> tuple[int, float]:
+    """Insert the article and enqueue it; returns (rows, seconds for the enqueue)."""
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions.begin() as session:
+            article_id = await insert_article(
+                session,
+                NewArticle(
+                    key="bench-1",
+                    url="https://caucasus-wire.example/bench-1/",
+                    canonical_url="https://caucasus-wire.example/bench-1/",
+                    title="Tbilisi metro extends to the airport",
+                    summary="The new line opens next spring. It links the airport to the centre.",
+                    language="en",
+                    regions=("georgia",),
+                    feed_id=None,
+                    published_at=None,
+                    announced=True,
+                ),
+                utcnow(),
+            )
+        started = time.perf_counter()
+        async with sessions.begin() as session:
+            rows = await enqueue_article(session, article_id, "en", ["georgia"], utcnow())
+        return rows, time.perf_counter() - started
+    finally:
+        await engine.dispose()
+
+
+async def fresh_database(kind: str, postgres_url: str, workdir: Path) -> tuple[str, str | None]:
+    """A new empty database URL (and the PostgreSQL schema to drop afterwards)."""
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}", None
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(postgres_url)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    finally:
+        await admin.dispose()
+    sep = "&" if "?" in postgres_url else "?"
+    return f"{postgres_url}{sep}search_path={schema}", schema
+
+
+async def drop_schema(postgres_url: str, schema: str) -> None:
+    admin = create_async_engine(postgres_url)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        await admin.dispose()
+
+
+# ---------------------------------------------------------------------------- fake Bot API
+
+
+async def serve_fake_api() -> None:
+    """Child process: the fake Bot API. Prints its URL; answers ``stats`` on stdin.
+
+    Its garbage collector is off: the fake keeps every message it accepted, and a full
+    collection over that growing heap would stall it for tens of milliseconds, then
+    time-stamp the requests that queued meanwhile as if they had arrived together.
+    """
+    from tests.fakes.botapi import FakeBotAPI
+
+    gc.disable()
+
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    async with FakeBotAPI(global_rate=TELEGRAM_FREE_RATE, paid_rate=1000.0) as api:
+        print(json.dumps({"base_url": api.base_url, "token": api.token}), flush=True)
+        while line := await reader.readline():
+            if line.strip() == b"stats":
+                sends = [m for m in api.sent if m.method == "sendMessage"]
+                stats = {
+                    "accepted": len(sends),
+                    "violations": api.limit_violations,
+                    "achieved_rate": api.achieved_rate(),
+                    "peak_rate": api.peak_rate(),
+                    "max_rate_per_chat": api.max_rate_per_chat(),
+                    "duplicates": len(sends) - len({m.chat_id for m in sends}),
+                    "violation_scopes": sorted({v.scope for v in api.violations}),
+                    "violation_at": [round(v.at - sends[0].at, 2) for v in api.violations if sends],
+                }
+                print(json.dumps(stats), flush=True)
+
+
+# ---------------------------------------------------------------------------- sender
+
+
+async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds: float) -> None:
+    """Child process: the production sender for ``seconds``; prints its own costs."""
+    import aiohttp
+    from prometheus_client import CollectorRegistry
+    from telegram.ext import ExtBot
+
+    from bot.clock import SystemClock
+    from bot.delivery import Sender
+    from bot.i18n import Translator
+    from bot.metrics import DeliveryMetrics
+    from bot.pacing import Pacer
+    from bot.posts import PostBuilder
+    from bot.telegram.limiter import SharedBudgetLimiter
+    from bot.telegram.request import AiohttpRequest
+    from handlers.publisher import TelegramPublisher
+    from tests.e2e.support import make_catalog
+
+    paid = rate > TELEGRAM_FREE_RATE
+    engine = create_engine(db_url)
+    sessions = session_factory(engine)
+    pacer = Pacer(rate)
+    async with aiohttp.ClientSession() as http:
+        bot: ExtBot[dict[str, Any]] = ExtBot(
+            token,
+            base_url=f"{api_url}/bot",
+            request=AiohttpRequest(http, connection_pool_size=256),
+            rate_limiter=SharedBudgetLimiter(pacer),
+        )
+        await bot.initialize()
+        posts = PostBuilder(make_catalog([]), Translator.load(["en"], "en"))
+        publisher = TelegramPublisher(bot, posts, paid_broadcast=paid)
+        sender = Sender(
+            sessions,
+            publisher,
+            pacer,
+            SystemClock(),
+            metrics=DeliveryMetrics(CollectorRegistry()),
+            max_in_flight=256,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run(stop))
+        await asyncio.sleep(WARM_UP)  # imports, first statements compiled, connections open
+        sent0 = sender.stats.by_state.get("sent", 0)
+        cpu0, wall0, loop0 = time.process_time(), time.perf_counter(), time.thread_time()
+        await asyncio.sleep(seconds)
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        loop_cpu = time.thread_time() - loop0
+        sent = sender.stats.by_state.get("sent", 0) - sent0
+        stop.set()
+        await task
+        await bot.shutdown()
+    await engine.dispose()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "sent": sent,
+                "states": sender.stats.by_state,
+                "rate_limited": sender.stats.rate_limited,
+                "cpu_s": cpu,
+                "loop_cpu_s": loop_cpu,
+                "wall_s": wall,
+                "peak_rss_mb": peak_kb / 1024,
+            }
+        ),
+        flush=True,
+    )
+
+
+# ---------------------------------------------------------------------------- orchestration
+
+
+@dataclass
+class Result:
+    db: str
+    subscribers: int
+    rate: float
+    paid: bool
+    seconds: float
+    enqueued: int
+    enqueue_s: float
+    achieved_rate: float
+    sender_rate: float
+    delivered: int
+    violations: int
+    rate_limited: int
+    peak_rate: float
+    max_rate_per_chat: float
+    duplicates: int
+    cpu_ms_per_msg: float
+    loop_cpu_ms_per_msg: float
+    peak_rss_mb: float
+    states: dict[str, int]
+    violation_scopes: list[str]
+    violation_at: list[float]
+
+
+async def child(*args: str, stdin: bool = False) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).resolve()),
+        *args,
+        stdin=asyncio.subprocess.PIPE if stdin else None,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+async def read_json(process: asyncio.subprocess.Process) -> dict[str, Any]:
+    assert process.stdout is not None
+    line = await process.stdout.readline()
+    if not line:
+        raise RuntimeError("benchmark child process ended without a report")
+    result: dict[str, Any] = json.loads(line)
+    return result
+
+
+async def one_run(
+    db: str, subscribers: int, rate: float, seconds: float, postgres_url: str, workdir: Path
+) -> Result:
+    url, schema = await fresh_database(db, postgres_url, workdir)
+    try:
+        await create_subscribers(url, subscribers)
+        enqueued, enqueue_s = await enqueue(url)
+        fake = await child("--fake-api", stdin=True)
+        try:
+            hello = await read_json(fake)
+            sender = await child(
+                "--sender",
+                "--db-url",
+                url,
+                "--api-url",
+                hello["base_url"],
+                "--token",
+                hello["token"],
+                "--rate",
+                str(rate),
+                "--seconds",
+                str(seconds),
+            )
+            report = await read_json(sender)
+            await sender.wait()
+            assert fake.stdin is not None
+            fake.stdin.write(b"stats\n")
+            await fake.stdin.drain()
+            api = await read_json(fake)
+        finally:
+            if fake.stdin is not None:
+                fake.stdin.close()
+            await fake.wait()
+    finally:
+        if schema is not None:
+            await drop_schema(postgres_url, schema)
+    delivered = int(report["sent"])
+    return Result(
+        db=db,
+        subscribers=subscribers,
+        rate=rate,
+        paid=rate > TELEGRAM_FREE_RATE,
+        seconds=seconds,
+        enqueued=enqueued,
+        enqueue_s=enqueue_s,
+        achieved_rate=float(api["achieved_rate"]),
+        sender_rate=delivered / float(report["wall_s"]),
+        delivered=delivered,
+        violations=int(api["violations"]),
+        rate_limited=int(report["rate_limited"]),
+        peak_rate=float(api["peak_rate"]),
+        max_rate_per_chat=float(api["max_rate_per_chat"]),
+        duplicates=int(api["duplicates"]),
+        cpu_ms_per_msg=1000 * float(report["cpu_s"]) / max(1, delivered),
+        loop_cpu_ms_per_msg=1000 * float(report["loop_cpu_s"]) / max(1, delivered),
+        peak_rss_mb=float(report["peak_rss_mb"]),
+        states=dict(report["states"]),
+        violation_scopes=list(api["violation_scopes"]),
+        violation_at=list(api["violation_at"]),
+    )
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def print_result(r: Result) -> None:
+    share = r.sender_rate / r.rate if r.rate else 0.0
+    target = 0.97 if not r.paid else 0.90
+    mode = "paid" if r.paid else "free"
+    print(
+        f"\n== {r.db}, {r.subscribers} subscribers, {r.rate:g}/s ({mode}), "
+        f"window {r.seconds:g} s after {WARM_UP:g} s warm-up =="
+    )
+    print(
+        f"  enqueue {r.enqueued} rows (one INSERT ... SELECT): {r.enqueue_s:.2f} s"
+        f"   [{verdict(r.subscribers < 100_000 or r.enqueue_s <= 3.0)}: <= 3 s for 100 000]"
+    )
+    print(
+        f"  sustained rate: {r.sender_rate:.1f}/s of {r.rate:g}/s = {100 * share:.1f} %   "
+        f"[{verdict(share >= target)}: >= {100 * target:.0f} %]"
+    )
+    print(
+        f"    ({r.delivered} delivered in the window; the Bot API saw {r.achieved_rate:.1f}/s "
+        f"from its first message to its last, warm-up included)"
+    )
+    print(
+        f"  429s: {r.violations} {r.violation_scopes or ''} {r.violation_at or ''} "
+        f"(sender saw {r.rate_limited})   "
+        f"[{verdict(r.violations == 0)}: zero]"
+    )
+    print(
+        f"  peak rate in any 1 s: {r.peak_rate:.0f}/s; highest per-chat rate: "
+        f"{r.max_rate_per_chat:.1f}/s; duplicates: {r.duplicates}"
+    )
+    print(
+        f"  sender CPU: {r.cpu_ms_per_msg:.3f} ms per delivered message   "
+        f"[{verdict(r.cpu_ms_per_msg <= 0.5)}: <= 0.5 ms]"
+    )
+    print(
+        f"    of which the event loop {r.loop_cpu_ms_per_msg:.3f} ms, other threads "
+        f"(database driver) {r.cpu_ms_per_msg - r.loop_cpu_ms_per_msg:.3f} ms"
+    )
+    print(f"  sender peak RSS: {r.peak_rss_mb:.1f} MB; outcomes: {r.states}")
+
+
+async def orchestrate(args: argparse.Namespace) -> int:
+    postgres_url = (
+        args.postgres_url or os.environ.get("NEWSBOT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES
+    )
+    if args.subscribers or args.rate or args.db or args.seconds:
+        plan = [
+            (
+                args.db or "sqlite",
+                args.subscribers or 100_000,
+                args.rate or 30.0,
+                args.seconds or 20.0,
+            )
+        ]
+    else:
+        plan = [
+            ("sqlite", 100_000, 30.0, 20.0),
+            ("sqlite", 100_000, 1000.0, 12.0),
+            ("postgres", 100_000, 30.0, 20.0),
+            ("postgres", 100_000, 1000.0, 12.0),
+            ("sqlite", 10_000, 1000.0, 12.0),  # the same window with 10x fewer subscribers
+        ]
+        print(
+            "Matrix run: each configuration sends for a fixed window and reports the sustained\n"
+            "rate over it (100 000 messages at 30/s would take 55 minutes)."
+        )
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
+        for db, subscribers, rate, seconds in plan:
+            result = await one_run(db, subscribers, rate, seconds, postgres_url, Path(tmp))
+            print_result(result)
+            results.append(result)
+    by_n = {r.subscribers: r for r in results if r.db == "sqlite" and r.paid}
+    if 10_000 in by_n and 100_000 in by_n:
+        small, big = by_n[10_000], by_n[100_000]
+        growth = big.peak_rss_mb - small.peak_rss_mb
+        print(
+            f"\nPeak RSS, SQLite at 1000/s: {small.peak_rss_mb:.1f} MB with 10 000 subscribers, "
+            f"{big.peak_rss_mb:.1f} MB with 100 000 ({growth:+.1f} MB)   "
+            f"[{verdict(growth <= 0.1 * small.peak_rss_mb)}: flat within 10 %]"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps([asdict(r) for r in results], indent=2))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, help="N (default 100 000)")
+    parser.add_argument("--rate", type=float, help="messages/s; above 30 means paid broadcast")
+    parser.add_argument("--db", choices=("sqlite", "postgres"))
+    parser.add_argument("--seconds", type=float, help="length of the sending window")
+    parser.add_argument(
+        "--postgres-url", help=f"default: $NEWSBOT_TEST_POSTGRES_URL or {DEFAULT_POSTGRES}"
+    )
+    parser.add_argument("--json", help="also write the results to this file")
+    # Internal: the child processes.
+    parser.add_argument("--fake-api", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--sender", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--db-url", help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.fake_api:
+        asyncio.run(serve_fake_api())
+        return 0
+    if args.sender:
+        profile = os.environ.get("NEWSBOT_BENCH_PROFILE")  # a path: cProfile the sender there
+        if profile:
+            import cProfile
+
+            with cProfile.Profile(time.thread_time) as prof:
+                asyncio.run(
+                    run_sender(args.db_url, args.api_url, args.token, args.rate, args.seconds)
+                )
+            prof.dump_stats(profile)
+            return 0
+        asyncio.run(run_sender(args.db_url, args.api_url, args.token, args.rate, args.seconds))
+        return 0
+    return asyncio.run(orchestrate(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
