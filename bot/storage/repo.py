@@ -11,7 +11,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, false, func, literal, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    and_,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -177,32 +190,31 @@ async def enqueue_article(
     language and subscribed to one of its regions (or to all regions). An
     article no region matched is outlet-wide and goes to every such
     destination of its language. Rows for readers who are in their quiet hours
-    right now wait until those end (``next_attempt_at``). Returns the number of
-    rows created.
+    right now are due when those end (``next_attempt_at``), decided in the same
+    INSERT ... SELECT. Returns the number of rows created.
     """
     chat = ChatRow.__table__.c
     region_match = exists().where(ChatRegionRow.chat_id == chat.id)
     if regions:
         region_match = region_match.where(ChatRegionRow.region.in_([*regions, ALL_REGIONS]))
+    wanted = and_(
+        chat.active == true(),
+        chat.paused == false(),
+        chat.mode == "instant",
+        chat.language == language,
+    )
+    due = await _due_after_quiet_hours(session, wanted, now)
     chosen = select(
         literal(article_id),
         chat.id,
         literal("pending"),
         chat.priority,
         literal(0),
-        literal(now),
+        due,
         literal(now),
         literal(now),
         false(),
-    ).where(
-        and_(
-            chat.active == true(),
-            chat.paused == false(),
-            chat.mode == "instant",
-            chat.language == language,
-            region_match,
-        )
-    )
+    ).where(and_(wanted, region_match))
     stmt = (
         insert_ignoring_conflicts(session, OutboxRow)
         .from_select(
@@ -222,54 +234,37 @@ async def enqueue_article(
         .on_conflict_do_nothing()
     )
     result = await session.execute(stmt)
-    await hold_for_quiet_hours(session, article_id, now)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def hold_for_quiet_hours(session: AsyncSession, article_id: int, now: datetime) -> int:
-    """Move an article's pending rows for readers in quiet hours to the end of them.
+async def _due_after_quiet_hours(
+    session: AsyncSession, wanted: ColumnElement[bool], now: datetime
+) -> ColumnElement[datetime]:
+    """``next_attempt_at`` for the enqueue: ``now``, or the end of the reader's quiet hours.
 
-    One UPDATE per distinct (time zone, start, end) among the article's recipients with
-    quiet hours, not per reader: the number of statements stays small however many
-    subscribers there are. Only private chats have quiet hours; channels post at once.
+    Quiet hours depend on (time zone, start, end), and readers share few distinct
+    combinations, so those are read first (one DISTINCT query) and the ones quiet at
+    ``now`` become a CASE inside the INSERT ... SELECT: no second pass over the rows.
+    Only private chats have quiet hours; channels and groups post at once.
     """
     chat = ChatRow.__table__.c
-    outbox = OutboxRow.__table__.c
+    private = and_(chat.kind == "private", chat.quiet_start.is_not(None))
     groups = await session.execute(
         select(chat.timezone, chat.quiet_start, chat.quiet_end)
-        .join(OutboxRow, outbox.chat_id == chat.id)
-        .where(
-            outbox.article_id == article_id,
-            outbox.state == "pending",
-            chat.kind == "private",
-            chat.quiet_start.is_not(None),
-            chat.quiet_end.is_not(None),
-        )
+        .where(wanted, private, chat.quiet_end.is_not(None))
         .distinct()
     )
-    held = 0
+    whens = []
     for tz, start, end in groups.all():
         until = quiet_until(now, tz, start, end)
-        if until is None:
-            continue
-        in_group = select(chat.id).where(
-            chat.kind == "private",
-            chat.timezone == tz,
-            chat.quiet_start == start,
-            chat.quiet_end == end,
-        )
-        result = await session.execute(
-            update(OutboxRow)
-            .where(
-                OutboxRow.article_id == article_id,
-                OutboxRow.state == "pending",
-                OutboxRow.chat_id.in_(in_group),
+        if until is not None:
+            match = and_(
+                private, chat.timezone == tz, chat.quiet_start == start, chat.quiet_end == end
             )
-            .values(next_attempt_at=until)
-            .execution_options(synchronize_session=False)
-        )
-        held += int(getattr(result, "rowcount", 0) or 0)
-    return held
+            whens.append((match, literal(until, DateTime)))
+    if not whens:
+        return literal(now, DateTime)
+    return case(*whens, else_=literal(now, DateTime))
 
 
 async def latest_articles(
