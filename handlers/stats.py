@@ -14,6 +14,7 @@ from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot.stats import collect, format_stats, render_chart
+from handlers.mostread import age_text
 from handlers.services import Services
 
 log = logging.getLogger(__name__)
@@ -39,13 +40,28 @@ class Stats:
         async with self.s.sessions() as session:
             figures = await collect(session, self.s.clock.now())
         names = self.region_names()
-        await message.reply_text(format_stats(figures, names), parse_mode=None)
+        text = format_stats(figures, names) + await self.mostread_status()
+        await message.reply_text(text, parse_mode=None)
         try:
             png = await asyncio.to_thread(render_chart, figures, names)
         except Exception:  # a chart is a bonus: the figures were already sent
             log.exception("stats chart could not be drawn")
             return
         await message.reply_photo(InputFile(png, filename="stats.png"))
+
+    async def mostread_status(self) -> str:
+        """How old each language's most-read list is, and the source's last error."""
+        source = self.s.catalog.mostread.source
+        if source == "latest":
+            return ""
+        now = self.s.clock.now()
+        lines = ["", f"Most-read source ({source}):"]
+        for status in await self.s.mostread.status(list(self.s.catalog.languages)):
+            line = f"  {status.language}: {age_text(status.fetched_at, now)}"
+            if status.error:
+                line += f"; last error: {status.error[:120]}"
+            lines.append(line)
+        return "\n".join(lines)
 
     def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         return [CommandHandler("stats", self.stats)]

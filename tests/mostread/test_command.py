@@ -5,10 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from bot.clock import SystemClock
+from bot.mostread import MostReadItem, encode_items
+from bot.storage.engine import create_engine, session_factory
+from bot.storage.migrate import upgrade
+from bot.storage.models import MostReadRow
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, item, make_catalog
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer, wordpress_feed
@@ -95,7 +101,40 @@ async def test_a_hanging_source_never_delays_the_reply(database_url: str) -> Non
             await api.wait_for(lambda: bool(api.messages_to(GEORGIA_CHANNEL)), within=10)
             started = time.monotonic()
             reply = await ask(api, USER, "/mostread")
-            assert time.monotonic() - started < 2.0
+            assert time.monotonic() - started < 5.0  # the source itself may hang for 20 s
             assert "Yerevan hosts a film festival" in reply  # the newest articles stand in
             operator = await ask(api, OPERATOR, "/mostread")
             assert "source latest" in operator and "never fetched" in operator
+
+
+async def test_an_old_list_is_flagged_to_readers_and_its_age_shown_to_operators(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    async with session_factory(engine).begin() as session:
+        session.add(
+            MostReadRow(
+                language="en",
+                items_json=encode_items([MostReadItem("Kept from before", f"{SITE}/1/")]),
+                fetched_at=SystemClock().now() - timedelta(hours=3),
+                error="HTTP 503",
+            )
+        )
+    await engine.dispose()
+    async with FakeBotAPI() as api, FeedServer() as site:
+        site.set_feed("/page/", b"down", status=503, content_type="text/html")
+        mostread = {"source": "html", "url": {"en": site.url("/page/")}, "selector": "a"}
+        catalog = make_catalog([], mostread={**mostread, "refresh": 60})
+        settings = settings_for(api, database_url, admin_ids=f"{OPERATOR}")
+        async with running(settings, catalog):
+            await api.wait_for(lambda: site.hits["/page/"] >= 1, within=10)
+            reader = await ask(api, USER, "/mostread")
+            assert "1. Kept from before" in reader
+            assert "may be out of date" in reader and "HTTP 503" not in reader
+            operator = await ask(api, OPERATOR, "/mostread")
+            assert "source html · updated 3 h ago · last error: HTTP 503" in operator
+            stats = await ask(api, OPERATOR, "/stats")
+            assert "Most-read source (html):" in stats
+            assert "en: updated 3 h ago; last error: HTTP 503" in stats
+            assert "ru: never fetched" in stats
