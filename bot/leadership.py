@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 Work = Callable[[asyncio.Event], Awaitable[None]]
 
+# Locks are per database; the schema in use scopes them, so two deployments (or test
+# runs) sharing one database in different schemas never block each other.
+_SCOPE = "hashtext('newsbot:' || current_schema())"
+
 
 def lock_key(name: str) -> int:
     """A stable 31-bit advisory-lock key per guarded part."""
@@ -59,7 +63,9 @@ class Leadership:
 
     async def _lead_once(self, stop: asyncio.Event, work: Work) -> None:
         async with self._engine.connect() as conn:
-            got = await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key})
+            got = await conn.scalar(
+                text(f"SELECT pg_try_advisory_lock({_SCOPE}, :k)"), {"k": self._key}
+            )
             await conn.commit()
             if not got:
                 return
@@ -76,7 +82,9 @@ class Leadership:
                     await watchdog
                 self.is_leader = False
                 with contextlib.suppress(Exception):
-                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+                    await conn.execute(
+                        text(f"SELECT pg_advisory_unlock({_SCOPE}, :k)"), {"k": self._key}
+                    )
                     await conn.commit()
                 log.info("gave up leadership of %s", self.name)
 
