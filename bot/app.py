@@ -47,7 +47,7 @@ from scheduler.digest import digest_jobs
 from scheduler.fetch import Fetcher, FetchLimits
 from scheduler.ingest import Ingestor, PollReport
 from scheduler.jobs import build_scheduler
-from scheduler.mostread import MostReadRefresher
+from scheduler.mostread import MostReadRefresher, weekly_jobs
 
 log = logging.getLogger("newsbot")
 
@@ -296,6 +296,10 @@ def start_workers(parts: Parts, catalog: Catalog, stop: asyncio.Event) -> list[a
     async def scheduling(until: asyncio.Event) -> None:
         bot = parts.application.bot if parts.application is not None else None
         extra = digest_jobs(catalog, parts.translator, parts.sessions, parts.services.clock, bot)
+        services = parts.services
+        extra += weekly_jobs(
+            catalog, parts.translator, parts.sessions, services.mostread, services.clock, bot
+        )
         scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread, extra=extra)
         scheduler.start()
         try:

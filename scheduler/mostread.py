@@ -13,6 +13,11 @@ Sources (``[mostread] source``), each per language:
 Languages refresh concurrently, so one slow site does not hold up the others.
 A failing source keeps the last good list and records the error for operators;
 replies never wait for any of this (they read the cache).
+
+The weekly most-read post (``WeeklyMostRead``) goes to the chats that opted in
+(``chats.weekly_mostread``) on Monday at the chat's digest time in its time
+zone, at most once a week (claimed in the database before it is sent), through
+the bot's shared limiter like every other send.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -31,14 +37,21 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from cssselect import SelectorError
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import RetryAfter, TelegramError
 
 from bot.catalog import Catalog
 from bot.clock import Clock
+from bot.i18n import Translator
 from bot.links import pack_url, unpack_url
+from bot.localtime import at_minute, to_local
 from bot.mostread import MostReadItem, MostReadStore
-from bot.storage.models import ArticleRow, ClickRow, MostReadRow
+from bot.render import render_list
+from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, ClickRow, MostReadRow
+from bot.storage.repo import ALL_REGIONS
 from bot.text.html import html_to_text
 from scheduler.fetch import Fetcher, FetchError
 
@@ -275,3 +288,180 @@ class MostReadRefresher:
             row = await session.get(MostReadRow, lang)
             if row is not None:
                 row.error = reason[:500]
+
+
+# --------------------------------------------------------------------------- weekly post
+
+WEEKLY_WEEKDAY = 0  # Monday, at the chat's digest time in its time zone
+WEEKLY_CHECK_SECONDS = 300.0
+
+SendList = Callable[[str, int, str], Awaitable[object]]  # (address, thread id, HTML text)
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyReader:
+    pk: int
+    address: str
+    thread_id: int
+    language: str
+    timezone: str
+    minute: int
+    last_weekly_at: datetime | None
+
+
+def last_weekly_time(now: datetime, tz: str | None, minute: int, weekday: int) -> datetime:
+    """The latest scheduled weekly moment at or before ``now`` (naive UTC)."""
+    local = to_local(now, tz)
+    day = local.date() - timedelta(days=(local.weekday() - weekday) % 7)
+    slot = at_minute(day, minute, tz)
+    return slot if slot <= now else at_minute(day - timedelta(days=7), minute, tz)
+
+
+def weekly_due(reader: WeeklyReader, now: datetime, weekday: int = WEEKLY_WEEKDAY) -> bool:
+    """Due once per weekly slot; a chat that never had one waits for a slot of the last
+    day rather than getting one at once and another a few hours later."""
+    slot = last_weekly_time(now, reader.timezone, reader.minute, weekday)
+    if reader.last_weekly_at is None:
+        return now - slot <= timedelta(days=1)
+    return reader.last_weekly_at < slot
+
+
+def for_regions(items: Sequence[MostReadItem], regions: set[str]) -> list[MostReadItem]:
+    """The items a destination of ``regions`` wants; ``*`` (or none) means every region."""
+    if not regions or ALL_REGIONS in regions:
+        return list(items)
+    return [i for i in items if regions.intersection(i.regions)]
+
+
+def telegram_list_sender(bot: Bot) -> SendList:
+    """Send through PTB: the shared limiter paces it like every other send."""
+
+    async def send(address: str, thread_id: int, text: str) -> None:
+        chat: int | str = int(address) if address.lstrip("-").isdigit() else address
+        await bot.send_message(
+            chat,
+            text,
+            message_thread_id=thread_id or None,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+    return send
+
+
+class WeeklyMostRead:
+    """The week's most-read list, once a week, to the chats that opted in."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        translator: Translator,
+        sessions: async_sessionmaker[AsyncSession],
+        store: MostReadStore,
+        clock: Clock,
+        send: SendList,
+    ) -> None:
+        self.catalog = catalog
+        self.tr = translator
+        self.sessions = sessions
+        self.store = store
+        self.clock = clock
+        self.send = send
+
+    async def run(self) -> int:
+        """Send every due weekly post; returns how many chats got one."""
+        now = self.clock.now()
+        sent = 0
+        for reader in await self.due(now):
+            try:
+                sent += int(await self.deliver(reader, now))
+            except Exception:  # one chat's failure never stops the others
+                log.exception("weekly most-read for chat %s failed", reader.address)
+        return sent
+
+    async def due(self, now: datetime) -> list[WeeklyReader]:
+        query = select(
+            ChatRow.id,
+            ChatRow.address,
+            ChatRow.thread_id,
+            ChatRow.language,
+            ChatRow.timezone,
+            ChatRow.digest_minute,
+            ChatRow.last_weekly_at,
+        ).where(
+            ChatRow.weekly_mostread.is_(True),
+            ChatRow.active.is_(True),
+            ChatRow.paused.is_(False),
+        )
+        async with self.sessions() as session:
+            result = await session.stream(query.execution_options(yield_per=1000))
+            readers = [WeeklyReader(*row) async for row in result]
+        return [r for r in readers if weekly_due(r, now)]
+
+    async def deliver(self, reader: WeeklyReader, now: datetime) -> bool:
+        """Claim this week's post (at most once, like every post), then send it."""
+        async with self.sessions.begin() as session:
+            claimed = await session.execute(
+                update(ChatRow)
+                .where(
+                    ChatRow.id == reader.pk,
+                    ChatRow.last_weekly_at.is_not_distinct_from(reader.last_weekly_at),
+                )
+                .values(last_weekly_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if not int(getattr(claimed, "rowcount", 0) or 0):
+                return False  # another process took it
+            regions = set(
+                await session.scalars(
+                    select(ChatRegionRow.region).where(ChatRegionRow.chat_id == reader.pk)
+                )
+            )
+        top = await self.store.top(reader.language)
+        items = for_regions(top.items, regions)
+        if not items:
+            log.info("weekly most-read: nothing for chat %s this week", reader.address)
+            return False
+        text = render_list(
+            heading=self.tr.gettext(
+                reader.language, "mostread.heading", outlet=self.catalog.outlet.name
+            ),
+            items=[
+                (i.title, i.url, [self.catalog.region_name(c, reader.language) for c in i.regions])
+                for i in items
+            ],
+        )
+        try:
+            await self.send(reader.address, reader.thread_id, text)
+        except RetryAfter as exc:  # refused before sending: try again at the next check
+            log.info("weekly most-read to %s postponed: %s", reader.address, exc)
+            await self.unclaim(reader, now)
+            return False
+        except TelegramError as exc:
+            log.warning("weekly most-read to %s failed: %s", reader.address, exc)
+            return False
+        return True
+
+    async def unclaim(self, reader: WeeklyReader, claimed_at: datetime) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(ChatRow)
+                .where(ChatRow.id == reader.pk, ChatRow.last_weekly_at == claimed_at)
+                .values(last_weekly_at=reader.last_weekly_at)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def weekly_jobs(
+    catalog: Catalog,
+    translator: Translator,
+    sessions: async_sessionmaker[AsyncSession],
+    store: MostReadStore,
+    clock: Clock,
+    bot: Bot | None,
+) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
+    """The scheduler entry for ``build_scheduler(extra=...)``; none without a bot (dry run)."""
+    if bot is None:
+        return []
+    job = WeeklyMostRead(catalog, translator, sessions, store, clock, telegram_list_sender(bot))
+    return [("weekly-mostread", WEEKLY_CHECK_SECONDS, job.run)]

@@ -130,6 +130,7 @@ class ChatRow(Base):
     # Reader revenue: the subscriber hid donation appeals; opted in to the weekly most-read.
     hide_appeals: Mapped[bool] = mapped_column(Boolean, default=False)
     weekly_mostread: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_weekly_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         UniqueConstraint("address", "thread_id", name="uq_chats_address_thread"),

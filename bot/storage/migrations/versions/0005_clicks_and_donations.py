@@ -24,6 +24,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("weekly_mostread", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch_op.add_column(sa.Column("last_weekly_at", sa.DateTime(), nullable=True))
 
     op.create_table(
         "clicks",
@@ -68,5 +69,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_clicks_created")
     op.drop_table("clicks")
     with op.batch_alter_table("chats", schema=None) as batch_op:
+        batch_op.drop_column("last_weekly_at")
         batch_op.drop_column("weekly_mostread")
         batch_op.drop_column("hide_appeals")
