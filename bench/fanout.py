@@ -201,12 +201,16 @@ async def serve_fake_api() -> None:
     async with FakeBotAPI(global_rate=TELEGRAM_FREE_RATE, paid_rate=1000.0) as api:
         print(json.dumps({"base_url": api.base_url, "token": api.token}), flush=True)
         while line := await reader.readline():
-            if line.strip() == b"stats":
+            command, *window = line.split()
+            if command == b"stats":
                 sends = [m for m in api.sent if m.method == "sendMessage"]
+                start, end = (float(x) for x in window)
+                in_window = sum(1 for m in sends if start <= m.at < end)
                 stats = {
                     "accepted": len(sends),
                     "violations": api.limit_violations,
                     "achieved_rate": api.achieved_rate(),
+                    "window_rate": in_window / (end - start),
                     "peak_rate": api.peak_rate(),
                     "max_rate_per_chat": api.max_rate_per_chat(),
                     "duplicates": len(sends) - len({m.chat_id for m in sends}),
@@ -263,9 +267,11 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
         await asyncio.sleep(WARM_UP)  # imports, first statements compiled, connections open
         sent0 = sender.stats.by_state.get("sent", 0)
         cpu0, wall0, loop0 = time.process_time(), time.perf_counter(), time.thread_time()
+        window_start = time.monotonic()  # the fake Bot API's clock too (system-wide)
         await asyncio.sleep(seconds)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         loop_cpu = time.thread_time() - loop0
+        window_end = time.monotonic()
         sent = sender.stats.by_state.get("sent", 0) - sent0
         stop.set()
         await task
@@ -281,11 +287,43 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
                 "cpu_s": cpu,
                 "loop_cpu_s": loop_cpu,
                 "wall_s": wall,
+                "window": [window_start, window_end],
                 "peak_rss_mb": peak_kb / 1024,
             }
         ),
         flush=True,
     )
+    if sys.stdin.readline().strip() == "reference":
+        bare = await bare_post_cpu(api_url, token, rate, paid)
+        print(json.dumps({"bare_cpu_ms": bare}), flush=True)
+
+
+async def bare_post_cpu(api_url: str, token: str, rate: float, paid: bool) -> float:
+    """CPU ms per request of a bare aiohttp POST loop at ``rate``: the floor on this machine.
+
+    (At low rates the CPU cost of each request rises here: caches go cold between them.)
+    """
+    import aiohttp
+
+    url = f"{api_url}/bot{token}/sendMessage"
+    count = max(60, int(rate * 3))
+    form = {"text": "Tbilisi metro extends to the airport. " * 5, "allow_paid_broadcast": "true"}
+    if not paid:
+        del form["allow_paid_broadcast"]
+
+    async def post(chat: int) -> None:
+        async with http.post(url, data={"chat_id": str(chat), **form}) as response:
+            await response.read()
+
+    async with aiohttp.ClientSession() as http:
+        await asyncio.gather(*(post(900_000_000 + i) for i in range(10)))
+        cpu0 = time.process_time()
+        tasks = []
+        for i in range(count):
+            tasks.append(asyncio.create_task(post(900_000_100 + i)))
+            await asyncio.sleep(1 / rate)
+        await asyncio.gather(*tasks)
+        return 1000 * (time.process_time() - cpu0) / count
 
 
 # ---------------------------------------------------------------------------- orchestration
@@ -302,6 +340,7 @@ class Result:
     enqueue_s: float
     achieved_rate: float
     sender_rate: float
+    window_rate: float
     delivered: int
     violations: int
     rate_limited: int
@@ -314,6 +353,7 @@ class Result:
     states: dict[str, int]
     violation_scopes: list[str]
     violation_at: list[float]
+    bare_cpu_ms: float
 
 
 async def child(*args: str, stdin: bool = False) -> asyncio.subprocess.Process:
@@ -358,13 +398,18 @@ async def one_run(
                 str(rate),
                 "--seconds",
                 str(seconds),
+                stdin=True,
             )
             report = await read_json(sender)
-            await sender.wait()
-            assert fake.stdin is not None
-            fake.stdin.write(b"stats\n")
+            assert fake.stdin is not None and sender.stdin is not None
+            start, end = report["window"]
+            fake.stdin.write(f"stats {start} {end}\n".encode())
             await fake.stdin.drain()
             api = await read_json(fake)
+            sender.stdin.write(b"reference\n")  # now that the fake's figures are taken
+            await sender.stdin.drain()
+            bare = await read_json(sender)
+            await sender.wait()
         finally:
             if fake.stdin is not None:
                 fake.stdin.close()
@@ -373,6 +418,8 @@ async def one_run(
         if schema is not None:
             await drop_schema(postgres_url, schema)
     delivered = int(report["sent"])
+    start, end = report["window"]
+    accepted = max(1.0, float(api["window_rate"]) * (end - start))  # CPU is per accepted message
     return Result(
         db=db,
         subscribers=subscribers,
@@ -383,18 +430,20 @@ async def one_run(
         enqueue_s=enqueue_s,
         achieved_rate=float(api["achieved_rate"]),
         sender_rate=delivered / float(report["wall_s"]),
+        window_rate=float(api["window_rate"]),
         delivered=delivered,
         violations=int(api["violations"]),
         rate_limited=int(report["rate_limited"]),
         peak_rate=float(api["peak_rate"]),
         max_rate_per_chat=float(api["max_rate_per_chat"]),
         duplicates=int(api["duplicates"]),
-        cpu_ms_per_msg=1000 * float(report["cpu_s"]) / max(1, delivered),
-        loop_cpu_ms_per_msg=1000 * float(report["loop_cpu_s"]) / max(1, delivered),
+        cpu_ms_per_msg=1000 * float(report["cpu_s"]) / accepted,
+        loop_cpu_ms_per_msg=1000 * float(report["loop_cpu_s"]) / accepted,
         peak_rss_mb=float(report["peak_rss_mb"]),
         states=dict(report["states"]),
         violation_scopes=list(api["violation_scopes"]),
         violation_at=list(api["violation_at"]),
+        bare_cpu_ms=float(bare["bare_cpu_ms"]),
     )
 
 
@@ -403,7 +452,7 @@ def verdict(ok: bool) -> str:
 
 
 def print_result(r: Result) -> None:
-    share = r.sender_rate / r.rate if r.rate else 0.0
+    share = r.window_rate / r.rate if r.rate else 0.0
     target = 0.97 if not r.paid else 0.90
     mode = "paid" if r.paid else "free"
     print(
@@ -415,12 +464,13 @@ def print_result(r: Result) -> None:
         f"   [{verdict(r.subscribers < 100_000 or r.enqueue_s <= 3.0)}: <= 3 s for 100 000]"
     )
     print(
-        f"  sustained rate: {r.sender_rate:.1f}/s of {r.rate:g}/s = {100 * share:.1f} %   "
-        f"[{verdict(share >= target)}: >= {100 * target:.0f} %]"
+        f"  sustained rate (messages the Bot API accepted in the window): {r.window_rate:.1f}/s "
+        f"of {r.rate:g}/s = {100 * share:.1f} %   [{verdict(share >= target)}: "
+        f">= {100 * target:.0f} %]"
     )
     print(
-        f"    ({r.delivered} delivered in the window; the Bot API saw {r.achieved_rate:.1f}/s "
-        f"from its first message to its last, warm-up included)"
+        f"    (the sender recorded {r.delivered} as sent in the window, {r.sender_rate:.1f}/s; "
+        f"the Bot API saw {r.achieved_rate:.1f}/s from its first message to its last)"
     )
     print(
         f"  429s: {r.violations} {r.violation_scopes or ''} {r.violation_at or ''} "
@@ -437,7 +487,8 @@ def print_result(r: Result) -> None:
     )
     print(
         f"    of which the event loop {r.loop_cpu_ms_per_msg:.3f} ms, other threads "
-        f"(database driver) {r.cpu_ms_per_msg - r.loop_cpu_ms_per_msg:.3f} ms"
+        f"(database driver) {r.cpu_ms_per_msg - r.loop_cpu_ms_per_msg:.3f} ms; for reference, "
+        f"a bare aiohttp POST at this rate costs {r.bare_cpu_ms:.3f} ms here"
     )
     print(f"  sender peak RSS: {r.peak_rss_mb:.1f} MB; outcomes: {r.states}")
 
@@ -461,7 +512,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
             ("sqlite", 100_000, 1000.0, 12.0),
             ("postgres", 100_000, 30.0, 20.0),
             ("postgres", 100_000, 1000.0, 12.0),
-            ("sqlite", 10_000, 1000.0, 12.0),  # the same window with 10x fewer subscribers
+            ("sqlite", 10_000, 1000.0, 6.0),  # 10x fewer subscribers: all sent in ~10 s
         ]
         print(
             "Matrix run: each configuration sends for a fixed window and reports the sustained\n"

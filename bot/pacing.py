@@ -30,7 +30,7 @@ class Pacer:
         group_window: float = GROUP_WINDOW,
         group_limit: int = GROUP_LIMIT,
         burst_seconds: float = 0.05,
-        burst_messages: int = 10,
+        burst_messages: int = 25,
         headroom: float = 0.02,
     ) -> None:
         if rate <= 0:
