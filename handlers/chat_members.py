@@ -58,7 +58,9 @@ class ChatMembers:
                 rows += [r for r in await chats_at(session, f"@{chat.username}") if r.active]
             changed_rows = []
             for row in rows:
-                if not can_post and not row.paused:
+                # A failed send may have paused it a moment earlier (no reason recorded):
+                # that still counts as news for its admins.
+                if not can_post and row.pause_reason not in ("removed", "admin"):
                     row.paused, row.pause_reason = True, "removed"
                 elif can_post and row.paused and row.pause_reason != "admin":
                     row.paused, row.pause_reason = False, None

@@ -83,7 +83,12 @@ async def test_admin_connects_a_private_channel_and_removal_pauses_it(database_u
         assert row is not None and not row.paused
         api.set_member(CHANNEL, ADMIN, "creator")
 
-        # Removing the bot pauses the channel (settings kept) and tells the admin once.
+        # Removing the bot pauses the channel (settings kept) and tells the admin once,
+        # even when a failed post had already paused it before the update arrived.
+        async with parts.sessions.begin() as session:
+            stored = await session.scalar(select(ChatRow).where(ChatRow.address == str(CHANNEL)))
+            assert stored is not None
+            stored.paused = True  # what the outbox does on a 403
         sent_to_admin = len(api.messages_to(ADMIN))
         api.push_my_chat_member(CHANNEL, ADMIN, "left", "administrator")
         await next_from_bot(api, ADMIN, "sendMessage", sent_to_admin + 1)
