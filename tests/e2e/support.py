@@ -57,7 +57,7 @@ def make_settings(api: FakeBotAPI, database_url: str, **extra: Any) -> Settings:
         "web_port": 0,
         **extra,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def declare_channels(api: FakeBotAPI) -> None:
