@@ -18,6 +18,7 @@ import re
 from datetime import datetime
 
 from aiohttp import web
+from prometheus_client import REGISTRY, CollectorRegistry, Counter
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -99,33 +100,70 @@ async def record_click(
     return bool(getattr(result, "rowcount", 0))
 
 
+class TapMetrics:
+    """``newsbot_link_taps_total{kind, outcome}``: counted, repeat (same reader and day),
+    automated (preview bots, crawlers), refused (bad token), error (database)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.taps = Counter(
+            "newsbot_link_taps",
+            "Taps on tracked links by kind (article, donate, unknown) and outcome",
+            ["kind", "outcome"],
+            registry=registry,
+        )
+
+
+_shared: TapMetrics | None = None
+
+
+def shared_tap_metrics() -> TapMetrics:
+    """The process-wide metrics on prometheus-client's global registry (created once)."""
+    global _shared
+    if _shared is None:
+        _shared = TapMetrics(REGISTRY)
+    return _shared
+
+
 class Redirects:
     """The ``/r/{token}`` handler, with its key, database and clock."""
 
     def __init__(
-        self, key: bytes, sessions: async_sessionmaker[AsyncSession], clock: Clock
+        self,
+        key: bytes,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        metrics: TapMetrics | None = None,
     ) -> None:
         self._key = key
         self._sessions = sessions
         self._clock = clock
+        self._metrics = metrics or shared_tap_metrics()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         target = verify(self._key, request.match_info.get("token", ""))
         if target is None:
             log.info("tracked link: refused a bad token from %s", request.remote)
+            self._metrics.taps.labels("unknown", "refused").inc()
             return web.Response(status=404, text="Not found", headers=_NO_STORE)
         user_agent = request.headers.get("User-Agent", "")
-        if request.method == "GET" and not is_automated(user_agent):
-            await self._count(target, reader_key(self._key, client_ip(request), user_agent))
+        if request.method == "GET":
+            if is_automated(user_agent):
+                outcome = "automated"
+            else:
+                reader = reader_key(self._key, client_ip(request), user_agent)
+                outcome = await self._count(target, reader)
+            self._metrics.taps.labels(target.kind, outcome).inc()
         return web.Response(status=302, headers={"Location": target.url, **_NO_STORE})
 
-    async def _count(self, target: LinkTarget, reader: str) -> None:
+    async def _count(self, target: LinkTarget, reader: str) -> str:
         """Best effort: a database hiccup must not keep the reader from the article."""
         try:
             async with self._sessions.begin() as session:
-                await record_click(session, target, reader, self._clock.now())
+                new = await record_click(session, target, reader, self._clock.now())
         except SQLAlchemyError as exc:
             log.warning("tracked link: tap not counted: %r", exc)
+            return "error"
+        return "counted" if new else "repeat"
 
     def install(self, app: web.Application) -> None:
         app.router.add_get("/r/{token}", self.handle)

@@ -7,17 +7,20 @@ from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
+from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.links import sign
 from bot.storage.models import ClickRow
-from bot.web.redirect import Redirects, client_ip, is_automated
+from bot.web.redirect import Redirects, TapMetrics, client_ip, is_automated
 from bot.web.server import make_app
 
 KEY = b"redirect-test-key"
+METRICS = web.AppKey("test_metrics", CollectorRegistry)
 ARTICLE = "https://caucasus-wire.example/103/"
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile"
 
@@ -43,7 +46,11 @@ async def server(
     sessions: async_sessionmaker[AsyncSession], clock: FakeClock
 ) -> AsyncIterator[TestServer]:
     settings = Settings(_env_file=None, web_port=0)  # type: ignore[call-arg]
-    app = make_app(settings, sessions, redirects=Redirects(KEY, sessions, clock))
+    registry = CollectorRegistry()
+    redirects = Redirects(KEY, sessions, clock, TapMetrics(registry))
+    app = make_app(settings, sessions, redirects=redirects)
+    app[METRICS] = registry
+
     async with TestServer(app) as srv:
         yield srv
 
@@ -183,3 +190,20 @@ def test_forwarded_for_is_trusted_only_from_a_local_proxy(peer: str, expected: s
         transport=_Transport(peer),
     )
     assert client_ip(request) == expected
+
+
+def taps(srv: TestServer, kind: str, outcome: str) -> float:
+    labels = {"kind": kind, "outcome": outcome}
+    return srv.app[METRICS].get_sample_value("newsbot_link_taps_total", labels) or 0.0
+
+
+async def test_taps_are_counted_in_metrics(server: TestServer) -> None:
+    token = sign(KEY, "article", ARTICLE, "georgia-en")
+    await tap(server, token)
+    await tap(server, token)
+    await tap(server, token, ua="TelegramBot (like TwitterBot)")
+    await tap(server, "forged.token")
+    assert taps(server, "article", "counted") == 1
+    assert taps(server, "article", "repeat") == 1
+    assert taps(server, "article", "automated") == 1
+    assert taps(server, "unknown", "refused") == 1

@@ -51,6 +51,8 @@ async def test_post_buttons_are_tracked_and_redirect(database_url: str) -> None:
                 again = await get(read_more)
                 gift = await get(donate)
                 altered = await get(read_more[:-1] + ("A" if read_more[-1] != "A" else "B"))
+                metrics = await (await http.get(f"{local}/metrics")).text()
+        assert 'newsbot_link_taps_total{kind="article",outcome="counted"}' in metrics
         assert preview.status == first.status == again.status == gift.status == 302
         assert first.headers["Location"] == "https://caucasus-wire.example/103/"
         assert gift.headers["Location"] == "https://caucasus-wire.example/support/"
