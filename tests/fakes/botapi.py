@@ -134,6 +134,7 @@ _RESTRICTED_RIGHTS: Final = (
     "can_send_other_messages",
     "can_add_web_page_previews",
     "can_manage_topics",
+    "can_react_to_messages",
     "can_send_audios",
     "can_send_documents",
     "can_send_photos",
