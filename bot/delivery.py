@@ -106,6 +106,7 @@ class Sender:
         self._on_outcome = on_outcome
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
+        self._prefetch: asyncio.Future[list[Delivery]] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending_outcomes: list[tuple[Delivery, Outcome]] = []
         self.stats = SenderStats()
@@ -189,28 +190,63 @@ class Sender:
 
     async def step(self) -> int:
         """Claim a batch and send it wave by wave; returns how many rows it handled."""
-        now = self._clock.now()
-        batch = await self._write(lambda session: claim_due(session, now, self._batch))
+        prefetched, self._prefetch = self._prefetch, None
+        batch = await prefetched if prefetched is not None else await self._claim()
         if not batch:
             return 0
         queue = deque(batch)
         later: dict[float, list[int]] = {}
-        while queue and not self._stopping():
-            wave = self._plan_wave(queue, later)
-            if wave:
-                await self._write(functools.partial(self._mark_inflight, wave))
-                await self._fire(wave)
-        if later or queue:
-            await self._write(lambda session: self._put_back(session, later, queue))
+        try:
+            await self._send_batch(queue, later)
+        finally:
+            if later or queue:
+                await self._write(functools.partial(self._put_back, later, queue))
         return len(batch)
+
+    async def _claim(self) -> list[Delivery]:
+        now = self._clock.now()
+        return await self._write(lambda session: claim_due(session, now, self._batch))
+
+    async def _send_batch(self, queue: deque[Delivery], later: dict[float, list[int]]) -> None:
+        """Fire wave after wave; the next wave is marked in flight while this one goes out,
+        and the next batch is claimed while the last wave goes out, so the database's
+        round trips do not hold up the paced sends."""
+        firing: list[Delivery] = []
+        while True:
+            wave: list[Delivery] = []
+            if not self._stopping():
+                wave = self._plan_wave(queue, later, busy={d.chat_key for d in firing})
+            marking = None
+            if wave:
+                marking = asyncio.ensure_future(
+                    self._write(functools.partial(self._mark_inflight, wave))
+                )
+            elif not queue and not self._stopping() and self._prefetch is None:
+                self._prefetch = asyncio.ensure_future(self._claim())
+            if firing:
+                await self._fire(firing)
+            if marking is None:
+                if queue and not self._stopping():
+                    firing = []  # the rest waits for chats of the wave just sent: plan again
+                    continue
+                return
+            try:
+                await marking
+            except BaseException:
+                queue.extendleft(reversed(wave))  # not in flight: given back by step()
+                raise
+            firing = wave
 
     async def _mark_inflight(self, wave: list[Delivery], session: AsyncSession) -> None:
         await mark_inflight(session, [d.id for d in wave], self._clock.now())
 
-    def _plan_wave(self, queue: deque[Delivery], later: dict[float, list[int]]) -> list[Delivery]:
+    def _plan_wave(
+        self, queue: deque[Delivery], later: dict[float, list[int]], busy: set[str]
+    ) -> list[Delivery]:
         """Take the next ``wave_size`` deliveries whose chats are ready within the horizon.
 
-        A chat appears once per wave; rows for chats that must wait longer (1/s private,
+        A chat appears once per wave and not in two waves in a row (``busy``: the chats of
+        the wave going out now); rows for chats that must wait longer (1/s private,
         20/min groups) are set aside to be given back with their time.
         """
         now = self._clock.monotonic()
@@ -219,7 +255,7 @@ class Sender:
         again: list[Delivery] = []
         while queue and len(wave) < self.wave_size:
             delivery = queue.popleft()
-            if delivery.chat_key in chats:
+            if delivery.chat_key in chats or delivery.chat_key in busy:
                 again.append(delivery)
                 continue
             ready_at = self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now)
@@ -248,7 +284,7 @@ class Sender:
             task.add_done_callback(self._tasks.discard)
 
     async def _put_back(
-        self, session: AsyncSession, later: dict[float, list[int]], queue: deque[Delivery]
+        self, later: dict[float, list[int]], queue: deque[Delivery], session: AsyncSession
     ) -> None:
         """Reserved rows not sent in this batch go back to the queue (no attempt counted)."""
         now = self._clock.now()
@@ -327,12 +363,25 @@ class Sender:
             self.metrics.outcome("dropped", kind, count=count)
 
     async def _finish(self) -> None:
+        await self._give_back_prefetch()
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         if self._pending_outcomes:
             await self._write(_nothing)
         with contextlib.suppress(Exception):  # the gauge is best effort at shutdown
             await self.refresh_backlog(force=True)
+
+    async def _give_back_prefetch(self) -> None:
+        """A batch claimed ahead but not to be sent now goes back to the queue."""
+        prefetched, self._prefetch = self._prefetch, None
+        if prefetched is None:
+            return
+        try:
+            rows = await prefetched
+            if rows:
+                await self._write(functools.partial(self._put_back, {}, deque(rows)))
+        except Exception:
+            log.exception("could not give back a prefetched batch; recovery will at restart")
 
 
 SENT = Applied("sent")
