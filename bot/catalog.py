@@ -187,6 +187,8 @@ class Donate(_Strict):
     text: LocalizedText = ""
     links: list[DonateLink] = Field(default_factory=list)
     stars: Stars | None = None
+    button: bool = True  # a donate button under every post (readers may hide it)
+    appeal_every: int = Field(default=0, ge=0, le=1000)  # the appeal text on every Nth post
 
 
 class Catalog(_Strict):

@@ -44,6 +44,7 @@ class Delivery:
     url: str
     summary: str
     regions: tuple[str, ...]
+    hide_appeals: bool = False  # the reader hid donation appeals
 
     @property
     def chat_key(self) -> str:
@@ -150,6 +151,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[De
                 c.thread_id,
                 c.kind,
                 c.language,
+                c.hide_appeals,
             )
             .join_from(OutboxRow.__table__, ChatRow.__table__, c.id == o.chat_id)
             .where(o.id.in_(ids))
@@ -158,7 +160,8 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[De
     ).all()
     articles = await _articles(session, {row[3] for row in rows})
     deliveries: list[Delivery] = []
-    for oid, attempts, plain, article_id, chat_pk, address, thread, kind, language in rows:
+    for row in rows:
+        oid, attempts, plain, article_id, chat_pk, address, thread, kind, language, hide = row
         title, url, summary, regions = articles[article_id]
         deliveries.append(
             Delivery(
@@ -175,6 +178,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[De
                 url=url,
                 summary=summary,
                 regions=regions,
+                hide_appeals=bool(hide),
             )
         )
     return deliveries

@@ -1,7 +1,14 @@
 """Deliveries become messages: one rendering per article and language, reused for every chat.
 
 Every subscriber of one edition gets the same text, so the rendered message is
-cached by (article, language, plain-text flag); the cache is small and bounded.
+cached by (article, language, plain-text flag, appeals hidden); the cache is
+small and bounded.
+
+Donation appeals follow the catalog's cadence (``[donate]``): a donate button
+under every post when ``button`` is on, and the appeal text as the post's last
+paragraph on every ``appeal_every``-th article (chosen by article id, so every
+chat shows it on the same posts), never on breaking posts; a reader who hid
+appeals gets neither.
 """
 
 from __future__ import annotations
@@ -23,6 +30,11 @@ def direct_link(_kind: str, url: str, _edition: str) -> str:
     return url
 
 
+def appeal_due(article_id: int, every: int, *, breaking: bool = False) -> bool:
+    """Whether this article's post carries the appeal line: every Nth, never when breaking."""
+    return every > 0 and not breaking and article_id % every == 0
+
+
 class PostBuilder:
     def __init__(
         self,
@@ -35,7 +47,7 @@ class PostBuilder:
         self._catalog = catalog
         self._tr = translator
         self._links = links
-        self._cache: OrderedDict[tuple[int, str, bool], RenderedMessage] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, str, bool, bool], RenderedMessage] = OrderedDict()
         self._cache_size = cache_size
 
     def link(self, kind: str, url: str, edition: str) -> str:
@@ -43,7 +55,12 @@ class PostBuilder:
         return self._links(kind, url, edition)
 
     def build(self, delivery: Delivery) -> RenderedMessage:
-        key = (delivery.article_id, delivery.chat_language, delivery.plain_text)
+        key = (
+            delivery.article_id,
+            delivery.chat_language,
+            delivery.plain_text,
+            delivery.hide_appeals,
+        )
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
@@ -64,19 +81,30 @@ class PostBuilder:
         message = render_post(
             title=d.title,
             url=d.url,
-            summary=d.summary,
+            summary=self._with_appeal(d, lang),
             hashtags=[self._catalog.region_name(code, lang) for code in d.regions],
             read_more=read_more,
-            extra_buttons=self.donate_rows(lang, edition),
+            extra_buttons=[] if d.hide_appeals else self.donate_rows(lang, edition),
         )
         if d.plain_text:
             return RenderedMessage(visible_text(message.text), message.buttons, True)
         return message
 
+    def _with_appeal(self, d: Delivery, lang: str) -> str:
+        """The summary, ending with the catalog's appeal on the posts the cadence picks.
+
+        Articles carry no breaking mark yet; when they do, it goes to ``appeal_due``.
+        """
+        donate = self._catalog.donate
+        if donate is None or d.hide_appeals or not appeal_due(d.article_id, donate.appeal_every):
+            return d.summary
+        appeal = self._catalog.text(donate.text, lang).strip()
+        return f"{d.summary}\n\n{appeal}" if appeal else d.summary
+
     def donate_rows(self, lang: str, edition: str) -> list[list[Button]]:
         """The donate button under posts, when the catalog has donation links."""
         donate = self._catalog.donate
-        if donate is None or not donate.links:
+        if donate is None or not donate.links or not donate.button:
             return []
         url = self._catalog.text(donate.links[0].url, lang)
         return [
