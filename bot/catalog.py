@@ -111,6 +111,7 @@ class Feed(_Strict):
     wordpress: WebUrl | None = None
     name: str = ""
     backlog: int = Field(default=0, ge=0, le=50)
+    horizon: int = Field(default=48, ge=1, le=24 * 365)  # hours: older items are not pushed
 
     @field_validator("url")
     @classmethod

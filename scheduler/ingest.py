@@ -1,9 +1,24 @@
 """One poll of one feed: fetch -> parse -> new entries -> summarize -> classify -> store.
 
 Everything a poll learns is written in ONE transaction per poll: the new
-articles, their outbox rows and the feed's validators (ETag/Last-Modified).
-If the process dies before the commit, the next poll sees the same entries
-again; after it, nothing is enqueued twice (DESIGN.md flow).
+articles, their outbox rows and the feed's polling state (validators, failures,
+next due time). If the process dies before the commit, the next poll sees the
+same entries again; after it, nothing is enqueued twice (DESIGN.md flow).
+
+Polling rules (the pure ones are functions at the bottom, tested directly):
+
+- the next poll is due after the feed's interval with ±15 % jitter, stretched
+  up to :data:`MAX_STRETCH` times for a feed that keeps having nothing new, and
+  never sooner than the server's ``Cache-Control: max-age`` or the feed's
+  ``<ttl>`` (a floor, capped at :data:`MAX_FLOOR`);
+- 429/503 with ``Retry-After``: no request before that time, even a forced one;
+- other failures: exponential backoff with jitter, capped at an hour; one alert
+  after :data:`FAILURES_BEFORE_ALERT` failures in a row and one on recovery;
+- 410: the feed is disabled; a permanent redirect seen
+  :data:`REDIRECTS_BEFORE_MOVE` polls in a row replaces the stored URL;
+- a poll of a known feed that finds none of its entries known has a gap: the
+  WordPress REST API fills it when the catalog names one, else it is reported;
+- items older than the feed's ``horizon`` (hours) are recorded, not pushed.
 """
 
 from __future__ import annotations
@@ -11,17 +26,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts import Alerts
 from bot.catalog import Catalog, Feed
 from bot.clock import Clock, to_naive_utc
 from bot.domain import FeedEntry, ParsedFeed
-from bot.storage.models import FeedRow
+from bot.storage.models import ArticleRow, FeedRow
 from bot.storage.repo import (
     NewArticle,
     enqueue_article,
@@ -31,16 +47,32 @@ from bot.storage.repo import (
     known_keys,
 )
 from bot.text.html import html_to_text
-from bot.text.summarize import summarize
+from bot.text.summarize import is_teaser, summarize
 from scheduler.classify import RegionMatcher
+from scheduler.extract import decode_page, extract_page
 from scheduler.fetch import Fetcher, FetchError, FetchResult
 from scheduler.identity import canonical_url, entry_key
+from scheduler.pages import read_section
 from scheduler.parse import parse_feed
+from scheduler.wordpress import posts_since
 
 log = logging.getLogger(__name__)
 
 FAILURES_BEFORE_ALERT = 3
 MAX_BACKOFF = 3600.0
+JITTER = 0.15
+#: A 301/308 must be seen this many successful polls in a row before the URL is replaced.
+REDIRECTS_BEFORE_MOVE = 3
+#: Idle polls (nothing new) per doubling of a slow feed's interval ...
+IDLE_POLLS_PER_STEP = 4
+#: ... up to this many times the catalog interval, and never past an hour by stretching.
+MAX_STRETCH = 4
+MAX_STRETCHED_INTERVAL = 3600.0
+#: A server's max-age or a feed's <ttl> is honoured up to this many seconds.
+MAX_FLOOR = 3 * 3600.0
+#: Article pages fetched at once for one poll (the fetcher also limits per host).
+PAGE_FETCHES = 4
+HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +82,7 @@ class PollReport:
     new_articles: int = 0
     deliveries: int = 0
     error: str | None = None
+    next_poll_at: datetime | None = None  # naive UTC: when the feed is due again
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +95,17 @@ class _FeedState:
     disabled: bool
     failures: int
     next_poll_at: datetime | None
+    hold_until: datetime | None
+    ttl_seconds: int | None
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What a successful poll found, for the feed's polling state."""
+
+    found_new: bool
+    ttl_seconds: int | None
 
 
 class Ingestor:
@@ -77,6 +121,7 @@ class Ingestor:
         alerts: Alerts,
         summary_length: int = 600,
         on_enqueued: Callable[[], None] = lambda: None,
+        fetch_pages: bool = True,
     ) -> None:
         self._catalog = catalog
         self._sessions = sessions
@@ -85,12 +130,23 @@ class Ingestor:
         self._alerts = alerts
         self._summary_length = summary_length
         self._on_enqueued = on_enqueued
+        self._fetch_pages = fetch_pages
         self._matcher = RegionMatcher.from_regions(catalog.regions)
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def poll_all(self) -> list[PollReport]:
-        """Poll every catalog feed concurrently; one feed's failure never stops another."""
+        """Poll every catalog feed concurrently; one feed's failure never stops another.
+
+        Forced: a feed is polled even before its next due time, except when its
+        server asked us to wait (``Retry-After``).
+        """
         return list(await asyncio.gather(*(self.poll(f, force=True) for f in self._catalog.feeds)))
+
+    async def wait_idle(self) -> None:
+        """Return once no poll is running (shutdown lets the last one commit)."""
+        for lock in list(self._locks.values()):
+            async with lock:
+                pass
 
     async def poll(self, feed: Feed, *, force: bool = False) -> PollReport:
         lock = self._locks.setdefault(feed.url, asyncio.Lock())
@@ -108,29 +164,57 @@ class Ingestor:
         now = self._clock.now()
         if state.disabled:
             return PollReport(feed.url, "disabled")
-        if not force and state.next_poll_at and state.next_poll_at > now:
-            return PollReport(feed.url, "skipped", error="backing off")
-        try:
-            result = await self._fetcher.fetch(
-                state.url, etag=state.etag, last_modified=state.last_modified
+        if state.hold_until and state.hold_until > now:
+            return PollReport(
+                feed.url, "skipped", error="server asked to wait", next_poll_at=state.hold_until
             )
+        if not force and state.next_poll_at and state.next_poll_at > now:
+            return PollReport(
+                feed.url, "skipped", error="not due yet", next_poll_at=state.next_poll_at
+            )
+        accept = HTML_ACCEPT if feed.type == "html" else None
+        try:
+            result = await self._fetch(state, accept)
         except FetchError as exc:
             return await self._failed(feed, state, exc.reason)
         if result.not_modified:
-            await self._succeeded(state, result, initialized=state.initialized)
-            return PollReport(feed.url, "not_modified")
+            outcome = _Outcome(found_new=False, ttl_seconds=state.ttl_seconds)
+            return await self._finish(feed, state, result, outcome, initialized=state.initialized)
         if result.status == 410:
             return await self._gone(feed, state)
         if result.status in (429, 503):
             return await self._failed(feed, state, f"HTTP {result.status}", result.retry_after)
         if not 200 <= result.status < 300:
             return await self._failed(feed, state, f"HTTP {result.status}")
-        parsed = await asyncio.to_thread(parse_feed, result.body, result.headers, result.url)
+        parsed = await self._read(feed, result)
         if parsed.error and not parsed.entries:
             return await self._failed(feed, state, f"unreadable feed: {parsed.error}")
         if parsed.error:
             log.warning("feed %s is malformed but readable: %s", feed.url, parsed.error)
         return await self._store(feed, state, result, parsed)
+
+    async def _fetch(self, state: _FeedState, accept: str | None) -> FetchResult:
+        if accept is None:
+            return await self._fetcher.fetch(
+                state.url, etag=state.etag, last_modified=state.last_modified
+            )
+        return await self._fetcher.fetch(
+            state.url, etag=state.etag, last_modified=state.last_modified, accept=accept
+        )
+
+    async def _read(self, feed: Feed, result: FetchResult) -> ParsedFeed:
+        """A feed document, or a section page whose new article pages are read."""
+        if feed.type == "html":
+            return await read_section(
+                result, feed.links, self._fetcher, self._unknown_urls, accept=HTML_ACCEPT
+            )
+        return await asyncio.to_thread(parse_feed, result.body, result.headers, result.url)
+
+    async def _unknown_urls(self, urls: Sequence[str]) -> set[str]:
+        """The URLs (as given) whose canonical form is not yet an article."""
+        async with self._sessions() as session:
+            seen = await known_canonical_urls(session, [canonical_url(u) for u in urls])
+        return {u for u in urls if canonical_url(u) not in seen}
 
     async def _load_state(self, url: str) -> _FeedState:
         async with self._sessions.begin() as session:
@@ -144,27 +228,25 @@ class Ingestor:
                 row.disabled,
                 row.consecutive_failures,
                 row.next_poll_at,
+                row.hold_until,
+                row.ttl_seconds,
+                row.last_success_at,
             )
+
+    # --- new entries ---------------------------------------------------------------------
 
     async def _store(
         self, feed: Feed, state: _FeedState, result: FetchResult, parsed: ParsedFeed
     ) -> PollReport:
         entries = _unique_entries(parsed.entries)
-        async with self._sessions() as session:
-            seen = await known_keys(session, [k for k, _ in entries])
-            fresh = [(k, e) for k, e in entries if k not in seen]
-            seen_urls = await known_canonical_urls(
-                session, [canonical_url(e.url) for _, e in fresh]
-            )
-        fresh = [(k, e) for k, e in fresh if canonical_url(e.url) not in seen_urls]
-        announce = (
-            set(range(len(fresh)))
-            if state.initialized
-            else set(range(min(feed.backlog, len(fresh))))
-        )
-        prepared = await asyncio.to_thread(self._prepare, feed, fresh, state.id, announce)
-        deliveries = 0
+        fresh = await self._fresh(entries)
+        if feed.type == "rss" and state.initialized and entries and len(fresh) == len(entries):
+            fresh = await self._fill_gap(feed, state, fresh)
         now = self._clock.now()
+        announce = self._announced(feed, state, fresh, now)
+        bodies = await self._page_texts(feed, fresh, announce)
+        prepared = await asyncio.to_thread(self._prepare, feed, fresh, state.id, announce, bodies)
+        deliveries = 0
         async with self._sessions.begin() as session:
             for article in reversed(prepared):  # oldest first: channels read chronologically
                 article_id = await insert_article(session, article, now)
@@ -172,12 +254,13 @@ class Ingestor:
                     deliveries += await enqueue_article(
                         session, article_id, article.language, article.regions, now
                     )
-            await self._mark_success(session, state, result, now)
+            outcome = _Outcome(found_new=bool(prepared), ttl_seconds=parsed.ttl_seconds)
+            recovered, next_poll = await self._mark_success(
+                session, feed, state, result, outcome, now
+            )
         if deliveries:
             self._on_enqueued()
-        if state.failures >= FAILURES_BEFORE_ALERT:
-            await self._alerts.alert(f"Feed is back: {feed.url}")
-        outcome = "new" if prepared else "unchanged"
+        await self._tell_recovery(feed, recovered)
         log.info(
             "polled %s: %d entries, %d new, %d deliveries",
             feed.url,
@@ -185,15 +268,116 @@ class Ingestor:
             len(prepared),
             deliveries,
         )
-        return PollReport(feed.url, outcome, len(prepared), deliveries)
+        outcome_name = "new" if prepared else "unchanged"
+        return PollReport(feed.url, outcome_name, len(prepared), deliveries, None, next_poll)
+
+    async def _fresh(self, entries: Sequence[tuple[str, FeedEntry]]) -> list[tuple[str, FeedEntry]]:
+        """Entries whose key and canonical URL are both unknown."""
+        async with self._sessions() as session:
+            seen = await known_keys(session, [k for k, _ in entries])
+            fresh = [(k, e) for k, e in entries if k not in seen]
+            seen_urls = await known_canonical_urls(
+                session, [canonical_url(e.url) for _, e in fresh]
+            )
+        return [(k, e) for k, e in fresh if canonical_url(e.url) not in seen_urls]
+
+    async def _fill_gap(
+        self, feed: Feed, state: _FeedState, fresh: list[tuple[str, FeedEntry]]
+    ) -> list[tuple[str, FeedEntry]]:
+        """None of the feed's entries is known: articles may have been missed."""
+        if not feed.wordpress:
+            log.warning(
+                "gap in %s: none of its %d entries was seen before; articles published "
+                "in between may be missing (no WordPress REST API configured)",
+                feed.url,
+                len(fresh),
+            )
+            await self._alerts.alert(
+                f"Possible gap in {feed.url}: none of its {len(fresh)} items was seen before "
+                "and there is no REST API to fill it"
+            )
+            return fresh
+        since = await self._last_published(state)
+        filled = await posts_since(self._fetcher, feed.wordpress, since)
+        if filled.error:
+            log.warning("gap fill for %s incomplete: %s", feed.url, filled.error)
+            await self._alerts.alert(f"Gap fill for {feed.url} incomplete: {filled.error}")
+        have = {key for key, _ in fresh}
+        extra = [(entry_key(e), e) for e in filled.entries]
+        extra = [(k, e) for k, e in await self._fresh(extra) if k not in have]
+        log.info("gap in %s: the REST API supplied %d more posts", feed.url, len(extra))
+        return _newest_first([*fresh, *extra])
+
+    async def _last_published(self, state: _FeedState) -> datetime:
+        """The newest publication time this feed gave us (aware UTC), to ask for what followed."""
+        async with self._sessions() as session:
+            newest = await session.scalar(
+                select(func.max(ArticleRow.published_at)).where(ArticleRow.feed_id == state.id)
+            )
+        fallback = state.last_success_at or self._clock.now() - timedelta(days=2)
+        return (newest or fallback).replace(tzinfo=UTC)
+
+    def _announced(
+        self, feed: Feed, state: _FeedState, fresh: Sequence[tuple[str, FeedEntry]], now: datetime
+    ) -> set[int]:
+        """Which fresh entries are pushed: on a first poll only the backlog, later all
+        but those older than the feed's horizon (those are recorded, not pushed)."""
+        if not state.initialized:
+            return set(range(min(feed.backlog, len(fresh))))
+        oldest = now - timedelta(hours=feed.horizon)
+        chosen = set()
+        for index, (_, entry) in enumerate(fresh):
+            published = to_naive_utc(entry.published)
+            if published is None or published >= oldest:
+                chosen.add(index)
+        return chosen
+
+    async def _page_texts(
+        self, feed: Feed, fresh: Sequence[tuple[str, FeedEntry]], announce: set[int]
+    ) -> dict[str, str]:
+        """Article text from the page, for pushed entries whose feed gives no summary."""
+        if not self._fetch_pages:
+            return {}
+        wanted = [
+            (key, entry)
+            for index, (key, entry) in enumerate(fresh)
+            if index in announce and _needs_page(entry)
+        ]
+        slots = asyncio.Semaphore(PAGE_FETCHES)
+
+        async def one(key: str, entry: FeedEntry) -> tuple[str, str]:
+            async with slots:
+                return key, await self._page_text(entry.url)
+
+        found = await asyncio.gather(*(one(key, entry) for key, entry in wanted))
+        return {key: text for key, text in found if text}
+
+    async def _page_text(self, url: str) -> str:
+        try:
+            result = await self._fetcher.fetch(url, accept=HTML_ACCEPT)
+        except FetchError as exc:
+            log.warning("article page %s unreadable: %s", url, exc.reason)
+            return ""
+        if result.status != 200:
+            log.warning("article page %s answered HTTP %d", url, result.status)
+            return ""
+        html = decode_page(result.body, result.headers)
+        page = await asyncio.to_thread(extract_page, html, result.url)
+        return page.text
 
     def _prepare(
-        self, feed: Feed, fresh: Sequence[tuple[str, FeedEntry]], feed_id: int, announce: set[int]
+        self,
+        feed: Feed,
+        fresh: Sequence[tuple[str, FeedEntry]],
+        feed_id: int,
+        announce: set[int],
+        bodies: dict[str, str],
     ) -> list[NewArticle]:
         """CPU work off the event loop: summaries and regions (newest entry first)."""
         articles = []
         for index, (key, entry) in enumerate(fresh):
             title = html_to_text(entry.title) or entry.url
+            body = html_to_text(entry.content_html) if entry.content_html else bodies.get(key)
             articles.append(
                 NewArticle(
                     key=key,
@@ -202,7 +386,7 @@ class Ingestor:
                     title=title[:1000],
                     summary=summarize(
                         entry.summary_html,
-                        html_to_text(entry.content_html) if entry.content_html else None,
+                        body,
                         feed.language,
                         limit=self._summary_length,
                         title=title,
@@ -216,9 +400,18 @@ class Ingestor:
             )
         return articles
 
+    # --- polling state -------------------------------------------------------------------
+
     async def _mark_success(
-        self, session: AsyncSession, state: _FeedState, result: FetchResult, now: datetime
-    ) -> None:
+        self,
+        session: AsyncSession,
+        feed: Feed,
+        state: _FeedState,
+        result: FetchResult,
+        outcome: _Outcome,
+        now: datetime,
+    ) -> tuple[bool, datetime]:
+        """Record a good poll; returns (whether the feed recovered, next due time)."""
         row = await session.get(FeedRow, state.id)
         assert row is not None
         row.etag = result.etag
@@ -228,41 +421,66 @@ class Ingestor:
         row.last_error = None
         row.last_polled_at = now
         row.last_success_at = now
-        row.next_poll_at = None
-        if result.permanent_redirect:
-            log.info("feed %s moved permanently to %s", state.url, result.permanent_redirect)
-            row.current_url = result.permanent_redirect
+        row.hold_until = None
+        row.ttl_seconds = outcome.ttl_seconds
+        row.idle_polls = 0 if outcome.found_new else (row.idle_polls or 0) + 1
+        floor = _floor(result.max_age, outcome.ttl_seconds)
+        wait = next_interval(feed.interval, row.idle_polls, floor)
+        row.next_poll_at = now + timedelta(seconds=wait)
+        _follow_redirect(row, result.permanent_redirect)
+        recovered = bool(row.alerted)
+        row.alerted = False
+        return recovered, row.next_poll_at
 
-    async def _succeeded(self, state: _FeedState, result: FetchResult, initialized: bool) -> None:
+    async def _finish(
+        self,
+        feed: Feed,
+        state: _FeedState,
+        result: FetchResult,
+        outcome: _Outcome,
+        *,
+        initialized: bool,
+    ) -> PollReport:
+        """A poll that stored nothing (304): only the polling state changes."""
         async with self._sessions.begin() as session:
-            await self._mark_success(session, state, result, self._clock.now())
+            recovered, next_poll = await self._mark_success(
+                session, feed, state, result, outcome, self._clock.now()
+            )
             row = await session.get(FeedRow, state.id)
             assert row is not None
             row.initialized = initialized
-        if state.failures >= FAILURES_BEFORE_ALERT:
-            await self._alerts.alert(f"Feed is back: {state.url}")
+        await self._tell_recovery(feed, recovered)
+        return PollReport(feed.url, "not_modified", next_poll_at=next_poll)
+
+    async def _tell_recovery(self, feed: Feed, recovered: bool) -> None:
+        if recovered:
+            await self._alerts.alert(f"Feed is back: {feed.url}")
 
     async def _failed(
         self, feed: Feed, state: _FeedState, reason: str, retry_after: float | None = None
     ) -> PollReport:
-        failures = state.failures + 1
-        wait = retry_after if retry_after is not None else _backoff(failures, feed.interval)
         now = self._clock.now()
         async with self._sessions.begin() as session:
             row = await session.get(FeedRow, state.id)
             assert row is not None
+            failures = (row.consecutive_failures or 0) + 1
+            wait = retry_after if retry_after is not None else backoff(failures, feed.interval)
             row.consecutive_failures = failures
             row.last_error = reason
             row.last_polled_at = now
             row.next_poll_at = now + timedelta(seconds=wait)
+            row.hold_until = row.next_poll_at if retry_after is not None else None
+            alert = failures >= FAILURES_BEFORE_ALERT and not row.alerted
+            row.alerted = bool(row.alerted or alert)
+            next_poll = row.next_poll_at
         log.warning(
             "feed %s failed (%d in a row): %s; next try in %.0f s", feed.url, failures, reason, wait
         )
-        if failures == FAILURES_BEFORE_ALERT:
+        if alert:
             await self._alerts.alert(
                 f"Feed failing {failures} times in a row: {feed.url} ({reason})"
             )
-        return PollReport(feed.url, "failed", error=reason)
+        return PollReport(feed.url, "failed", error=reason, next_poll_at=next_poll)
 
     async def _gone(self, feed: Feed, state: _FeedState) -> PollReport:
         async with self._sessions.begin() as session:
@@ -277,10 +495,72 @@ class Ingestor:
         return PollReport(feed.url, "disabled", error="HTTP 410")
 
 
-def _backoff(failures: int, interval: int) -> float:
+# --- pure rules ----------------------------------------------------------------------------
+
+
+def backoff(failures: int, interval: int) -> float:
     """Exponential backoff from the feed's interval, capped at an hour, with jitter."""
-    base = min(MAX_BACKOFF, interval * (2 ** (failures - 1)))
-    return float(base * (0.85 + 0.3 * random.random()))
+    base = min(MAX_BACKOFF, interval * (2 ** min(failures - 1, 30)))
+    return float(base * (1 - JITTER + 2 * JITTER * random.random()))
+
+
+def stretched_interval(interval: int, idle_polls: int) -> float:
+    """A feed with nothing new for a while is polled less often, within bounds.
+
+    Doubles every :data:`IDLE_POLLS_PER_STEP` idle polls, up to :data:`MAX_STRETCH`
+    times the catalog interval and :data:`MAX_STRETCHED_INTERVAL` (never below the
+    catalog interval itself); the first poll that finds news resets it.
+    """
+    factor = min(MAX_STRETCH, 2 ** min(max(idle_polls, 0) // IDLE_POLLS_PER_STEP, 10))
+    ceiling = max(float(interval), MAX_STRETCHED_INTERVAL)
+    return min(float(interval * factor), ceiling)
+
+
+def next_interval(
+    interval: int, idle_polls: int, floor: float | None, *, rng: Callable[[], float] = random.random
+) -> float:
+    """Seconds to the next poll: the (stretched) interval ±15 %, never under ``floor``."""
+    jittered = stretched_interval(interval, idle_polls) * (1 - JITTER + 2 * JITTER * rng())
+    return max(jittered, floor or 0.0)
+
+
+def _floor(max_age: int | None, ttl_seconds: int | None) -> float | None:
+    """The longer of ``Cache-Control: max-age`` and ``<ttl>``, capped at :data:`MAX_FLOOR`."""
+    values = [float(v) for v in (max_age, ttl_seconds) if v]
+    return min(max(values), MAX_FLOOR) if values else None
+
+
+def _follow_redirect(row: FeedRow, target: str | None) -> None:
+    """Adopt a permanent redirect only after it is seen several polls in a row."""
+    if not target or target == row.current_url:
+        row.moved_to, row.moved_count = None, 0
+        return
+    row.moved_count = (row.moved_count or 0) + 1 if row.moved_to == target else 1
+    row.moved_to = target
+    if row.moved_count >= REDIRECTS_BEFORE_MOVE:
+        log.info("feed %s moved permanently to %s", row.current_url, target)
+        row.current_url = target
+        row.moved_to, row.moved_count = None, 0
+
+
+def _needs_page(entry: FeedEntry) -> bool:
+    """No full text in the feed and no real description: the page has the lead."""
+    if entry.content_html.strip() or not entry.url.startswith(("http://", "https://")):
+        return False
+    description = html_to_text(entry.summary_html) if entry.summary_html else ""
+    return is_teaser(description, html_to_text(entry.title))
+
+
+def _newest_first(entries: Iterable[tuple[str, FeedEntry]]) -> list[tuple[str, FeedEntry]]:
+    """Order by publication time, newest first; undated entries keep their place at the end."""
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return sorted(entries, key=lambda item: _aware(item[1].published) or oldest, reverse=True)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def _unique_entries(entries: Sequence[FeedEntry]) -> list[tuple[str, FeedEntry]]:

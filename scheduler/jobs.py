@@ -1,20 +1,26 @@
 """The clock: one APScheduler job per feed at its interval, plus periodic housekeeping.
 
 Jobs only call services (``Ingestor.poll``, ``MostReadRefresher.refresh``); the
-scheduler never owns business rules. Each feed job gets ±15 % jitter so many
-feeds do not hit one site in the same second.
+scheduler never owns business rules. The ingestor decides when a feed is due
+again (jittered, stretched for slow feeds, backed off, or held by Retry-After)
+and says so in its report; the feed's job is then moved to that time. The
+interval trigger (with ±15 % jitter) only covers a poll that could not say.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.catalog import Catalog
-from scheduler.ingest import Ingestor
+from bot.catalog import Catalog, Feed
+from scheduler.ingest import Ingestor, PollReport
 from scheduler.mostread import MostReadRefresher
+
+log = logging.getLogger(__name__)
 
 JITTER = 0.15
 
@@ -31,13 +37,14 @@ def build_scheduler(
     scheduler = AsyncIOScheduler(timezone="UTC")
     start = first_run or datetime.now().astimezone()
     for index, feed in enumerate(catalog.feeds):
+        job_id = f"feed:{index}"
         scheduler.add_job(
-            ingestor.poll,
+            poll_and_reschedule,
             "interval",
             seconds=feed.interval,
             jitter=max(1, int(feed.interval * JITTER)),
-            args=[feed],
-            id=f"feed:{index}",
+            args=[scheduler, ingestor, feed, job_id],
+            id=job_id,
             name=f"poll {feed.url}",
             next_run_time=start,
             coalesce=True,
@@ -59,3 +66,22 @@ def build_scheduler(
             job, "interval", seconds=every, id=name, name=name, coalesce=True, max_instances=1
         )
     return scheduler
+
+
+async def poll_and_reschedule(
+    scheduler: AsyncIOScheduler, ingestor: Ingestor, feed: Feed, job_id: str
+) -> PollReport:
+    """Poll one feed, then move its job to the time the ingestor says it is due."""
+    report = await ingestor.poll(feed)
+    if report.next_poll_at is not None:
+        reschedule(scheduler, job_id, report.next_poll_at)
+    return report
+
+
+def reschedule(scheduler: AsyncIOScheduler, job_id: str, when: datetime) -> None:
+    """Next run of ``job_id`` at ``when`` (naive UTC); a job gone at shutdown is fine."""
+    aware = when.replace(tzinfo=UTC) if when.tzinfo is None else when
+    try:
+        scheduler.modify_job(job_id, next_run_time=aware)
+    except JobLookupError:
+        log.debug("job %s is gone; not rescheduled", job_id)

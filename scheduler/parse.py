@@ -43,13 +43,6 @@ MAX_ENTITY_EXPANSION = 1_000_000
 MAX_TTL_SECONDS = 24 * 3600
 _ERROR_TEXT_LIMIT = 160
 
-_SY_PERIOD_SECONDS = {
-    "hourly": 3600,
-    "daily": 86400,
-    "weekly": 7 * 86400,
-    "monthly": 30 * 86400,
-    "yearly": 365 * 86400,
-}
 _TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
 _WORDPRESS_GUID = re.compile(r"[?&]p=(\d{1,18})(?:&|$)")
 _ENTITY_DECL = re.compile(r"<!ENTITY\s+(?!%)([^\s\"'>]+)\s+(?:\"([^\"]*)\"|'([^']*)')")
@@ -342,25 +335,16 @@ def _alternates(raw: Mapping[str, Any], base: str, own_url: str) -> tuple[tuple[
 
 
 def _ttl_seconds(feed: Mapping[str, Any]) -> int | None:
-    """RSS ``<ttl>`` (minutes) or ``sy:updatePeriod``/``sy:updateFrequency``, capped."""
-    seconds = _rss_ttl(feed) or _syndication_period(feed)
-    return min(seconds, MAX_TTL_SECONDS) if seconds else None
+    """RSS ``<ttl>`` (minutes) in seconds, capped.
 
-
-def _rss_ttl(feed: Mapping[str, Any]) -> int | None:
+    ``sy:updatePeriod`` is deliberately ignored: WordPress emits "hourly" on every
+    feed whatever the site's cadence, so honouring it would delay news by an hour.
+    """
     text = str(feed.get("ttl") or "").strip()
     if not text.isdigit() or len(text) > 9:
         return None
-    return int(text) * 60 or None
-
-
-def _syndication_period(feed: Mapping[str, Any]) -> int | None:
-    period = _SY_PERIOD_SECONDS.get(str(feed.get("sy_updateperiod") or "").strip().lower())
-    if period is None:
-        return None
-    frequency_text = str(feed.get("sy_updatefrequency") or "1").strip()
-    frequency = int(frequency_text) if frequency_text.isdigit() and len(frequency_text) < 7 else 1
-    return max(period // max(frequency, 1), 1)
+    seconds = int(text) * 60
+    return min(seconds, MAX_TTL_SECONDS) if seconds else None
 
 
 def _error_text(

@@ -62,6 +62,8 @@ class FeedRow(Base):
     idle_polls: Mapped[int] = mapped_column(Integer, default=0)
     # The server asked us to wait (Retry-After): no request before this, even when forced.
     hold_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # The feed's own <ttl> as last read, kept for the polls that answer 304.
+    ttl_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class ArticleRow(Base):

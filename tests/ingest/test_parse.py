@@ -86,7 +86,7 @@ def test_wordpress_feed_gives_post_ids_and_categories() -> None:
     assert parsed.entries[0].guid == "https://news.example/?p=501"
     assert parsed.entries[0].categories == ("Armenia", "Economy")
     assert parsed.entries[1].url == "https://news.example/second/"
-    assert parsed.ttl_seconds == 3600  # sy:updatePeriod hourly
+    assert parsed.ttl_seconds is None  # sy:updatePeriod "hourly" is a WordPress default
 
 
 def test_wordpress_com_post_id_element() -> None:
@@ -305,9 +305,9 @@ def test_empty_channel_is_clean() -> None:
     ("ttl", "period", "frequency", "expected"),
     [
         (15, None, None, 900),
-        (None, "hourly", 2, 1800),
-        (None, "daily", None, 86400),
-        (None, "weekly", None, MAX_TTL_SECONDS),
+        (None, "hourly", 2, None),
+        (None, "daily", None, None),
+        (30, "weekly", None, 1800),
         (10**8, None, None, MAX_TTL_SECONDS),
         (0, None, None, None),
         (None, "sometimes", 1, None),

@@ -1,4 +1,4 @@
-"""feed polling state: pending permanent redirect, idle polls, server-requested hold
+"""feed polling state: pending permanent redirect, idle polls, server-requested hold, feed ttl
 
 Revision ID: 0003
 Revises: 0002
@@ -26,10 +26,12 @@ def upgrade() -> None:
             sa.Column("idle_polls", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.add_column(sa.Column("hold_until", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("ttl_seconds", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("feeds", schema=None) as batch_op:
+        batch_op.drop_column("ttl_seconds")
         batch_op.drop_column("hold_until")
         batch_op.drop_column("idle_polls")
         batch_op.drop_column("moved_count")

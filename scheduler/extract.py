@@ -1,0 +1,205 @@
+"""Article text and metadata from an article page (trafilatura plus page metadata).
+
+Feeds often carry only a teaser; the page holds the lead. trafilatura finds the
+article's main text and leaves the page furniture (navigation, "Most read"
+asides, "Support us" blocks, footers) out; the summarizer then takes the lead
+sentences. Metadata comes from the page's own declarations first (OpenGraph,
+``article:*`` meta tags, JSON-LD ``NewsArticle``), which carry exact times, and
+from trafilatura's metadata as a fallback.
+
+Everything here is synchronous and CPU-bound, and never raises: callers run it in
+a thread (DESIGN.md decision 7) and get an empty :class:`ExtractedPage` for a page
+that cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import lxml.html
+import trafilatura
+
+log = logging.getLogger(__name__)
+
+#: Pages larger than this (characters) are cut before parsing: a lead is near the top.
+MAX_PAGE_CHARS = 2_000_000
+#: Elements beyond this are not worth a tree walk (trafilatura skips such documents).
+MAX_TREE_SIZE = 50_000
+_ARTICLE_TYPES = frozenset(
+    {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedPage:
+    """What one article page yielded; ``text`` has one paragraph per line."""
+
+    url: str
+    title: str = ""
+    text: str = ""
+    description: str = ""
+    published: datetime | None = None
+    sections: tuple[str, ...] = ()  # region labels / categories the page declares
+    language: str = ""
+
+
+def decode_page(body: bytes, headers: Mapping[str, str]) -> str:
+    """Bytes to text: the declared charset when it decodes, else UTF-8 with replacement."""
+    content_type = headers.get("Content-Type") or headers.get("content-type") or ""
+    charset = ""
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    for encoding in (charset, "utf-8"):
+        if not encoding:
+            continue
+        try:
+            return body.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("utf-8", errors="replace")
+
+
+def extract_page(html: str, url: str) -> ExtractedPage:
+    """The article on ``html`` (fetched from ``url``); empty fields when not found."""
+    try:
+        return _extract(html[:MAX_PAGE_CHARS], url)
+    except Exception as exc:  # hostile HTML must never take the poller down
+        log.warning("could not extract article text from %s: %s: %s", url, type(exc).__name__, exc)
+        return ExtractedPage(url=url)
+
+
+def _extract(html: str, url: str) -> ExtractedPage:
+    if not html.strip():
+        return ExtractedPage(url=url)
+    tree = lxml.html.document_fromstring(html)
+    declared = _declared_metadata(tree)
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        favor_precision=True,
+        max_tree_size=MAX_TREE_SIZE,
+    )
+    text = title = description = ""
+    sections: tuple[str, ...] = ()
+    published: datetime | None = None
+    if document is not None and not isinstance(document, dict):
+        text = document.text or ""
+        title = document.title or ""
+        description = document.description or ""
+        sections = tuple(document.categories or ())
+        published = _parse_time(document.date or "")
+    return ExtractedPage(
+        url=url,
+        title=declared.get("title") or title,
+        text=text,
+        description=declared.get("description") or description,
+        published=_parse_time(declared.get("published", "")) or published,
+        sections=_unique((*_split(declared.get("section", "")), *sections)),
+        language=(tree.get("lang") or "").split("-")[0].lower(),
+    )
+
+
+def _declared_metadata(tree: Any) -> dict[str, str]:
+    """OpenGraph / ``article:*`` meta tags, then JSON-LD, for the fields they share."""
+    found: dict[str, str] = {}
+    for name, key in (
+        ("og:title", "title"),
+        ("og:description", "description"),
+        ("description", "description"),
+        ("article:published_time", "published"),
+        ("article:section", "section"),
+    ):
+        value = _meta(tree, name)
+        if value and key not in found:
+            found[key] = value
+    for item in _json_ld_articles(tree):
+        for field, key in (
+            ("headline", "title"),
+            ("description", "description"),
+            ("datePublished", "published"),
+            ("articleSection", "section"),
+        ):
+            value = _json_text(item.get(field))
+            if value and key not in found:
+                found[key] = value
+    return found
+
+
+def _json_text(value: Any) -> str:
+    """A JSON-LD string field (a list of strings is joined with commas)."""
+    if isinstance(value, list):
+        return ", ".join(v.strip() for v in value if isinstance(v, str) and v.strip())
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _meta(tree: Any, name: str) -> str:
+    for attribute in ("property", "name"):
+        for element in tree.iterfind(f".//meta[@{attribute}='{name}']"):
+            content = (element.get("content") or "").strip()
+            if content:
+                return content
+    return ""
+
+
+def json_ld_objects(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object on the page (``@graph`` members included); bad JSON skipped."""
+    for script in tree.iterfind(".//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, RecursionError):
+            continue
+        yield from _objects(data)
+
+
+def _objects(data: Any) -> Iterator[dict[str, Any]]:
+    items = data if isinstance(data, list) else [data]
+    for item in items[:100]:
+        if not isinstance(item, dict):
+            continue
+        yield item
+        graph = item.get("@graph")
+        if isinstance(graph, list):
+            yield from (member for member in graph[:100] if isinstance(member, dict))
+
+
+def _json_ld_articles(tree: Any) -> Iterator[dict[str, Any]]:
+    for item in json_ld_objects(tree):
+        kinds = item.get("@type")
+        names = kinds if isinstance(kinds, list) else [kinds]
+        if any(isinstance(n, str) and n.lower() in _ARTICLE_TYPES for n in names):
+            yield item
+
+
+def _parse_time(text: str) -> datetime | None:
+    """ISO 8601 (as in meta tags and JSON-LD) to aware UTC; ``None`` when unreadable."""
+    value = text.strip()
+    if not value:
+        return None
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
