@@ -239,8 +239,8 @@ def test_rest_post_maps_to_an_entry_with_the_feed_identity() -> None:
     assert entry.categories == ("Georgia",)
     assert entry.published == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
     assert "More details follow" in entry.summary_html
-    for bad in (None, [], {"id": "x", "link": f"{SITE}/1/"}, {"id": 3, "link": "ftp://x"}):
-        assert post_entry(bad) is None
+    bad: list[Any] = [None, [], {"id": "x", "link": f"{SITE}/1/"}, {"id": 3, "link": "ftp://x"}]
+    assert [post_entry(item) for item in bad] == [None] * len(bad)
     assert post_entry(json.loads(json.dumps({**post, "title": 5})))  # odd fields tolerated
 
 
