@@ -72,11 +72,12 @@ class Sender:
     Each wave is the next few messages the pacer will let go (about ``horizon`` seconds'
     worth, at least one): one transaction records the outcomes that came back since the
     last one and marks the wave in flight, then the wave's requests are fired, each at
-    its paced moment. Database work is thus per wave, not per message (DESIGN.md "cost").
+    its paced moment. Database work is thus per wave, not per message (DESIGN.md "cost"),
+    and it overlaps the sending: the next wave is marked while this one goes out.
 
-    The price is bounded and deliberate: a crash in the middle of a wave turns its
-    not-yet-fired rows into ``unknown`` as well (at most ``wave_size`` per crash), never
-    into a duplicate.
+    The price is bounded and deliberate: a crash turns the not-yet-fired rows of the two
+    waves marked in flight into ``unknown`` as well (at most ``2 * wave_size`` per crash,
+    16 at 30/s, 100 at 1000/s), never into a duplicate.
     """
 
     def __init__(
