@@ -14,6 +14,7 @@ that cannot be read.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -23,6 +24,7 @@ from typing import Any
 
 import lxml.html
 import trafilatura
+from trafilatura.settings import use_config
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,11 @@ log = logging.getLogger(__name__)
 MAX_PAGE_CHARS = 2_000_000
 #: Elements beyond this are not worth a tree walk (trafilatura skips such documents).
 MAX_TREE_SIZE = 50_000
+# Signal-based timeouts only work in the main thread; extraction runs in workers and the
+# page is already bounded in size.
+_CONFIG = use_config()
+_CONFIG.set("DEFAULT", "max_tree_size", str(MAX_TREE_SIZE))
+_CONFIG.set("DEFAULT", "extraction_timeout", "0")
 _ARTICLE_TYPES = frozenset(
     {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
 )
@@ -79,6 +86,10 @@ def _extract(html: str, url: str) -> ExtractedPage:
     if not html.strip():
         return ExtractedPage(url=url)
     tree = lxml.html.document_fromstring(html)
+    size = sum(1 for _ in itertools.islice(tree.iter(), MAX_TREE_SIZE + 1))
+    if size > MAX_TREE_SIZE:
+        log.warning("article page %s has more than %d elements; not read", url, MAX_TREE_SIZE)
+        return ExtractedPage(url=url)
     declared = _declared_metadata(tree)
     document = trafilatura.bare_extraction(
         tree,
@@ -88,7 +99,7 @@ def _extract(html: str, url: str) -> ExtractedPage:
         include_tables=False,
         include_images=False,
         favor_precision=True,
-        max_tree_size=MAX_TREE_SIZE,
+        config=_CONFIG,
     )
     text = title = description = ""
     sections: tuple[str, ...] = ()

@@ -100,3 +100,58 @@ async def articles(sessions: async_sessionmaker[AsyncSession]) -> list[ArticleRo
 async def outbox(sessions: async_sessionmaker[AsyncSession]) -> list[OutboxRow]:
     async with sessions() as session:
         return list(await session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+
+
+def article_page(
+    title: str,
+    lead: str,
+    body: list[str],
+    *,
+    region: str = "Georgia",
+    published: str = "2026-11-26T09:30:00+04:00",
+    description: str | None = None,
+    lang: str = "en",
+    charset: str = "utf-8",
+) -> str:
+    """An article page shaped like a news outlet's: navigation, region label, title,
+    date, lead, body with a photo credit and a "Read also" line, then a "Most read"
+    aside, a "Support us" block and a footer."""
+    meta = (
+        f'<meta property="og:title" content="{title}">'
+        f'<meta property="article:published_time" content="{published}">'
+        f'<meta property="article:section" content="{region}">'
+    )
+    if description is not None:
+        meta += f'<meta property="og:description" content="{description}">'
+    paragraphs = "\n".join(f"<p>{p}</p>" for p in body)
+    return f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="{charset}"><title>{title} | Caucasus Wire</title>
+{meta}
+<script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
+"headline": "{title}", "datePublished": "{published}", "articleSection": "{region}"}}</script>
+</head><body>
+<header><nav><a href="/">Home</a> <a href="/georgia/">Georgia</a> <a href="/armenia/">Armenia</a>
+<a href="/azerbaijan/">Azerbaijan</a></nav></header>
+<main>
+<article>
+<a class="region" href="/{region.lower()}/">{region}</a>
+<h1>{title}</h1>
+<time datetime="{published}">26 November 2026</time>
+<p class="lead"><strong>{lead}</strong></p>
+<figure><img src="/photo.jpg" alt=""><figcaption>Photo: Caucasus Wire</figcaption></figure>
+{paragraphs}
+<p>Read also: Parliament passes the budget after a long debate</p>
+</article>
+<aside class="most-read"><h2>Most read</h2><ol>
+<li><a href="/1/">Armenia and Azerbaijan sign a border deal after long talks in Brussels</a></li>
+<li><a href="/2/">Baku hosts a large climate conference with thousands of delegates</a></li>
+<li><a href="/3/">Prices rise in Yerevan as the dram weakens against the dollar</a></li>
+</ol></aside>
+<section class="support-us"><h2>Support us</h2>
+<p>Independent journalism in the Caucasus depends on readers like you. Please support
+Caucasus Wire with a monthly donation today, it takes a minute.</p>
+<a href="/support/">Donate</a></section>
+</main>
+<footer><p>© 2026 Caucasus Wire. All rights reserved. Privacy policy. Contacts.</p></footer>
+</body></html>
+"""
