@@ -31,6 +31,7 @@ from bot.outbox import (
     Sent,
     backlog_counts,
     claim_due,
+    inflight_by_kind,
     mark_inflight,
     record_outcome,
     record_sent,
@@ -120,8 +121,14 @@ class Sender:
         self._wake.set()
 
     async def recover(self) -> None:
+        """Rows left reserved by a stopped sender are queued again; rows it left in flight
+        become ``unknown`` (and are counted as such in the metrics)."""
         async with self._sessions.begin() as session:
+            lost_by_kind = await inflight_by_kind(session)
             back, lost = await recover_after_crash(session, self._clock.now())
+        for kind, count in lost_by_kind.items():
+            self.stats.by_state["unknown"] = self.stats.by_state.get("unknown", 0) + count
+            self.metrics.outcome("unknown", kind, count=count)
         if back or lost:
             log.warning(
                 "outbox recovery: %d reserved rows re-queued, %d in-flight marked unknown",

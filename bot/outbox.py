@@ -240,6 +240,18 @@ async def release(session: AsyncSession, ids: Sequence[int], at: datetime) -> No
         )
 
 
+async def inflight_by_kind(session: AsyncSession) -> dict[str, int]:
+    """In-flight rows per chat kind (read before recovery, to count the unknowns it makes)."""
+    rows = await session.execute(
+        select(ChatRow.kind, func.count())
+        .select_from(OutboxRow)
+        .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+        .where(OutboxRow.state == "inflight")
+        .group_by(ChatRow.kind)
+    )
+    return {kind: int(count) for kind, count in rows}
+
+
 async def recover_after_crash(session: AsyncSession, now: datetime) -> tuple[int, int]:
     """At sender start: reserved rows go back to pending; in-flight rows become unknown."""
     back = await session.execute(

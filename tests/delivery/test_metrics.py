@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import ExtBot
 
@@ -16,6 +17,7 @@ from bot.i18n import Translator
 from bot.metrics import DeliveryMetrics
 from bot.pacing import Pacer
 from bot.posts import PostBuilder
+from bot.storage.models import OutboxRow
 from bot.telegram.limiter import SharedBudgetLimiter
 from bot.telegram.request import AiohttpRequest
 from handlers.publisher import TelegramPublisher
@@ -106,3 +108,22 @@ async def test_an_answer_that_never_came_counts_as_unknown(
     assert len(api.sent) == 3
     assert value(metrics, "newsbot_deliveries_total", state="unknown", chat_kind="private") == 3
     assert value(metrics, "newsbot_deliveries_total", state="sent", chat_kind="private") == 0
+
+
+async def test_rows_a_crash_left_in_flight_are_counted_unknown_at_restart(
+    api: FakeBotAPI, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions.begin() as session:
+        await add_private_readers(session, reader_ids(4), "georgia")
+    await publish(sessions, "m-3")
+    async with sessions.begin() as session:  # what a killed sender leaves behind
+        await session.execute(
+            update(OutboxRow).where(OutboxRow.id.in_([1, 2])).values(state="inflight")
+        )
+    metrics = DeliveryMetrics(CollectorRegistry())
+    async with aiohttp.ClientSession() as http:
+        sender = await build_sender(api, http, sessions, metrics)
+        await sender.drain(within=10)
+    assert len(api.sent) == 2  # the two in flight are never sent again
+    assert value(metrics, "newsbot_deliveries_total", state="unknown", chat_kind="private") == 2
+    assert value(metrics, "newsbot_deliveries_total", state="sent", chat_kind="private") == 2
