@@ -111,6 +111,7 @@ class Sender:
         self._prefetch: asyncio.Future[list[Delivery]] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending_outcomes: list[tuple[Delivery, Outcome]] = []
+        self._stranded: list[int] = []  # reserved rows to give back at the next chance
         self.stats = SenderStats()
         self.metrics = metrics or shared_metrics()
         self._backlog_every = backlog_every
@@ -208,7 +209,12 @@ class Sender:
             await self._send_batch(queue, later)
         finally:
             if later or queue:
-                await self._write(functools.partial(self._put_back, later, queue))
+                try:
+                    await self._write(functools.partial(self._put_back, later, queue))
+                except Exception:
+                    self._stranded += [d.id for d in queue]
+                    self._stranded += [i for ids in later.values() for i in ids]
+                    raise
         return len(batch)
 
     async def _claim(self) -> list[Delivery]:
@@ -322,15 +328,21 @@ class Sender:
     async def _write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """One transaction: the outcomes that came back so far, then ``work``.
 
-        If it fails, the outcomes are kept for the next transaction.
+        Reserved rows a failed transaction could not give back (``_stranded``) are given
+        back first. If this one fails too, outcomes and stranded rows wait for the next:
+        nothing reserved is forgotten while the process lives.
         """
         taken, self._pending_outcomes = self._pending_outcomes, []
+        stranded, self._stranded = self._stranded, []
         try:
             async with self._sessions.begin() as session:
+                if stranded:
+                    await release(session, stranded, self._clock.now())
                 applied = await self._apply(session, taken)
                 result = await work(session)
         except BaseException:
             self._pending_outcomes[:0] = taken
+            self._stranded[:0] = stranded
             raise
         await self._notify(applied)
         return result
@@ -374,7 +386,7 @@ class Sender:
         await self._give_back_prefetch()
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        if self._pending_outcomes:
+        if self._pending_outcomes or self._stranded:
             await self._write(_nothing)
         with contextlib.suppress(Exception):  # the gauge is best effort at shutdown
             await self.refresh_backlog(force=True)
@@ -386,10 +398,14 @@ class Sender:
             return
         try:
             rows = await prefetched
-            if rows:
-                await self._write(functools.partial(self._put_back, {}, deque(rows)))
         except Exception:
-            log.exception("could not give back a prefetched batch; recovery will at restart")
+            return  # not claimed: the transaction failed
+        if rows:
+            try:
+                await self._write(functools.partial(self._put_back, {}, deque(rows)))
+            except Exception:
+                self._stranded += [d.id for d in rows]
+                log.exception("could not give back a prefetched batch; recovery will at restart")
 
 
 SENT = Applied("sent")

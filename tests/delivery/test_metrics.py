@@ -2,64 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
-import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram.ext import ExtBot
 
-from bot.clock import SystemClock
-from bot.delivery import Sender
-from bot.i18n import Translator
 from bot.metrics import DeliveryMetrics
-from bot.pacing import Pacer
-from bot.posts import PostBuilder
 from bot.storage.models import OutboxRow
-from bot.telegram.limiter import SharedBudgetLimiter
-from bot.telegram.request import AiohttpRequest
-from handlers.publisher import TelegramPublisher
 from tests.crash.support import add_private_readers, publish, reader_ids
-from tests.e2e.support import make_catalog
+from tests.delivery.support import build_sender
 from tests.fakes.botapi import FakeBotAPI
 
 READERS = 12
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI(global_rate=100) as fake:
-        yield fake
-
-
-async def build_sender(
-    api: FakeBotAPI,
-    http: aiohttp.ClientSession,
-    sessions: async_sessionmaker[AsyncSession],
-    metrics: DeliveryMetrics,
-    read_timeout: float = 5.0,
-) -> Sender:
-    catalog = make_catalog([])
-    posts = PostBuilder(catalog, Translator.load(["en"], "en"))
-    pacer = Pacer(100)
-    bot = ext_bot(api, http, pacer, read_timeout)
-    await bot.initialize()
-    publisher = TelegramPublisher(bot, posts)
-    return Sender(sessions, publisher, pacer, SystemClock(), metrics=metrics)
-
-
-def ext_bot(
-    api: FakeBotAPI, http: aiohttp.ClientSession, pacer: Pacer, read_timeout: float = 5.0
-) -> ExtBot[dict[str, object]]:
-    """The bot the application builds: an ``ExtBot`` on aiohttp, sharing the sender's pacer."""
-    return ExtBot(
-        api.token,
-        base_url=f"{api.base_url}/bot",
-        request=AiohttpRequest(http, read_timeout=read_timeout),
-        rate_limiter=SharedBudgetLimiter(pacer),
-    )
 
 
 def value(metrics: DeliveryMetrics, name: str, **labels: str) -> float:

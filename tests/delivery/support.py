@@ -1,0 +1,47 @@
+"""Helpers for sender tests: the production sender wired to a FakeBotAPI."""
+
+from __future__ import annotations
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import ExtBot
+
+from bot.clock import SystemClock
+from bot.delivery import Sender
+from bot.i18n import Translator
+from bot.metrics import DeliveryMetrics
+from bot.pacing import Pacer
+from bot.posts import PostBuilder
+from bot.telegram.limiter import SharedBudgetLimiter
+from bot.telegram.request import AiohttpRequest
+from handlers.publisher import TelegramPublisher
+from tests.e2e.support import make_catalog
+from tests.fakes.botapi import FakeBotAPI
+
+
+async def build_sender(
+    api: FakeBotAPI,
+    http: aiohttp.ClientSession,
+    sessions: async_sessionmaker[AsyncSession],
+    metrics: DeliveryMetrics,
+    read_timeout: float = 5.0,
+) -> Sender:
+    catalog = make_catalog([])
+    posts = PostBuilder(catalog, Translator.load(["en"], "en"))
+    pacer = Pacer(100)
+    bot = ext_bot(api, http, pacer, read_timeout)
+    await bot.initialize()
+    publisher = TelegramPublisher(bot, posts)
+    return Sender(sessions, publisher, pacer, SystemClock(), metrics=metrics)
+
+
+def ext_bot(
+    api: FakeBotAPI, http: aiohttp.ClientSession, pacer: Pacer, read_timeout: float = 5.0
+) -> ExtBot[dict[str, object]]:
+    """The bot the application builds: an ``ExtBot`` on aiohttp, sharing the sender's pacer."""
+    return ExtBot(
+        api.token,
+        base_url=f"{api.base_url}/bot",
+        request=AiohttpRequest(http, read_timeout=read_timeout),
+        rate_limiter=SharedBudgetLimiter(pacer),
+    )

@@ -1,0 +1,75 @@
+"""The sender survives database failures mid-batch without losing or repeating a row."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+from prometheus_client import CollectorRegistry
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.metrics import DeliveryMetrics
+from tests.crash.support import add_private_readers, publish, reader_ids, states
+from tests.delivery.support import build_sender
+from tests.fakes.botapi import FakeBotAPI
+
+READERS = 20
+
+
+class FlakySessions:
+    """A session factory whose transactions number ``fail`` roll back with an error at
+    commit time, after their statements ran: the database went away at the worst moment."""
+
+    def __init__(self, real: async_sessionmaker[AsyncSession], fail: set[int]) -> None:
+        self.real = real
+        self.fail = fail
+        self.begun = 0
+
+    def __call__(self) -> Any:
+        return self.real()
+
+    def begin(self) -> Any:
+        self.begun += 1
+        return self._failing() if self.begun in self.fail else self.real.begin()
+
+    @contextlib.asynccontextmanager
+    async def _failing(self) -> AsyncIterator[AsyncSession]:
+        async with self.real() as session, session.begin():
+            yield session
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+
+async def test_failed_transactions_strand_nothing_and_send_nothing_twice(
+    api: FakeBotAPI,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    readers = reader_ids(READERS)
+    async with sessions.begin() as session:
+        await add_private_readers(session, readers, "georgia")
+    await publish(sessions, "faults-1")
+    # 1 recovery, 2 claim, 3 mark the first wave (fails), 4 give the batch back (fails),
+    # then the next step claims again (giving back first); 7 fails a later wave.
+    flaky = FlakySessions(sessions, fail={3, 4, 7})
+    async with aiohttp.ClientSession() as http:
+        sender = await build_sender(
+            api,
+            http,
+            flaky,  # type: ignore[arg-type]
+            DeliveryMetrics(CollectorRegistry()),
+        )
+        sender._idle_poll = 0.05
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run(stop))
+        try:
+            await api.wait_for(lambda: len(api.sent) >= READERS, within=20)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+    assert flaky.begun > 7  # every planned failure happened
+    assert Counter(m.chat_id for m in api.sent) == dict.fromkeys(readers, 1)
+    assert await states(sessions) == {"sent": READERS}
