@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.clock import SystemClock
@@ -18,7 +19,7 @@ from bot.storage.models import MostReadRow
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, item, make_catalog
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer, wordpress_feed
-from tests.revenue.support import running, settings_for
+from tests.revenue.support import free_port, running, settings_for
 
 SITE = "https://caucasus-wire.example"
 ITEMS = [
@@ -138,3 +139,42 @@ async def test_an_old_list_is_flagged_to_readers_and_its_age_shown_to_operators(
             assert "Most-read source (html):" in stats
             assert "en: updated 3 h ago; last error: HTTP 503" in stats
             assert "ru: never fetched" in stats
+
+
+async def test_clicks_source_ranks_what_readers_opened_through_tracked_links(
+    database_url: str,
+) -> None:
+    port, public = free_port(), "https://bot.example"
+    browsers = [f"Mozilla/5.0 (Linux; Android 14; Pixel {n}) Chrome/126 Mobile" for n in range(3)]
+    async with FakeBotAPI() as api, FeedServer() as site:
+        declare_channels(api)
+        site.set_feed("/feed/", wordpress_feed(ITEMS, site=SITE))
+        catalog = catalog_for(site, {"source": "clicks", "refresh": 60})
+        settings = settings_for(api, database_url, public_url=public, web_port=port)
+        async with running(settings, catalog):
+            await api.wait_for(lambda: len(api.messages_to(GEORGIA_CHANNEL)) >= 2, within=10)
+            posts = api.messages_to(GEORGIA_CHANNEL)
+            links = {
+                m.plain_text.split("\n")[0]: m.reply_markup["inline_keyboard"][0][0]["url"]
+                for m in posts
+                if m.reply_markup
+            }
+            metro = links["Tbilisi opens a new metro line"]
+            weather = links["Weather across the Caucasus"]
+            async with aiohttp.ClientSession() as http:
+                for url, readers in ((metro, browsers[:1]), (weather, browsers)):
+                    for ua in [*readers, *readers]:  # each reader twice: counted once
+                        response = await http.get(
+                            url.replace(public, f"http://127.0.0.1:{port}"),
+                            headers={"User-Agent": ua},
+                            allow_redirects=False,
+                        )
+                        assert response.status == 302
+        # The next start refreshes the list from the taps.
+        async with running(settings, catalog):
+            await asyncio.sleep(2.0)
+            reply = await ask(api, USER, "/mostread")
+        assert reply.index("1. Weather across the Caucasus") < reply.index(
+            "2. Tbilisi opens a new metro line"
+        )
+        assert "Yerevan" not in reply  # never opened
