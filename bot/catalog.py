@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cssselect import GenericTranslator, SelectorError
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -154,6 +155,16 @@ class MostRead(_Strict):
     selector: str = ""
     limit: int = Field(default=6, ge=1, le=20)
     refresh: int = Field(default=900, ge=60, le=86400)
+
+    @field_validator("selector")
+    @classmethod
+    def _css(cls, value: str) -> str:
+        if value:
+            try:
+                GenericTranslator().css_to_xpath(value)
+            except SelectorError:
+                raise ValueError(f"{value!r} is not a valid CSS selector") from None
+        return value
 
     @model_validator(mode="after")
     def _source_needs(self) -> MostRead:

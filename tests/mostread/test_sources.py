@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog import Catalog
+from bot.errors import ConfigError
 from bot.mostread import MostReadItem, MostReadStore
 from bot.storage.models import ClickRow
 from bot.storage.repo import NewArticle, insert_article
@@ -365,3 +366,9 @@ async def test_clicks_match_articles_stored_with_non_ascii_urls(
     await job.refresh()
     top = await store.top("ka")
     assert (top.source, [(i.title, i.url) for i in top.items]) == ("clicks", [("თბილისი", iri)])
+
+
+def test_catalog_check_names_an_invalid_selector() -> None:
+    with pytest.raises(ConfigError) as caught:
+        make_catalog([], mostread={"source": "html", "url": SITE, "selector": "div["})
+    assert any(p.startswith("mostread.selector: ") for p in caught.value.problems)
