@@ -24,13 +24,14 @@ Polling rules (the pure ones are functions at the bottom, tested directly):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts import Alerts
@@ -87,6 +88,8 @@ class PollReport:
 
 @dataclass(frozen=True, slots=True)
 class _FeedState:
+    """A feed row as read at the start of a poll (only this poll writes it meanwhile)."""
+
     id: int
     url: str
     etag: str | None
@@ -98,6 +101,30 @@ class _FeedState:
     hold_until: datetime | None
     ttl_seconds: int | None
     last_success_at: datetime | None
+    idle_polls: int
+    moved_to: str | None
+    moved_count: int
+    alerted: bool
+
+    @classmethod
+    def of(cls, row: FeedRow) -> _FeedState:
+        return cls(
+            row.id,
+            row.current_url,
+            row.etag,
+            row.last_modified,
+            bool(row.initialized),
+            bool(row.disabled),
+            row.consecutive_failures or 0,
+            row.next_poll_at,
+            row.hold_until,
+            row.ttl_seconds,
+            row.last_success_at,
+            row.idle_polls or 0,
+            row.moved_to,
+            row.moved_count or 0,
+            bool(row.alerted),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +160,7 @@ class Ingestor:
         self._fetch_pages = fetch_pages
         self._matcher = RegionMatcher.from_regions(catalog.regions)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._writes = asyncio.Lock()
 
     async def poll_all(self) -> list[PollReport]:
         """Poll every catalog feed concurrently; one feed's failure never stops another.
@@ -141,6 +169,17 @@ class Ingestor:
         server asked us to wait (``Retry-After``).
         """
         return list(await asyncio.gather(*(self.poll(f, force=True) for f in self._catalog.feeds)))
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction at a time from this process.
+
+        Hundreds of feeds polled at once would otherwise compete for SQLite's single
+        writer lock and some would time out ("database is locked"); the transactions
+        are milliseconds long, so queueing them here costs PostgreSQL nothing.
+        """
+        async with self._writes, self._sessions.begin() as session:
+            yield session
 
     async def wait_idle(self) -> None:
         """Return once no poll is running (shutdown lets the last one commit)."""
@@ -217,21 +256,13 @@ class Ingestor:
         return {u for u in urls if canonical_url(u) not in seen}
 
     async def _load_state(self, url: str) -> _FeedState:
-        async with self._sessions.begin() as session:
-            row = await ensure_feed(session, url)
-            return _FeedState(
-                row.id,
-                row.current_url,
-                row.etag,
-                row.last_modified,
-                row.initialized,
-                row.disabled,
-                row.consecutive_failures,
-                row.next_poll_at,
-                row.hold_until,
-                row.ttl_seconds,
-                row.last_success_at,
-            )
+        """One read; the row is created (a write) only the first time a feed is seen."""
+        async with self._sessions() as session:
+            row = await session.scalar(select(FeedRow).where(FeedRow.url == url))
+            if row is not None:
+                return _FeedState.of(row)
+        async with self._write() as session:
+            return _FeedState.of(await ensure_feed(session, url))
 
     # --- new entries ---------------------------------------------------------------------
 
@@ -247,7 +278,7 @@ class Ingestor:
         bodies = await self._page_texts(feed, fresh, announce)
         prepared = await asyncio.to_thread(self._prepare, feed, fresh, state.id, announce, bodies)
         deliveries = 0
-        async with self._sessions.begin() as session:
+        async with self._write() as session:
             for article in reversed(prepared):  # oldest first: channels read chronologically
                 article_id = await insert_article(session, article, now)
                 if article.announced:
@@ -410,27 +441,30 @@ class Ingestor:
         result: FetchResult,
         outcome: _Outcome,
         now: datetime,
+        *,
+        initialized: bool = True,
     ) -> tuple[bool, datetime]:
-        """Record a good poll; returns (whether the feed recovered, next due time)."""
-        row = await session.get(FeedRow, state.id)
-        assert row is not None
-        row.etag = result.etag
-        row.last_modified = result.last_modified
-        row.initialized = True
-        row.consecutive_failures = 0
-        row.last_error = None
-        row.last_polled_at = now
-        row.last_success_at = now
-        row.hold_until = None
-        row.ttl_seconds = outcome.ttl_seconds
-        row.idle_polls = 0 if outcome.found_new else (row.idle_polls or 0) + 1
+        """Record a good poll in one UPDATE; returns (whether it recovered, next due time)."""
+        idle_polls = 0 if outcome.found_new else state.idle_polls + 1
         floor = _floor(result.max_age, outcome.ttl_seconds)
-        wait = next_interval(feed.interval, row.idle_polls, floor)
-        row.next_poll_at = now + timedelta(seconds=wait)
-        _follow_redirect(row, result.permanent_redirect)
-        recovered = bool(row.alerted)
-        row.alerted = False
-        return recovered, row.next_poll_at
+        next_poll = now + timedelta(seconds=next_interval(feed.interval, idle_polls, floor))
+        values = {
+            "etag": result.etag,
+            "last_modified": result.last_modified,
+            "initialized": initialized,
+            "consecutive_failures": 0,
+            "last_error": None,
+            "last_polled_at": now,
+            "last_success_at": now,
+            "hold_until": None,
+            "ttl_seconds": outcome.ttl_seconds,
+            "idle_polls": idle_polls,
+            "next_poll_at": next_poll,
+            "alerted": False,
+            **_redirect_values(state, result.permanent_redirect),
+        }
+        await session.execute(update(FeedRow).where(FeedRow.id == state.id).values(values))
+        return state.alerted, next_poll
 
     async def _finish(
         self,
@@ -442,13 +476,10 @@ class Ingestor:
         initialized: bool,
     ) -> PollReport:
         """A poll that stored nothing (304): only the polling state changes."""
-        async with self._sessions.begin() as session:
+        async with self._write() as session:
             recovered, next_poll = await self._mark_success(
-                session, feed, state, result, outcome, self._clock.now()
+                session, feed, state, result, outcome, self._clock.now(), initialized=initialized
             )
-            row = await session.get(FeedRow, state.id)
-            assert row is not None
-            row.initialized = initialized
         await self._tell_recovery(feed, recovered)
         return PollReport(feed.url, "not_modified", next_poll_at=next_poll)
 
@@ -460,19 +491,20 @@ class Ingestor:
         self, feed: Feed, state: _FeedState, reason: str, retry_after: float | None = None
     ) -> PollReport:
         now = self._clock.now()
-        async with self._sessions.begin() as session:
-            row = await session.get(FeedRow, state.id)
-            assert row is not None
-            failures = (row.consecutive_failures or 0) + 1
-            wait = retry_after if retry_after is not None else backoff(failures, feed.interval)
-            row.consecutive_failures = failures
-            row.last_error = reason
-            row.last_polled_at = now
-            row.next_poll_at = now + timedelta(seconds=wait)
-            row.hold_until = row.next_poll_at if retry_after is not None else None
-            alert = failures >= FAILURES_BEFORE_ALERT and not row.alerted
-            row.alerted = bool(row.alerted or alert)
-            next_poll = row.next_poll_at
+        failures = state.failures + 1
+        wait = retry_after if retry_after is not None else backoff(failures, feed.interval)
+        next_poll = now + timedelta(seconds=wait)
+        alert = failures >= FAILURES_BEFORE_ALERT and not state.alerted
+        values = {
+            "consecutive_failures": failures,
+            "last_error": reason,
+            "last_polled_at": now,
+            "next_poll_at": next_poll,
+            "hold_until": next_poll if retry_after is not None else None,
+            "alerted": state.alerted or alert,
+        }
+        async with self._write() as session:
+            await session.execute(update(FeedRow).where(FeedRow.id == state.id).values(values))
         log.warning(
             "feed %s failed (%d in a row): %s; next try in %.0f s", feed.url, failures, reason, wait
         )
@@ -483,11 +515,12 @@ class Ingestor:
         return PollReport(feed.url, "failed", error=reason, next_poll_at=next_poll)
 
     async def _gone(self, feed: Feed, state: _FeedState) -> PollReport:
-        async with self._sessions.begin() as session:
-            row = await session.get(FeedRow, state.id)
-            assert row is not None
-            row.disabled = True
-            row.last_error = "HTTP 410 Gone"
+        async with self._write() as session:
+            await session.execute(
+                update(FeedRow)
+                .where(FeedRow.id == state.id)
+                .values(disabled=True, last_error="HTTP 410 Gone")
+            )
         log.error("feed %s answered 410 Gone; disabled", feed.url)
         await self._alerts.alert(
             f"Feed removed by the site (410 Gone), polling stopped: {feed.url}"
@@ -530,17 +563,15 @@ def _floor(max_age: int | None, ttl_seconds: int | None) -> float | None:
     return min(max(values), MAX_FLOOR) if values else None
 
 
-def _follow_redirect(row: FeedRow, target: str | None) -> None:
+def _redirect_values(state: _FeedState, target: str | None) -> dict[str, object]:
     """Adopt a permanent redirect only after it is seen several polls in a row."""
-    if not target or target == row.current_url:
-        row.moved_to, row.moved_count = None, 0
-        return
-    row.moved_count = (row.moved_count or 0) + 1 if row.moved_to == target else 1
-    row.moved_to = target
-    if row.moved_count >= REDIRECTS_BEFORE_MOVE:
-        log.info("feed %s moved permanently to %s", row.current_url, target)
-        row.current_url = target
-        row.moved_to, row.moved_count = None, 0
+    if not target or target == state.url:
+        return {"moved_to": None, "moved_count": 0}
+    count = state.moved_count + 1 if state.moved_to == target else 1
+    if count < REDIRECTS_BEFORE_MOVE:
+        return {"moved_to": target, "moved_count": count}
+    log.info("feed %s moved permanently to %s", state.url, target)
+    return {"current_url": target, "moved_to": None, "moved_count": 0}
 
 
 def _needs_page(entry: FeedEntry) -> bool:
