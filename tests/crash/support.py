@@ -149,3 +149,21 @@ async def start_bot(
         )
     finally:
         log.close()
+
+
+OPEN = ("pending", "retry", "claimed", "inflight")
+
+
+async def wait_until_done(
+    sessions: async_sessionmaker[AsyncSession], within: float
+) -> dict[str, int]:
+    """Poll the database until no outbox row is open; returns the final counts per state."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        counts = await states(sessions)
+        if not any(counts.get(s, 0) for s in OPEN):
+            return counts
+        if loop.time() > deadline:
+            raise AssertionError(f"fan-out did not finish: {counts}")
+        await asyncio.sleep(0.2)

@@ -20,14 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.models import ChatRow, OutboxRow
-from tests.crash.support import bot_environment, fan_out, start_bot, states
+from tests.crash.support import bot_environment, fan_out, start_bot, states, wait_until_done
 from tests.fakes.botapi import FakeBotAPI
 
 READERS = 300
 RATE = 100.0
 KILLS = 4
 ANSWER_DELAY = 0.15  # slow answers keep more requests in flight at each kill
-OPEN = ("pending", "retry", "claimed", "inflight")
 
 
 async def kill_during_fan_out(
@@ -42,21 +41,6 @@ async def kill_during_fan_out(
     await asyncio.sleep(rng.uniform(0.0, 0.2))
     process.send_signal(signal.SIGKILL)
     await process.wait()
-
-
-async def wait_until_done(
-    api: FakeBotAPI, sessions: async_sessionmaker[AsyncSession], within: float
-) -> dict[str, int]:
-    """Poll the database until no row is open; returns the final counts per state."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        counts = await states(sessions)
-        if not any(counts.get(s, 0) for s in OPEN):
-            return counts
-        if loop.time() > deadline:
-            pytest.fail(f"fan-out did not finish: {counts}")
-        await asyncio.sleep(0.2)
 
 
 async def delivered_rows(
@@ -96,7 +80,7 @@ async def test_sigkill_mid_fan_out_never_duplicates_and_forgets_nothing(
             in_flight_at_kills.append(counts.get("inflight", 0))
         process = await start_bot(tmp_path, env, "bot-final.log")
         try:
-            final = await wait_until_done(api, sessions, within=30)
+            final = await wait_until_done(sessions, within=30)
         finally:
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), 15)
