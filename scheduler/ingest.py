@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -273,34 +273,62 @@ class Ingestor:
         fresh = await self._fresh(entries)
         if feed.type == "rss" and state.initialized and entries and len(fresh) == len(entries):
             fresh = await self._fill_gap(feed, state, fresh)
-        now = self._clock.now()
-        announce = self._announced(feed, state, fresh, now)
-        bodies = await self._page_texts(feed, fresh, announce)
-        prepared = await asyncio.to_thread(self._prepare, feed, fresh, state.id, announce, bodies)
-        deliveries = 0
-        async with self._write() as session:
-            for article in reversed(prepared):  # oldest first: channels read chronologically
-                article_id = await insert_article(session, article, now)
-                if article.announced:
-                    deliveries += await enqueue_article(
-                        session, article_id, article.language, article.regions, now
-                    )
-            outcome = _Outcome(found_new=bool(prepared), ttl_seconds=parsed.ttl_seconds)
-            recovered, next_poll = await self._mark_success(
-                session, feed, state, result, outcome, now
-            )
-        if deliveries:
-            self._on_enqueued()
+        marked: list[tuple[bool, datetime]] = []
+
+        async def mark(session: AsyncSession, stored: int, now: datetime) -> None:
+            outcome = _Outcome(found_new=stored > 0, ttl_seconds=parsed.ttl_seconds)
+            marked.append(await self._mark_success(session, feed, state, result, outcome, now))
+
+        stored, deliveries = await self._save(feed, state, fresh, then=mark)
+        recovered, next_poll = marked[0]
         await self._tell_recovery(feed, recovered)
         log.info(
             "polled %s: %d entries, %d new, %d deliveries",
             feed.url,
             len(entries),
-            len(prepared),
+            stored,
             deliveries,
         )
-        outcome_name = "new" if prepared else "unchanged"
-        return PollReport(feed.url, outcome_name, len(prepared), deliveries, None, next_poll)
+        outcome_name = "new" if stored else "unchanged"
+        return PollReport(feed.url, outcome_name, stored, deliveries, None, next_poll)
+
+    async def _save(
+        self,
+        feed: Feed,
+        state: _FeedState,
+        fresh: Sequence[tuple[str, FeedEntry]],
+        *,
+        then: Callable[[AsyncSession, int, datetime], Awaitable[None]] | None = None,
+    ) -> tuple[int, int]:
+        """Summarize, classify and store fresh entries with their deliveries, in ONE
+        transaction (``then`` adds the feed's state to it); returns (stored, deliveries).
+
+        Freshness is checked again inside the transaction: another feed (or a push from
+        the CMS) may have stored the same article since, and writes are serialized here.
+        """
+        now = self._clock.now()
+        announce = self._announced(feed, state, fresh, now)
+        bodies = await self._page_texts(feed, fresh, announce)
+        prepared = await asyncio.to_thread(self._prepare, feed, fresh, state.id, announce, bodies)
+        stored = deliveries = 0
+        async with self._write() as session:
+            taken = await known_keys(session, [a.key for a in prepared])
+            taken_urls = await known_canonical_urls(session, [a.canonical_url for a in prepared])
+            for article in reversed(prepared):  # oldest first: channels read chronologically
+                if article.key in taken or article.canonical_url in taken_urls:
+                    continue
+                taken_urls.add(article.canonical_url)
+                article_id = await insert_article(session, article, now)
+                stored += 1
+                if article.announced:
+                    deliveries += await enqueue_article(
+                        session, article_id, article.language, article.regions, now
+                    )
+            if then is not None:
+                await then(session, stored, now)
+        if deliveries:
+            self._on_enqueued()
+        return stored, deliveries
 
     async def _fresh(self, entries: Sequence[tuple[str, FeedEntry]]) -> list[tuple[str, FeedEntry]]:
         """Entries whose key and canonical URL are both unknown."""
