@@ -39,6 +39,7 @@ from bot.storage.repo import ensure_feed, sync_catalog_channels
 from bot.telegram.limiter import SharedBudgetLimiter
 from bot.telegram.request import AiohttpRequest
 from bot.web import WebServer
+from bot.web.ingest import IngestHook
 from bot.web.redirect import Redirects
 from handlers.publisher import DryRunPublisher, TelegramPublisher
 from handlers.registry import publish_menus, register
@@ -230,7 +231,13 @@ async def run(
     async with assemble(settings, catalog, dry_run=dry_run, out=out) as parts:
         app = parts.application if serve_updates else None
         redirects = Redirects(settings.signing_key(), parts.sessions, parts.services.clock)
-        web = WebServer(settings, parts.sessions, application=app, redirects=redirects)
+        ingest = IngestHook(
+            settings.ingest_secret.get_secret_value() if settings.ingest_secret else None,
+            lambda push: parts.ingestor.push(post_id=push.post_id, url=push.url),
+        )
+        web = WebServer(
+            settings, parts.sessions, application=app, redirects=redirects, ingest=ingest
+        )
         workers: list[asyncio.Task[None]] = []
         try:
             if serve_updates:

@@ -28,8 +28,9 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,7 +56,7 @@ from scheduler.fetch import Fetcher, FetchError, FetchResult
 from scheduler.identity import canonical_url, entry_key
 from scheduler.pages import read_section
 from scheduler.parse import parse_feed
-from scheduler.wordpress import posts_since
+from scheduler.wordpress import post_by_id, posts_since
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,51 @@ class Ingestor:
             except Exception as exc:  # last line of defence: log, skip, carry on
                 log.exception("poll of %s failed unexpectedly", feed.url)
                 return PollReport(feed.url, "failed", error=repr(exc))
+
+    # --- push from the CMS ----------------------------------------------------------------
+
+    async def push(self, *, post_id: int | None = None, url: str | None = None) -> list[PollReport]:
+        """The CMS says a post was published: fetch it and push it now.
+
+        With a post id and a catalog feed that names a WordPress REST base, that one
+        post is read from the REST API (the feed best matching ``url`` first). Otherwise
+        the feeds on the URL's host (or all feeds) are polled at once, waiting for a poll
+        already running rather than skipping. The article's key is the one polling would
+        give it, so a later poll never sends it twice.
+        """
+        if post_id is not None:
+            for feed in _rest_candidates(self._catalog.feeds, url):
+                report = await self._push_post(feed, post_id)
+                if report is not None:
+                    return [report]
+        host = urlsplit(url).hostname if url else None
+        feeds = [f for f in self._catalog.feeds if host and urlsplit(f.url).hostname == host]
+        return list(
+            await asyncio.gather(*(self._poll_now(f) for f in feeds or self._catalog.feeds))
+        )
+
+    async def _poll_now(self, feed: Feed) -> PollReport:
+        async with self._locks.setdefault(feed.url, asyncio.Lock()):
+            try:
+                return await self._poll(feed, True)
+            except Exception as exc:
+                log.exception("pushed poll of %s failed unexpectedly", feed.url)
+                return PollReport(feed.url, "failed", error=repr(exc))
+
+    async def _push_post(self, feed: Feed, post_id: int) -> PollReport | None:
+        """One post from the feed's REST API, stored and sent; ``None`` if not found there."""
+        assert feed.wordpress is not None
+        entry = await post_by_id(self._fetcher, feed.wordpress, post_id)
+        if entry is None:
+            return None
+        async with self._locks.setdefault(feed.url, asyncio.Lock()):
+            state = replace(await self._load_state(feed.url), initialized=True)
+            fresh = await self._fresh([(entry_key(entry), entry)])
+            stored, deliveries = await self._save(feed, state, fresh)
+        log.info(
+            "pushed post %d from %s: %d new, %d deliveries", post_id, feed.url, stored, deliveries
+        )
+        return PollReport(feed.url, "new" if stored else "unchanged", stored, deliveries)
 
     async def _poll(self, feed: Feed, force: bool) -> PollReport:
         state = await self._load_state(feed.url)
@@ -600,6 +646,25 @@ def _redirect_values(state: _FeedState, target: str | None) -> dict[str, object]
         return {"moved_to": target, "moved_count": count}
     log.info("feed %s moved permanently to %s", state.url, target)
     return {"current_url": target, "moved_to": None, "moved_count": 0}
+
+
+def _rest_candidates(feeds: Sequence[Feed], url: str | None) -> list[Feed]:
+    """Feeds with a REST base, the one most like ``url`` first (same host, then the
+    longest shared path prefix, so ``/ru/wp-json/`` wins for ``/ru/2026/story/``)."""
+    target = urlsplit(url) if url else None
+
+    def likeness(feed: Feed) -> tuple[bool, int]:
+        if target is None or feed.wordpress is None:
+            return (False, 0)
+        base = urlsplit(feed.wordpress)
+        shared = 0
+        for a, b in zip(base.path, target.path, strict=False):
+            if a != b:
+                break
+            shared += 1
+        return (base.hostname == target.hostname, shared)
+
+    return sorted((f for f in feeds if f.wordpress), key=likeness, reverse=True)
 
 
 def _needs_page(entry: FeedEntry) -> bool:

@@ -79,6 +79,26 @@ async def posts_since(fetcher: Fetcher, base: str, since: datetime) -> GapFill:
     return GapFill(_newest_first(found))
 
 
+async def post_by_id(fetcher: Fetcher, base: str, post_id: int) -> FeedEntry | None:
+    """One published post by id (``{base}posts/<id>``), or ``None`` (logged) if not there."""
+    url = f"{base.rstrip('/')}/posts/{post_id}?_embed=1"
+    try:
+        result = await fetcher.fetch(url, accept=JSON_ACCEPT)
+    except FetchError as exc:
+        log.warning("REST post %d at %s unreadable: %s", post_id, base, exc.reason)
+        return None
+    if result.status != 200:
+        log.info("REST post %d not at %s (HTTP %d)", post_id, base, result.status)
+        return None
+    try:
+        data = json.loads(result.body)
+    except (ValueError, RecursionError):
+        log.warning("REST post %d at %s is not JSON", post_id, base)
+        return None
+    entry = post_entry(data)
+    return entry if entry is not None and entry.wp_post_id == post_id else None
+
+
 def _decode(body: bytes) -> list[Any] | None:
     try:
         data = json.loads(body)

@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.web.ingest import IngestHook
 from bot.web.redirect import Redirects
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def make_app(
     sessions: async_sessionmaker[AsyncSession],
     application: Application[Any, Any, Any, Any, Any, Any] | None = None,
     redirects: Redirects | None = None,
+    ingest: IngestHook | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app[SESSIONS] = sessions
@@ -82,6 +84,8 @@ def make_app(
         app.router.add_post("/telegram", telegram_webhook)
     if redirects is not None:
         redirects.install(app)
+    if ingest is not None:
+        ingest.install(app)
     return app
 
 
@@ -92,9 +96,10 @@ class WebServer:
         sessions: async_sessionmaker[AsyncSession],
         application: Application[Any, Any, Any, Any, Any, Any] | None = None,
         redirects: Redirects | None = None,
+        ingest: IngestHook | None = None,
     ) -> None:
         self._settings = settings
-        self._app = make_app(settings, sessions, application, redirects)
+        self._app = make_app(settings, sessions, application, redirects, ingest)
         self._runner = web.AppRunner(self._app, access_log=None)
         self.port = settings.web_port
 

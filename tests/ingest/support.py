@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,6 +19,7 @@ from bot.storage.models import ArticleRow, FeedRow, OutboxRow
 from bot.storage.repo import sync_catalog_channels
 from scheduler.fetch import Fetcher, FetchLimits
 from scheduler.ingest import Ingestor
+from tests.fakes.feedserver import FeedServer, wordpress_feed
 
 SITE = "https://caucasus-wire.example"
 FAST = FetchLimits(connect_timeout=1.0, total_timeout=2.0, max_bytes=1024 * 1024)
@@ -155,3 +157,80 @@ Caucasus Wire with a monthly donation today, it takes a minute.</p>
 <footer><p>© 2026 Caucasus Wire. All rights reserved. Privacy policy. Contacts.</p></footer>
 </body></html>
 """
+
+
+REST = "/wp-json/wp/v2/"
+
+
+@dataclass
+class Post:
+    id: int
+    published: datetime  # naive UTC
+    region: str
+
+    @property
+    def title(self) -> str:
+        city = "Tbilisi" if self.region == "Georgia" else "Yerevan"
+        return f"{city} story number {self.id}"
+
+    def feed_item(self) -> dict[str, Any]:
+        return {
+            "post_id": self.id,
+            "title": self.title,
+            "description": f"<p>{self.title} happened today. Officials confirmed the details.</p>",
+            "categories": [self.region],
+            "pubDate": self.published.replace(tzinfo=UTC),
+        }
+
+    def rest(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "date_gmt": self.published.isoformat(timespec="seconds"),
+            "modified_gmt": self.published.isoformat(timespec="seconds"),
+            "guid": {"rendered": f"{SITE}/?p={self.id}"},
+            "link": f"{SITE}/{self.id}/",
+            "title": {"rendered": self.title.replace("story", "story&#8217;s")},
+            "excerpt": {"rendered": f"<p>{self.title} happened today. More details follow.</p>"},
+            "content": {"rendered": f"<p>{self.title} happened today.</p><p>Body.</p>"},
+            "_embedded": {"wp:term": [[{"name": self.region, "taxonomy": "category"}], []]},
+        }
+
+
+class FakeWordPress:
+    """A feed of the 10 newest posts and ``/wp-json/wp/v2/posts`` over all of them."""
+
+    def __init__(self, server: FeedServer) -> None:
+        self.server = server
+        self.posts: list[Post] = []
+        self.rest_queries: list[dict[str, str]] = []
+        server.set_handler(REST + "posts", self._posts)
+
+    def publish(self, posts: Sequence[Post]) -> None:
+        self.posts.extend(posts)
+        for post in posts:
+            self.server.set_handler(f"{REST}posts/{post.id}", self._one(post))
+        newest = sorted(self.posts, key=lambda p: p.published, reverse=True)[:10]
+        self.server.set_feed("/feed/", wordpress_feed([p.feed_item() for p in newest], site=SITE))
+
+    def _one(self, post: Post) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            return web.json_response(post.rest())
+
+        return handler
+
+    async def _posts(self, request: web.Request) -> web.StreamResponse:
+        query = dict(request.query)
+        self.rest_queries.append(query)
+        after = datetime.fromisoformat(query["after"])
+        per_page, page = int(query.get("per_page", 10)), int(query.get("page", 1))
+        chosen = sorted(
+            (p for p in self.posts if p.published > after),
+            key=lambda p: p.published,
+            reverse=True,
+        )
+        pages = max(1, -(-len(chosen) // per_page))
+        if page > pages:
+            return web.json_response({"code": "rest_post_invalid_page_number"}, status=400)
+        body = [p.rest() for p in chosen[(page - 1) * per_page : page * per_page]]
+        headers = {"X-WP-Total": str(len(chosen)), "X-WP-TotalPages": str(pages)}
+        return web.json_response(body, headers=headers)

@@ -3,86 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler.wordpress import post_entry, posts_url
-from tests.fakes.feedserver import FeedServer, wordpress_feed
-from tests.ingest.support import SITE, ManualClock, articles, catalog_for, outbox, rig
-
-REST = "/wp-json/wp/v2/"
-
-
-@dataclass
-class Post:
-    id: int
-    published: datetime  # naive UTC
-    region: str
-
-    @property
-    def title(self) -> str:
-        city = "Tbilisi" if self.region == "Georgia" else "Yerevan"
-        return f"{city} story number {self.id}"
-
-    def feed_item(self) -> dict[str, Any]:
-        return {
-            "post_id": self.id,
-            "title": self.title,
-            "description": f"<p>{self.title} happened today. Officials confirmed the details.</p>",
-            "categories": [self.region],
-            "pubDate": self.published.replace(tzinfo=UTC),
-        }
-
-    def rest(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "date_gmt": self.published.isoformat(timespec="seconds"),
-            "modified_gmt": self.published.isoformat(timespec="seconds"),
-            "guid": {"rendered": f"{SITE}/?p={self.id}"},
-            "link": f"{SITE}/{self.id}/",
-            "title": {"rendered": self.title.replace("story", "story&#8217;s")},
-            "excerpt": {"rendered": f"<p>{self.title} happened today. More details follow.</p>"},
-            "content": {"rendered": f"<p>{self.title} happened today.</p><p>Body.</p>"},
-            "_embedded": {"wp:term": [[{"name": self.region, "taxonomy": "category"}], []]},
-        }
-
-
-class FakeWordPress:
-    """A feed of the 10 newest posts and ``/wp-json/wp/v2/posts`` over all of them."""
-
-    def __init__(self, server: FeedServer) -> None:
-        self.server = server
-        self.posts: list[Post] = []
-        self.rest_queries: list[dict[str, str]] = []
-        server.set_handler(REST + "posts", self._posts)
-
-    def publish(self, posts: Sequence[Post]) -> None:
-        self.posts.extend(posts)
-        newest = sorted(self.posts, key=lambda p: p.published, reverse=True)[:10]
-        self.server.set_feed("/feed/", wordpress_feed([p.feed_item() for p in newest], site=SITE))
-
-    async def _posts(self, request: web.Request) -> web.StreamResponse:
-        query = dict(request.query)
-        self.rest_queries.append(query)
-        after = datetime.fromisoformat(query["after"])
-        per_page, page = int(query.get("per_page", 10)), int(query.get("page", 1))
-        chosen = sorted(
-            (p for p in self.posts if p.published > after),
-            key=lambda p: p.published,
-            reverse=True,
-        )
-        pages = max(1, -(-len(chosen) // per_page))
-        if page > pages:
-            return web.json_response({"code": "rest_post_invalid_page_number"}, status=400)
-        body = [p.rest() for p in chosen[(page - 1) * per_page : page * per_page]]
-        headers = {"X-WP-Total": str(len(chosen)), "X-WP-TotalPages": str(pages)}
-        return web.json_response(body, headers=headers)
+from tests.fakes.feedserver import FeedServer
+from tests.ingest.support import (
+    REST,
+    SITE,
+    FakeWordPress,
+    ManualClock,
+    Post,
+    articles,
+    catalog_for,
+    outbox,
+    rig,
+)
 
 
 @pytest.fixture
