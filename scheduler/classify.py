@@ -36,11 +36,19 @@ class RegionMatcher:
     ) -> tuple[str, ...]:
         if fixed:
             return tuple(dict.fromkeys(fixed))
-        haystack = fold(" \n ".join(_texts(entry)), lang)
+        text = " \n ".join(_texts(entry))
+        haystack = fold(text, lang)
+        # Azerbaijani text folds "I" to "ı", so English in it ("GEORGIA") would miss the
+        # ASCII keyword "georgia": ASCII keywords are also tried on a neutral folding.
+        neutral = fold(text) if fold("I", lang) != fold("I") else haystack
         return tuple(
             code
             for code, words in self.keywords
-            if any(contains_keyword(haystack, word, lang) for word in words)
+            if any(
+                contains_keyword(haystack, word, lang)
+                or (word.isascii() and contains_keyword(neutral, word))
+                for word in words
+            )
         )
 
 

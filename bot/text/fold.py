@@ -56,7 +56,8 @@ def _base_lang(lang: str | None) -> str | None:
 
 def fold(text: str, lang: str | None = None) -> str:
     """Fold ``text`` for matching: NFKC, Turkic-aware lowercase, ``ё``→``е``, Mtavruli to
-    Mkhedruli, Armenian in-word marks and combining dots removed.
+    Mkhedruli, Armenian in-word marks and combining dots removed, Armenian ``և`` as
+    ``եվ`` (its spelling in capitals).
 
     With ``lang`` ``"az"``/``"tr"``, ``I``→``ı`` and ``İ``→``i`` as those languages write.
     With any other ``lang`` or ``None`` the dotted and dotless i are one letter, so
@@ -67,7 +68,8 @@ def fold(text: str, lang: str | None = None) -> str:
     text = text.translate(table).translate(_MTAVRULI_TO_MKHEDRULI).casefold()
     if _base_lang(lang) not in _TURKIC:
         text = text.replace("ı", "i")
-    return text.translate(_AFTER)
+    # Armenian "և" (NFKC: "եւ") is written "ԵՎ" in capitals: "ԵՐԵՎԱՆ" is "Երևան".
+    return text.translate(_AFTER).replace("եւ", "եվ")
 
 
 @lru_cache(maxsize=4096)

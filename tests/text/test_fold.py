@@ -40,6 +40,8 @@ def test_russian_yo_and_case() -> None:
 def test_armenian_marks_and_ligature() -> None:
     assert fold("Երևա՞ն") == fold("երեւան")
     assert contains_keyword(fold("Ո՞վ է գնում Երևա՜ն"), "Երևան")
+    assert fold("ԵՐԵՎԱՆ") == fold("Երևան") == fold("Երեւան") == "երեվան"
+    assert fold("ՈՒՐ") == fold("ուր")  # "ու" is not touched
 
 
 def test_nfkc_and_combining_dot() -> None:
