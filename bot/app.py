@@ -313,6 +313,8 @@ def start_workers(parts: Parts, catalog: Catalog, stop: asyncio.Event) -> list[a
             await until.wait()
         finally:
             scheduler.shutdown(wait=False)
+            with contextlib.suppress(TimeoutError):  # a poll running now commits first
+                await asyncio.wait_for(parts.ingestor.wait_idle(), 30)
 
     async def sending(until: asyncio.Event) -> None:
         # A new leader knows nothing of what the previous one sent in its last second:
