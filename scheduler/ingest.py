@@ -53,7 +53,7 @@ from bot.text.summarize import is_teaser, summarize
 from scheduler.classify import RegionMatcher
 from scheduler.extract import decode_page, extract_page
 from scheduler.fetch import Fetcher, FetchError, FetchResult
-from scheduler.identity import canonical_url, entry_key
+from scheduler.identity import canonical_url, entry_key, fallback_key
 from scheduler.pages import read_section
 from scheduler.parse import parse_feed
 from scheduler.wordpress import post_by_id, posts_since
@@ -377,14 +377,32 @@ class Ingestor:
         return stored, deliveries
 
     async def _fresh(self, entries: Sequence[tuple[str, FeedEntry]]) -> list[tuple[str, FeedEntry]]:
-        """Entries whose key and canonical URL are both unknown."""
+        """Entries whose key and canonical URL are both unknown.
+
+        A known guid whose article has another URL *and* another title is a reused guid
+        (a CMS numbering its items from 1 again): that entry is re-keyed with
+        :func:`fallback_key` (URL + title) instead of being taken for the old article.
+        """
         async with self._sessions() as session:
-            seen = await known_keys(session, [k for k, _ in entries])
-            fresh = [(k, e) for k, e in entries if k not in seen]
-            seen_urls = await known_canonical_urls(
-                session, [canonical_url(e.url) for _, e in fresh]
+            rows = await session.execute(
+                select(ArticleRow.key, ArticleRow.canonical_url, ArticleRow.title).where(
+                    ArticleRow.key.in_([k for k, _ in entries])
+                )
             )
-        return [(k, e) for k, e in fresh if canonical_url(e.url) not in seen_urls]
+            stored = {key: (url, title) for key, url, title in rows}
+            candidates: list[tuple[str, FeedEntry]] = []
+            for key, entry in entries:
+                if key in stored:
+                    if not _reused_guid(key, stored[key], entry):
+                        continue
+                    key = fallback_key(entry)
+                candidates.append((key, entry))
+            seen = await known_keys(session, [k for k, _ in candidates if k.startswith("fb:")])
+            candidates = [(k, e) for k, e in candidates if k not in seen]
+            seen_urls = await known_canonical_urls(
+                session, [canonical_url(e.url) for _, e in candidates]
+            )
+        return [(k, e) for k, e in candidates if canonical_url(e.url) not in seen_urls]
 
     async def _fill_gap(
         self, feed: Feed, state: _FeedState, fresh: list[tuple[str, FeedEntry]]
@@ -688,8 +706,32 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _unique_entries(entries: Sequence[FeedEntry]) -> list[tuple[str, FeedEntry]]:
-    """Entries keyed by identity, first occurrence kept (a feed may repeat an item)."""
+    """Entries keyed by identity, first occurrence kept (a feed may repeat an item).
+
+    When one document gives the same key to entries with different URLs, its guids
+    are not identities (every item "1", say): the whole document is keyed by
+    :func:`fallback_key` instead, so no item hides another.
+    """
+    keyed = [(entry_key(entry), entry) for entry in entries]
+    urls: dict[str, str] = {}
+    if any(urls.setdefault(k, canonical_url(e.url)) != canonical_url(e.url) for k, e in keyed):
+        log.warning("feed reuses guids for different links; keyed by link and title instead")
+        keyed = [(fallback_key(entry), entry) for entry in entries]
     out: dict[str, FeedEntry] = {}
-    for entry in entries:
-        out.setdefault(entry_key(entry), entry)
+    for key, entry in keyed:
+        out.setdefault(key, entry)
     return list(out.items())
+
+
+def _reused_guid(key: str, stored: tuple[str, str], entry: FeedEntry) -> bool:
+    """A guid key seen before for an article with another URL and another title."""
+    if not key.startswith("guid:"):
+        return False  # WordPress post ids and URLs are not reused
+    stored_url, stored_title = stored
+    if stored_url == canonical_url(entry.url):
+        return False
+    return _plain_title(stored_title) != _plain_title(html_to_text(entry.title)[:1000])
+
+
+def _plain_title(title: str) -> str:
+    return " ".join(title.casefold().split())

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.fakes.feedserver import FeedServer, wordpress_feed
+from tests.fakes.feedserver import FeedServer, rss_feed, wordpress_feed
 from tests.ingest.support import SITE, articles, catalog_for, outbox, rig
 
 LEAD = "<p>The council met on Monday in Tbilisi. It approved the plan after a debate.</p>"
@@ -40,3 +40,42 @@ async def test_same_article_in_several_feeds_is_stored_and_sent_once(
     assert sum(rep.new_articles for rep in reports) == 1
     assert len(await articles(sessions)) == 2
     assert len(await outbox(sessions)) == 1  # the Georgia channel, once
+
+
+def plain(guid: str, path: str, title: str) -> dict[str, object]:
+    return {"guid": guid, "link": f"{SITE}{path}", "title": title, "description": LEAD}
+
+
+async def test_feed_giving_every_item_one_guid_loses_nothing(
+    sessions: async_sessionmaker[AsyncSession], server: FeedServer
+) -> None:
+    items = [plain("1", f"/{n}/", f"Tbilisi story {n}") for n in range(3)]
+    server.set_feed("/feed/", rss_feed(items))
+    catalog = catalog_for([{"url": server.url("/feed/")}])
+    async with rig(sessions, catalog) as r:
+        await r.ingestor.poll_all()
+        items.insert(0, plain("1", "/3/", "Tbilisi story 3"))
+        server.set_feed("/feed/", rss_feed(items))
+        first = (await r.ingestor.poll_all())[0]
+        again = (await r.ingestor.poll_all())[0]
+    assert (first.new_articles, first.deliveries) == (1, 1)
+    assert again.outcome == "unchanged"
+    assert len(await articles(sessions)) == 4
+
+
+async def test_guid_reused_for_another_article_is_a_new_article(
+    sessions: async_sessionmaker[AsyncSession], server: FeedServer
+) -> None:
+    server.set_feed("/feed/", rss_feed([plain("1", "/a/", "Tbilisi A"), plain("2", "/b/", "B")]))
+    catalog = catalog_for([{"url": server.url("/feed/")}])
+    async with rig(sessions, catalog) as r:
+        await r.ingestor.poll_all()
+        # The CMS numbers from 1 again; and a slug edit keeps its title (same article).
+        items = [plain("1", "/c/", "Tbilisi C"), plain("2", "/b-renamed/", "B")]
+        server.set_feed("/feed/", rss_feed(items))
+        report = (await r.ingestor.poll_all())[0]
+        again = (await r.ingestor.poll_all())[0]
+    assert (report.new_articles, report.deliveries) == (1, 1)
+    assert again.outcome == "unchanged"
+    titles = sorted(a.title for a in await articles(sessions))
+    assert titles == ["B", "Tbilisi A", "Tbilisi C"]
