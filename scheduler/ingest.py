@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts import Alerts
@@ -195,6 +196,11 @@ class Ingestor:
         async with lock:
             try:
                 return await self._poll(feed, force)
+            except IntegrityError:
+                # Another process (a CMS push on a web process) stored the same article
+                # between our check and our write; the next poll sees it as known.
+                log.warning("poll of %s raced another writer; retried next time", feed.url)
+                return PollReport(feed.url, "skipped", error="concurrent write")
             except Exception as exc:  # last line of defence: log, skip, carry on
                 log.exception("poll of %s failed unexpectedly", feed.url)
                 return PollReport(feed.url, "failed", error=repr(exc))

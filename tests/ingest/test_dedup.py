@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from scheduler import ingest
 from tests.fakes.feedserver import FeedServer, rss_feed, wordpress_feed
 from tests.ingest.support import SITE, articles, catalog_for, outbox, rig
 
@@ -79,3 +80,32 @@ async def test_guid_reused_for_another_article_is_a_new_article(
     assert again.outcome == "unchanged"
     titles = sorted(a.title for a in await articles(sessions))
     assert titles == ["B", "Tbilisi A", "Tbilisi C"]
+
+
+async def test_a_write_racing_another_process_is_skipped_not_crashed(
+    sessions: async_sessionmaker[AsyncSession],
+    server: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another process stores the article between our check and our insert."""
+    server.set_feed("/feed/", wordpress_feed([item(1)], site=SITE))
+    catalog = catalog_for([{"url": server.url("/feed/")}])
+    async with rig(sessions, catalog) as r:
+        await r.ingestor.poll_all()
+        server.set_feed("/feed/", wordpress_feed([item(2), item(1)], site=SITE))
+
+        async def nothing_known(session: AsyncSession, values: object) -> set[str]:
+            return set()
+
+        async def stale(entries: list[tuple[str, object]]) -> list[tuple[str, object]]:
+            return entries  # as if checked before the other process committed
+
+        monkeypatch.setattr(ingest, "known_keys", nothing_known)
+        monkeypatch.setattr(ingest, "known_canonical_urls", nothing_known)
+        monkeypatch.setattr(r.ingestor, "_fresh", stale)
+        report = (await r.ingestor.poll_all())[0]
+        assert (report.outcome, report.error) == ("skipped", "concurrent write")
+        monkeypatch.undo()
+        report = (await r.ingestor.poll_all())[0]
+        assert (report.outcome, report.new_articles) == ("new", 1)
+    assert len(await articles(sessions)) == 2
