@@ -100,7 +100,9 @@ class Sender:
         self._publisher = publisher
         self._pacer = pacer
         self._clock = clock
-        self._batch = batch_size or max(8, min(500, int(pacer.rate * 2)))
+        # About a second of sending per batch: a channel post enqueued during a big private
+        # fan-out waits for at most this batch and the one claimed ahead (channels first).
+        self._batch = batch_size or max(8, min(500, int(pacer.rate)))
         self._horizon = horizon if horizon is not None else min(0.25, max(0.05, 8 / pacer.rate))
         self.wave_size = max(1, math.ceil(pacer.rate * self._horizon))
         self._in_flight = asyncio.Semaphore(max_in_flight)
