@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
@@ -38,6 +39,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import Action
+from bot.i18n import SafeHTML
 from bot.render import escape
 from bot.storage.models import ChatRow
 from bot.storage.repo import (
@@ -200,9 +202,10 @@ class Channels:
                 lang, "channels.status_paused" if row.paused else "channels.status_active"
             ),
         )
+        text += "".join("\n" + line for line in self.extras(row, lang))
 
-        def b(key: str, name: str) -> InlineKeyboardButton:
-            return self.g.button(tr.plain(lang, key), uid, cid, name, row.id)
+        def b(key: str, name: str, *args: int) -> InlineKeyboardButton:
+            return self.g.button(tr.plain(lang, key), uid, cid, name, row.id, *args)
 
         pause = (
             b("channels.resume_button", "cU") if row.paused else b("channels.pause_button", "cP")
@@ -211,9 +214,40 @@ class Channels:
             [b("channels.edit_button", "cE")],
             [pause, b("channels.disconnect_button", "cX")],
         ]
+        # The buttons name the state they set (1 on, 0 off): an old one tapped twice is a no-op.
+        if self.catalog.donate is not None:
+            if row.hide_appeals:
+                rows.append([b("settings.show_appeals_button", "cA", 0)])
+            else:
+                rows.append([b("settings.hide_appeals_button", "cA", 1)])
+        if row.weekly_mostread:
+            rows.append([b("settings.weekly_off_button", "cW", 0)])
+        else:
+            rows.append([b("settings.weekly_on_button", "cW", 1)])
         if cid > 0:  # the list of chats only exists in private chat
             rows.append([self.g.button(tr.plain(lang, "settings.back_button"), uid, cid, "cB")])
         return text, InlineKeyboardMarkup(rows)
+
+    def extras(self, row: ChatRow, lang: str) -> list[str]:
+        """Lines under the details: donation appeals (when the outlet has any), weekly post.
+
+        The weekly most-read comes on Mondays at the chat's digest time in its time zone,
+        which channel admins do not set, so the zone is named.
+        """
+        tr = self.tr
+        lines = []
+        if self.catalog.donate is not None:
+            key = "settings.appeals_hidden" if row.hide_appeals else "settings.appeals_shown"
+            appeals = SafeHTML(tr.gettext(lang, key))
+            lines.append(tr.gettext(lang, "channels.appeals_line", appeals=appeals))
+        if row.weekly_mostread:
+            hours, minutes = divmod(row.digest_minute % 1440, 60)
+            at = f"{tr.format_time(lang, time(hours, minutes))} ({row.timezone})"
+            weekly = tr.gettext(lang, "settings.weekly_on", time=at)
+        else:
+            weekly = tr.gettext(lang, "settings.weekly_off")
+        lines.append(tr.gettext(lang, "settings.weekly_line", weekly=SafeHTML(weekly)))
+        return lines
 
     @staticmethod
     def title(row: ChatRow) -> str:
@@ -476,6 +510,18 @@ class Channels:
                     row, await chat_region_codes(session, pk), lang, uid, cid
                 )
                 text = note + "\n\n" + details
+            elif name in ("cA", "cW") and index in (0, 1):
+                on = index == 1
+                if name == "cA":
+                    row.hide_appeals = on
+                    await audit(session, now, uid, row, "appeals_hidden" if on else "appeals_shown")
+                else:
+                    row.weekly_mostread = on
+                    await audit(session, now, uid, row, "weekly_on" if on else "weekly_off")
+                row.updated_at = now
+                text, markup = self.details(
+                    row, await chat_region_codes(session, pk), lang, uid, cid
+                )
             elif name == "cX":
                 text = self.tr.gettext(lang, "channels.confirm_disconnect", chat=self.title(row))
                 markup = InlineKeyboardMarkup(

@@ -202,7 +202,8 @@ class SubscriberSettings:
             )
         else:
             quiet = tr.gettext(lang, "settings.quiet_off")
-        return tr.ngettext(
+        hidden = row is not None and row.hide_appeals
+        text = tr.ngettext(
             lang,
             "settings.summary",
             len(regions),
@@ -210,14 +211,27 @@ class SubscriberSettings:
             language=self.language_label(lang),
             delivery=SafeHTML(delivery),
             quiet=SafeHTML(quiet),
-            appeals=SafeHTML(tr.gettext(lang, "settings.appeals_shown")),
+            appeals=SafeHTML(
+                tr.gettext(lang, "settings.appeals_hidden" if hidden else "settings.appeals_shown")
+            ),
         )
+        return text + "\n" + self.weekly_line(row, lang)
+
+    def weekly_line(self, row: ChatRow | None, lang: str) -> str:
+        """The weekly most-read choice: it comes on Mondays at the chat's digest time."""
+        if row is None or not row.weekly_mostread:
+            value = self.tr.gettext(lang, "settings.weekly_off")
+        else:
+            value = self.tr.gettext(
+                lang, "settings.weekly_on", time=self.clock_time(lang, row.digest_minute)
+            )
+        return self.tr.gettext(lang, "settings.weekly_line", weekly=SafeHTML(value))
 
     def clock_time(self, lang: str, minute: int) -> str:
         hours, minutes = divmod(minute % 1440, 60)
         return self.tr.format_time(lang, time(hours, minutes))
 
-    def menu(self, lang: str, uid: int, cid: int) -> InlineKeyboardMarkup:
+    def menu(self, lang: str, uid: int, cid: int, row: ChatRow | None) -> InlineKeyboardMarkup:
         def b(key: str, screen: str) -> InlineKeyboardButton:
             return self.g.button(self.tr.plain(lang, key), uid, cid, "sO", screen)
 
@@ -226,9 +240,29 @@ class SubscriberSettings:
                 [b("settings.regions_button", "r"), b("settings.language_button", "l")],
                 [b("settings.delivery_button", "d"), b("settings.quiet_button", "q")],
                 [b("settings.timezone_button", "z")],
+                *([button] for button in self.toggles(lang, uid, cid, row)),
                 [self.g.button(self.tr.plain(lang, "settings.done_button"), uid, cid, "sD")],
             ]
         )
+
+    def toggles(
+        self, lang: str, uid: int, cid: int, row: ChatRow | None
+    ) -> list[InlineKeyboardButton]:
+        """Donation appeals (only when the outlet has any) and the weekly most-read.
+
+        Each button names the state it sets (``sA.h``/``sA.s``, ``sW.on``/``sW.off``), so
+        an old button tapped twice changes nothing the second time.
+        """
+        tr = self.tr
+        out = []
+        if self.catalog.donate is not None:
+            hidden = row is not None and row.hide_appeals
+            key = "settings.show_appeals_button" if hidden else "settings.hide_appeals_button"
+            out.append(self.g.button(tr.plain(lang, key), uid, cid, "sA", "s" if hidden else "h"))
+        weekly = row is not None and row.weekly_mostread
+        key = "settings.weekly_off_button" if weekly else "settings.weekly_on_button"
+        out.append(self.g.button(tr.plain(lang, key), uid, cid, "sW", "off" if weekly else "on"))
+        return out
 
     def back(self, lang: str, uid: int, cid: int) -> list[InlineKeyboardButton]:
         return [self.g.button(self.tr.plain(lang, "settings.back_button"), uid, cid, "sO", "m")]
@@ -255,7 +289,8 @@ class SubscriberSettings:
         Screens: ``s`` greeting with the language choice, ``g`` its region toggles,
         ``m`` menu, ``r`` regions, ``l`` language, ``d`` delivery mode, ``t`` digest
         time, ``q`` quiet hours (and start time), ``e`` quiet hours end, ``z`` time
-        zone, ``done`` the closing summary.
+        zone, ``done`` the closing summary. The menu also carries the donation
+        appeals and weekly most-read toggles (``sA``, ``sW``), which redraw it.
         """
         row = await find_chat(session, str(cid))
         lang = (
@@ -341,7 +376,7 @@ class SubscriberSettings:
             text = tr.gettext(lang, "settings.timezone_prompt", timezone=zone_now)
             return text, InlineKeyboardMarkup([*chunk(buttons, 2), back])
         text = tr.gettext(lang, "settings.title") + "\n\n" + self.summary(row, regions, lang)
-        return text, self.menu(lang, uid, cid)
+        return text, self.menu(lang, uid, cid, row)
 
     # ---- commands ------------------------------------------------------------------
 
@@ -456,6 +491,12 @@ class SubscriberSettings:
             return "e", False
         if name == "sE" and first is not None and second is not None and max(first, second) < 24:
             row.quiet_start, row.quiet_end = first * 60, second * 60
+            return "m", False
+        if name == "sA" and args and args[0] in ("h", "s"):
+            row.hide_appeals = args[0] == "h"
+            return "m", False
+        if name == "sW" and args and args[0] in ("on", "off"):
+            row.weekly_mostread = args[0] == "on"
             return "m", False
         if name == "sZ" and first is not None and first < len(self.zones):
             row.timezone = self.zones[first]
