@@ -302,8 +302,10 @@ def start_workers(parts: Parts, catalog: Catalog, stop: asyncio.Event) -> list[a
 
     async def scheduling(until: asyncio.Event) -> None:
         bot = parts.application.bot if parts.application is not None else None
-        extra = digest_jobs(catalog, parts.translator, parts.sessions, parts.services.clock, bot)
         services = parts.services
+        extra = digest_jobs(
+            catalog, parts.translator, parts.sessions, services.clock, bot, services.mostread
+        )
         extra += weekly_jobs(
             catalog, parts.translator, parts.sessions, services.mostread, services.clock, bot
         )

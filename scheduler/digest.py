@@ -7,6 +7,11 @@ they already received one by one; it is split into several messages, between who
 blocks, when it is longer than Telegram allows. The digest is marked as sent before
 it is sent (at most once, as for posts: DESIGN.md decision 2), and sent through the
 bot's shared rate limiter, so it paces itself like any reply.
+
+It ends with the few most-read articles of the cached list (``MostReadStore``) for
+the reader's regions (and outlet-wide ones, as above), a different view of the same
+days. When there is no real list (source ``latest``, or none cached yet) the block is
+left out: the newest articles are what the digest already lists.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from bot.catalog import Catalog
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.localtime import last_digest_time, to_local
+from bot.mostread import MostReadItem, MostReadStore
 from bot.render import render_list, split_html_blocks
 from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, OutboxRow
 from bot.storage.repo import ALL_REGIONS
@@ -36,6 +42,7 @@ EVERY_SECONDS = 120.0
 WINDOW = timedelta(days=1)
 MAX_ARTICLES = 300
 ITEMS_PER_BLOCK = 15
+MOSTREAD_ITEMS = 3
 RECEIVED = ("sent", "inflight", "unknown", "claimed")
 
 Send = Callable[[str, str], Awaitable[object]]
@@ -55,6 +62,15 @@ def is_due(sub: Subscriber, now: datetime) -> bool:
     """Due when the latest scheduled digest moment is after the last digest sent."""
     slot = last_digest_time(now, sub.timezone, sub.digest_minute)
     return sub.last_digest_at is None or sub.last_digest_at < slot
+
+
+def for_reader(items: Sequence[MostReadItem], regions: Sequence[str]) -> list[MostReadItem]:
+    """Most-read items of the reader's regions, plus those of no region (outlet-wide, or
+    not known as an article), like the digest's own outlet-wide group."""
+    wanted = set(regions)
+    if not wanted or ALL_REGIONS in wanted:
+        return list(items)
+    return [i for i in items if not i.regions or wanted.intersection(i.regions)]
 
 
 def bot_sender(bot: Bot) -> Send:
@@ -80,12 +96,15 @@ class DigestJob:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         send: Send,
+        *,
+        mostread: MostReadStore | None = None,
     ) -> None:
         self.catalog = catalog
         self.tr = translator
         self.sessions = sessions
         self.clock = clock
         self.send = send
+        self.mostread = mostread
 
     async def run(self) -> int:
         """Send every due digest; returns how many subscribers got one."""
@@ -170,13 +189,40 @@ class DigestJob:
         )
         return ranked
 
+    async def most_read(self, sub: Subscriber, regions: Sequence[str]) -> list[MostReadItem]:
+        """The top few of the cached most-read list for the reader's regions.
+
+        Empty without a store or a real list; a failing read costs the block, not the digest.
+        """
+        if self.mostread is None:
+            return []
+        try:
+            top = await self.mostread.top(sub.language)
+        except Exception:
+            log.exception("most-read list for the digest of chat %s failed", sub.address)
+            return []
+        if top.source == "latest":
+            return []
+        return for_reader(top.items, regions)[:MOSTREAD_ITEMS]
+
+    def most_read_block(self, lang: str, items: Sequence[MostReadItem]) -> str:
+        """The closing block, within one message; empty when no item survives rendering."""
+        heading = self.tr.gettext(lang, "digest.mostread_heading")
+        block = render_list(heading=heading, items=[(i.title, i.url, ()) for i in items])
+        return "" if block == heading.strip() else block
+
     def render(
-        self, sub: Subscriber, now: datetime, groups: Sequence[tuple[str, list[ArticleRow]]]
+        self,
+        sub: Subscriber,
+        now: datetime,
+        groups: Sequence[tuple[str, list[ArticleRow]]],
+        most_read: Sequence[MostReadItem] = (),
     ) -> list[str]:
         lang = sub.language
+        closing = self.most_read_block(lang, most_read) if most_read else ""
         count = sum(len(items) for _, items in groups)
         if count == 0:
-            return [self.tr.gettext(lang, "digest.empty")]
+            return split_html_blocks([self.tr.gettext(lang, "digest.empty"), closing])
         local_day = to_local(now, sub.timezone).date()
         blocks = [self.tr.ngettext(lang, "digest.heading", count, date=local_day)]
         for code, items in groups:
@@ -187,7 +233,7 @@ class DigestJob:
                 blocks.append(
                     render_list(heading=heading, items=[(a.title, a.url, ()) for a in part])
                 )
-        return split_html_blocks(blocks)
+        return split_html_blocks([*blocks, closing])
 
     async def deliver(self, sub: Subscriber, now: datetime) -> bool:
         async with self.sessions.begin() as session:
@@ -203,7 +249,8 @@ class DigestJob:
             if not int(getattr(claimed, "rowcount", 0) or 0):
                 return False  # another process took it
             regions, articles = await self.articles(session, sub, now)
-        messages = self.render(sub, now, self.group(regions, articles))
+        top = await self.most_read(sub, regions)
+        messages = self.render(sub, now, self.group(regions, articles), top)
         for text in messages:
             try:
                 await self.send(sub.address, text)
@@ -229,9 +276,10 @@ def digest_jobs(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     bot: Bot | None,
+    mostread: MostReadStore | None = None,
 ) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
     """The scheduler entry for ``build_scheduler(extra=...)``; none without a bot (dry run)."""
     if bot is None:
         return []
-    job = DigestJob(catalog, translator, sessions, clock, bot_sender(bot))
+    job = DigestJob(catalog, translator, sessions, clock, bot_sender(bot), mostread=mostread)
     return [("digest", EVERY_SECONDS, job.run)]
