@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.text.summarize import summarize
 from scheduler.extract import decode_page, extract_page
 from tests.fakes.feedserver import FeedServer, wordpress_feed
 from tests.ingest.support import article_page, articles, catalog_for, rig
@@ -114,3 +115,39 @@ async def test_unreadable_page_falls_back_to_the_teaser(
     (article,) = await articles(sessions)
     assert article.summary.startswith("The parliament in Tbilisi voted")
     assert server.hits["/a/"] == 1
+
+
+PAGES = {
+    "ka": (
+        "თბილისში ახალი მეტრო გაიხსნა",
+        "საქართველოს დედაქალაქში ორშაბათს ათი წლის შემდეგ პირველი ახალი მეტროს სადგური გაიხსნა.",
+        "მერმა ლენტი სადგურზე ორშაბათს დილით გადაჭრა.",
+    ),
+    "hy": (
+        "Երևանում նոր թանգարան է բացվել",
+        "Երևանում երկուշաբթի օրը ժամը 10:30-ին բացվեց ժամանակակից արվեստի նոր թանգարան։",
+        "Արարողությանը ներկա էին քաղաքապետը և մշակույթի նախարարը։",
+    ),
+    "ru": (
+        "В Тбилиси открыли метро",
+        "В столице Грузии открылась первая за десять лет станция метро, т.е. событие долгожданное.",
+        "Мэр г. Тбилиси К. Каладзе перерезал ленточку.",
+    ),
+    "az": (
+        "Bakıda yeni metro stansiyası açıldı",
+        "İyulun 1-də Bakıda İçərişəhər yaxınlığında yeni metro stansiyası istifadəyə verildi.",
+        "Açılış mərasimində şəhər rəhbərliyi iştirak edib.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(PAGES))
+def test_page_lead_becomes_whole_sentences_in_each_script(lang: str) -> None:
+    title, lead, second = PAGES[lang]
+    html = article_page(title, lead, [f"{second} {second}", "Filler. " * 3], lang=lang)
+    page = extract_page(html, "https://caucasus-wire.example/a/")
+    summary = summarize("", page.text, lang, 300, page.title)
+    assert summary.startswith(f"{lead} {second}")
+    assert page.language == lang
+    for aside in ASIDES:
+        assert aside not in summary
