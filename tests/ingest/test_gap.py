@@ -188,3 +188,18 @@ def test_posts_url_carries_after_in_utc_and_paging() -> None:
     url = posts_url("https://s.example/wp-json/wp/v2", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), 3)
     assert url.startswith("https://s.example/wp-json/wp/v2/posts?")
     assert "after=2026-01-02T03%3A04%3A05" in url and "per_page=100" in url and "page=3" in url
+
+
+async def test_first_poll_backlog_respects_the_horizon(
+    sessions: async_sessionmaker[AsyncSession], server: FeedServer
+) -> None:
+    site = FakeWordPress(server)
+    clock = ManualClock()
+    catalog = catalog_for([{"url": server.url("/feed/"), "backlog": 3, "horizon": 6}])
+    hours = [1, 2, 8, 9]  # the third newest is past the 6-hour horizon
+    site.publish(
+        [Post(n, clock.now() - timedelta(hours=h), "Georgia") for n, h in enumerate(hours)]
+    )
+    async with rig(sessions, catalog, clock=clock) as r:
+        report = await r.ingestor.poll(catalog.feeds[0], force=True)
+    assert (report.new_articles, report.deliveries) == (4, 2)
