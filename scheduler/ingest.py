@@ -449,16 +449,17 @@ class Ingestor:
     def _announced(
         self, feed: Feed, state: _FeedState, fresh: Sequence[tuple[str, FeedEntry]], now: datetime
     ) -> set[int]:
-        """Which fresh entries are pushed: on a first poll only the backlog (the newest
-        few), later all; never those older than the feed's horizon (recorded only)."""
+        """Which fresh entries are pushed: on a first poll only the catalog's ``backlog``
+        (the newest few, whatever their age: the operator asked for them), later all but
+        those older than the feed's horizon (those are recorded, not pushed)."""
+        if not state.initialized:
+            return set(range(min(feed.backlog, len(fresh))))
         oldest = now - timedelta(hours=feed.horizon)
         chosen = set()
         for index, (_, entry) in enumerate(fresh):
             published = to_naive_utc(entry.published)
             if published is None or published >= oldest:
                 chosen.add(index)
-        if not state.initialized:
-            return chosen & set(range(feed.backlog))
         return chosen
 
     async def _page_texts(
