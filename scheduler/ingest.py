@@ -75,6 +75,8 @@ MAX_STRETCHED_INTERVAL = 3600.0
 MAX_FLOOR = 3 * 3600.0
 #: Article pages fetched at once for one poll (the fetcher also limits per host).
 PAGE_FETCHES = 4
+#: Gap alerts for one feed are sent at most this often (each gap is still logged).
+GAP_ALERT_EVERY = timedelta(hours=6)
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 
 
@@ -163,6 +165,7 @@ class Ingestor:
         self._matcher = RegionMatcher.from_regions(catalog.regions)
         self._locks: dict[str, asyncio.Lock] = {}
         self._writes = asyncio.Lock()
+        self._gap_alerted: dict[str, datetime] = {}
 
     async def poll_all(self) -> list[PollReport]:
         """Poll every catalog feed concurrently; one feed's failure never stops another.
@@ -421,21 +424,32 @@ class Ingestor:
                 feed.url,
                 len(fresh),
             )
-            await self._alerts.alert(
+            await self._gap_alert(
+                feed,
                 f"Possible gap in {feed.url}: none of its {len(fresh)} items was seen before "
-                "and there is no REST API to fill it"
+                "and there is no REST API to fill it",
             )
             return fresh
         since = await self._last_published(state)
         filled = await posts_since(self._fetcher, feed.wordpress, since)
         if filled.error:
             log.warning("gap fill for %s incomplete: %s", feed.url, filled.error)
-            await self._alerts.alert(f"Gap fill for {feed.url} incomplete: {filled.error}")
+            await self._gap_alert(feed, f"Gap fill for {feed.url} incomplete: {filled.error}")
         have = {key for key, _ in fresh}
         extra = [(entry_key(e), e) for e in filled.entries]
         extra = [(k, e) for k, e in await self._fresh(extra) if k not in have]
         log.info("gap in %s: the REST API supplied %d more posts", feed.url, len(extra))
         return _newest_first([*fresh, *extra])
+
+    async def _gap_alert(self, feed: Feed, text: str) -> None:
+        """At most one gap alert per feed every :data:`GAP_ALERT_EVERY` (a feed that only
+        ever shows its newest item would otherwise raise one on every new article)."""
+        now = self._clock.now()
+        last = self._gap_alerted.get(feed.url)
+        if last is not None and now - last < GAP_ALERT_EVERY:
+            return
+        self._gap_alerted[feed.url] = now
+        await self._alerts.alert(text)
 
     async def _last_published(self, state: _FeedState) -> datetime:
         """The newest publication time this feed gave us (aware UTC), to ask for what followed."""

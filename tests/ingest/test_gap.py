@@ -130,6 +130,12 @@ async def test_gap_without_rest_api_is_reported(
         site.publish(burst(clock, 30, 1))
         await r.ingestor.poll(catalog.feeds[0], force=True)
         assert len([a for a in r.alerts.sent if "gap" in a.lower()]) == 1
+        # Another gap soon after is logged, not alerted again; hours later it is.
+        for hours in (1, 6):
+            clock.advance(hours * 3600)
+            site.publish(burst(clock, 100 * hours, 12))
+            await r.ingestor.poll(catalog.feeds[0], force=True)
+        assert len([a for a in r.alerts.sent if "gap" in a.lower()]) == 2
     assert site.rest_queries == []
 
 
