@@ -30,7 +30,7 @@ class Pacer:
         group_window: float = GROUP_WINDOW,
         group_limit: int = GROUP_LIMIT,
         burst_seconds: float = 0.05,
-        burst_messages: int = 25,
+        burst_fraction: float = 0.02,
         headroom: float = 0.02,
     ) -> None:
         if rate <= 0:
@@ -42,11 +42,11 @@ class Pacer:
         self.private_interval = private_interval
         self.group_window = group_window
         self.group_limit = group_limit
-        # How far the global schedule may lag behind "now": a small burst after idling or a
-        # late wake-up, capped in messages so that at high rates it stays well inside the
-        # margin Telegram's one-second window leaves for network jitter.
-        burst = min(burst_seconds, burst_messages * self.interval)
-        self._slack = max(self.interval, burst) - self.interval
+        # How far the global schedule may lag behind "now" (a late wake-up is made up for):
+        # at most ``burst_fraction`` of a second's messages (half a message at least) and
+        # ``burst_seconds``. With the headroom above, no one-second window holds more than
+        # the nominal rate, and Telegram's own tolerance is left for network jitter.
+        self._slack = min(burst_seconds, max(0.5, burst_fraction * rate) * self.interval)
         self._next_global = 0.0
         self._paused_until = 0.0
         self._private: OrderedDict[str, float] = OrderedDict()
