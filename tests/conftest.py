@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -40,6 +42,28 @@ def _backend_params() -> list[object]:
             ),
         ),
     ]
+
+
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests talk to loopback only: any other host name fails at once, without a DNS query.
+
+    Some inputs name real-looking sites (article pages of the example outlet); the bot's
+    reaction to an unreachable site is what those tests check, so it is faked here, at the
+    resolver, instead of being looked up.
+    """
+    real = socket.getaddrinfo
+
+    def guarded(host: object, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if host is not None and name not in LOOPBACK_NAMES and not name.startswith("127."):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests reach loopback only, not {name}")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
 
 
 @pytest.fixture(params=_backend_params())
