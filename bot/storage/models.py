@@ -84,6 +84,8 @@ class ArticleRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     announced: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Other language versions of the same story: JSON [[language, url], ...] ("" when none).
+    alternates: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (Index("ix_articles_language_created", "language", "created_at"),)
 
@@ -180,6 +182,28 @@ class OutboxRow(Base):
         Index("ix_outbox_due", "state", "priority", "next_attempt_at"),
         Index("ix_outbox_chat", "chat_id"),
     )
+
+
+class EditRow(Base):
+    """A sent message still to be corrected (``edit``) or removed (``delete``).
+
+    One row per outbox row: the job renders the article as it is *now* when it runs,
+    so a second correction before the first is applied needs no second row.
+    """
+
+    __tablename__ = "edits"
+
+    outbox_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("outbox.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    action: Mapped[str] = mapped_column(String(8), default="edit")  # edit | delete
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_edits_due", "due_at"),)
 
 
 class MostReadRow(Base):
