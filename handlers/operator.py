@@ -18,7 +18,6 @@ from bot.pacing import drain_seconds
 from handlers.services import Services
 
 AUDIENCES = {0: "channels", 1: "groups", 2: "private"}
-REFUSAL = "Sorry, /queue is only for the outlet's operators."
 
 
 def human_duration(seconds: float) -> str:
@@ -61,16 +60,11 @@ class Operator:
     def __init__(self, services: Services) -> None:
         self.s = services
 
-    def is_operator(self, update: Update) -> bool:
-        user = update.effective_user
-        return user is not None and user.id in self.s.settings.admin_ids
-
     async def queue(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None:
             return
-        if not self.is_operator(update):
-            await message.reply_text(REFUSAL, parse_mode=None)
+        if not await self.s.refuse_unless_operator(update):
             return
         now = self.s.clock.now()
         async with self.s.sessions() as session:

@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 STARS_ACTION = "dS"  # callback action: donate Stars, argument = index of the amount
 CURRENCY = "XTR"
 _PAYLOAD = re.compile(r"don1\.(\d{1,6})\.(\d{1,20})\.([A-Za-z0-9_-]{16})\Z")
-OPERATORS_ONLY = "Sorry, this command is only for the outlet's operators."
 
 
 # --------------------------------------------------------------------------- payloads
@@ -169,10 +168,6 @@ class Payments:
         donate = self.s.catalog.donate
         return list(donate.stars.amounts) if donate and donate.stars else []
 
-    def is_operator(self, update: Update) -> bool:
-        user = update.effective_user
-        return user is not None and user.id in self.s.settings.admin_ids
-
     async def on_amount(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """An amount button: send the invoice for that amount to this chat."""
         query, user, chat = update.callback_query, update.effective_user, update.effective_chat
@@ -263,8 +258,7 @@ class Payments:
         message = update.effective_message
         if message is None:
             return
-        if not self.is_operator(update):
-            await message.reply_text(OPERATORS_ONLY, parse_mode=None)
+        if not await self.s.refuse_unless_operator(update):
             return
         if not context.args or len(context.args) != 1:
             await message.reply_text("Usage: /refund <telegram charge id>", parse_mode=None)
@@ -296,8 +290,7 @@ class Payments:
         message = update.effective_message
         if message is None:
             return
-        if not self.is_operator(update):
-            await message.reply_text(OPERATORS_ONLY, parse_mode=None)
+        if not await self.s.refuse_unless_operator(update):
             return
         async with self.s.sessions() as session:
             rows = await recent_donations(session)

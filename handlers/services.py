@@ -27,6 +27,21 @@ class Services:
     mostread: MostReadStore
     posts: PostBuilder
 
+    def is_operator(self, update: Update) -> bool:
+        """The outlet's operators are the users listed in NEWSBOT_ADMIN_IDS."""
+        user = update.effective_user
+        return user is not None and user.id in self.settings.admin_ids
+
+    async def refuse_unless_operator(self, update: Update) -> bool:
+        """True for operators; anyone else gets a polite refusal in their language."""
+        if self.is_operator(update):
+            return True
+        message = update.effective_message
+        if message is not None:
+            lang = await self.language_for(update)
+            await message.reply_text(self.translator.gettext(lang, "errors.operators_only"))
+        return False
+
     async def language_for(self, update: Update) -> str:
         """The reader's language: their saved choice, else Telegram's, else the outlet's."""
         chat = update.effective_chat

@@ -19,8 +19,6 @@ from handlers.services import Services
 
 log = logging.getLogger(__name__)
 
-REFUSAL = "Sorry, /stats is only for the outlet's operators."
-
 
 class Stats:
     def __init__(self, services: Services) -> None:
@@ -34,8 +32,7 @@ class Stats:
         message, user = update.effective_message, update.effective_user
         if message is None:
             return
-        if user is None or user.id not in self.s.settings.admin_ids:
-            await message.reply_text(REFUSAL, parse_mode=None)
+        if user is None or not await self.s.refuse_unless_operator(update):
             return
         async with self.s.sessions() as session:
             figures = await collect(session, self.s.clock.now())

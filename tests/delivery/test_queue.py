@@ -15,7 +15,7 @@ from bot.metrics import shared_metrics
 from bot.outbox import Backlog, backlog
 from bot.pacing import drain_seconds
 from bot.storage.models import OutboxRow
-from handlers.operator import REFUSAL, format_queue, human_duration
+from handlers.operator import format_queue, human_duration
 from tests.crash.support import add_private_readers, now, publish, reader_ids
 from tests.e2e.support import declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
@@ -113,7 +113,7 @@ async def test_queue_answers_operators_and_politely_refuses_others(
             stop.set()
             await asyncio.wait_for(task, 20)
     refusal = api.messages_to(STRANGER)
-    assert [m.text for m in refusal] == [REFUSAL]
+    assert [m.text for m in refusal] == ["Sorry, this command is only for the outlet's operators."]
     answer = api.messages_to(ADMIN)[0].text
     assert "Outbox backlog: 40 to send" in answer
     assert "pending: channels 0 · groups 0 · private 40" in answer
