@@ -127,9 +127,9 @@ def bot_environment(api: FakeBotAPI, database_url: str, rate: float) -> dict[str
 
 
 async def start_bot(
-    workdir: Path, env: dict[str, str], log_name: str
+    workdir: Path, env: dict[str, str], log_name: str, *run_args: str
 ) -> asyncio.subprocess.Process:
-    """``python -m bot run`` with a feedless catalog, its log in ``workdir``."""
+    """``python -m bot run [run_args]`` with a feedless catalog, its log in ``workdir``."""
     catalog = workdir / "catalog.toml"
     if not catalog.exists():
         catalog.write_text(CATALOG, encoding="utf-8")
@@ -142,6 +142,7 @@ async def start_bot(
             "--catalog",
             str(catalog),
             "run",
+            *run_args,
             cwd=workdir,  # no stray .env from the repository
             env=env,
             stdout=log,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -17,7 +16,7 @@ from bot.leadership import Leadership
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from tests.conftest import postgres_url
-from tests.crash.support import CATALOG, bot_environment, fan_out, states, wait_until_done
+from tests.crash.support import bot_environment, fan_out, start_bot, states, wait_until_done
 from tests.fakes.botapi import FakeBotAPI
 
 pytestmark = pytest.mark.skipif(
@@ -44,24 +43,7 @@ async def pg_engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 async def start_worker(workdir: Path, env: dict[str, str], name: str) -> asyncio.subprocess.Process:
-    catalog = workdir / "catalog.toml"
-    if not catalog.exists():
-        catalog.write_text(CATALOG, encoding="utf-8")
-    with (workdir / f"{name}.log").open("wb") as log:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "--catalog",
-            str(catalog),
-            "run",
-            "--role",
-            "worker",
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
+    return await start_bot(workdir, env, f"{name}.log", "--role", "worker")
 
 
 async def wait_for_log(path: Path, text: str, within: float) -> float:
