@@ -44,6 +44,7 @@ from bot.web.redirect import Redirects
 from handlers.publisher import DryRunPublisher, TelegramPublisher
 from handlers.registry import publish_menus, register
 from handlers.services import Services
+from scheduler.corrections import correction_jobs
 from scheduler.digest import digest_jobs
 from scheduler.fetch import Fetcher, FetchLimits
 from scheduler.ingest import Ingestor, PollReport
@@ -309,6 +310,7 @@ def start_workers(parts: Parts, catalog: Catalog, stop: asyncio.Event) -> list[a
         extra += weekly_jobs(
             catalog, parts.translator, parts.sessions, services.mostread, services.clock, bot
         )
+        extra += correction_jobs(parts.sessions, services.posts, services.clock, bot)
         scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread, extra=extra)
         scheduler.start()
         try:

@@ -61,6 +61,9 @@ class Outlet(_Strict):
     site: WebUrl
     default_language: str = "en"
     languages: list[str] = Field(min_length=1)
+    # An article removed from the site (gone from the WordPress REST API) has its sent
+    # messages deleted; operators are told either way.
+    delete_removed: bool = False
 
     @field_validator("languages")
     @classmethod
@@ -113,6 +116,9 @@ class Feed(_Strict):
     name: str = ""
     backlog: int = Field(default=0, ge=0, le=50)
     horizon: int = Field(default=48, ge=1, le=24 * 365)  # hours: older items are not pushed
+    # hours after an article is first stored during which a changed title or summary edits
+    # the messages already sent (0: never edit)
+    corrections_hours: int = Field(default=48, ge=0, le=24 * 30)
 
     @field_validator("url")
     @classmethod

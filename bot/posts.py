@@ -47,7 +47,7 @@ class PostBuilder:
         self._catalog = catalog
         self._tr = translator
         self._links = links
-        self._cache: OrderedDict[tuple[int, str, bool, bool], RenderedMessage] = OrderedDict()
+        self._cache: OrderedDict[tuple[object, ...], RenderedMessage] = OrderedDict()
         self._cache_size = cache_size
 
     def link(self, kind: str, url: str, edition: str) -> str:
@@ -60,6 +60,8 @@ class PostBuilder:
             delivery.chat_language,
             delivery.plain_text,
             delivery.hide_appeals,
+            delivery.title,  # a corrected article renders anew
+            delivery.summary,
         )
         cached = self._cache.get(key)
         if cached is not None:

@@ -18,7 +18,10 @@ Polling rules (the pure ones are functions at the bottom, tested directly):
   :data:`REDIRECTS_BEFORE_MOVE` polls in a row replaces the stored URL;
 - a poll of a known feed that finds none of its entries known has a gap: the
   WordPress REST API fills it when the catalog names one, else it is reported;
-- items older than the feed's ``horizon`` (hours) are recorded, not pushed.
+- items older than the feed's ``horizon`` (hours) are recorded, not pushed;
+- a known article whose title or summary changed within the feed's
+  ``corrections_hours`` is updated and its sent messages queued for an edit
+  (:mod:`scheduler.corrections`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -52,6 +55,13 @@ from bot.storage.repo import (
 from bot.text.html import html_to_text
 from bot.text.summarize import is_teaser, summarize
 from scheduler.classify import RegionMatcher
+from scheduler.corrections import (
+    Correction,
+    Stored,
+    dump_alternates,
+    queue_corrections,
+    stored_articles,
+)
 from scheduler.extract import decode_page, extract_page
 from scheduler.fetch import Fetcher, FetchError, FetchResult
 from scheduler.identity import canonical_url, entry_key, fallback_key
@@ -328,9 +338,16 @@ class Ingestor:
         fresh = await self._fresh(entries)
         if feed.type == "rss" and state.initialized and entries and len(fresh) == len(entries):
             fresh = await self._fill_gap(feed, state, fresh)
+        fresh_keys = {key for key, _ in fresh}
+        fixes = await self._corrections(feed, state, [i for i in entries if i[0] not in fresh_keys])
         marked: list[tuple[bool, datetime]] = []
 
         async def mark(session: AsyncSession, stored: int, now: datetime) -> None:
+            if fixes:
+                edits = await queue_corrections(session, fixes, now)
+                log.info(
+                    "%s: %d articles corrected, %d messages to edit", feed.url, len(fixes), edits
+                )
             outcome = _Outcome(found_new=stored > 0, ttl_seconds=parsed.ttl_seconds)
             marked.append(await self._mark_success(session, feed, state, result, outcome, now))
 
@@ -365,6 +382,7 @@ class Ingestor:
         announce = self._announced(feed, state, fresh, now)
         bodies = await self._page_texts(feed, fresh, announce)
         prepared = await asyncio.to_thread(self._prepare, feed, fresh, state.id, announce, bodies)
+        alternates = {key: dump_alternates(entry.alternates) for key, entry in fresh}
         stored = deliveries = 0
         async with self._write() as session:
             taken = await known_keys(session, [a.key for a in prepared])
@@ -374,6 +392,12 @@ class Ingestor:
                     continue
                 taken_urls.add(article.canonical_url)
                 article_id = await insert_article(session, article, now)
+                if alternates.get(article.key):
+                    await session.execute(
+                        update(ArticleRow)
+                        .where(ArticleRow.id == article_id)
+                        .values(alternates=alternates[article.key])
+                    )
                 stored += 1
                 if article.announced:
                     deliveries += await enqueue_article(
@@ -384,6 +408,48 @@ class Ingestor:
         if deliveries:
             self._on_enqueued()
         return stored, deliveries
+
+    # --- corrections ---------------------------------------------------------------------
+
+    async def _corrections(
+        self, feed: Feed, state: _FeedState, known: Sequence[tuple[str, FeedEntry]]
+    ) -> list[Correction]:
+        """Known articles of this feed, still within ``corrections_hours``, that changed."""
+        if not feed.corrections_hours or not known:
+            return []
+        since = self._clock.now() - timedelta(hours=feed.corrections_hours)
+        async with self._sessions() as session:
+            stored = await stored_articles(session, [k for k, _ in known], state.id, since)
+        candidates = [(stored[key], entry) for key, entry in known if key in stored]
+        if not candidates:
+            return []
+        return await asyncio.to_thread(self._changed, feed, candidates)
+
+    def _changed(
+        self, feed: Feed, candidates: Sequence[tuple[Stored, FeedEntry]]
+    ) -> list[Correction]:
+        """Title and summary computed as :meth:`_prepare` does, compared with the stored ones.
+
+        An entry whose summary came from its page (no description in the feed) keeps the
+        stored summary: pages are not fetched again on every poll, only the title counts.
+        """
+        fixes = []
+        for old, entry in candidates:
+            title = html_to_text(entry.title) or entry.url
+            if _needs_page(entry):
+                summary = old.summary
+            else:
+                body = html_to_text(entry.content_html) if entry.content_html else None
+                summary = summarize(
+                    entry.summary_html,
+                    body,
+                    feed.language,
+                    limit=self._summary_length,
+                    title=title,
+                )
+            if (title[:1000], summary) != (old.title, old.summary):
+                fixes.append(Correction(old.article_id, title[:1000], summary))
+        return fixes
 
     async def _fresh(self, entries: Sequence[tuple[str, FeedEntry]]) -> list[tuple[str, FeedEntry]]:
         """Entries whose key and canonical URL are both unknown.

@@ -1,0 +1,299 @@
+"""Corrections: a sent article whose title or summary changed is edited in every chat.
+
+Editors fix headlines after publishing. A poll that sees a known article with another
+title or summary (computed the same way as when it was stored) within the feed's
+``corrections_hours`` updates the article row and queues one ``edits`` row per sent
+message, in the poll's own transaction (:func:`queue_corrections`). The
+:class:`CorrectionJob` then edits those messages with ``editMessageText``, rendered by
+the same :class:`~bot.posts.PostBuilder` as the post, through the bot whose requests
+pass the shared rate limiter (each chat's own limit and the global budget, like any
+send). An article the site removed can have its messages deleted the same way
+(``action = "delete"``, behind the catalog's ``[outlet] delete_removed``).
+
+Outcomes: done or "message is not modified" -> the edit is finished; 403 or a message
+that no longer exists -> skipped (logged); a long 429 -> tried again after the wait;
+a network failure -> tried again later, at most :data:`MAX_ATTEMPTS` times.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
+
+from bot.clock import Clock
+from bot.domain import RenderedMessage
+from bot.outbox import Delivery
+from bot.posts import PostBuilder
+from bot.storage.models import ArticleRow, ChatRow, EditRow, OutboxRow
+
+log = logging.getLogger(__name__)
+
+#: How often the job looks for pending edits, and how many it handles per run.
+EVERY_SECONDS = 10.0
+BATCH = 50
+#: A failing edit (network, 5xx) is tried this many times, then dropped.
+MAX_ATTEMPTS = 5
+RETRY_DELAY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What a correction compares: the article as stored."""
+
+    article_id: int
+    title: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    article_id: int
+    title: str
+    summary: str
+
+
+async def stored_articles(
+    session: AsyncSession, keys: Sequence[str], feed_id: int, since: datetime
+) -> dict[str, Stored]:
+    """Announced articles of this feed first stored after ``since``, by key.
+
+    Only the feed that stored an article corrects it: two feeds describing one article
+    differently would otherwise edit its messages back and forth.
+    """
+    if not keys:
+        return {}
+    a = ArticleRow
+    rows = await session.execute(
+        select(a.key, a.id, a.title, a.summary).where(
+            a.key.in_(list(keys)),
+            a.feed_id == feed_id,
+            a.announced.is_(True),
+            a.created_at >= since,
+        )
+    )
+    return {key: Stored(aid, title, summary) for key, aid, title, summary in rows}
+
+
+async def queue_corrections(
+    session: AsyncSession, corrections: Sequence[Correction], now: datetime
+) -> int:
+    """Update the articles and queue an edit of each message already sent; returns how many.
+
+    Rows not sent yet need nothing: they are rendered from the article row when sent.
+    """
+    queued = 0
+    for fix in corrections:
+        await session.execute(
+            update(ArticleRow)
+            .where(ArticleRow.id == fix.article_id)
+            .values(title=fix.title, summary=fix.summary, updated_at=now)
+        )
+        queued += await queue_action(session, fix.article_id, "edit", now)
+    return queued
+
+
+async def queue_action(session: AsyncSession, article_id: int, action: str, now: datetime) -> int:
+    """One ``edits`` row per sent message of the article (an existing one is reused)."""
+    sent = list(
+        await session.scalars(
+            select(OutboxRow.id).where(
+                OutboxRow.article_id == article_id,
+                OutboxRow.state == "sent",
+                OutboxRow.message_id.is_not(None),
+            )
+        )
+    )
+    if not sent:
+        return 0
+    pending = set(
+        await session.scalars(select(EditRow.outbox_id).where(EditRow.outbox_id.in_(sent)))
+    )
+    if pending:
+        await session.execute(
+            update(EditRow)
+            .where(EditRow.outbox_id.in_(pending))
+            .values(action=action, due_at=now, attempts=0)
+        )
+    session.add_all(
+        EditRow(outbox_id=oid, action=action, attempts=0, due_at=now, created_at=now)
+        for oid in sent
+        if oid not in pending
+    )
+    return len(sent)
+
+
+def dump_alternates(pairs: Sequence[tuple[str, str]]) -> str:
+    """The ``articles.alternates`` column: JSON ``[[language, url], ...]``, "" when none."""
+    return json.dumps([list(pair) for pair in pairs]) if pairs else ""
+
+
+# ---- the job ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    delivery: Delivery
+    message_id: int
+    action: str
+    attempts: int
+
+
+class CorrectionJob:
+    """Applies pending edits and deletions through the rate-limited bot."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        posts: PostBuilder,
+        bot: Bot,
+        clock: Clock,
+        *,
+        batch: int = BATCH,
+    ) -> None:
+        self._sessions = sessions
+        self._posts = posts
+        self._bot = bot
+        self._clock = clock
+        self._batch = batch
+
+    async def run(self) -> int:
+        """Handle the due edits; returns how many messages were edited or deleted."""
+        done = 0
+        for item in await self._due(self._clock.now()):
+            try:
+                outcome = await self._apply(item)
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                log.warning("edit hit a 429; pending edits wait %.0f s", seconds)
+                await self._postpone(item, timedelta(seconds=seconds), count=False)
+                break  # the whole budget is paused: the rest waits too
+            except Exception as exc:  # one message's failure never stops the others
+                log.warning(
+                    "%s of message in %s failed: %r", item.action, item.delivery.address, exc
+                )
+                await self._postpone(item, RETRY_DELAY, count=True)
+                continue
+            if outcome:
+                done += 1
+            await self._finish(item)
+        return done
+
+    async def _due(self, now: datetime) -> list[_Pending]:
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(EditRow, OutboxRow, ChatRow, ArticleRow)
+                    .join(OutboxRow, OutboxRow.id == EditRow.outbox_id)
+                    .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+                    .join(ArticleRow, ArticleRow.id == OutboxRow.article_id)
+                    .where(EditRow.due_at <= now)
+                    .order_by(EditRow.due_at, EditRow.outbox_id)
+                    .limit(self._batch)
+                )
+            ).all()
+        return [_pending(edit, row, chat, article) for edit, row, chat, article in rows]
+
+    async def _apply(self, item: _Pending) -> bool:
+        """True when Telegram changed the message; False when there was nothing to do."""
+        d = item.delivery
+        chat = int(d.address) if d.address.lstrip("-").isdigit() else d.address
+        try:
+            if item.action == "delete":
+                await self._bot.delete_message(chat, item.message_id)
+                return True
+            message = self._posts.build(d)
+            await self._bot.edit_message_text(
+                message.text,
+                chat_id=chat,
+                message_id=item.message_id,
+                parse_mode=None if d.plain_text else ParseMode.HTML,
+                reply_markup=keyboard(message),
+                link_preview_options=LinkPreviewOptions(is_disabled=message.disable_preview),
+            )
+            return True
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return False
+            log.warning("%s in %s refused: %s; skipped", item.action, d.address, exc.message)
+            return False
+        except Forbidden as exc:
+            log.info("%s in %s skipped: %s", item.action, d.address, exc.message)
+            return False
+
+    async def _finish(self, item: _Pending) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(delete(EditRow).where(EditRow.outbox_id == item.delivery.id))
+
+    async def _postpone(self, item: _Pending, wait: timedelta, *, count: bool) -> None:
+        attempts = item.attempts + (1 if count else 0)
+        async with self._sessions.begin() as session:
+            if attempts >= MAX_ATTEMPTS:
+                log.warning("giving up the %s of message in %s", item.action, item.delivery.address)
+                await session.execute(delete(EditRow).where(EditRow.outbox_id == item.delivery.id))
+                return
+            await session.execute(
+                update(EditRow)
+                .where(EditRow.outbox_id == item.delivery.id)
+                .values(attempts=attempts, due_at=self._clock.now() + wait)
+            )
+
+
+def _pending(edit: EditRow, row: OutboxRow, chat: ChatRow, article: ArticleRow) -> _Pending:
+    delivery = Delivery(
+        id=row.id,
+        attempts=row.attempts,
+        plain_text=bool(row.plain_text),
+        chat_pk=chat.id,
+        address=chat.address,
+        thread_id=chat.thread_id,
+        chat_kind=chat.kind,
+        chat_language=chat.language,
+        article_id=article.id,
+        title=article.title,
+        url=article.url,
+        summary=article.summary,
+        regions=article.region_codes,
+        hide_appeals=bool(chat.hide_appeals),
+    )
+    assert row.message_id is not None  # only sent rows are queued
+    return _Pending(delivery, row.message_id, edit.action, edit.attempts)
+
+
+def keyboard(message: RenderedMessage) -> InlineKeyboardMarkup | None:
+    """The post's buttons, as sent (an edit without them would remove them)."""
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.text, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.text, callback_data=b.callback_data)
+                for b in row
+            ]
+            for row in message.buttons
+        ]
+    )
+
+
+def correction_jobs(
+    sessions: async_sessionmaker[AsyncSession],
+    posts: PostBuilder,
+    clock: Clock,
+    bot: Bot | None,
+) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
+    """The scheduler entry for ``build_scheduler(extra=...)``; none without a bot (dry run)."""
+    if bot is None:
+        return []
+    job = CorrectionJob(sessions, posts, bot, clock)
+    return [("corrections", EVERY_SECONDS, job.run)]
