@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.app import run
 from bot.catalog import Catalog, parse_catalog
 from bot.config import Settings
 from tests.fakes.botapi import FakeBotAPI
@@ -47,6 +51,18 @@ def make_catalog(feed_urls: list[str], *, interval: int = 180, **extra: Any) -> 
     }
     data.update(extra)
     return parse_catalog(data)
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, catalog: Catalog) -> AsyncIterator[None]:
+    """``newsbot run`` in the background until the block ends."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(settings, catalog, dry_run=False, stop=stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
 
 
 def make_settings(api: FakeBotAPI, database_url: str, **extra: Any) -> Settings:

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.app import assemble, run
-from bot.catalog import Catalog
-from bot.config import Settings
+from bot.app import assemble
 from scheduler.fetch import FetchLimits
 from tests.e2e.support import (
     ARMENIA_CHANNEL,
@@ -19,6 +15,7 @@ from tests.e2e.support import (
     item,
     make_catalog,
     make_settings,
+    running,
 )
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer, wordpress_feed
@@ -26,17 +23,6 @@ from tests.fakes.feedserver import FeedServer, wordpress_feed
 FIRST = [item(101, "Tbilisi opens a new metro line", categories=["Georgia"], hours_ago=3)]
 NEW = item(102, "Yerevan hosts a film festival", categories=["Armenia", "Culture"])
 NEWER = item(103, "Georgia's parliament & the budget <b>vote</b>", categories=["Georgia"])
-
-
-@contextlib.asynccontextmanager
-async def running(settings: Settings, catalog: Catalog) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    task = asyncio.create_task(run(settings, catalog, dry_run=False, stop=stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 20)
 
 
 @pytest.mark.slow
