@@ -144,6 +144,8 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # PTB's forward-compatible durations (retry_after as timedelta); both forms are handled.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     args = build_parser().parse_args(argv)
     try:
         return dispatch(args)

@@ -22,6 +22,8 @@ from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import upgrade
 
 POSTGRES_ENV = "NEWSBOT_TEST_POSTGRES_URL"
+# As the CLI does: PTB's forward-compatible durations (retry_after as a timedelta).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 REPO = Path(__file__).resolve().parents[1]
 
 
