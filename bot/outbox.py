@@ -45,6 +45,7 @@ class Delivery:
     summary: str
     regions: tuple[str, ...]
     hide_appeals: bool = False  # the reader hid donation appeals
+    alternates: str = ""  # the article's other language versions, JSON [[language, url], ...]
 
     @property
     def chat_key(self) -> str:
@@ -162,7 +163,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[De
     deliveries: list[Delivery] = []
     for row in rows:
         oid, attempts, plain, article_id, chat_pk, address, thread, kind, language, hide = row
-        title, url, summary, regions = articles[article_id]
+        title, url, summary, regions, alternates = articles[article_id]
         deliveries.append(
             Delivery(
                 id=oid,
@@ -179,6 +180,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[De
                 summary=summary,
                 regions=regions,
                 hide_appeals=bool(hide),
+                alternates=alternates,
             )
         )
     return deliveries
@@ -186,15 +188,15 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[De
 
 async def _articles(
     session: AsyncSession, ids: set[int]
-) -> dict[int, tuple[str, str, str, tuple[str, ...]]]:
+) -> dict[int, tuple[str, str, str, tuple[str, ...], str]]:
     """What a post needs of each article, read once per batch (a fan-out shares one)."""
     a = ArticleRow.__table__.c
     rows = await session.execute(
-        select(a.id, a.title, a.url, a.summary, a.regions).where(a.id.in_(list(ids)))
+        select(a.id, a.title, a.url, a.summary, a.regions, a.alternates).where(a.id.in_(list(ids)))
     )
     return {
-        aid: (title, url, summary, tuple(regions.split()) if regions else ())
-        for aid, title, url, summary, regions in rows
+        aid: (title, url, summary, tuple(regions.split()) if regions else (), alternates or "")
+        for aid, title, url, summary, regions, alternates in rows
     }
 
 

@@ -9,10 +9,16 @@ under every post when ``button`` is on, and the appeal text as the post's last
 paragraph on every ``appeal_every``-th article (chosen by article id, so every
 chat shows it on the same posts), never on breaking posts; a reader who hid
 appeals gets neither.
+
+An article that exists in other languages (hreflang links in the feed) gets one row
+of URL buttons to those versions, "Read in: RU · KA · …", limited to the catalog's
+languages and to :data:`MAX_ROW_BUTTONS` (Telegram's limit for one row).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -21,6 +27,11 @@ from bot.domain import Button, RenderedMessage
 from bot.i18n import Translator
 from bot.outbox import Delivery
 from bot.render import render_post, visible_text
+
+log = logging.getLogger(__name__)
+
+#: Telegram shows at most 8 buttons in one row of an inline keyboard.
+MAX_ROW_BUTTONS = 8
 
 LinkBuilder = Callable[[str, str, str], str]  # (kind, target url, edition) -> url shown
 
@@ -62,6 +73,7 @@ class PostBuilder:
             delivery.hide_appeals,
             delivery.title,  # a corrected article renders anew
             delivery.summary,
+            delivery.alternates,
         )
         cached = self._cache.get(key)
         if cached is not None:
@@ -86,7 +98,10 @@ class PostBuilder:
             summary=self._with_appeal(d, lang),
             hashtags=[self._catalog.region_name(code, lang) for code in d.regions],
             read_more=read_more,
-            extra_buttons=[] if d.hide_appeals else self.donate_rows(lang, edition),
+            extra_buttons=[
+                *self.read_in_rows(d, lang, edition),
+                *([] if d.hide_appeals else self.donate_rows(lang, edition)),
+            ],
         )
         if d.plain_text:
             return RenderedMessage(visible_text(message.text), message.buttons, True)
@@ -103,6 +118,32 @@ class PostBuilder:
         appeal = self._catalog.text(donate.text, lang).strip()
         return f"{d.summary}\n\n{appeal}" if appeal else d.summary
 
+    def read_in_rows(self, d: Delivery, lang: str, edition: str) -> list[list[Button]]:
+        """One row of buttons to the story in the catalog's other languages, or none.
+
+        The first button carries the label ("Read in: RU"), the others only the code,
+        in the catalog's language order.
+        """
+        order = {code: index for index, code in enumerate(self._catalog.languages)}
+        chosen: dict[str, str] = {}
+        for code, url in parse_alternates(d.alternates):
+            base = code.split("-")[0].split("_")[0].lower()
+            if base in order and base != lang and url != d.url:
+                chosen.setdefault(base, url)
+        codes = sorted(chosen, key=order.__getitem__)[:MAX_ROW_BUTTONS]
+        if not codes:
+            return []
+        label = self._tr.plain(lang, "post.read_in")
+        return [
+            [
+                Button(
+                    text=f"{label} {code.upper()}" if index == 0 else code.upper(),
+                    url=self.link("article", chosen[code], edition),
+                )
+                for index, code in enumerate(codes)
+            ]
+        ]
+
     def donate_rows(self, lang: str, edition: str) -> list[list[Button]]:
         """The donate button under posts, when the catalog has donation links."""
         donate = self._catalog.donate
@@ -117,3 +158,24 @@ class PostBuilder:
                 )
             ]
         ]
+
+
+def parse_alternates(raw: str) -> list[tuple[str, str]]:
+    """``articles.alternates`` (JSON ``[[language, url], ...]``); bad data is logged and ignored."""
+    if not raw:
+        return []
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        log.warning("unreadable article alternates %r; no language buttons", raw[:80])
+        return []
+    pairs = []
+    for pair in data if isinstance(data, list) else []:
+        if (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(v, str) for v in pair)
+            and pair[1].startswith(("http://", "https://"))
+        ):
+            pairs.append((pair[0], pair[1]))
+    return pairs

@@ -264,6 +264,7 @@ def _pending(edit: EditRow, row: OutboxRow, chat: ChatRow, article: ArticleRow) 
         summary=article.summary,
         regions=article.region_codes,
         hide_appeals=bool(chat.hide_appeals),
+        alternates=article.alternates or "",
     )
     assert row.message_id is not None  # only sent rows are queued
     return _Pending(delivery, row.message_id, edit.action, edit.attempts)

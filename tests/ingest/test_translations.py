@@ -1,0 +1,114 @@
+"""Languages of one story: hreflang alternates become a "Read in: RU · KA" row of buttons."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.app import assemble
+from bot.i18n import Translator
+from bot.outbox import Delivery
+from bot.posts import MAX_ROW_BUTTONS, PostBuilder, parse_alternates
+from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings
+from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.feedserver import FeedServer, atom_feed
+from tests.ingest.support import FAST
+
+SITE = "https://caucasus-wire.example"
+LANGUAGES = ["en", "ru", "ka", "hy", "az"]
+
+
+def builder() -> PostBuilder:
+    catalog = make_catalog([])
+    return PostBuilder(catalog, Translator.load(LANGUAGES, "en"))
+
+
+def delivery(alternates: list[list[str]] | str, *, language: str = "en") -> Delivery:
+    raw = alternates if isinstance(alternates, str) else json.dumps(alternates)
+    return Delivery(
+        id=1,
+        attempts=0,
+        plain_text=False,
+        chat_pk=1,
+        address="-1001",
+        thread_id=0,
+        chat_kind="channel",
+        chat_language=language,
+        article_id=9,
+        title="Tbilisi council approves the budget",
+        url=f"{SITE}/en/9/",
+        summary="The council voted on Tuesday.",
+        regions=("georgia",),
+        alternates=raw,
+    )
+
+
+def read_in_row(message_rows: tuple[tuple[Any, ...], ...]) -> list[tuple[str, str]]:
+    rows = [row for row in message_rows if row and row[0].text.startswith("Read in")]
+    assert len(rows) <= 1
+    return [(b.text, b.url) for b in rows[0]] if rows else []
+
+
+def test_alternates_in_catalog_languages_become_one_row_in_catalog_order() -> None:
+    pairs = [
+        ["ka", f"{SITE}/ka/9/"],
+        ["de", f"{SITE}/de/9/"],  # not an outlet language
+        ["ru-RU", f"{SITE}/ru/9/"],
+        ["en", f"{SITE}/en/9/"],  # this version itself
+    ]
+    message = builder().build(delivery(pairs))
+    assert read_in_row(message.buttons) == [
+        ("Read in: RU", f"{SITE}/ru/9/"),
+        ("KA", f"{SITE}/ka/9/"),
+    ]
+
+
+def test_no_alternates_no_row_and_bad_data_is_ignored() -> None:
+    assert read_in_row(builder().build(delivery([])).buttons) == []
+    assert read_in_row(builder().build(delivery("{not json")).buttons) == []
+    assert parse_alternates('[["ru", "javascript:alert(1)"], ["ka"], 5]') == []
+
+
+def test_the_row_stays_within_telegrams_limit() -> None:
+    many = [[f"x{n}", f"{SITE}/x{n}/"] for n in range(20)] + [["ru", f"{SITE}/ru/"]]
+    row = read_in_row(builder().build(delivery(many)).buttons)
+    assert row == [("Read in: RU", f"{SITE}/ru/")]
+    assert MAX_ROW_BUTTONS == 8
+
+
+async def test_a_feed_entry_with_hreflang_alternates_is_posted_with_the_buttons(
+    database_url: str,
+) -> None:
+    async with FakeBotAPI() as api, FeedServer() as server:
+        declare_channels(api)
+        entry = {
+            "id": f"{SITE}/?p=9",
+            "title": "Tbilisi council approves the budget",
+            "link": f"{SITE}/en/9/",
+            "alternates": [("ru", f"{SITE}/ru/9/"), ("ka", f"{SITE}/ka/9/"), ("de", f"{SITE}/d/")],
+            "summary": "<p>The city council met on Tuesday. Members debated it for hours.</p>",
+            "categories": ["Georgia"],
+            "published": datetime.now(UTC) - timedelta(hours=1),
+        }
+        server.set_feed("/atom/", atom_feed([entry], link=f"{SITE}/", language="en"))
+        feeds = [{"url": server.url("/atom/"), "language": "en", "backlog": 1}]
+        catalog = make_catalog([], feeds=feeds)
+        async with assemble(
+            make_settings(api, database_url), catalog, dry_run=False, fetch_limits=FAST
+        ) as parts:
+            assert parts.application is not None
+            await parts.application.initialize()
+            try:
+                await parts.ingestor.poll_all()
+                await parts.sender.drain(within=30)
+            finally:
+                await parts.application.shutdown()
+
+        [post] = api.messages_to(GEORGIA_CHANNEL)
+        assert post.reply_markup is not None
+        rows = post.reply_markup["inline_keyboard"]
+        read_in = [row for row in rows if row[0]["text"].startswith("Read in")]
+        assert [[(b["text"], b["url"]) for b in row] for row in read_in] == [
+            [("Read in: RU", f"{SITE}/ru/9/"), ("KA", f"{SITE}/ka/9/")]
+        ]
