@@ -310,7 +310,9 @@ def start_workers(parts: Parts, catalog: Catalog, stop: asyncio.Event) -> list[a
         extra += weekly_jobs(
             catalog, parts.translator, parts.sessions, services.mostread, services.clock, bot
         )
-        extra += correction_jobs(parts.sessions, services.posts, services.clock, bot)
+        extra += correction_jobs(
+            parts.sessions, services.posts, services.clock, bot, parts.ingestor.check_removed
+        )
         scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread, extra=extra)
         scheduler.start()
         try:

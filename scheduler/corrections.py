@@ -33,7 +33,7 @@ from bot.clock import Clock
 from bot.domain import RenderedMessage
 from bot.outbox import Delivery
 from bot.posts import PostBuilder
-from bot.storage.models import ArticleRow, ChatRow, EditRow, OutboxRow
+from bot.storage.models import ArticleRow, ChatRow, EditRow, FeedRow, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ BATCH = 50
 #: A failing edit (network, 5xx) is tried this many times, then dropped.
 MAX_ATTEMPTS = 5
 RETRY_DELAY = timedelta(seconds=60)
+#: How often each WordPress feed's REST API is asked which recent posts still exist.
+REMOVAL_CHECK_EVERY = 900.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,46 @@ async def queue_action(session: AsyncSession, article_id: int, action: str, now:
         if oid not in pending
     )
     return len(sent)
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    article_id: int
+    url: str
+    title: str
+
+
+async def recent_wordpress_articles(
+    session: AsyncSession, feed_url: str, since: datetime
+) -> list[tuple[str, Removed]]:
+    """Announced articles of this feed keyed by WordPress post id, published and first
+    stored after ``since``: the ones the REST API must still list if they exist."""
+    a = ArticleRow
+    rows = await session.execute(
+        select(a.key, a.id, a.url, a.title)
+        .join(FeedRow, FeedRow.id == a.feed_id)
+        .where(
+            FeedRow.url == feed_url,
+            a.key.like("wp:%"),
+            a.announced.is_(True),
+            a.created_at >= since,
+            a.published_at >= since,
+        )
+    )
+    return [(key, Removed(aid, url, title)) for key, aid, url, title in rows]
+
+
+def removed_from(
+    stored: Sequence[tuple[str, Removed]], listed: set[str], error: str | None
+) -> list[Removed]:
+    """Stored articles missing from a *complete, non-empty* REST listing.
+
+    An incomplete walk or an empty answer proves nothing (an API failing quietly must
+    not delete a day of posts), so either yields no removal.
+    """
+    if error or not listed:
+        return []
+    return [article for key, article in stored if key not in listed]
 
 
 def dump_alternates(pairs: Sequence[tuple[str, str]]) -> str:
@@ -292,9 +334,17 @@ def correction_jobs(
     posts: PostBuilder,
     clock: Clock,
     bot: Bot | None,
+    removals: Callable[[], Awaitable[object]] | None = None,
 ) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
-    """The scheduler entry for ``build_scheduler(extra=...)``; none without a bot (dry run)."""
+    """The scheduler entries for ``build_scheduler(extra=...)``: applying edits, and
+    (``removals``, the ingestor's ``check_removed``) looking for removed articles; none
+    without a bot (dry run)."""
     if bot is None:
         return []
     job = CorrectionJob(sessions, posts, bot, clock)
-    return [("corrections", EVERY_SECONDS, job.run)]
+    jobs: list[tuple[str, float, Callable[[], Awaitable[object]]]] = [
+        ("corrections", EVERY_SECONDS, job.run)
+    ]
+    if removals is not None:
+        jobs.append(("removals", REMOVAL_CHECK_EVERY, removals))
+    return jobs

@@ -59,7 +59,10 @@ from scheduler.corrections import (
     Correction,
     Stored,
     dump_alternates,
+    queue_action,
     queue_corrections,
+    recent_wordpress_articles,
+    removed_from,
     stored_articles,
 )
 from scheduler.extract import decode_page, extract_page
@@ -176,6 +179,7 @@ class Ingestor:
         self._locks: dict[str, asyncio.Lock] = {}
         self._writes = asyncio.Lock()
         self._gap_alerted: dict[str, datetime] = {}
+        self._removal_told: set[int] = set()
 
     async def poll_all(self) -> list[PollReport]:
         """Poll every catalog feed concurrently; one feed's failure never stops another.
@@ -450,6 +454,51 @@ class Ingestor:
             if (title[:1000], summary) != (old.title, old.summary):
                 fixes.append(Correction(old.article_id, title[:1000], summary))
         return fixes
+
+    async def check_removed(self) -> int:
+        """Articles the site removed (gone from its WordPress REST API) within the feeds'
+        correction windows: operators are told once, and with ``[outlet] delete_removed``
+        their sent messages are queued for deletion. Returns how many were found."""
+        found = 0
+        for feed in self._catalog.feeds:
+            if feed.wordpress and feed.corrections_hours:
+                try:
+                    found += await self._check_removed(feed)
+                except Exception:  # one site's trouble never stops the others
+                    log.exception("removal check of %s failed", feed.url)
+        return found
+
+    async def _check_removed(self, feed: Feed) -> int:
+        assert feed.wordpress is not None
+        now = self._clock.now()
+        since = now - timedelta(hours=feed.corrections_hours)
+        async with self._sessions() as session:
+            stored = await recent_wordpress_articles(session, feed.url, since)
+        stored = [(k, a) for k, a in stored if a.article_id not in self._removal_told]
+        if not stored:
+            return 0
+        listing = await posts_since(self._fetcher, feed.wordpress, since.replace(tzinfo=UTC))
+        if listing.error:
+            log.warning("removal check of %s skipped: %s", feed.url, listing.error)
+        gone = removed_from(stored, {entry_key(e) for e in listing.entries}, listing.error)
+        for article in gone:
+            self._removal_told.add(article.article_id)
+            deleting = 0
+            if self._catalog.outlet.delete_removed:
+                async with self._write() as session:
+                    deleting = await queue_action(session, article.article_id, "delete", now)
+            log.warning(
+                "article removed by the site: %s (%d messages to delete)", article.url, deleting
+            )
+            what = (
+                f"{deleting} sent messages queued for deletion"
+                if self._catalog.outlet.delete_removed
+                else "sent messages kept ([outlet] delete_removed is off)"
+            )
+            await self._alerts.alert(
+                f"Article removed from the site: {article.title} ({article.url}); {what}"
+            )
+        return len(gone)
 
     async def _fresh(self, entries: Sequence[tuple[str, FeedEntry]]) -> list[tuple[str, FeedEntry]]:
         """Entries whose key and canonical URL are both unknown.
