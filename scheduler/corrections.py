@@ -54,13 +54,19 @@ class Stored:
     article_id: int
     title: str
     summary: str
+    alternates: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Correction:
+    """New values for an article; ``edit`` when the sent messages must change too (a
+    translation published later only updates the row, for the posts still to send)."""
+
     article_id: int
     title: str
     summary: str
+    alternates: str = ""
+    edit: bool = True
 
 
 async def stored_articles(
@@ -75,14 +81,14 @@ async def stored_articles(
         return {}
     a = ArticleRow
     rows = await session.execute(
-        select(a.key, a.id, a.title, a.summary).where(
+        select(a.key, a.id, a.title, a.summary, a.alternates).where(
             a.key.in_(list(keys)),
             a.feed_id == feed_id,
             a.announced.is_(True),
             a.created_at >= since,
         )
     )
-    return {key: Stored(aid, title, summary) for key, aid, title, summary in rows}
+    return {key: Stored(aid, t, s, alt or "") for key, aid, t, s, alt in rows}
 
 
 async def queue_corrections(
@@ -97,9 +103,10 @@ async def queue_corrections(
         await session.execute(
             update(ArticleRow)
             .where(ArticleRow.id == fix.article_id)
-            .values(title=fix.title, summary=fix.summary, updated_at=now)
+            .values(title=fix.title, summary=fix.summary, alternates=fix.alternates, updated_at=now)
         )
-        queued += await queue_action(session, fix.article_id, "edit", now)
+        if fix.edit:
+            queued += await queue_action(session, fix.article_id, "edit", now)
     return queued
 
 

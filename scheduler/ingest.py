@@ -350,7 +350,7 @@ class Ingestor:
             if fixes:
                 edits = await queue_corrections(session, fixes, now)
                 log.info(
-                    "%s: %d articles corrected, %d messages to edit", feed.url, len(fixes), edits
+                    "%s: %d articles updated, %d messages to edit", feed.url, len(fixes), edits
                 )
             outcome = _Outcome(found_new=stored > 0, ttl_seconds=parsed.ttl_seconds)
             marked.append(await self._mark_success(session, feed, state, result, outcome, now))
@@ -451,8 +451,10 @@ class Ingestor:
                     limit=self._summary_length,
                     title=title,
                 )
-            if (title[:1000], summary) != (old.title, old.summary):
-                fixes.append(Correction(old.article_id, title[:1000], summary))
+            alternates = dump_alternates(entry.alternates)
+            edit = (title[:1000], summary) != (old.title, old.summary)
+            if edit or alternates != old.alternates:
+                fixes.append(Correction(old.article_id, title[:1000], summary, alternates, edit))
         return fixes
 
     async def check_removed(self) -> int:

@@ -6,14 +6,18 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.app import assemble
 from bot.i18n import Translator
 from bot.outbox import Delivery
 from bot.posts import MAX_ROW_BUTTONS, PostBuilder, parse_alternates
+from bot.storage.models import EditRow
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer, atom_feed
-from tests.ingest.support import FAST
+from tests.ingest.support import FAST, ManualClock, articles, catalog_for, rig
 
 SITE = "https://caucasus-wire.example"
 LANGUAGES = ["en", "ru", "ka", "hy", "az"]
@@ -112,3 +116,30 @@ async def test_a_feed_entry_with_hreflang_alternates_is_posted_with_the_buttons(
         assert [[(b["text"], b["url"]) for b in row] for row in read_in] == [
             [("Read in: RU", f"{SITE}/ru/9/"), ("KA", f"{SITE}/ka/9/")]
         ]
+
+
+async def test_a_translation_published_later_updates_the_article_without_edits(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with FeedServer() as server:
+        clock = ManualClock(datetime.now(UTC).replace(tzinfo=None))
+        entry: dict[str, Any] = {
+            "id": f"{SITE}/?p=9",
+            "title": "Tbilisi council approves the budget",
+            "link": f"{SITE}/en/9/",
+            "summary": "<p>The city council met on Tuesday. Members debated it for hours.</p>",
+            "categories": ["Georgia"],
+            "published": clock.now().replace(tzinfo=UTC) - timedelta(hours=1),
+        }
+        server.set_feed("/atom/", atom_feed([entry], link=f"{SITE}/"))
+        catalog = catalog_for([{"url": server.url("/atom/"), "backlog": 1}])
+        async with rig(sessions, catalog, clock=clock, fetch_pages=False) as r:
+            await r.ingestor.poll_all()
+            later = {**entry, "alternates": [("ru", f"{SITE}/ru/9/")]}
+            server.set_feed("/atom/", atom_feed([later], link=f"{SITE}/"))
+            clock.advance(600)
+            await r.ingestor.poll_all()
+        [article] = await articles(sessions)
+        assert parse_alternates(article.alternates) == [("ru", f"{SITE}/ru/9/")]
+        async with sessions() as session:
+            assert list(await session.scalars(select(EditRow))) == []
