@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -43,6 +43,8 @@ BATCH = 50
 #: A failing edit (network, 5xx) is tried this many times, then dropped.
 MAX_ATTEMPTS = 5
 RETRY_DELAY = timedelta(seconds=60)
+#: Outbox states of a row being sent now: its edit waits for the message id.
+SENDING_STATES = ("claimed", "inflight")
 #: How often each WordPress feed's REST API is asked which recent posts still exist.
 REMOVAL_CHECK_EVERY = 900.0
 
@@ -111,13 +113,19 @@ async def queue_corrections(
 
 
 async def queue_action(session: AsyncSession, article_id: int, action: str, now: datetime) -> int:
-    """One ``edits`` row per sent message of the article (an existing one is reused)."""
+    """One ``edits`` row per sent message of the article (an existing one is reused).
+
+    Rows being sent right now (claimed or in flight) were rendered from the old text:
+    they are queued too, and the job waits for their message id.
+    """
     sent = list(
         await session.scalars(
             select(OutboxRow.id).where(
                 OutboxRow.article_id == article_id,
-                OutboxRow.state == "sent",
-                OutboxRow.message_id.is_not(None),
+                or_(
+                    OutboxRow.state.in_(SENDING_STATES),
+                    and_(OutboxRow.state == "sent", OutboxRow.message_id.is_not(None)),
+                ),
             )
         )
     )
@@ -191,9 +199,10 @@ def dump_alternates(pairs: Sequence[tuple[str, str]]) -> str:
 @dataclass(frozen=True, slots=True)
 class _Pending:
     delivery: Delivery
-    message_id: int
+    message_id: int | None  # None: still being sent
     action: str
     attempts: int
+    state: str
 
 
 class CorrectionJob:
@@ -218,8 +227,11 @@ class CorrectionJob:
         """Handle the due edits; returns how many messages were edited or deleted."""
         done = 0
         for item in await self._due(self._clock.now()):
+            if item.message_id is None:
+                await self._not_sent_yet(item)
+                continue
             try:
-                outcome = await self._apply(item)
+                outcome = await self._apply(item, item.message_id)
             except RetryAfter as exc:
                 wait = exc.retry_after
                 seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
@@ -252,19 +264,27 @@ class CorrectionJob:
             ).all()
         return [_pending(edit, row, chat, article) for edit, row, chat, article in rows]
 
-    async def _apply(self, item: _Pending) -> bool:
+    async def _not_sent_yet(self, item: _Pending) -> None:
+        """A row still being sent is asked about again later; one that ended unsent
+        (dead, dropped, unknown) has no message to correct."""
+        if item.state in SENDING_STATES:
+            await self._postpone(item, RETRY_DELAY, count=True)
+        else:
+            await self._finish(item)
+
+    async def _apply(self, item: _Pending, message_id: int) -> bool:
         """True when Telegram changed the message; False when there was nothing to do."""
         d = item.delivery
         chat = int(d.address) if d.address.lstrip("-").isdigit() else d.address
         try:
             if item.action == "delete":
-                await self._bot.delete_message(chat, item.message_id)
+                await self._bot.delete_message(chat, message_id)
                 return True
             message = self._posts.build(d)
             await self._bot.edit_message_text(
                 message.text,
                 chat_id=chat,
-                message_id=item.message_id,
+                message_id=message_id,
                 parse_mode=None if d.plain_text else ParseMode.HTML,
                 reply_markup=keyboard(message),
                 link_preview_options=LinkPreviewOptions(is_disabled=message.disable_preview),
@@ -315,8 +335,7 @@ def _pending(edit: EditRow, row: OutboxRow, chat: ChatRow, article: ArticleRow) 
         hide_appeals=bool(chat.hide_appeals),
         alternates=article.alternates or "",
     )
-    assert row.message_id is not None  # only sent rows are queued
-    return _Pending(delivery, row.message_id, edit.action, edit.attempts)
+    return _Pending(delivery, row.message_id, edit.action, edit.attempts, row.state)
 
 
 def keyboard(message: RenderedMessage) -> InlineKeyboardMarkup | None:
