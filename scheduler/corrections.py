@@ -57,6 +57,7 @@ class Stored:
     title: str
     summary: str
     alternates: str = ""
+    text_source: str = "feed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +84,14 @@ async def stored_articles(
         return {}
     a = ArticleRow
     rows = await session.execute(
-        select(a.key, a.id, a.title, a.summary, a.alternates).where(
+        select(a.key, a.id, a.title, a.summary, a.alternates, a.text_source).where(
             a.key.in_(list(keys)),
             a.feed_id == feed_id,
             a.announced.is_(True),
             a.created_at >= since,
         )
     )
-    return {key: Stored(aid, t, s, alt or "") for key, aid, t, s, alt in rows}
+    return {key: Stored(aid, t, s, alt or "", src) for key, aid, t, s, alt, src in rows}
 
 
 async def queue_corrections(
@@ -105,7 +106,13 @@ async def queue_corrections(
         await session.execute(
             update(ArticleRow)
             .where(ArticleRow.id == fix.article_id)
-            .values(title=fix.title, summary=fix.summary, alternates=fix.alternates, updated_at=now)
+            .values(
+                title=fix.title,
+                summary=fix.summary,
+                alternates=fix.alternates,
+                text_source="feed",
+                updated_at=now,
+            )
         )
         if fix.edit:
             queued += await queue_action(session, fix.article_id, "edit", now)

@@ -261,7 +261,8 @@ class Ingestor:
         async with self._locks.setdefault(feed.url, asyncio.Lock()):
             state = replace(await self._load_state(feed.url), initialized=True)
             fresh = await self._fresh([(entry_key(entry), entry)])
-            stored, deliveries = await self._save(feed, state, fresh)
+            rest_keys = {key for key, _ in fresh}
+            stored, deliveries = await self._save(feed, state, fresh, rest_keys=rest_keys)
         log.info(
             "pushed post %d from %s: %d new, %d deliveries", post_id, feed.url, stored, deliveries
         )
@@ -343,6 +344,7 @@ class Ingestor:
         if feed.type == "rss" and state.initialized and entries and len(fresh) == len(entries):
             fresh = await self._fill_gap(feed, state, fresh)
         fresh_keys = {key for key, _ in fresh}
+        rest_keys = fresh_keys - {key for key, _ in entries}
         fixes = await self._corrections(feed, state, [i for i in entries if i[0] not in fresh_keys])
         marked: list[tuple[bool, datetime]] = []
 
@@ -355,7 +357,7 @@ class Ingestor:
             outcome = _Outcome(found_new=stored > 0, ttl_seconds=parsed.ttl_seconds)
             marked.append(await self._mark_success(session, feed, state, result, outcome, now))
 
-        stored, deliveries = await self._save(feed, state, fresh, then=mark)
+        stored, deliveries = await self._save(feed, state, fresh, then=mark, rest_keys=rest_keys)
         recovered, next_poll = marked[0]
         await self._tell_recovery(feed, recovered)
         log.info(
@@ -375,6 +377,7 @@ class Ingestor:
         fresh: Sequence[tuple[str, FeedEntry]],
         *,
         then: Callable[[AsyncSession, int, datetime], Awaitable[None]] | None = None,
+        rest_keys: set[str] | None = None,
     ) -> tuple[int, int]:
         """Summarize, classify and store fresh entries with their deliveries, in ONE
         transaction (``then`` adds the feed's state to it); returns (stored, deliveries).
@@ -396,11 +399,10 @@ class Ingestor:
                     continue
                 taken_urls.add(article.canonical_url)
                 article_id = await insert_article(session, article, now)
-                if alternates.get(article.key):
+                extra = _extra_columns(article.key, alternates, rest_keys or set())
+                if extra:
                     await session.execute(
-                        update(ArticleRow)
-                        .where(ArticleRow.id == article_id)
-                        .values(alternates=alternates[article.key])
+                        update(ArticleRow).where(ArticleRow.id == article_id).values(extra)
                     )
                 stored += 1
                 if article.announced:
@@ -452,8 +454,10 @@ class Ingestor:
                     title=title,
                 )
             alternates = dump_alternates(entry.alternates)
-            edit = (title[:1000], summary) != (old.title, old.summary)
-            if edit or alternates != old.alternates:
+            # Text first read from the REST API: the feed's version is a new baseline.
+            changed = (title[:1000], summary) != (old.title, old.summary)
+            edit = changed and old.text_source == "feed"
+            if changed or alternates != old.alternates or old.text_source != "feed":
                 fixes.append(Correction(old.article_id, title[:1000], summary, alternates, edit))
         return fixes
 
@@ -821,6 +825,16 @@ def _rest_candidates(feeds: Sequence[Feed], url: str | None) -> list[Feed]:
         return (base.hostname == target.hostname, shared)
 
     return sorted((f for f in feeds if f.wordpress), key=likeness, reverse=True)
+
+
+def _extra_columns(key: str, alternates: dict[str, str], rest_keys: set[str]) -> dict[str, str]:
+    """Article columns ``insert_article`` does not set: language links and text source."""
+    values = {}
+    if alternates.get(key):
+        values["alternates"] = alternates[key]
+    if key in rest_keys:
+        values["text_source"] = "rest"
+    return values
 
 
 def _needs_page(entry: FeedEntry) -> bool:

@@ -86,6 +86,9 @@ class ArticleRow(Base):
     announced: Mapped[bool] = mapped_column(Boolean, default=True)
     # Other language versions of the same story: JSON [[language, url], ...] ("" when none).
     alternates: Mapped[str] = mapped_column(Text, default="")
+    # Where title and summary were read: "feed", or "rest" (the WordPress REST API, whose
+    # excerpt differs from the feed's description: the feed's first sighting is no correction).
+    text_source: Mapped[str] = mapped_column(String(8), default="feed")
 
     __table_args__ = (Index("ix_articles_language_created", "language", "created_at"),)
 

@@ -17,7 +17,7 @@ from scheduler.corrections import CorrectionJob
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, item, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer, wordpress_feed
-from tests.ingest.support import FAST
+from tests.ingest.support import FAST, REST, FakeWordPress, Post
 
 SITE = "https://caucasus-wire.example"
 FIRST = "Tbilisi council approves the budget"
@@ -123,3 +123,35 @@ async def test_corrections_switched_off_edit_nothing(database_url: str) -> None:
         feed(server, FIXED)
         await life(settings, catalog)
         assert api.messages_to(GEORGIA_CHANNEL, "editMessageText") == []
+
+
+async def test_the_feed_version_of_a_pushed_article_is_no_correction(
+    database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A CMS push stores the REST API's text (its own title and excerpt shapes); the feed
+    seen later describes the same post differently: a new baseline, not an edit."""
+    async with FakeBotAPI() as api, FeedServer() as server:
+        declare_channels(api)
+        site = FakeWordPress(server)
+        site.publish([Post(1, datetime.now(UTC).replace(tzinfo=None), "Georgia")])
+        feeds = [{"url": server.url("/feed/"), "language": "en", "wordpress": server.url(REST)}]
+        catalog = make_catalog([], feeds=feeds)
+        settings = make_settings(api, database_url)
+        async with assemble(settings, catalog, dry_run=False, fetch_limits=FAST) as parts:
+            assert parts.application is not None
+            await parts.application.initialize()
+            try:
+                await parts.ingestor.push(post_id=1, url=f"{SITE}/1/")
+                await parts.sender.drain(within=30)
+            finally:
+                await parts.application.shutdown()
+        assert len(api.messages_to(GEORGIA_CHANNEL)) == 1
+
+        await life(settings, catalog)  # the feed's version of the same post
+        await life(settings, catalog)
+
+        assert api.messages_to(GEORGIA_CHANNEL, "editMessageText") == []
+        async with sessions() as session:
+            article = await session.scalar(select(ArticleRow))
+            assert article is not None
+            assert article.text_source == "feed" and article.title == site.posts[0].title

@@ -19,6 +19,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("articles", schema=None) as batch_op:
         batch_op.add_column(sa.Column("alternates", sa.Text(), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("text_source", sa.String(length=8), nullable=False, server_default="feed")
+        )
 
     op.create_table(
         "edits",
@@ -46,4 +49,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_edits_due")
     op.drop_table("edits")
     with op.batch_alter_table("articles", schema=None) as batch_op:
+        batch_op.drop_column("text_source")
         batch_op.drop_column("alternates")
