@@ -24,7 +24,9 @@ from bot.pacing import Pacer
 log = logging.getLogger(__name__)
 
 MAX_REPLY_WAIT = 30.0
-_SENDING = frozenset({"sendMessage", "sendPhoto", "sendInvoice", "editMessageText", "copyMessage"})
+_SENDING = frozenset(
+    {"sendMessage", "sendPhoto", "sendInvoice", "editMessageText", "copyMessage", "deleteMessage"}
+)
 
 
 class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
