@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
-from bot.app import Parts, assemble
+from bot.app import Parts
 from bot.catalog import Catalog
-from tests.audience.support import SetClock
-from tests.e2e.support import make_catalog, make_settings
+from tests.audience.support import SetClock, bot_running
+from tests.e2e.support import make_catalog
 from tests.fakes.botapi import FakeBotAPI, SentMessage
 
 APPEAL = "Support independent journalism"
@@ -30,25 +29,11 @@ def revenue_catalog() -> Catalog:
     )
 
 
-@contextlib.asynccontextmanager
-async def running(
+def running(
     api: FakeBotAPI, database_url: str, clock: SetClock, catalog: Catalog, **settings: Any
-) -> AsyncIterator[Parts]:
-    """assemble() plus long polling, like ``tests.audience.support.bot_running``."""
-    async with assemble(
-        make_settings(api, database_url, **settings), catalog, dry_run=False, clock=clock
-    ) as parts:
-        app = parts.application
-        assert app is not None and app.updater is not None
-        await app.initialize()
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
-            yield parts
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+) -> contextlib.AbstractAsyncContextManager[Parts]:
+    """The audience tests' running bot, with this module's catalog."""
+    return bot_running(api, database_url, clock, catalog, **settings)
 
 
 def has_donate(message: SentMessage) -> bool:

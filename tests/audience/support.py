@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import Parts, assemble
+from bot.catalog import Catalog
 from bot.storage.models import ChatRegionRow, ChatRow
 from bot.storage.repo import NewArticle, enqueue_article, insert_article
 from tests.e2e.support import make_catalog, make_settings
@@ -41,10 +42,14 @@ NOON = datetime(2026, 3, 2, 10, 0)
 
 @contextlib.asynccontextmanager
 async def bot_running(
-    api: FakeBotAPI, database_url: str, clock: SetClock, **settings: Any
+    api: FakeBotAPI,
+    database_url: str,
+    clock: SetClock,
+    catalog: Catalog | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Parts]:
     """assemble() plus long polling, like ``newsbot run`` without the scheduler."""
-    catalog = make_catalog([])
+    catalog = catalog or make_catalog([])
     async with assemble(
         make_settings(api, database_url, **settings), catalog, dry_run=False, clock=clock
     ) as parts:
