@@ -9,13 +9,53 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Parts, assemble
 from bot.catalog import Catalog
 from bot.storage.models import ChatRegionRow, ChatRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article
+from bot.storage.repo import NewArticle, enqueue_article, insert_article, set_chat_regions
 from tests.e2e.support import make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI, SentMessage
+
+
+class FrozenClock:
+    """Wall time that stays where the test puts it (for jobs called directly)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def monotonic(self) -> float:
+        return 0.0
+
+
+async def add_private_reader(
+    session: AsyncSession, address: str, regions: list[str], now: datetime, **columns: Any
+) -> int:
+    """A private subscriber (active, English, instant unless ``columns`` say otherwise)."""
+    values: dict[str, Any] = {
+        "address": address,
+        "thread_id": 0,
+        "kind": "private",
+        "title": "",
+        "language": "en",
+        "origin": "user",
+        "active": True,
+        "paused": False,
+        "mode": "instant",
+        "priority": 2,
+        "created_at": now,
+        "updated_at": now,
+        **columns,
+    }
+    row = ChatRow(**values)
+    session.add(row)
+    await session.flush()
+    await set_chat_regions(session, row.id, regions)
+    return row.id
 
 
 class SetClock:

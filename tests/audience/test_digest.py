@@ -7,25 +7,15 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import Translator
-from bot.storage.models import ChatRow, OutboxRow
-from bot.storage.repo import NewArticle, insert_article, set_chat_regions
+from bot.storage.models import OutboxRow
+from bot.storage.repo import NewArticle, insert_article
 from bot.telegram.html_rules import parse_telegram_html, utf16_len
 from scheduler.digest import DigestJob, Subscriber, is_due
+from tests.audience.support import FrozenClock, add_private_reader
 from tests.e2e.support import make_catalog
 
 CATALOG = make_catalog([])
 TR = Translator.load(["en", "ru", "ka", "hy", "az"], "en")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        return 0.0
 
 
 def test_due_after_the_local_digest_time_once() -> None:
@@ -37,27 +27,16 @@ def test_due_after_the_local_digest_time_once() -> None:
 
 
 async def _reader(session: AsyncSession, now: datetime, regions: list[str]) -> int:
-    row = ChatRow(
-        address="4242",
-        thread_id=0,
-        kind="private",
-        title="",
-        language="en",
-        origin="user",
-        active=True,
-        paused=False,
+    return await add_private_reader(
+        session,
+        "4242",
+        regions,
+        now,
         mode="digest",
-        priority=2,
-        created_at=now,
-        updated_at=now,
         timezone="Asia/Yerevan",
         digest_minute=8 * 60,
         last_digest_at=now,
     )
-    session.add(row)
-    await session.flush()
-    await set_chat_regions(session, row.id, regions)
-    return row.id
 
 
 async def _article(
@@ -110,7 +89,7 @@ async def test_long_digest_is_grouped_split_and_skips_received(
     async def send(address: str, text: str) -> None:
         sent.append((address, text))
 
-    clock = Clock(datetime(2026, 3, 2, 3, 0))  # 07:00 in Yerevan: not yet
+    clock = FrozenClock(datetime(2026, 3, 2, 3, 0))  # 07:00 in Yerevan: not yet
     job = DigestJob(CATALOG, TR, sessions, clock, send)
     assert await job.run() == 0
     clock.current = datetime(2026, 3, 2, 4, 30)  # 08:30
@@ -136,5 +115,5 @@ async def test_empty_digest_says_so(sessions: async_sessionmaker[AsyncSession]) 
     async def send(_address: str, text: str) -> None:
         sent.append(text)
 
-    assert await DigestJob(CATALOG, TR, sessions, Clock(now), send).run() == 1
+    assert await DigestJob(CATALOG, TR, sessions, FrozenClock(now), send).run() == 1
     assert sent == [TR.gettext("en", "digest.empty")]

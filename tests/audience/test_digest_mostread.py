@@ -10,11 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import Translator
 from bot.mostread import MostReadItem, MostReadStore
 from bot.storage.models import ChatRow
-from bot.storage.repo import NewArticle, insert_article, set_chat_regions
+from bot.storage.repo import NewArticle, insert_article
 from bot.telegram.html_rules import parse_telegram_html, utf16_len
 from scheduler.digest import DigestJob, bot_sender
 from tests.audience.revenue import revenue_catalog, running
-from tests.audience.support import NOON, SetClock, next_from_bot, publish
+from tests.audience.support import (
+    NOON,
+    FrozenClock,
+    SetClock,
+    add_private_reader,
+    next_from_bot,
+    publish,
+)
 from tests.e2e.support import make_catalog
 from tests.fakes.botapi import FakeBotAPI
 
@@ -76,34 +83,19 @@ CATALOG = make_catalog([])
 TR = Translator.load(["en", "ru", "ka", "hy", "az"], "en")
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        return 0.0
-
-
 async def _reader(sessions: async_sessionmaker[AsyncSession], now: datetime, lang: str) -> None:
     async with sessions.begin() as session:
-        row = ChatRow(
-            address="4343",
-            thread_id=0,
-            kind="private",
+        await add_private_reader(
+            session,
+            "4343",
+            ["georgia"],
+            now,
             language=lang,
             mode="digest",
-            created_at=now,
-            updated_at=now,
             timezone="Asia/Tbilisi",
             digest_minute=8 * 60,
             last_digest_at=now,
         )
-        session.add(row)
-        await session.flush()
-        await set_chat_regions(session, row.id, ["georgia"])
 
 
 async def _articles(sessions: async_sessionmaker[AsyncSession], at: datetime, count: int) -> None:
@@ -123,7 +115,7 @@ async def _digest(
     async def send(_address: str, text: str) -> None:
         sent.append(text)
 
-    job = DigestJob(CATALOG, TR, sessions, Clock(now), send, mostread=store)
+    job = DigestJob(CATALOG, TR, sessions, FrozenClock(now), send, mostread=store)
     assert await job.run() == 1
     return sent
 

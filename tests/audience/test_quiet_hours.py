@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.localtime import in_quiet_hours, last_digest_time, quiet_until, zone
-from bot.storage.models import ChatRow, OutboxRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article, set_chat_regions
+from bot.storage.models import OutboxRow
+from bot.storage.repo import NewArticle, enqueue_article, insert_article
+from tests.audience.support import add_private_reader
 
 
 def test_quiet_hours_span_midnight() -> None:
@@ -44,27 +45,15 @@ def test_digest_time_and_unknown_zones() -> None:
 async def _reader(
     session: AsyncSession, address: str, quiet: tuple[int, int] | None, now: datetime
 ) -> int:
-    row = ChatRow(
-        address=address,
-        thread_id=0,
-        kind="private",
-        title="",
-        language="en",
-        origin="user",
-        active=True,
-        paused=False,
-        mode="instant",
-        priority=2,
-        created_at=now,
-        updated_at=now,
+    return await add_private_reader(
+        session,
+        address,
+        ["georgia"],
+        now,
         timezone="Asia/Tbilisi",
         quiet_start=quiet[0] if quiet else None,
         quiet_end=quiet[1] if quiet else None,
     )
-    session.add(row)
-    await session.flush()
-    await set_chat_regions(session, row.id, ["georgia"])
-    return row.id
 
 
 async def test_enqueue_holds_rows_of_readers_in_quiet_hours(
