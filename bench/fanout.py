@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
 import json
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -205,12 +207,12 @@ async def serve_fake_api() -> None:
             if command == b"stats":
                 sends = [m for m in api.sent if m.method == "sendMessage"]
                 start, end = (float(x) for x in window)
-                in_window = sum(1 for m in sends if start <= m.at < end)
+                times = sorted(m.at for m in sends)
                 stats = {
                     "accepted": len(sends),
+                    "in_window": sum(1 for at in times if start <= at < end),
                     "violations": api.limit_violations,
-                    "achieved_rate": api.achieved_rate(),
-                    "window_rate": in_window / (end - start),
+                    "window_rate": sustained_rate(times, start, end),
                     "peak_rate": api.peak_rate(),
                     "max_rate_per_chat": api.max_rate_per_chat(),
                     "duplicates": len(sends) - len({m.chat_id for m in sends}),
@@ -218,6 +220,20 @@ async def serve_fake_api() -> None:
                     "violation_at": [round(v.at - sends[0].at, 2) for v in api.violations if sends],
                 }
                 print(json.dumps(stats), flush=True)
+
+
+def sustained_rate(times: list[float], start: float, end: float) -> float:
+    """Messages per second over the window: the slope of the count of accepted messages
+    against time (least squares). Messages arrive in bursts, a staircase; its slope does
+    not depend on where the window's edges fall between two steps, as a plain count does."""
+    inside = [at for at in times if start <= at < end]
+    if len(inside) < 2:
+        return len(inside) / (end - start)
+    mean_t = statistics.fmean(inside)
+    mean_i = (len(inside) - 1) / 2
+    covariance = sum((at - mean_t) * (i - mean_i) for i, at in enumerate(inside))
+    variance = sum((at - mean_t) ** 2 for at in inside)
+    return covariance / variance if variance else 0.0
 
 
 # ---------------------------------------------------------------------------- sender
@@ -231,6 +247,7 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
 
     from bot.clock import SystemClock
     from bot.delivery import Sender
+    from bot.heap import freeze_startup_heap
     from bot.i18n import Translator
     from bot.metrics import DeliveryMetrics
     from bot.pacing import Pacer
@@ -263,12 +280,20 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
             max_in_flight=256,
         )
         stop = asyncio.Event()
+        freeze_startup_heap()  # as ``newsbot run`` does once it has started
         task = asyncio.create_task(sender.run(stop))
         await asyncio.sleep(WARM_UP)  # imports, first statements compiled, connections open
         sent0 = sender.stats.by_state.get("sent", 0)
+        profile = os.environ.get("NEWSBOT_BENCH_PROFILE")  # a path: profile the window there
+        profiler = cProfile.Profile(time.thread_time) if profile else None
         cpu0, wall0, loop0 = time.process_time(), time.perf_counter(), time.thread_time()
         window_start = time.monotonic()  # the fake Bot API's clock too (system-wide)
+        if profiler is not None:
+            profiler.enable()
         await asyncio.sleep(seconds)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         loop_cpu = time.thread_time() - loop0
         window_end = time.monotonic()
@@ -289,39 +314,45 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
                 "wall_s": wall,
                 "window": [window_start, window_end],
                 "peak_rss_mb": peak_kb / 1024,
+                "burst": pacer.burst,
             }
         ),
         flush=True,
     )
     if sys.stdin.readline().strip() == "reference":
-        bare = await bare_post_cpu(api_url, token, rate, paid)
-        print(json.dumps({"bare_cpu_ms": bare}), flush=True)
+        single = await bare_post_cpu(api_url, token, rate, paid, burst=1)
+        bursts = await bare_post_cpu(api_url, token, rate, paid, burst=pacer.burst)
+        print(json.dumps({"bare_cpu_ms": single, "bare_burst_cpu_ms": bursts}), flush=True)
 
 
-async def bare_post_cpu(api_url: str, token: str, rate: float, paid: bool) -> float:
-    """CPU ms per request of a bare aiohttp POST loop at ``rate``: the floor on this machine.
+async def bare_post_cpu(api_url: str, token: str, rate: float, paid: bool, burst: int) -> float:
+    """CPU ms per request of a bare aiohttp POST loop at ``rate``, ``burst`` requests at a
+    time: what the HTTP client alone costs on this machine, the floor for the sender.
 
-    (At low rates the CPU cost of each request rises here: caches go cold between them.)
+    (Requests one at a time cost more at low rates: caches go cold between them.)
     """
     import aiohttp
 
     url = f"{api_url}/bot{token}/sendMessage"
-    count = max(60, int(rate * 3))
-    form = {"text": "Tbilisi metro extends to the airport. " * 5, "allow_paid_broadcast": "true"}
+    count = max(60, int(rate * 3)) // burst * burst
+    params = {"text": "Tbilisi metro extends to the airport. " * 5, "allow_paid_broadcast": True}
     if not paid:
-        del form["allow_paid_broadcast"]
+        del params["allow_paid_broadcast"]
 
     async def post(chat: int) -> None:
-        async with http.post(url, data={"chat_id": str(chat), **form}) as response:
+        body = json.dumps({"chat_id": chat, **params}).encode()
+        headers = {"Content-Type": "application/json"}
+        async with http.post(url, data=body, headers=headers) as response:
             await response.read()
 
     async with aiohttp.ClientSession() as http:
-        await asyncio.gather(*(post(900_000_000 + i) for i in range(10)))
+        await asyncio.gather(*(post(900_000_000 + i) for i in range(burst)))
+        await asyncio.sleep(1.0)
         cpu0 = time.process_time()
         tasks = []
-        for i in range(count):
-            tasks.append(asyncio.create_task(post(900_000_100 + i)))
-            await asyncio.sleep(1 / rate)
+        for i in range(0, count, burst):
+            tasks += [asyncio.create_task(post(901_000_000 + i + n)) for n in range(burst)]
+            await asyncio.sleep(burst / rate)
         await asyncio.gather(*tasks)
         return 1000 * (time.process_time() - cpu0) / count
 
@@ -338,7 +369,6 @@ class Result:
     seconds: float
     enqueued: int
     enqueue_s: float
-    achieved_rate: float
     sender_rate: float
     window_rate: float
     delivered: int
@@ -354,6 +384,8 @@ class Result:
     violation_scopes: list[str]
     violation_at: list[float]
     bare_cpu_ms: float
+    bare_burst_cpu_ms: float
+    burst: int
 
 
 async def child(*args: str, stdin: bool = False) -> asyncio.subprocess.Process:
@@ -419,7 +451,7 @@ async def one_run(
             await drop_schema(postgres_url, schema)
     delivered = int(report["sent"])
     start, end = report["window"]
-    accepted = max(1.0, float(api["window_rate"]) * (end - start))  # CPU is per accepted message
+    accepted = max(1, int(api["in_window"]))  # CPU is per message accepted in the window
     return Result(
         db=db,
         subscribers=subscribers,
@@ -428,7 +460,6 @@ async def one_run(
         seconds=seconds,
         enqueued=enqueued,
         enqueue_s=enqueue_s,
-        achieved_rate=float(api["achieved_rate"]),
         sender_rate=delivered / float(report["wall_s"]),
         window_rate=float(api["window_rate"]),
         delivered=delivered,
@@ -444,6 +475,8 @@ async def one_run(
         violation_scopes=list(api["violation_scopes"]),
         violation_at=list(api["violation_at"]),
         bare_cpu_ms=float(bare["bare_cpu_ms"]),
+        bare_burst_cpu_ms=float(bare["bare_burst_cpu_ms"]),
+        burst=int(report["burst"]),
     )
 
 
@@ -464,14 +497,12 @@ def print_result(r: Result) -> None:
         f"   [{verdict(r.subscribers < 100_000 or r.enqueue_s <= 3.0)}: <= 3 s for 100 000]"
     )
     print(
-        f"  sustained rate (messages the Bot API accepted in the window): {r.window_rate:.1f}/s "
+        f"  sustained rate (messages the Bot API accepted, in bursts of {r.burst}): "
+        f"{r.window_rate:.1f}/s "
         f"of {r.rate:g}/s = {100 * share:.1f} %   [{verdict(share >= target)}: "
         f">= {100 * target:.0f} %]"
     )
-    print(
-        f"    (the sender recorded {r.delivered} as sent in the window, {r.sender_rate:.1f}/s; "
-        f"the Bot API saw {r.achieved_rate:.1f}/s from its first message to its last)"
-    )
+    print(f"    (the sender recorded {r.delivered} as sent in the window, {r.sender_rate:.1f}/s)")
     print(
         f"  429s: {r.violations} {r.violation_scopes or ''} {r.violation_at or ''} "
         f"(sender saw {r.rate_limited})   "
@@ -487,8 +518,11 @@ def print_result(r: Result) -> None:
     )
     print(
         f"    of which the event loop {r.loop_cpu_ms_per_msg:.3f} ms, other threads "
-        f"(database driver) {r.cpu_ms_per_msg - r.loop_cpu_ms_per_msg:.3f} ms; for reference, "
-        f"a bare aiohttp POST at this rate costs {r.bare_cpu_ms:.3f} ms here"
+        f"(database driver) {r.cpu_ms_per_msg - r.loop_cpu_ms_per_msg:.3f} ms"
+    )
+    print(
+        f"    for reference, a bare aiohttp POST at this rate costs {r.bare_cpu_ms:.3f} ms one "
+        f"at a time, {r.bare_burst_cpu_ms:.3f} ms in the same bursts of {r.burst}"
     )
     print(f"  sender peak RSS: {r.peak_rss_mb:.1f} MB; outcomes: {r.states}")
 
@@ -559,16 +593,6 @@ def main() -> int:
         asyncio.run(serve_fake_api())
         return 0
     if args.sender:
-        profile = os.environ.get("NEWSBOT_BENCH_PROFILE")  # a path: cProfile the sender there
-        if profile:
-            import cProfile
-
-            with cProfile.Profile(time.thread_time) as prof:
-                asyncio.run(
-                    run_sender(args.db_url, args.api_url, args.token, args.rate, args.seconds)
-                )
-            prof.dump_stats(profile)
-            return 0
         asyncio.run(run_sender(args.db_url, args.api_url, args.token, args.rate, args.seconds))
         return 0
     return asyncio.run(orchestrate(args))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -220,12 +220,15 @@ async def run(
     stop: asyncio.Event,
     out: TextIO | None = None,
     role: str = "all",
+    on_started: Callable[[], None] | None = None,
 ) -> None:
     """``newsbot run``: updates and web (role web), scheduler and sender (role worker).
 
     With ``all`` (the default) one process does everything. On PostgreSQL the
     scheduler and the sender each run only while this process holds their
     advisory lock, so several workers can run and a standby takes over.
+    ``on_started`` is called once everything has started (the CLI freezes the
+    start-up heap there, ``bot.heap``).
     """
     serve_updates = role in ("all", "web")
     do_work = role in ("all", "worker")
@@ -256,6 +259,8 @@ async def run(
                 "dry run (printing instead of sending)" if dry_run else "sending to Telegram",
                 f", web on {settings.web_host}:{web.port}" if serve_updates else "",
             )
+            if on_started is not None:
+                on_started()
             await stop.wait()
         finally:
             log.info("shutting down")

@@ -91,12 +91,15 @@ def load_config(args: argparse.Namespace, *, needs_token: bool) -> tuple[Setting
 
 async def _run(settings: Settings, catalog: Catalog, dry_run: bool, role: str) -> None:
     from bot.app import run
+    from bot.heap import freeze_startup_heap
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await run(settings, catalog, dry_run=dry_run, stop=stop, role=role)
+    await run(
+        settings, catalog, dry_run=dry_run, stop=stop, role=role, on_started=freeze_startup_heap
+    )
 
 
 async def _poll(settings: Settings, catalog: Catalog, dry_run: bool) -> int:

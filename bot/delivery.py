@@ -8,10 +8,8 @@ same against Telegram, a fake, or the dry-run printer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
-import math
 import random
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
@@ -29,10 +27,8 @@ from bot.outbox import (
     Outcome,
     Retry,
     Sent,
-    backlog_counts,
     claim_due,
     inflight_by_kind,
-    mark_inflight,
     record_outcome,
     record_sent,
     recover_after_crash,
@@ -68,17 +64,20 @@ class SenderStats:
 
 
 class Sender:
-    """Claims due rows in batches and sends them in short paced *waves*.
+    """Claims due rows a burst at a time and sends each batch as one *wave*.
 
-    Each wave is the next few messages the pacer will let go (about ``horizon`` seconds'
-    worth, at least one): one transaction records the outcomes that came back since the
-    last one and marks the wave in flight, then the wave's requests are fired, each at
-    its paced moment. Database work is thus per wave, not per message (DESIGN.md "cost"),
-    and it overlaps the sending: the next wave is marked while this one goes out.
+    A batch is one burst's worth of rows (``Pacer.burst``: 15 at 30/s, 50 at 1000/s). One
+    transaction records the outcomes that came back since the last one and reserves the
+    next batch straight as in flight; then the batch is fired together as soon as the
+    pacer allows the burst. Database work and event-loop wake-ups are thus per burst, not
+    per message (DESIGN.md "cost"), and the transaction runs while the pacer's budget for
+    the burst refills, so it does not slow the sending. Rows whose chat must wait (1/s
+    private, 20/min groups) go out in a later wave or are given back with their time.
 
-    The price is bounded and deliberate: a crash turns the not-yet-fired rows of the two
-    waves marked in flight into ``unknown`` as well (at most ``2 * wave_size`` per crash,
-    16 at 30/s, 100 at 1000/s), never into a duplicate.
+    The price is bounded and deliberate: a crash turns the not-yet-fired rows of the batch
+    into ``unknown`` as well (at most ``wave_size`` per crash, 15 at 30/s, 50 at
+    1000/s), never into a duplicate. A batch is claimed only when its burst may go, so a
+    crash rarely finds one.
     """
 
     def __init__(
@@ -93,31 +92,29 @@ class Sender:
         idle_poll: float = 1.0,
         on_outcome: OutcomeListener | None = None,
         metrics: DeliveryMetrics | None = None,
-        backlog_every: float = 5.0,
-        horizon: float | None = None,
     ) -> None:
         self._sessions = sessions
         self._publisher = publisher
         self._pacer = pacer
         self._clock = clock
-        # About a second of sending per batch: a channel post enqueued during a big private
-        # fan-out waits for at most this batch and the one claimed ahead (channels first).
-        self._batch = batch_size or max(8, min(500, int(pacer.rate)))
-        self._horizon = horizon if horizon is not None else min(0.25, max(0.05, 8 / pacer.rate))
-        self.wave_size = max(1, math.ceil(pacer.rate * self._horizon))
+        # Two bursts per batch (a second at 30/s, 0.1 s at 1000/s): a channel post enqueued
+        # during a big private fan-out waits for at most this batch (channels first), and a
+        # crash can leave no more than this many rows in flight unsent.
+        self._batch = batch_size or 2 * pacer.burst
+        self._horizon = pacer.burst_period
+        self.wave_size = pacer.burst
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._idle_poll = idle_poll
         self._on_outcome = on_outcome
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
-        self._prefetch: asyncio.Future[list[Delivery]] | None = None
+        self._expected = 1  # rows in the last batch: the size of the next burst, probably
+        self._fired: set[int] = set()  # rows of the wave going out whose request started
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending_outcomes: list[tuple[Delivery, Outcome]] = []
         self._stranded: list[int] = []  # reserved rows to give back at the next chance
         self.stats = SenderStats()
         self.metrics = metrics or shared_metrics()
-        self._backlog_every = backlog_every
-        self._backlog_at = float("-inf")
 
     def wake(self) -> None:
         """New rows were enqueued: stop idling."""
@@ -146,7 +143,6 @@ class Sender:
         try:
             while not stop.is_set():
                 try:
-                    await self.refresh_backlog()
                     handled = await self.step()
                 except Exception:  # the database hiccuped: log, wait, carry on
                     log.exception("sender step failed; retrying shortly")
@@ -167,15 +163,6 @@ class Sender:
                     return
                 await asyncio.sleep(0.2)
         await self._finish()
-
-    async def refresh_backlog(self, force: bool = False) -> None:
-        """Update the backlog gauge every ``backlog_every`` seconds (one cheap query)."""
-        now = self._clock.monotonic()
-        if not force and now - self._backlog_at < self._backlog_every:
-            return
-        self._backlog_at = now
-        async with self._sessions() as session:
-            self.metrics.set_backlog(await backlog_counts(session))
 
     async def _has_due_soon(self) -> bool:
         async with self._sessions() as session:
@@ -200,15 +187,28 @@ class Sender:
     # ---- one batch ------------------------------------------------------------------
 
     async def step(self) -> int:
-        """Claim a batch and send it wave by wave; returns how many rows it handled."""
-        prefetched, self._prefetch = self._prefetch, None
-        batch = await prefetched if prefetched is not None else await self._claim()
+        """Claim a batch and send it wave by wave; returns how many rows it handled.
+
+        One transaction records the outcomes that came back since the last one and
+        reserves the batch straight as in flight once the pacer would let its burst go (so
+        a crash finds few rows reserved and most answers recorded; the pacer's bucket makes
+        up the few milliseconds the transaction takes); rows not sent (their chat must
+        wait, or the sender is stopping) are given back at the end.
+        """
+        await self._until_burst_is_due()
+        batch = await self._claim()
+        self._expected = max(1, len(batch))
         if not batch:
             return 0
         queue = deque(batch)
         later: dict[float, list[int]] = {}
         try:
-            await self._send_batch(queue, later)
+            busy: set[str] = set()
+            while queue and not self._stopping():
+                wave = self._plan_wave(queue, later, busy)
+                if wave:
+                    await self._fire(wave, queue)
+                busy = {d.chat_key for d in wave}  # empty: the rest waits for those chats
         finally:
             if later or queue:
                 try:
@@ -219,42 +219,19 @@ class Sender:
                     raise
         return len(batch)
 
+    async def _until_burst_is_due(self) -> None:
+        """Wait until the pacer allows a burst as big as the last batch."""
+        while not self._stopping():
+            delay = self._pacer.global_delay(self._clock.monotonic(), self._expected)
+            if delay <= 0:
+                return
+            await asyncio.sleep(delay)
+
     async def _claim(self) -> list[Delivery]:
         now = self._clock.now()
-        return await self._write(lambda session: claim_due(session, now, self._batch))
-
-    async def _send_batch(self, queue: deque[Delivery], later: dict[float, list[int]]) -> None:
-        """Fire wave after wave; the next wave is marked in flight while this one goes out,
-        and the next batch is claimed while the last wave goes out, so the database's
-        round trips do not hold up the paced sends."""
-        firing: list[Delivery] = []
-        while True:
-            wave: list[Delivery] = []
-            if not self._stopping():
-                wave = self._plan_wave(queue, later, busy={d.chat_key for d in firing})
-            marking = None
-            if wave:
-                marking = asyncio.ensure_future(
-                    self._write(functools.partial(self._mark_inflight, wave))
-                )
-            elif not queue and not self._stopping() and self._prefetch is None:
-                self._prefetch = asyncio.ensure_future(self._claim())
-            if firing:
-                await self._fire(firing)
-            if marking is None:
-                if queue and not self._stopping():
-                    firing = []  # the rest waits for chats of the wave just sent: plan again
-                    continue
-                return
-            try:
-                await marking
-            except BaseException:
-                queue.extendleft(reversed(wave))  # not in flight: given back by step()
-                raise
-            firing = wave
-
-    async def _mark_inflight(self, wave: list[Delivery], session: AsyncSession) -> None:
-        await mark_inflight(session, [d.id for d in wave], self._clock.now())
+        return await self._write(
+            lambda session: claim_due(session, now, self._batch, state="inflight")
+        )
 
     def _plan_wave(
         self, queue: deque[Delivery], later: dict[float, list[int]], busy: set[str]
@@ -283,21 +260,46 @@ class Sender:
         queue.extendleft(reversed(again))
         return wave
 
-    async def _fire(self, wave: list[Delivery]) -> None:
-        """Start each request of the wave at its paced moment (global and per-chat)."""
-        for delivery in wave:
-            while True:
-                now = self._clock.monotonic()
-                ready = self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now)
-                wait = max(self._pacer.global_delay(now), ready - now)
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            self._pacer.commit(delivery.chat_key, delivery.chat_kind, now)
-            await self._in_flight.acquire()
-            task = asyncio.create_task(self._send(delivery))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+    async def _fire(self, wave: list[Delivery], queue: deque[Delivery]) -> None:
+        """Fire the wave as one burst as soon as the pacer allows it; a member whose chat
+        must still wait (1/s private, 20/min groups) follows when its chat is ready.
+        Members not fired when this is interrupted go back to the front of ``queue``."""
+        waiting = wave
+        try:
+            await self._fire_waiting(waiting)
+        except BaseException:
+            queue.extendleft(reversed([d for d in wave if d.id not in self._fired]))
+            raise
+        finally:
+            self._fired.clear()
+
+    async def _fire_waiting(self, waiting: list[Delivery]) -> None:
+        while waiting:
+            now = self._clock.monotonic()
+            ready: list[Delivery] = []
+            held: list[Delivery] = []
+            for delivery in waiting:
+                chat_at = self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now)
+                (ready if chat_at <= now else held).append(delivery)
+            if not ready:
+                await asyncio.sleep(min(self._chat_wait(d, now) for d in held))
+                continue
+            delay = self._pacer.global_delay(now, len(ready))
+            admitted = 0 if delay > 0 else self._pacer.admit(now, len(ready))
+            if admitted == 0:
+                await asyncio.sleep(max(delay, _RECHECK))
+                continue
+            for delivery in ready[:admitted]:
+                await self._in_flight.acquire()
+                self._pacer.commit(delivery.chat_key, delivery.chat_kind, self._clock.monotonic())
+                task = asyncio.create_task(self._send(delivery))
+                self._fired.add(delivery.id)
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            waiting = ready[admitted:] + held
+
+    def _chat_wait(self, delivery: Delivery, now: float) -> float:
+        return self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now) - now
 
     async def _put_back(
         self, later: dict[float, list[int]], queue: deque[Delivery], session: AsyncSession
@@ -316,6 +318,7 @@ class Sender:
             log.exception("publisher failed on outbox row %d", delivery.id)
             outcome = Retry(error=f"internal error: {exc!r}")
         finally:
+            self._pacer.landed(self._clock.monotonic())
             self._in_flight.release()
         self.stats.published += 1
         if isinstance(outcome, Retry) and outcome.pause_all and outcome.after:
@@ -385,32 +388,26 @@ class Sender:
             self.metrics.outcome("dropped", kind, count=count)
 
     async def _finish(self) -> None:
-        await self._give_back_prefetch()
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        if self._pending_outcomes or self._stranded:
-            await self._write(_nothing)
-        with contextlib.suppress(Exception):  # the gauge is best effort at shutdown
-            await self.refresh_backlog(force=True)
-
-    async def _give_back_prefetch(self) -> None:
-        """A batch claimed ahead but not to be sent now goes back to the queue."""
-        prefetched, self._prefetch = self._prefetch, None
-        if prefetched is None:
-            return
-        try:
-            rows = await prefetched
-        except Exception:
-            return  # not claimed: the transaction failed
-        if rows:
+        for attempt in range(_FINAL_WRITES):
+            if not (self._pending_outcomes or self._stranded):
+                return
             try:
-                await self._write(functools.partial(self._put_back, {}, deque(rows)))
+                await self._write(_nothing)
             except Exception:
-                self._stranded += [d.id for d in rows]
-                log.exception("could not give back a prefetched batch; recovery will at restart")
+                if attempt == _FINAL_WRITES - 1:
+                    # Left in flight: the next start marks them unknown, never re-sent.
+                    log.exception(
+                        "could not record %d outcomes at shutdown", len(self._pending_outcomes)
+                    )
+                    return
+                await asyncio.sleep(0.2)
 
 
 SENT = Applied("sent")
+_FINAL_WRITES = 3  # tries to record the last outcomes when the sender stops
+_RECHECK = 0.005  # seconds; a reply took the room the pacer had promised: look again
 
 
 async def _nothing(_session: AsyncSession) -> None:

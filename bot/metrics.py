@@ -2,7 +2,8 @@
 
 Operators watch three things: what became of each delivery (per final state and chat
 kind), how often Telegram told us to slow down (429s, which our pacing should make
-rare), and how much is still waiting (the backlog gauge, refreshed by the sender).
+rare), and how much is still waiting (the backlog gauge, read from the database when
+``/metrics`` is scraped, so the sender never spends a query on it).
 
 Metrics live on a ``CollectorRegistry`` passed in, so tests get a private one; the
 running bot uses :func:`shared_metrics`, registered once on prometheus-client's
@@ -11,9 +12,13 @@ global registry that the web server exposes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.outbox import backlog_counts
 
 # Final and intermediate states an outcome can leave a row in (``bot.outbox.Applied``).
 OUTCOME_STATES = ("sent", "retry", "unknown", "dead", "dropped")
@@ -46,6 +51,7 @@ class DeliveryMetrics:
             registry=registry,
         )
         self._backlog_keys: set[tuple[str, str]] = set()
+        self._backlog_read: tuple[object, float] | None = None  # (from where, when)
 
     def outcome(self, state: str, chat_kind: str, count: int = 1) -> None:
         """``count`` rows to chats of ``chat_kind`` reached ``state``."""
@@ -64,6 +70,21 @@ class DeliveryMetrics:
         for gone_state, gone_priority in self._backlog_keys - seen:
             self.backlog.labels(state=gone_state, priority=gone_priority).set(0)
         self._backlog_keys |= seen
+
+    async def refresh_backlog(
+        self, sessions: async_sessionmaker[AsyncSession], max_age: float = 5.0
+    ) -> None:
+        """Read the backlog gauge from the database unless it was read from the same one
+        less than ``max_age`` seconds ago (one index-range count; a scraper polling often
+        does not repeat it)."""
+        now = time.monotonic()
+        last = self._backlog_read
+        if last is not None and last[0] is sessions and now - last[1] < max_age:
+            return
+        async with sessions() as session:
+            counts = await backlog_counts(session)
+        self._backlog_read = (sessions, now)
+        self.set_backlog(counts)
 
 
 _shared: DeliveryMetrics | None = None

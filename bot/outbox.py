@@ -16,13 +16,41 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import BindParameter, Table, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import ArticleRow, ChatRow, OutboxRow
+from bot.storage.models import DUE_CONDITION, ArticleRow, ChatRow, OutboxRow
 
 DUE_STATES = ("pending", "retry")
+
+# The sender's statements, built once on the table (Core), not on the ORM class: an
+# ORM-enabled UPDATE costs several times more CPU per call, and these run a few times a
+# second for every wave of a broadcast (DESIGN.md "cost").
+_OUTBOX = cast(Table, OutboxRow.__table__)  # a Table; the stubs say FromClause
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_MARK_INFLIGHT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(_IDS))
+    .values(state="inflight", updated_at=bindparam("now"))
+)
+_RELEASE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(_IDS), _OUTBOX.c.state.in_(("claimed", "inflight")))
+    .values(state="pending", next_attempt_at=bindparam("at"), updated_at=bindparam("at"))
+)
+_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row_id"))
+    .values(
+        state="sent",
+        message_id=bindparam("mid"),
+        attempts=_OUTBOX.c.attempts + 1,
+        updated_at=bindparam("now"),
+        last_error=None,
+    )
+)
 OPEN_STATES = ("pending", "retry", "claimed")
 MAX_ATTEMPTS = 6
 
@@ -116,30 +144,35 @@ def backoff_seconds(attempts: int, jitter: float) -> float:
 # ---- queries ------------------------------------------------------------------------------
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Delivery]:
+async def claim_due(
+    session: AsyncSession, now: datetime, limit: int, *, state: str = "claimed"
+) -> list[Delivery]:
     """Reserve up to ``limit`` due rows, channels first, oldest first.
 
-    On PostgreSQL ``FOR UPDATE SKIP LOCKED`` keeps two senders from reserving
-    the same row even outside leadership.
+    The sender reserves them straight as ``inflight`` (it fires the whole batch within a
+    second and gives back what it could not send); ``claimed`` is the cautious default.
+    The rows are read from the partial index ``ix_outbox_claim`` in order, so the cost
+    does not grow with the backlog. On PostgreSQL ``FOR UPDATE SKIP LOCKED`` keeps two
+    senders from reserving the same row even outside leadership.
     """
-    query = (
-        select(OutboxRow.id)
-        .where(OutboxRow.state.in_(DUE_STATES), OutboxRow.next_attempt_at <= now)
-        .order_by(OutboxRow.priority, OutboxRow.next_attempt_at, OutboxRow.id)
+    o, c, a = _OUTBOX.c, ChatRow.__table__.c, ArticleRow.__table__.c
+    due = (
+        select(o.id)
+        .where(text(DUE_CONDITION), o.next_attempt_at <= now)
+        .order_by(o.priority, o.next_attempt_at, o.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(await session.scalars(query))
+        due = due.with_for_update(skip_locked=True)
+    reserve = (
+        update(_OUTBOX)
+        .where(o.id.in_(due.scalar_subquery()))
+        .values(state=state, updated_at=now)
+        .returning(o.id)
+    )
+    ids = list(await session.scalars(reserve))
     if not ids:
         return []
-    await session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(ids))
-        .values(state="claimed", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    o, c = OutboxRow.__table__.c, ChatRow.__table__.c
     rows = (
         await session.execute(
             select(
@@ -153,51 +186,54 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[De
                 c.kind,
                 c.language,
                 c.hide_appeals,
+                a.title,
+                a.url,
+                a.summary,
+                a.regions,
+                a.alternates,
             )
-            .join_from(OutboxRow.__table__, ChatRow.__table__, c.id == o.chat_id)
+            .join_from(_OUTBOX, ChatRow.__table__, c.id == o.chat_id)
+            .join(ArticleRow.__table__, a.id == o.article_id)
             .where(o.id.in_(ids))
             .order_by(o.priority, o.next_attempt_at, o.id)
         )
     ).all()
-    articles = await _articles(session, {row[3] for row in rows})
-    deliveries: list[Delivery] = []
-    for row in rows:
-        oid, attempts, plain, article_id, chat_pk, address, thread, kind, language, hide = row
-        title, url, summary, regions, alternates = articles[article_id]
-        deliveries.append(
-            Delivery(
-                id=oid,
-                attempts=attempts,
-                plain_text=bool(plain),
-                chat_pk=chat_pk,
-                address=address,
-                thread_id=thread,
-                chat_kind=kind,
-                chat_language=language,
-                article_id=article_id,
-                title=title,
-                url=url,
-                summary=summary,
-                regions=regions,
-                hide_appeals=bool(hide),
-                alternates=alternates,
-            )
+    return [
+        Delivery(
+            id=oid,
+            attempts=attempts,
+            plain_text=bool(plain),
+            chat_pk=chat_pk,
+            address=address,
+            thread_id=thread,
+            chat_kind=kind,
+            chat_language=language,
+            article_id=article_id,
+            title=title,
+            url=url,
+            summary=summary,
+            regions=tuple(regions.split()) if regions else (),
+            hide_appeals=bool(hide),
+            alternates=alternates or "",
         )
-    return deliveries
-
-
-async def _articles(
-    session: AsyncSession, ids: set[int]
-) -> dict[int, tuple[str, str, str, tuple[str, ...], str]]:
-    """What a post needs of each article, read once per batch (a fan-out shares one)."""
-    a = ArticleRow.__table__.c
-    rows = await session.execute(
-        select(a.id, a.title, a.url, a.summary, a.regions, a.alternates).where(a.id.in_(list(ids)))
-    )
-    return {
-        aid: (title, url, summary, tuple(regions.split()) if regions else (), alternates or "")
-        for aid, title, url, summary, regions, alternates in rows
-    }
+        for (
+            oid,
+            attempts,
+            plain,
+            article_id,
+            chat_pk,
+            address,
+            thread,
+            kind,
+            language,
+            hide,
+            title,
+            url,
+            summary,
+            regions,
+            alternates,
+        ) in rows
+    ]
 
 
 async def record_sent(
@@ -206,40 +242,19 @@ async def record_sent(
     """The common outcome in one executemany: (row id, Telegram message id) pairs."""
     if not sent:
         return
-    table = OutboxRow.__table__
-    o = table.c
     await session.execute(
-        update(table)  # type: ignore[arg-type]  # a Table is a FromClause to the stubs
-        .where(o.id == bindparam("row_id"))
-        .values(
-            state="sent",
-            message_id=bindparam("mid"),
-            attempts=o.attempts + 1,
-            updated_at=now,
-            last_error=None,
-        ),
-        [{"row_id": row_id, "mid": mid} for row_id, mid in sent],
+        _SENT, [{"row_id": row_id, "mid": mid, "now": now} for row_id, mid in sent]
     )
 
 
 async def mark_inflight(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
-    await session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(list(ids)))
-        .values(state="inflight", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(_MARK_INFLIGHT, {"ids": list(ids), "now": now})
 
 
 async def release(session: AsyncSession, ids: Sequence[int], at: datetime) -> None:
     """Give reserved rows back (their chat is not ready yet): no attempt is counted."""
     if ids:
-        await session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id.in_(list(ids)), OutboxRow.state == "claimed")
-            .values(state="pending", next_attempt_at=at, updated_at=at)
-            .execution_options(synchronize_session=False)
-        )
+        await session.execute(_RELEASE, {"ids": list(ids), "at": at})
 
 
 async def inflight_by_kind(session: AsyncSession) -> dict[str, int]:
@@ -331,12 +346,7 @@ async def record_outcome(
             await _move_chat(session, delivery.chat_pk, new, now)
             values.update(state="pending", next_attempt_at=now, attempts=delivery.attempts)
             applied = Applied("retry")
-    await session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == delivery.id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(update(_OUTBOX).where(_OUTBOX.c.id == delivery.id).values(**values))
     return applied
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -158,6 +159,11 @@ class ChatRegionRow(Base):
     __table_args__ = (Index("ix_chat_regions_region", "region"),)
 
 
+# Rows the sender may claim. Written out literally (not as bound parameters) so that the
+# database can prove a query's condition matches the partial index ``ix_outbox_claim``.
+DUE_CONDITION = "state IN ('pending', 'retry')"
+
+
 class OutboxRow(Base):
     """One delivery: an article to a destination (DESIGN.md decision 1).
 
@@ -184,6 +190,16 @@ class OutboxRow(Base):
         UniqueConstraint("article_id", "chat_id", name="uq_outbox_article_chat"),
         Index("ix_outbox_due", "state", "priority", "next_attempt_at"),
         Index("ix_outbox_chat", "chat_id"),
+        # The sender's claim reads rows due in (priority, time) order from this index and
+        # stops after one batch, however large the backlog; it holds open rows only.
+        Index(
+            "ix_outbox_claim",
+            "priority",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text(DUE_CONDITION),
+            postgresql_where=text(DUE_CONDITION),
+        ),
     )
 
 

@@ -1,10 +1,12 @@
-"""PTB rate limiter that lets replies share the broadcast budget without waiting.
+"""PTB rate limiter that lets replies share the broadcast budget without waiting for it.
 
 The sender paces its own calls (they carry ``rate_limit_args={"paced": True}``
-and pass straight through). Every other call (a reply to a command, a callback
-answer) takes a slot from the shared ``Pacer`` at once, so broadcasts yield to
-it and the sum stays within Telegram's global limit (DESIGN.md decision 3). A
-429 on a reply pauses the broadcast too, then the reply is tried once more.
+and pass straight through). Every other message a handler sends (a reply to a command,
+an edit) takes its place in the shared ``Pacer`` at once, so broadcasts yield to it and
+the sum stays within Telegram's global limit (DESIGN.md decision 3). A reply waits only
+when the last second's window is full (at most a burst period, half a second at 30/s)
+and for its own chat's limit. A 429 on a reply pauses the broadcast too, then the reply
+is tried once more.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.pacing import Pacer
 log = logging.getLogger(__name__)
 
 MAX_REPLY_WAIT = 30.0
+_Answer = bool | dict[str, Any] | list[dict[str, Any]]
 _SENDING = frozenset(
     {"sendMessage", "sendPhoto", "sendInvoice", "editMessageText", "copyMessage", "deleteMessage"}
 )
@@ -51,11 +54,11 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         if rate_limit_args and rate_limit_args.get("paced"):
             return await callback(*args, **kwargs)
-        if endpoint in _SENDING:
-            await self._wait_for_chat(data)
-            self._pacer.take_for_reply(self._clock())
-        try:
+        if endpoint not in _SENDING:
             return await callback(*args, **kwargs)
+        await self._wait_for_chat(data)
+        try:
+            return await self._counted(callback, args, kwargs)
         except RetryAfter as exc:
             raw = exc.retry_after
             wait = raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
@@ -64,7 +67,34 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
                 raise
             log.warning("reply hit a 429; retrying after %.0f s", wait)
             await asyncio.sleep(wait)
+            return await self._counted(callback, args, kwargs)
+
+    async def _counted(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, _Answer]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> _Answer:
+        """One call, counted in the pacer's window from now until its answer is back."""
+        await self._wait_for_room()
+        try:
             return await callback(*args, **kwargs)
+        finally:
+            self._pacer.landed(self._clock())
+
+    async def _wait_for_room(self) -> None:
+        """Wait (rarely, and at most a burst period) for room in the one-second window, then
+        take the reply's place in it; broadcasts leave that room to waiting replies."""
+        delay = self._pacer.reply_delay(self._clock())
+        if delay > 0:
+            self._pacer.reply_waiting(True)
+            try:
+                while delay > 0:
+                    await asyncio.sleep(delay)
+                    delay = self._pacer.reply_delay(self._clock())
+            finally:
+                self._pacer.reply_waiting(False)
+        self._pacer.take_for_reply(self._clock())
 
     async def _wait_for_chat(self, data: dict[str, Any]) -> None:
         """Keep one chat's own limit (1/s private, 20/min groups) for replies too.

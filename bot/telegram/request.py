@@ -16,6 +16,7 @@ means Telegram may or may not have acted on the call.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Final
 
 import aiohttp
@@ -26,7 +27,7 @@ from telegram.request import BaseRequest, RequestData
 
 __all__ = ["AiohttpRequest", "ConnectionNotSent", "NotSentTimedOut"]
 
-_FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
+_JSON_CONTENT_TYPE: Final = "application/json"
 
 
 class ConnectionNotSent(NetworkError):
@@ -256,16 +257,18 @@ class AiohttpRequest(BaseRequest):
     def _encode_body(
         self, request_data: RequestData | None, has_files: bool
     ) -> tuple[dict[str, str], bytes | aiohttp.FormData | None]:
-        """Encode parameters as PTB does: a form, multipart when files are attached.
+        """Encode parameters as one JSON body, or multipart when files are attached.
 
-        The urlencoded body is built here in one step rather than through
-        ``aiohttp.FormData``, which is measurably slower per call.
+        The Bot API accepts JSON for every call without files. Encoding PTB's parameters in
+        one ``json.dumps`` (C code) costs a fraction of a urlencoded form, whose quoting is
+        pure Python character by character: with a summary of a few hundred characters, the
+        form alone took longer than the rest of the request.
         """
         if request_data is None:
             return {"User-Agent": self.USER_AGENT}, None
         if not has_files:
-            body = request_data.url_encoded_parameters().encode()
-            return {"User-Agent": self.USER_AGENT, "Content-Type": _FORM_CONTENT_TYPE}, body
+            body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+            return {"User-Agent": self.USER_AGENT, "Content-Type": _JSON_CONTENT_TYPE}, body
         form = aiohttp.FormData()
         for name, value in request_data.json_parameters.items():
             form.add_field(name, value)

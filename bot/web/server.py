@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.metrics import shared_metrics
 from bot.web.ingest import IngestHook
 from bot.web.redirect import Redirects
 
@@ -41,7 +42,13 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-async def metrics(_request: web.Request) -> web.Response:
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text; the backlog gauge is read from the database first (at most every
+    few seconds), and served stale with a warning if the database does not answer."""
+    try:
+        await shared_metrics().refresh_backlog(request.app[SESSIONS])
+    except Exception as exc:
+        log.warning("metrics: backlog not refreshed, database unavailable: %r", exc)
     body = generate_latest()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -33,7 +33,7 @@ async def test_outcomes_429s_and_backlog_are_counted(
     metrics = DeliveryMetrics(CollectorRegistry())
     async with aiohttp.ClientSession() as http:
         sender = await build_sender(api, http, sessions, metrics)
-        await sender.refresh_backlog(force=True)
+        await metrics.refresh_backlog(sessions)
         assert value(metrics, "newsbot_outbox_backlog", state="pending", priority="2") == READERS
         await sender.drain(within=20)
 
@@ -43,6 +43,9 @@ async def test_outcomes_429s_and_backlog_are_counted(
     assert value(metrics, "newsbot_deliveries_total", state="dead", **private) == 1
     assert value(metrics, "newsbot_deliveries_total", state="dropped", **private) == 1
     assert value(metrics, "newsbot_telegram_429_total", **private) == 1
+    await metrics.refresh_backlog(sessions)  # younger than its max age: not read again
+    assert value(metrics, "newsbot_outbox_backlog", state="pending", priority="2") == READERS
+    await metrics.refresh_backlog(sessions, max_age=0)
     assert value(metrics, "newsbot_outbox_backlog", state="pending", priority="2") == 0
     text = generate_latest(metrics.registry).decode()
     assert 'newsbot_deliveries_total{chat_kind="private",state="sent"}' in text

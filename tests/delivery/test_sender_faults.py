@@ -52,9 +52,44 @@ async def test_failed_transactions_strand_nothing_and_send_nothing_twice(
     async with sessions.begin() as session:
         await add_private_readers(session, readers, "georgia")
     await publish(sessions, "faults-1")
-    # 1 recovery, 2 claim, 3 mark the first wave (fails), 4 give the batch back (fails),
-    # then the next step claims again (giving back first); 7 fails a later wave.
-    flaky = FlakySessions(sessions, fail={3, 4, 7})
+    # Batches of 5 rows: 1 recovery, 2 the first claim (fails: nothing reserved, nothing
+    # sent), 3 claims, 4 and 5 record that batch's outcomes and claim the next (both fail:
+    # the outcomes are kept and recorded by 6), 8 fails a later batch the same way.
+    flaky = FlakySessions(sessions, fail={2, 4, 5, 8})
+    async with aiohttp.ClientSession() as http:
+        sender = await build_sender(
+            api,
+            http,
+            flaky,  # type: ignore[arg-type]
+            DeliveryMetrics(CollectorRegistry()),
+        )
+        sender._idle_poll = 0.05
+        sender._batch = 5
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run(stop))
+        try:
+            await api.wait_for(lambda: len(api.sent) >= READERS, within=20)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+    assert flaky.begun > 8  # every planned failure happened
+    assert Counter(m.chat_id for m in api.sent) == dict.fromkeys(readers, 1)
+    assert await states(sessions) == {"sent": READERS}
+
+
+async def test_rows_a_failed_give_back_stranded_are_given_back_later(
+    api: FakeBotAPI,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two articles to the same three readers: each batch holds rows whose chat must wait a
+    second (1/s per private chat); giving them back fails once, and they are still sent."""
+    readers = reader_ids(3)
+    async with sessions.begin() as session:
+        await add_private_readers(session, readers, "georgia")
+    await publish(sessions, "faults-2a")
+    await publish(sessions, "faults-2b")
+    # 1 recovery, 2 claims all six rows, three go; 3 gives the other three back (fails).
+    flaky = FlakySessions(sessions, fail={3})
     async with aiohttp.ClientSession() as http:
         sender = await build_sender(
             api,
@@ -66,10 +101,12 @@ async def test_failed_transactions_strand_nothing_and_send_nothing_twice(
         stop = asyncio.Event()
         task = asyncio.create_task(sender.run(stop))
         try:
-            await api.wait_for(lambda: len(api.sent) >= READERS, within=20)
+            await api.wait_for(lambda: len(api.sent) >= 6, within=20)
         finally:
             stop.set()
             await asyncio.wait_for(task, 10)
-    assert flaky.begun > 7  # every planned failure happened
-    assert Counter(m.chat_id for m in api.sent) == dict.fromkeys(readers, 1)
-    assert await states(sessions) == {"sent": READERS}
+    assert flaky.begun > 3
+    assert Counter(m.chat_id for m in api.sent) == dict.fromkeys(readers, 2)
+    texts = {(m.chat_id, m.text) for m in api.sent}
+    assert len(texts) == 6  # each reader got each article once
+    assert await states(sessions) == {"sent": 6}

@@ -553,7 +553,7 @@ async def test_stars_payment_flow(api: FakeBotAPI, bot: telegram.Bot) -> None:
     query = update.pre_checkout_query
     assert query is not None and query.invoice_payload == "donate:250"
     assert await bot.answer_pre_checkout_query(query.id, ok=True) is True
-    assert api.pre_checkout_answers[query.id]["ok"] == "true"
+    assert api.pre_checkout_answers[query.id]["ok"] is True  # a JSON body: a real boolean
 
     api.push_successful_payment(77, 250, "donate:250", telegram_payment_charge_id="ch1")
     updates = await bot.get_updates(offset=update.update_id + 1, timeout=0)
