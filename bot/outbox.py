@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import BindParameter, Table, bindparam, func, select, text, update
+from sqlalchemy import BindParameter, Table, Update, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import DUE_CONDITION, ArticleRow, ChatRow, OutboxRow
@@ -50,6 +50,61 @@ _SENT = (
         updated_at=bindparam("now"),
         last_error=None,
     )
+)
+
+
+def _reserve(locking: bool) -> Update:
+    """Mark the next ``limit`` due rows (channels first, oldest first) and return their ids.
+
+    The rows are read from the partial index ``ix_outbox_claim`` in order, so the cost does
+    not grow with the backlog; on PostgreSQL ``FOR UPDATE SKIP LOCKED`` keeps two senders
+    from reserving the same row even outside leadership.
+    """
+    o = _OUTBOX.c
+    now: BindParameter[datetime] = bindparam("now")
+    due = (
+        select(o.id)
+        .where(text(DUE_CONDITION), o.next_attempt_at <= now)
+        .order_by(o.priority, o.next_attempt_at, o.id)
+        .limit(bindparam("limit"))
+    )
+    if locking:
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(_OUTBOX)
+        .where(o.id.in_(due.scalar_subquery()))
+        .values(state=bindparam("state"), updated_at=now)
+        .returning(o.id)
+    )
+
+
+_RESERVE = _reserve(locking=False)
+_RESERVE_LOCKED = _reserve(locking=True)
+_CHATS = cast(Table, ChatRow.__table__)
+_ARTICLES = cast(Table, ArticleRow.__table__)
+# What a post needs of each reserved row, its chat and its article, in sending order.
+_RESERVED_ROWS = (
+    select(
+        _OUTBOX.c.id,
+        _OUTBOX.c.attempts,
+        _OUTBOX.c.plain_text,
+        _OUTBOX.c.article_id,
+        _CHATS.c.id,
+        _CHATS.c.address,
+        _CHATS.c.thread_id,
+        _CHATS.c.kind,
+        _CHATS.c.language,
+        _CHATS.c.hide_appeals,
+        _ARTICLES.c.title,
+        _ARTICLES.c.url,
+        _ARTICLES.c.summary,
+        _ARTICLES.c.regions,
+        _ARTICLES.c.alternates,
+    )
+    .join_from(_OUTBOX, _CHATS, _CHATS.c.id == _OUTBOX.c.chat_id)
+    .join(_ARTICLES, _ARTICLES.c.id == _OUTBOX.c.article_id)
+    .where(_OUTBOX.c.id.in_(_IDS))
+    .order_by(_OUTBOX.c.priority, _OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
 )
 OPEN_STATES = ("pending", "retry", "claimed")
 MAX_ATTEMPTS = 6
@@ -151,53 +206,16 @@ async def claim_due(
 
     The sender reserves them straight as ``inflight`` (it fires the whole batch within a
     second and gives back what it could not send); ``claimed`` is the cautious default.
-    The rows are read from the partial index ``ix_outbox_claim`` in order, so the cost
-    does not grow with the backlog. On PostgreSQL ``FOR UPDATE SKIP LOCKED`` keeps two
-    senders from reserving the same row even outside leadership.
+    Both statements are built once (``_RESERVE``, ``_RESERVED_ROWS``): building them per
+    call cost a tenth of the sender's CPU at 30 messages a second.
     """
-    o, c, a = _OUTBOX.c, ChatRow.__table__.c, ArticleRow.__table__.c
-    due = (
-        select(o.id)
-        .where(text(DUE_CONDITION), o.next_attempt_at <= now)
-        .order_by(o.priority, o.next_attempt_at, o.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    reserve = (
-        update(_OUTBOX)
-        .where(o.id.in_(due.scalar_subquery()))
-        .values(state=state, updated_at=now)
-        .returning(o.id)
-    )
-    ids = list(await session.scalars(reserve))
+    locking = session.get_bind().dialect.name == "postgresql"
+    reserve = _RESERVE_LOCKED if locking else _RESERVE
+    params = {"now": now, "limit": limit, "state": state}
+    ids = list(await session.scalars(reserve, params))
     if not ids:
         return []
-    rows = (
-        await session.execute(
-            select(
-                o.id,
-                o.attempts,
-                o.plain_text,
-                o.article_id,
-                c.id,
-                c.address,
-                c.thread_id,
-                c.kind,
-                c.language,
-                c.hide_appeals,
-                a.title,
-                a.url,
-                a.summary,
-                a.regions,
-                a.alternates,
-            )
-            .join_from(_OUTBOX, ChatRow.__table__, c.id == o.chat_id)
-            .join(ArticleRow.__table__, a.id == o.article_id)
-            .where(o.id.in_(ids))
-            .order_by(o.priority, o.next_attempt_at, o.id)
-        )
-    ).all()
+    rows = (await session.execute(_RESERVED_ROWS, {"ids": ids})).all()
     return [
         Delivery(
             id=oid,
