@@ -542,9 +542,9 @@ async def orchestrate(args: argparse.Namespace) -> int:
         ]
     else:
         plan = [
-            ("sqlite", 100_000, 30.0, 20.0),
+            ("sqlite", 100_000, 30.0, 30.0),
             ("sqlite", 100_000, 1000.0, 12.0),
-            ("postgres", 100_000, 30.0, 20.0),
+            ("postgres", 100_000, 30.0, 30.0),
             ("postgres", 100_000, 1000.0, 12.0),
             ("sqlite", 10_000, 1000.0, 6.0),  # 10x fewer subscribers: all sent in ~10 s
         ]

@@ -11,9 +11,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-import warnings
 from datetime import timedelta
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -27,7 +26,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import ExtBot
-from telegram.warnings import PTBUserWarning
+from telegram.request import RequestData
 
 from bot.domain import Button, RenderedMessage
 from bot.outbox import (
@@ -111,14 +110,15 @@ def interpret(exc: Exception) -> Outcome:
 
 
 class TelegramPublisher:
-    """Sends through python-telegram-bot (on the aiohttp request backend).
+    """Sends through python-telegram-bot's request backend (``AiohttpRequest``).
 
-    Broadcasts are the hot path (DESIGN.md "cost": <= 0.5 ms CPU per message), so the call
-    goes through ``do_api_request`` with the keyboard already JSON-encoded (once per
-    rendered message) and the answer kept as a plain dict: building PTB objects for the
-    request and parsing the returned ``Message`` cost about 0.1 ms of CPU per message
-    (``bench/fanout.py``), a fifth of the whole budget. Errors are still PTB's
-    (``RetryAfter``, ``Forbidden``, ``ChatMigrated`` ...).
+    Broadcasts are the hot path (DESIGN.md "cost": <= 0.5 ms CPU per message), so each
+    ``sendMessage`` is posted with ``Bot.request.post`` and its parameters ready (the
+    keyboard JSON-encoded once per rendered message); the answer stays a plain dict. Going
+    through ``Bot.send_message`` would convert every parameter, pass six more layers and
+    parse a ``Message``: about 0.1 ms of CPU per message (``bench/fanout.py``), a fifth of
+    the budget. Errors are still PTB's (``RetryAfter``, ``Forbidden``, ``ChatMigrated`` ...):
+    ``BaseRequest.post`` maps every error answer as it does for any call.
     """
 
     def __init__(
@@ -127,10 +127,6 @@ class TelegramPublisher:
         self._bot = bot
         self._posts = posts
         self._paid = paid_broadcast
-        # PTB suggests send_message() for a known method; here the raw call is deliberate.
-        warnings.filterwarnings(
-            "ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning
-        )
 
     def params(self, delivery: Delivery, message: RenderedMessage) -> dict[str, Any]:
         """The sendMessage parameters, strings where PTB would JSON-encode objects."""
@@ -153,15 +149,32 @@ class TelegramPublisher:
     async def publish(self, delivery: Delivery) -> Outcome:
         message = self._posts.build(delivery)
         try:
-            result = await self._bot.do_api_request(
-                "sendMessage",
-                api_kwargs=self.params(delivery, message),
-                rate_limit_args={"paced": True},
+            result = await self._bot.request.post(
+                f"{self._bot.base_url}/sendMessage",
+                request_data=ready_parameters(self.params(delivery, message)),
             )
         except Exception as exc:
             return interpret(exc)
         message_id = result.get("message_id") if isinstance(result, dict) else None
         return Sent(message_id=int(message_id) if message_id is not None else None)
+
+
+class _Parameter(NamedTuple):
+    """What ``RequestData`` reads of a parameter (PTB's own class converts on the way)."""
+
+    name: str
+    value: object
+    input_files: None = None
+
+    @property
+    def json_value(self) -> str:
+        return self.value if isinstance(self.value, str) else json.dumps(self.value)
+
+
+def ready_parameters(params: dict[str, Any]) -> RequestData:
+    """Parameters already as Telegram takes them (strings, numbers, booleans, JSON text),
+    wrapped for ``BaseRequest.post`` without PTB's per-parameter conversion."""
+    return RequestData(cast(Any, [_Parameter(name, value) for name, value in params.items()]))
 
 
 _PREVIEW = {True: json.dumps({"is_disabled": True}), False: json.dumps({"is_disabled": False})}

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.domain import Button, RenderedMessage
 from bot.outbox import Delivery
-from handlers.publisher import TelegramPublisher, markup_json
+from handlers.publisher import TelegramPublisher, markup_json, ready_parameters
 
 
 def delivery(**changes: Any) -> Delivery:
@@ -71,3 +71,16 @@ def test_keyboard_json_is_built_once_per_keyboard() -> None:
     for _ in range(3):
         markup_json(MESSAGE.buttons)
     assert markup_json.cache_info().hits == 2
+
+
+def test_ready_parameters_reach_the_backend_as_given() -> None:
+    params = {"chat_id": 42, "text": "Привет", "reply_markup": '{"a":1}', "allow_paid": True}
+    data = ready_parameters(params)
+    assert data.parameters == params  # what AiohttpRequest encodes as the JSON body
+    assert not data.contains_files
+    assert data.json_parameters == {  # the form a urlencoding backend would send
+        "chat_id": "42",
+        "text": "Привет",
+        "reply_markup": '{"a":1}',
+        "allow_paid": "true",
+    }
