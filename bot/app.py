@@ -239,13 +239,15 @@ async def run(
             settings.ingest_secret.get_secret_value() if settings.ingest_secret else None,
             lambda push: parts.ingestor.push(post_id=push.post_id, url=push.url),
         )
-        web = WebServer(
-            settings, parts.sessions, application=app, redirects=redirects, ingest=ingest
+        # A worker serves only /healthz and /metrics: its sender's counters live there.
+        web = (
+            WebServer(settings, parts.sessions, application=app, redirects=redirects, ingest=ingest)
+            if serve_updates
+            else WebServer(settings, parts.sessions)
         )
         workers: list[asyncio.Task[None]] = []
         try:
-            if serve_updates:
-                await web.start()  # before the webhook is registered, so no update bounces
+            await web.start()  # before the webhook is registered, so no update bounces
             if app is not None:
                 await start_updates(app, settings, parts.services)
             elif parts.application is not None:
@@ -257,7 +259,9 @@ async def run(
                 role,
                 len(catalog.feeds),
                 "dry run (printing instead of sending)" if dry_run else "sending to Telegram",
-                f", web on {settings.web_host}:{web.port}" if serve_updates else "",
+                f", web on {settings.web_host}:{web.port}"
+                if serve_updates
+                else f", health and metrics on {settings.web_host}:{web.port}",
             )
             if on_started is not None:
                 on_started()
@@ -267,8 +271,7 @@ async def run(
             stop.set()
             if workers:
                 await asyncio.gather(*workers, return_exceptions=True)
-            if serve_updates:
-                await web.stop()
+            await web.stop()
             await stop_updates(parts.application)
 
 

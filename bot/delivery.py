@@ -64,20 +64,20 @@ class SenderStats:
 
 
 class Sender:
-    """Claims due rows a burst at a time and sends each batch as one *wave*.
+    """Claims due rows two bursts at a time and sends each burst as one *wave*.
 
-    A batch is one burst's worth of rows (``Pacer.burst``: 15 at 30/s, 50 at 1000/s). One
+    A batch is two bursts' worth of rows (``Pacer.burst``: 15 at 30/s, 50 at 1000/s). One
     transaction records the outcomes that came back since the last one and reserves the
-    next batch straight as in flight; then the batch is fired together as soon as the
-    pacer allows the burst. Database work and event-loop wake-ups are thus per burst, not
-    per message (DESIGN.md "cost"), and the transaction runs while the pacer's budget for
-    the burst refills, so it does not slow the sending. Rows whose chat must wait (1/s
-    private, 20/min groups) go out in a later wave or are given back with their time.
+    batch straight as in flight, when the pacer would let its first burst go; then each
+    wave is fired together as soon as the pacer allows it. Database work and event-loop
+    wake-ups are thus per batch and per burst, not per message (DESIGN.md "cost"); the
+    few milliseconds of the transaction are made up by the pacer's bucket. Rows whose chat
+    must wait (1/s private, 20/min groups) go out in a later wave or are given back with
+    their time.
 
     The price is bounded and deliberate: a crash turns the not-yet-fired rows of the batch
-    into ``unknown`` as well (at most ``wave_size`` per crash, 15 at 30/s, 50 at
-    1000/s), never into a duplicate. A batch is claimed only when its burst may go, so a
-    crash rarely finds one.
+    into ``unknown`` as well (at most ``2 * wave_size`` per crash, 30 at 30/s, 100 at
+    1000/s), never into a duplicate.
     """
 
     def __init__(
