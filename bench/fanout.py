@@ -2,13 +2,14 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/fanout.py                       # the matrix (about 3 minutes)
+    .venv/bin/python bench/fanout.py                       # the matrix (about 4 minutes)
     .venv/bin/python bench/fanout.py --subscribers 100000 --rate 1000 --db postgres --seconds 15
 
 With no arguments it runs SQLite and PostgreSQL at 30/s and at 1000/s (paid broadcast),
 each with 100 000 subscribers, plus one run with 10 000 subscribers to compare peak memory.
 Sending 100 000 messages at 30/s takes almost an hour, so each run measures the
-*sustained* rate over a fixed window (``--seconds``) instead of waiting for the end.
+*sustained* rate over a fixed window (``--seconds``) instead of waiting for the end: the
+slope of the messages the Bot API accepted against time, since they arrive in bursts.
 
 Three processes, so that each one's cost is its own:
 
@@ -20,7 +21,9 @@ Three processes, so that each one's cost is its own:
 - the sender runs in another child process, built as ``newsbot run`` builds it (PTB on
   the aiohttp backend, the shared pacer, the outbox), and reports the CPU time of its
   send loop (``time.process_time``, all its threads, including the SQLite driver's) and
-  its peak RSS. PostgreSQL's own server CPU is not counted.
+  its peak RSS. PostgreSQL's own server CPU is not counted. For reference it then times
+  a bare aiohttp POST at the same rate, one at a time and in the sender's bursts.
+  ``NEWSBOT_BENCH_PROFILE=<file>`` writes a cProfile of the sender's measured window.
 
 Targets (DESIGN.md): >= 97 % of 30/s and >= 90 % of 1000/s, zero 429s, <= 0.5 ms CPU per
 delivered message, enqueue of 100 000 rows <= 3 s, peak RSS independent of N.
