@@ -107,6 +107,11 @@ class Pacer:
             landed.popleft()
         return self._in_flight + len(landed)
 
+    def sends_in_window(self, now: float) -> int:
+        """Sends the window counts at ``now``: those in flight and those answered within the
+        last second (read only, unlike the pruning the pacer does as time goes on)."""
+        return self._in_flight + sum(1 for at in self._landed if at > now - self.window)
+
     def _room_at(self, now: float, need: int) -> float:
         """Earliest time the window has room for ``need`` more sends (a guess of
         ``_AWAIT_ANSWERS`` from now when that needs answers still outstanding)."""

@@ -1,18 +1,19 @@
 """PTB rate limiter that lets replies share the broadcast budget without waiting for it.
 
-The sender paces its own calls (they carry ``rate_limit_args={"paced": True}``
-and pass straight through). Every other message a handler sends (a reply to a command,
-an edit) takes its place in the shared ``Pacer`` at once, so broadcasts yield to it and
-the sum stays within Telegram's global limit (DESIGN.md decision 3). A reply waits only
-when the last second's window is full (at most a burst period, half a second at 30/s)
-and for its own chat's limit. A 429 on a reply pauses the broadcast too, then the reply
-is tried once more.
+The sender paces its own calls and posts them below PTB's ``Bot`` layer
+(``handlers.publisher``), so they never come here. Every other message the bot sends (a
+reply to a command, an edit) takes its place in the shared ``Pacer`` at once, so
+broadcasts yield to it and the sum stays within Telegram's global limit (DESIGN.md
+decision 3). A reply waits only when the last second's window is full (at most a burst
+period, half a second at 30/s) and for its own chat's limit. A 429 on a reply pauses the
+broadcast too, then the reply is tried once more.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -52,8 +53,6 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
         data: dict[str, Any],
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if rate_limit_args and rate_limit_args.get("paced"):
-            return await callback(*args, **kwargs)
         if endpoint not in _SENDING:
             return await callback(*args, **kwargs)
         await self._wait_for_chat(data)
@@ -84,8 +83,14 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
 
     async def _wait_for_room(self) -> None:
         """Wait (rarely, and at most a burst period) for room in the one-second window, then
-        take the reply's place in it; broadcasts leave that room to waiting replies."""
+        take the reply's place in it; broadcasts leave that room to waiting replies.
+
+        While Telegram has paused the bot (a 429's ``retry_after``) a reply waits too, up to
+        ``MAX_REPLY_WAIT``; a longer pause fails the reply at once with ``RetryAfter``.
+        """
         delay = self._pacer.reply_delay(self._clock())
+        if delay > MAX_REPLY_WAIT:
+            raise RetryAfter(timedelta(seconds=math.ceil(delay)))
         if delay > 0:
             self._pacer.reply_waiting(True)
             try:
