@@ -8,6 +8,7 @@ same against Telegram, a fake, or the dry-run printer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import random
@@ -103,7 +104,12 @@ class Sender:
         self._batch = batch_size or 2 * pacer.burst
         self._horizon = pacer.burst_period
         self.wave_size = pacer.burst
-        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._max_in_flight = max_in_flight
+        # Reserved rows wait in flight for the pacer at most this long (two burst periods,
+        # a second at least); a longer wait (a 429's pause) gives them back instead.
+        self._hold_at_most = max(_HOLD_AT_MOST, 2 * pacer.burst_period)
+        self._sending = 0  # requests started whose answer has not come back
+        self._slot_freed = asyncio.Event()
         self._idle_poll = idle_poll
         self._on_outcome = on_outcome
         self._wake = asyncio.Event()
@@ -196,6 +202,8 @@ class Sender:
         wait, or the sender is stopping) are given back at the end.
         """
         await self._until_burst_is_due()
+        if self._stopping():
+            return 0
         batch = await self._claim()
         self._expected = max(1, len(batch))
         if not batch:
@@ -206,26 +214,34 @@ class Sender:
             busy: set[str] = set()
             while queue and not self._stopping():
                 wave = self._plan_wave(queue, later, busy)
-                if wave:
-                    await self._fire(wave, queue)
+                if wave and not await self._fire(wave, queue):
+                    break  # a long pause or a stop: the rest goes back to the queue
                 busy = {d.chat_key for d in wave}  # empty: the rest waits for those chats
         finally:
             if later or queue:
                 try:
                     await self._write(functools.partial(self._put_back, later, queue))
-                except Exception:
+                except BaseException:
                     self._stranded += [d.id for d in queue]
                     self._stranded += [i for ids in later.values() for i in ids]
                     raise
         return len(batch)
 
     async def _until_burst_is_due(self) -> None:
-        """Wait until the pacer allows a burst as big as the last batch."""
+        """Wait until the pacer allows a burst as big as the last batch (or a stop)."""
         while not self._stopping():
             delay = self._pacer.global_delay(self._clock.monotonic(), self._expected)
             if delay <= 0:
                 return
-            await asyncio.sleep(delay)
+            await self._pause(delay)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake up at once when the sender is told to stop."""
+        if self._stop is None:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
 
     async def _claim(self) -> list[Delivery]:
         now = self._clock.now()
@@ -260,21 +276,24 @@ class Sender:
         queue.extendleft(reversed(again))
         return wave
 
-    async def _fire(self, wave: list[Delivery], queue: deque[Delivery]) -> None:
+    async def _fire(self, wave: list[Delivery], queue: deque[Delivery]) -> int:
         """Fire the wave as one burst as soon as the pacer allows it; a member whose chat
         must still wait (1/s private, 20/min groups) follows when its chat is ready.
-        Members not fired when this is interrupted go back to the front of ``queue``."""
-        waiting = wave
+
+        Returns how many went. Members not fired (the sender is stopping, Telegram asked
+        for a long pause, or this was interrupted) go back to the front of ``queue``, to be
+        given back rather than held in flight.
+        """
         try:
-            await self._fire_waiting(waiting)
-        except BaseException:
-            queue.extendleft(reversed([d for d in wave if d.id not in self._fired]))
-            raise
+            await self._fire_waiting(list(wave))
         finally:
+            fired = len(self._fired)
+            queue.extendleft(reversed([d for d in wave if d.id not in self._fired]))
             self._fired.clear()
+        return fired
 
     async def _fire_waiting(self, waiting: list[Delivery]) -> None:
-        while waiting:
+        while waiting and not self._stopping():
             now = self._clock.monotonic()
             ready: list[Delivery] = []
             held: list[Delivery] = []
@@ -282,16 +301,25 @@ class Sender:
                 chat_at = self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now)
                 (ready if chat_at <= now else held).append(delivery)
             if not ready:
-                await asyncio.sleep(min(self._chat_wait(d, now) for d in held))
+                await self._pause(min(self._chat_wait(d, now) for d in held))
                 continue
-            delay = self._pacer.global_delay(now, len(ready))
-            admitted = 0 if delay > 0 else self._pacer.admit(now, len(ready))
+            free = self._max_in_flight - self._sending
+            if free <= 0:  # as many requests out as allowed: wait for an answer
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+                continue
+            want = min(len(ready), free)
+            delay = self._pacer.global_delay(now, want)
+            if delay > self._hold_at_most:
+                return  # a 429's pause: the rows go back rather than wait in flight
+            admitted = 0 if delay > 0 else self._pacer.admit(now, want)
             if admitted == 0:
-                await asyncio.sleep(max(delay, _RECHECK))
+                await self._pause(max(delay, _RECHECK))
                 continue
+            # No await from admit() to the last commit: the pacer's count is exact.
             for delivery in ready[:admitted]:
-                await self._in_flight.acquire()
-                self._pacer.commit(delivery.chat_key, delivery.chat_kind, self._clock.monotonic())
+                self._pacer.commit(delivery.chat_key, delivery.chat_kind, now)
+                self._sending += 1
                 task = asyncio.create_task(self._send(delivery))
                 self._fired.add(delivery.id)
                 self._tasks.add(task)
@@ -319,7 +347,8 @@ class Sender:
             outcome = Retry(error=f"internal error: {exc!r}")
         finally:
             self._pacer.landed(self._clock.monotonic())
-            self._in_flight.release()
+            self._sending -= 1
+            self._slot_freed.set()
         self.stats.published += 1
         if isinstance(outcome, Retry) and outcome.pause_all and outcome.after:
             self.stats.rate_limited += 1
@@ -408,6 +437,7 @@ class Sender:
 SENT = Applied("sent")
 _FINAL_WRITES = 3  # tries to record the last outcomes when the sender stops
 _RECHECK = 0.005  # seconds; a reply took the room the pacer had promised: look again
+_HOLD_AT_MOST = 1.0  # seconds; see Sender._hold_at_most
 
 
 async def _nothing(_session: AsyncSession) -> None:

@@ -33,6 +33,11 @@ _SENDING = frozenset(
 )
 
 
+class ReplyHeldBack(RetryAfter):
+    """Raised by the limiter itself, not by Telegram: the bot is paused (a 429's
+    ``retry_after``) for longer than a reply should wait. It does not extend the pause."""
+
+
 class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
     def __init__(self, pacer: Pacer, clock: Callable[[], float] = time.monotonic) -> None:
         self._pacer = pacer
@@ -58,6 +63,8 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
         await self._wait_for_chat(data)
         try:
             return await self._counted(callback, args, kwargs)
+        except ReplyHeldBack:
+            raise  # our own refusal during a pause: Telegram said nothing new
         except RetryAfter as exc:
             raw = exc.retry_after
             wait = raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
@@ -90,7 +97,7 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
         """
         delay = self._pacer.reply_delay(self._clock())
         if delay > MAX_REPLY_WAIT:
-            raise RetryAfter(timedelta(seconds=math.ceil(delay)))
+            raise ReplyHeldBack(timedelta(seconds=math.ceil(delay)))
         if delay > 0:
             self._pacer.reply_waiting(True)
             try:

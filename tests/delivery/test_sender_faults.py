@@ -110,3 +110,56 @@ async def test_rows_a_failed_give_back_stranded_are_given_back_later(
     texts = {(m.chat_id, m.text) for m in api.sent}
     assert len(texts) == 6  # each reader got each article once
     assert await states(sessions) == {"sent": 6}
+
+
+async def test_nothing_goes_out_during_a_429_pause_while_answers_are_awaited(
+    api: FakeBotAPI,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """One request in flight at most, answers taking 50 ms, the first a 429: the rows the
+    pacer had let go must not leave once Telegram has asked for a pause."""
+    async with sessions.begin() as session:
+        await add_private_readers(session, reader_ids(6), "georgia")
+    await publish(sessions, "faults-3")
+    api.delay("sendMessage", 0.05)
+    api.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+    async with aiohttp.ClientSession() as http:
+        sender = await build_sender(api, http, sessions, DeliveryMetrics(CollectorRegistry()))
+        sender._max_in_flight = 1
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run(stop))
+        try:
+            await api.wait_for(lambda: bool(api.calls("sendMessage")), within=10)
+            refused_at = api.calls("sendMessage")[0].at
+            await asyncio.sleep(2.0)  # well inside the pause
+            during = [c for c in api.calls("sendMessage") if c.at > refused_at]
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+    assert during == []
+    assert api.limit_violations == 0
+
+
+async def test_a_stop_during_a_long_pause_gives_the_batch_back_at_once(
+    api: FakeBotAPI,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        await add_private_readers(session, reader_ids(6), "georgia")
+    await publish(sessions, "faults-4")
+    api.fail_next("sendMessage", 429, "Too Many Requests: retry after 60", retry_after=60)
+    async with aiohttp.ClientSession() as http:
+        sender = await build_sender(api, http, sessions, DeliveryMetrics(CollectorRegistry()))
+        sender._max_in_flight = 1
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run(stop))
+        await api.wait_for(lambda: bool(api.calls("sendMessage")), within=10)
+        await asyncio.sleep(0.5)
+        stop.set()
+        started = asyncio.get_running_loop().time()
+        await asyncio.wait_for(task, 10)
+        stopped_in = asyncio.get_running_loop().time() - started
+    assert stopped_in < 2.0  # not after the 60 s pause
+    # Nothing was left in flight to become "unknown": the refused row waits for its
+    # retry, the others are back in the queue.
+    assert await states(sessions) == {"retry": 1, "pending": 5}

@@ -6,6 +6,7 @@ it ran and answers as the Bot API would, so the limiter's own decisions are what
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 from typing import Any
@@ -103,3 +104,15 @@ async def test_a_long_pause_fails_the_reply_instead_of_holding_it() -> None:
     with pytest.raises(RetryAfter):
         await reply(limiter, calls)
     assert calls.at == []  # never sent into Telegram's flood control
+
+
+async def test_replies_held_back_by_a_pause_do_not_extend_it() -> None:
+    pacer = Pacer(30)
+    until = time.monotonic() + MAX_REPLY_WAIT + 10
+    pacer.pause(until)
+    limiter = SharedBudgetLimiter(pacer)
+    for _ in range(3):
+        with pytest.raises(RetryAfter):
+            await reply(limiter, Calls())
+        await asyncio.sleep(0.05)
+    assert pacer.paused_until == until  # broadcasts resume when Telegram said, not later
