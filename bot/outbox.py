@@ -2,13 +2,13 @@
 
 Life of a row (DESIGN.md decisions 1-2):
 
-    pending/retry --claim--> claimed --mark_inflight--> inflight --outcome--> sent | retry |
-                                                                            unknown | dead | dropped
+    pending/retry --claim--> inflight --outcome--> sent | retry | unknown | dead | dropped
+              (or --claim--> claimed, only reserved)
 
-``claimed`` rows are only reserved (a crash puts them back to pending);
-``inflight`` rows were handed to the Bot API right after being marked, so a
-crash turns them into ``unknown``: they are never re-sent, because a duplicate
-post is worse than a rare miss.
+The sender claims rows straight as ``inflight``, in the transaction just before their
+burst, so a crash turns them into ``unknown``: they are never re-sent, because a
+duplicate post is worse than a rare miss. Rows it could not fire are given back
+(``release``). ``claimed`` rows are only reserved; a crash puts them back to pending.
 """
 
 from __future__ import annotations
@@ -30,11 +30,6 @@ DUE_STATES = ("pending", "retry")
 # second for every wave of a broadcast (DESIGN.md "cost").
 _OUTBOX = cast(Table, OutboxRow.__table__)  # a Table; the stubs say FromClause
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
-_MARK_INFLIGHT = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id.in_(_IDS))
-    .values(state="inflight", updated_at=bindparam("now"))
-)
 _RELEASE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(_IDS), _OUTBOX.c.state.in_(("claimed", "inflight")))
@@ -263,10 +258,6 @@ async def record_sent(
     await session.execute(
         _SENT, [{"row_id": row_id, "mid": mid, "now": now} for row_id, mid in sent]
     )
-
-
-async def mark_inflight(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
-    await session.execute(_MARK_INFLIGHT, {"ids": list(ids), "now": now})
 
 
 async def release(session: AsyncSession, ids: Sequence[int], at: datetime) -> None:

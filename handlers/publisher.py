@@ -14,7 +14,6 @@ import sys
 from datetime import timedelta
 from typing import Any, NamedTuple, TextIO, cast
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -41,6 +40,7 @@ from bot.outbox import (
     Unknown,
 )
 from bot.posts import PostBuilder
+from bot.telegram.markup import keyboard
 from bot.telegram.request import ConnectionNotSent
 
 CHAT_GONE_HINTS = (
@@ -55,22 +55,6 @@ CHAT_GONE_HINTS = (
     "message thread not found",
     "peer_id_invalid",
 )
-
-
-def keyboard(message: RenderedMessage) -> InlineKeyboardMarkup | None:
-    if not message.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b.text, url=b.url)
-                if b.url
-                else InlineKeyboardButton(b.text, callback_data=b.callback_data)
-                for b in row
-            ]
-            for row in message.buttons
-        ]
-    )
 
 
 def chat_id_of(address: str) -> int | str:

@@ -25,15 +25,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.clock import Clock
-from bot.domain import RenderedMessage
 from bot.outbox import Delivery
 from bot.posts import PostBuilder
 from bot.storage.models import ArticleRow, ChatRow, EditRow, FeedRow, OutboxRow
+from bot.telegram.markup import keyboard
 
 log = logging.getLogger(__name__)
 
@@ -343,23 +343,6 @@ def _pending(edit: EditRow, row: OutboxRow, chat: ChatRow, article: ArticleRow) 
         alternates=article.alternates or "",
     )
     return _Pending(delivery, row.message_id, edit.action, edit.attempts, row.state)
-
-
-def keyboard(message: RenderedMessage) -> InlineKeyboardMarkup | None:
-    """The post's buttons, as sent (an edit without them would remove them)."""
-    if not message.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b.text, url=b.url)
-                if b.url
-                else InlineKeyboardButton(b.text, callback_data=b.callback_data)
-                for b in row
-            ]
-            for row in message.buttons
-        ]
-    )
 
 
 def correction_jobs(

@@ -16,7 +16,6 @@ from bot.outbox import (
     Sent,
     Unknown,
     claim_due,
-    mark_inflight,
     record_outcome,
     recover_after_crash,
 )
@@ -133,8 +132,7 @@ async def _one_delivery(sessions: async_sessionmaker[AsyncSession], kind: str = 
         aid = await insert_article(s, article("a5", ("georgia",)), NOW)
         await enqueue_article(s, aid, "en", ("georgia",), NOW)
     async with sessions.begin() as s:
-        (delivery,) = await claim_due(s, NOW, 10)
-        await mark_inflight(s, [delivery.id], NOW)
+        (delivery,) = await claim_due(s, NOW, 10, state="inflight")
     return delivery
 
 
@@ -238,8 +236,8 @@ async def test_recovery_requeues_reserved_and_marks_inflight_unknown(
         aid = await insert_article(s, article("a7", ("georgia",)), NOW)
         await enqueue_article(s, aid, "en", ("georgia",), NOW)
     async with sessions.begin() as s:
-        batch = await claim_due(s, NOW, 10)
-        await mark_inflight(s, [batch[0].id], NOW)
+        await claim_due(s, NOW, 3)  # reserved only
+        await claim_due(s, NOW, 1, state="inflight")  # reserved and handed to the Bot API
     async with sessions.begin() as s:
         back, lost = await recover_after_crash(s, NOW)
     assert (back, lost) == (3, 1)

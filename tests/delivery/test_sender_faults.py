@@ -44,6 +44,29 @@ class FlakySessions:
             raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
 
 
+async def send_until(
+    api: FakeBotAPI, flaky: FlakySessions, sent: int, batch: int | None = None
+) -> None:
+    """Run the sender on ``flaky`` until the Bot API got ``sent`` messages, then stop it."""
+    async with aiohttp.ClientSession() as http:
+        sender = await build_sender(
+            api,
+            http,
+            flaky,  # type: ignore[arg-type]
+            DeliveryMetrics(CollectorRegistry()),
+        )
+        sender._idle_poll = 0.05
+        if batch is not None:
+            sender._batch = batch
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run(stop))
+        try:
+            await api.wait_for(lambda: len(api.sent) >= sent, within=20)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+
+
 async def test_failed_transactions_strand_nothing_and_send_nothing_twice(
     api: FakeBotAPI,
     sessions: async_sessionmaker[AsyncSession],
@@ -56,22 +79,7 @@ async def test_failed_transactions_strand_nothing_and_send_nothing_twice(
     # sent), 3 claims, 4 and 5 record that batch's outcomes and claim the next (both fail:
     # the outcomes are kept and recorded by 6), 8 fails a later batch the same way.
     flaky = FlakySessions(sessions, fail={2, 4, 5, 8})
-    async with aiohttp.ClientSession() as http:
-        sender = await build_sender(
-            api,
-            http,
-            flaky,  # type: ignore[arg-type]
-            DeliveryMetrics(CollectorRegistry()),
-        )
-        sender._idle_poll = 0.05
-        sender._batch = 5
-        stop = asyncio.Event()
-        task = asyncio.create_task(sender.run(stop))
-        try:
-            await api.wait_for(lambda: len(api.sent) >= READERS, within=20)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 10)
+    await send_until(api, flaky, sent=READERS, batch=5)
     assert flaky.begun > 8  # every planned failure happened
     assert Counter(m.chat_id for m in api.sent) == dict.fromkeys(readers, 1)
     assert await states(sessions) == {"sent": READERS}
@@ -90,21 +98,7 @@ async def test_rows_a_failed_give_back_stranded_are_given_back_later(
     await publish(sessions, "faults-2b")
     # 1 recovery, 2 claims all six rows, three go; 3 gives the other three back (fails).
     flaky = FlakySessions(sessions, fail={3})
-    async with aiohttp.ClientSession() as http:
-        sender = await build_sender(
-            api,
-            http,
-            flaky,  # type: ignore[arg-type]
-            DeliveryMetrics(CollectorRegistry()),
-        )
-        sender._idle_poll = 0.05
-        stop = asyncio.Event()
-        task = asyncio.create_task(sender.run(stop))
-        try:
-            await api.wait_for(lambda: len(api.sent) >= 6, within=20)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 10)
+    await send_until(api, flaky, sent=6)
     assert flaky.begun > 3
     assert Counter(m.chat_id for m in api.sent) == dict.fromkeys(readers, 2)
     texts = {(m.chat_id, m.text) for m in api.sent}
