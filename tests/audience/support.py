@@ -15,6 +15,7 @@ from bot.app import Parts, assemble
 from bot.catalog import Catalog
 from bot.storage.models import ChatRegionRow, ChatRow
 from bot.storage.repo import NewArticle, enqueue_article, insert_article, set_chat_regions
+from tests.crash.support import reader_row
 from tests.e2e.support import make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI, SentMessage
 
@@ -36,21 +37,7 @@ async def add_private_reader(
     session: AsyncSession, address: str, regions: list[str], now: datetime, **columns: Any
 ) -> int:
     """A private subscriber (active, English, instant unless ``columns`` say otherwise)."""
-    values: dict[str, Any] = {
-        "address": address,
-        "thread_id": 0,
-        "kind": "private",
-        "title": "",
-        "language": "en",
-        "origin": "user",
-        "active": True,
-        "paused": False,
-        "mode": "instant",
-        "priority": 2,
-        "created_at": now,
-        "updated_at": now,
-        **columns,
-    }
+    values = {**reader_row(address, now), **columns}
     row = ChatRow(**values)
     session.add(row)
     await session.flush()

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -47,27 +48,29 @@ def reader_ids(count: int) -> list[int]:
     return list(range(FIRST_READER, FIRST_READER + count))
 
 
+def reader_row(address: str, at: datetime) -> dict[str, Any]:
+    """The columns of an active private subscriber (English, instant), created at ``at``."""
+    return {
+        "address": address,
+        "thread_id": 0,
+        "kind": "private",
+        "title": "",
+        "language": "en",
+        "origin": "user",
+        "active": True,
+        "paused": False,
+        "mode": "instant",
+        "priority": 2,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
 async def add_private_readers(session: AsyncSession, ids: Iterable[int], region: str) -> None:
     """Subscribers created in bulk (two INSERTs), as an import would."""
     at = now()
     users = [str(user) for user in ids]
-    rows = [
-        {
-            "address": user,
-            "thread_id": 0,
-            "kind": "private",
-            "title": "",
-            "language": "en",
-            "origin": "user",
-            "active": True,
-            "paused": False,
-            "mode": "instant",
-            "priority": 2,
-            "created_at": at,
-            "updated_at": at,
-        }
-        for user in users
-    ]
+    rows = [reader_row(user, at) for user in users]
     await session.execute(insert(ChatRow), rows)
     chat_ids = list(await session.scalars(select(ChatRow.id).where(ChatRow.address.in_(users))))
     await session.execute(
