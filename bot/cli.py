@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 from bot.catalog import Catalog, load_catalog
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="newsbot", description="Telegram distribution bot for newsrooms"
     )
     parser.add_argument("--catalog", type=Path, help="catalog file (overrides NEWSBOT_CATALOG)")
+    parser.add_argument("--version", action="version", version=f"newsbot {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the bot until SIGINT/SIGTERM")
@@ -44,12 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     check = commands.add_parser("check", help="validate settings and catalog")
-    check.add_argument("--dry-run", action="store_true", help="do not require a bot token")
+    check.add_argument(
+        "--dry-run", action="store_true", help="accepted for compatibility; check needs no token"
+    )
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply database migrations")
     return parser
+
+
+def package_version() -> str:
+    """The installed distribution's version (``pyproject.toml``), for ``--version``."""
+    try:
+        return metadata.version("newsbot")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def configure_logging(level: str) -> None:
@@ -62,8 +74,11 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
-def load_config(args: argparse.Namespace, *, needs_token: bool) -> tuple[Settings, Catalog]:
-    """Settings and catalog together, every problem of both collected into one error."""
+def load_config(args: argparse.Namespace, *, needs_token: bool | None) -> tuple[Settings, Catalog]:
+    """Settings and catalog together, every problem of both collected into one error.
+
+    ``needs_token=None`` checks a token only when one is set (``newsbot check``).
+    """
     problems: list[str] = []
     settings: Settings | None = None
     catalog: Catalog | None = None
@@ -73,7 +88,8 @@ def load_config(args: argparse.Namespace, *, needs_token: bool) -> tuple[Setting
     except ConfigError as exc:
         problems += exc.problems
     if settings is not None:
-        problems += problems_for_mode(settings, needs_token=needs_token)
+        token_rules = settings.bot_token is not None if needs_token is None else needs_token
+        problems += problems_for_mode(settings, needs_token=token_rules)
     # The catalog is checked even when a setting is wrong, so one run shows every problem.
     catalog_path = (
         settings.catalog
@@ -126,7 +142,9 @@ async def _db_upgrade(settings: Settings) -> None:
 
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
-        settings, catalog = load_config(args, needs_token=not args.dry_run)
+        # The files are checked without a token (.env.example says so); a token that is
+        # set is still checked for its shape by the rules of the run modes.
+        settings, catalog = load_config(args, needs_token=None)
         print(
             f"ok: {len(catalog.regions)} regions, {len(catalog.languages)} languages, "
             f"{len(catalog.feeds)} feeds, {len(catalog.channels)} channels"

@@ -116,3 +116,21 @@ def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
     result = newsbot("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "newsbot.db").exists()
+
+
+def test_check_needs_no_token_but_checks_one_that_is_set(tmp_path: Path) -> None:
+    example = {"NEWSBOT_CATALOG": str(REPO / "catalog.example.toml")}
+    without = newsbot("check", cwd=tmp_path, env=example)
+    assert without.returncode == 0, without.stderr
+    assert "5 regions" in without.stdout
+    placeholder = newsbot("check", cwd=tmp_path, env={**example, "NEWSBOT_BOT_TOKEN": "changeme"})
+    assert placeholder.returncode == 2
+    assert "NEWSBOT_BOT_TOKEN: does not look like a token" in placeholder.stderr
+
+
+def test_version_prints_the_installed_version(tmp_path: Path) -> None:
+    from importlib import metadata
+
+    result = newsbot("--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"newsbot {metadata.version('newsbot')}"
