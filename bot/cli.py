@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.catalog import Catalog, load_catalog
 from bot.config import Settings, load_settings, problems_for_mode
 from bot.errors import ConfigError
+from bot.redact import SecretMask, install, masked
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
 
@@ -64,12 +65,16 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr at the configured level, every record masked of the secrets
+    (the token is in every Bot API URL that libraries log at DEBUG)."""
+    level = settings.log_level
     logging.basicConfig(
         level=level,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    install(SecretMask(settings.secret_values()))
     for noisy in ("httpx", "apscheduler", "aiohttp.access", "telegram.ext.Updater"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
@@ -152,12 +157,12 @@ def dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "db":
         settings = load_settings(**({"catalog": args.catalog} if args.catalog else {}))
-        configure_logging(settings.log_level)
+        configure_logging(settings)
         asyncio.run(_db_upgrade(settings))
         return EXIT_OK
     dry_run = bool(getattr(args, "dry_run", False))
     settings, catalog = load_config(args, needs_token=not dry_run)
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     if args.command == "poll":
         return asyncio.run(_poll(settings, catalog, dry_run))
     asyncio.run(_run(settings, catalog, dry_run, args.role))
@@ -178,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:
         log.critical("newsbot stopped: %r", exc, exc_info=True)
-        print(f"newsbot: error: {exc}", file=sys.stderr)
+        print(f"newsbot: error: {masked(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
 
 

@@ -14,8 +14,14 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.redact import token_secret
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+MIN_SECRET_LENGTH = 16
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+_WEBHOOK_SECRET_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+)
 
 
 class Settings(BaseSettings):
@@ -104,6 +110,17 @@ class Settings(BaseSettings):
     def log_level_number(self) -> int:
         return int(logging.getLevelName(self.log_level))
 
+    def secret_values(self) -> list[str]:
+        """Every secret this process knows, for masking in logs (``bot.redact``)."""
+        found = [
+            secret.get_secret_value()
+            for secret in (self.webhook_secret, self.ingest_secret, self.link_secret)
+            if secret is not None
+        ]
+        if self.bot_token is not None:
+            found.append(token_secret(self.bot_token.get_secret_value()))
+        return [value for value in found if value]
+
 
 def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment and ``.env``; raise ConfigError naming each bad one."""
@@ -134,4 +151,28 @@ def problems_for_mode(settings: Settings, *, needs_token: bool) -> list[str]:
         problems.append("NEWSBOT_WEBHOOK_SECRET: required when NEWSBOT_WEBHOOK_URL is set")
     if settings.webhook_url and not settings.webhook_url.startswith("https://"):
         problems.append("NEWSBOT_WEBHOOK_URL: Telegram only delivers webhooks to https URLs")
+    return problems + secret_problems(settings)
+
+
+def secret_problems(settings: Settings) -> list[str]:
+    """Secrets too short to resist guessing, each named with how to make a good one."""
+    problems: list[str] = []
+    named = (
+        ("NEWSBOT_WEBHOOK_SECRET", settings.webhook_secret),
+        ("NEWSBOT_INGEST_SECRET", settings.ingest_secret),
+        ("NEWSBOT_LINK_SECRET", settings.link_secret),
+    )
+    for name, secret in named:
+        value = secret.get_secret_value() if secret is not None else ""
+        if secret is not None and len(value) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"{name}: too short ({len(value)} characters, at least {MIN_SECRET_LENGTH}); "
+                f"make one with: {MAKE_SECRET}"
+            )
+    webhook = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if len(webhook) > 256 or not set(webhook) <= _WEBHOOK_SECRET_CHARS:
+        problems.append(
+            "NEWSBOT_WEBHOOK_SECRET: Telegram accepts only A-Z a-z 0-9 _ - (at most 256); "
+            f"make one with: {MAKE_SECRET}"
+        )
     return problems
