@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.catalog_errors import Trimmed, located, original_positions, without_bad_blocks
 from bot.errors import ConfigError
 
 LocalizedText = str | dict[str, str]
@@ -312,17 +313,43 @@ def _describe(err: Mapping[str, Any]) -> str:
     return f"{where}: {msg}"
 
 
-def parse_catalog(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Catalog:
-    """Validate a decoded catalog; raise ConfigError listing every problem."""
-    try:
-        catalog = Catalog.model_validate(_resolve_files(data, base_dir))
-    except ValidationError as exc:
-        problems = list(dict.fromkeys(_describe(e) for e in exc.errors()))
-        raise ConfigError(problems) from None
-    problems = cross_check(catalog)
-    if problems:
-        raise ConfigError(problems)
+def parse_catalog(
+    data: Mapping[str, Any], *, base_dir: Path | None = None, text: str | None = None
+) -> Catalog:
+    """Validate a decoded catalog; raise ConfigError listing every problem.
+
+    With the file's ``text``, each problem also names its block (a channel's chat, a
+    feed's URL, a region's code) and its line.
+    """
+    catalog, problems = _validate(_resolve_files(data, base_dir))
+    if catalog is None or problems:
+        raise ConfigError(located(problems, data, text) if text is not None else problems)
     return catalog
+
+
+def _validate(data: Mapping[str, Any]) -> tuple[Catalog | None, list[str]]:
+    try:
+        catalog = Catalog.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(e) for e in exc.errors()]
+        return None, list(dict.fromkeys(problems + _cross_check_valid_blocks(data)))
+    return catalog, cross_check(catalog)
+
+
+def _cross_check_valid_blocks(data: Mapping[str, Any], passes: int = 4) -> list[str]:
+    """The cross-section rules on what remains once the invalid blocks are taken out,
+    so that one malformed feed does not hide the channel errors after it."""
+    trimmed: Trimmed | None = Trimmed.of(data)
+    for _ in range(passes):
+        if trimmed is None:
+            return []
+        try:
+            catalog = Catalog.model_validate(trimmed.data)
+        except ValidationError as exc:
+            trimmed = without_bad_blocks(trimmed, (tuple(e["loc"]) for e in exc.errors()))
+            continue
+        return [original_positions(p, trimmed.kept) for p in cross_check(catalog)]
+    return []
 
 
 def _resolve_files(data: Mapping[str, Any], base_dir: Path | None) -> Mapping[str, Any]:
@@ -354,4 +381,4 @@ def load_catalog(path: Path) -> Catalog:
         raise ConfigError([f"catalog: {path} is not UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"catalog: {path} is not valid TOML: {exc}"]) from None
-    return parse_catalog(data, base_dir=path.resolve().parent)
+    return parse_catalog(data, base_dir=path.resolve().parent, text=raw.decode("utf-8"))

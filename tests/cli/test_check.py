@@ -72,6 +72,7 @@ regions = ["mars"]
         "NEWSBOT_WEB_PORT",
         "outlet.colour: unknown key",
         "feeds[0].url: malformed URL",
+        "channels[0].regions: unknown region code 'mars' (channel @some_channel, line 21)",
     ):
         assert expected in joined, joined
     assert all(line.startswith("newsbot: configuration error: ") for line in lines)
