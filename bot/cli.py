@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--dry-run", action="store_true", help="accepted for compatibility; check needs no token"
     )
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask Telegram, the database, the feeds and the most-read sources",
+    )
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -75,8 +80,19 @@ def configure_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     install(SecretMask(settings.secret_values()))
-    for noisy in ("httpx", "apscheduler", "aiohttp.access", "telegram.ext.Updater"):
+    quiet = ("httpx", "apscheduler", "aiohttp.access", "telegram.ext.Updater")
+    for noisy in (*quiet, "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # Alembic's "Running upgrade a -> b" lines are worth keeping; its set-up chatter is not.
+    migration = logging.getLogger("alembic.runtime.migration")
+    if _alembic_chatter not in migration.filters:
+        migration.addFilter(_alembic_chatter)
+
+
+def _alembic_chatter(record: logging.LogRecord) -> bool:
+    """False for Alembic's per-connection set-up lines (``Context impl …``, ``Will
+    assume …``), which every start and every migration check would print."""
+    return not str(record.msg).startswith(("Context impl", "Will assume"))
 
 
 def load_config(args: argparse.Namespace, *, needs_token: bool | None) -> tuple[Settings, Catalog]:
@@ -145,7 +161,42 @@ async def _db_upgrade(settings: Settings) -> None:
         await engine.dispose()
 
 
+async def _check_online(settings: Settings, catalog: Catalog) -> int:
+    """Every finding on one line: confirmations on stdout, problems on stderr; exit 2
+    when there is any problem."""
+    import aiohttp
+    from telegram import Bot
+
+    from bot.app import USER_AGENT
+    from bot.preflight import check_database
+    from bot.telegram.preflight import check_telegram
+    from bot.telegram.request import AiohttpRequest
+    from scheduler.fetch import Fetcher
+    from scheduler.probe import probe_sources
+
+    api = settings.telegram_api_url
+    async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as http:
+        bot = Bot(settings.token, base_url=f"{api}/bot", request=AiohttpRequest(http))
+        findings = [
+            *await check_telegram(bot, settings, catalog),
+            await check_database(settings),
+            *await probe_sources(Fetcher(http, user_agent=USER_AGENT), catalog),
+        ]
+    for finding in findings:
+        if finding.problem:
+            print(f"newsbot: problem: {masked(finding.line)}", file=sys.stderr)
+        else:
+            print(f"ok: {masked(finding.line)}")
+    problems = sum(finding.problem for finding in findings)
+    print(f"{problems} problem{'s' if problems != 1 else ''} found" if problems else "all well")
+    return EXIT_CONFIG if problems else EXIT_OK
+
+
 def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check" and args.online:
+        settings, catalog = load_config(args, needs_token=True)
+        configure_logging(settings)
+        return asyncio.run(_check_online(settings, catalog))
     if args.command == "check":
         # The files are checked without a token (.env.example says so); a token that is
         # set is still checked for its shape by the rules of the run modes.

@@ -117,6 +117,11 @@ def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
     result = newsbot("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "newsbot.db").exists()
+    # Migrations are named; Alembic's set-up chatter is not printed at INFO.
+    assert "Running upgrade  -> 0001" in result.stderr
+    again = newsbot("db", "upgrade", cwd=tmp_path)
+    for chatter in ("setup plugin", "Context impl", "Will assume"):
+        assert chatter not in result.stderr + again.stderr
 
 
 def test_check_needs_no_token_but_checks_one_that_is_set(tmp_path: Path) -> None:
