@@ -12,6 +12,7 @@ from handlers.basics import Basics
 from handlers.channels import Channels
 from handlers.chat_members import ChatMembers
 from handlers.donate import Donate
+from handlers.ids import ChatIds
 from handlers.mostread import MostRead
 from handlers.operator import Operator
 from handlers.payments import Payments
@@ -29,6 +30,9 @@ def register(application: AnyApplication, services: Services) -> None:
     guard = Guard(services)  # one rate limiter for every configuration action
     subscriber = SubscriberSettings(services, guard)
     basics = Basics(services, subscriber)
+    ids = ChatIds(services)
+    for early in ids.early_handlers():  # group -1: a forward it leaves goes on to group 0
+        application.add_handler(early, group=-1)
     for handler in [
         *basics.handlers(),
         *subscriber.handlers(),
@@ -39,6 +43,7 @@ def register(application: AnyApplication, services: Services) -> None:
         *Payments(services).handlers(),
         *Stats(services).handlers(),
         *Operator(services).handlers(),
+        *ids.handlers(),
     ]:
         application.add_handler(handler)
     for handler in basics.fallbacks():  # last in the same group: only when nothing else matched
