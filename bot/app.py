@@ -226,7 +226,7 @@ async def run(
 
     With ``all`` (the default) one process does everything. On PostgreSQL the
     scheduler and the sender each run only while this process holds their
-    advisory lock, so several workers can run and a standby takes over.
+    lease (bot.leadership), so several workers can run and a standby takes over.
     ``on_started`` is called once everything has started (the CLI freezes the
     start-up heap there, ``bot.heap``).
     """
@@ -330,19 +330,21 @@ def start_workers(parts: Parts, catalog: Catalog, stop: asyncio.Event) -> list[a
             with contextlib.suppress(TimeoutError):  # a poll running now commits first
                 await asyncio.wait_for(parts.ingestor.wait_idle(), 30)
 
+    sender_lead = Leadership(parts.engine, "sender")
+
     async def sending(until: asyncio.Event) -> None:
         # A new leader knows nothing of what the previous one sent in its last second:
         # wait that second out, so the two together stay within Telegram's limits.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(until.wait(), TAKEOVER_PAUSE)
         if not until.is_set():
-            await parts.sender.run(until)
+            await parts.sender.run(until, lease=sender_lead)
 
     return [
         asyncio.create_task(
             Leadership(parts.engine, "scheduler").run(stop, scheduling), name="scheduler"
         ),
-        asyncio.create_task(Leadership(parts.engine, "sender").run(stop, sending), name="sender"),
+        asyncio.create_task(sender_lead.run(stop, sending), name="sender"),
     ]
 
 

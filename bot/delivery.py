@@ -21,6 +21,7 @@ from typing import Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.leadership import LeaseLost
 from bot.metrics import DeliveryMetrics, shared_metrics
 from bot.outbox import (
     Applied,
@@ -50,6 +51,18 @@ class Publisher(Protocol):
 
 
 OutcomeListener = Callable[[Delivery, Outcome, Applied], Awaitable[None]]
+
+
+class Lease(Protocol):
+    """The right to send, on PostgreSQL (``bot.leadership.Leadership``)."""
+
+    def holds(self) -> bool:
+        """Still ours by the local clock (checked before every wave leaves)."""
+        ...
+
+    async def fence(self, session: AsyncSession) -> None:
+        """First in a claiming transaction: raises ``LeaseLost`` unless still ours."""
+        ...
 
 
 @dataclass
@@ -119,6 +132,7 @@ class Sender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending_outcomes: list[tuple[Delivery, Outcome]] = []
         self._stranded: list[int] = []  # reserved rows to give back at the next chance
+        self._lease: Lease | None = None
         self.stats = SenderStats()
         self.metrics = metrics or shared_metrics()
 
@@ -129,9 +143,13 @@ class Sender:
     async def recover(self) -> None:
         """Rows left reserved by a stopped sender are queued again; rows it left in flight
         become ``unknown`` (and are counted as such in the metrics)."""
-        async with self._sessions.begin() as session:
+
+        async def recovery(session: AsyncSession) -> tuple[dict[str, int], int, int]:
             lost_by_kind = await inflight_by_kind(session)
             back, lost = await recover_after_crash(session, self._clock.now())
+            return lost_by_kind, back, lost
+
+        lost_by_kind, back, lost = await self._write(recovery, fenced=True)
         for kind, count in lost_by_kind.items():
             self.stats.by_state["unknown"] = self.stats.by_state.get("unknown", 0) + count
             self.metrics.outcome("unknown", kind, count=count)
@@ -142,21 +160,35 @@ class Sender:
                 lost,
             )
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Send until ``stop`` is set; in-flight sends are finished and recorded."""
+    async def run(self, stop: asyncio.Event, lease: Lease | None = None) -> None:
+        """Send until ``stop`` is set; in-flight sends are finished and recorded.
+
+        With a ``lease`` (leadership on PostgreSQL) nothing leaves once it no longer
+        holds, and every claim and the recovery check its fence first: a sender cut off
+        from the database and back cannot claim or recover rows its successor owns.
+        Outcomes and rows given back are recorded even then (they are facts, and their
+        statements touch only rows still in the state this sender left them in).
+        """
         self._stop = stop
-        await self.recover()
+        self._lease = lease
         try:
+            await self.recover()
             while not stop.is_set():
                 try:
                     handled = await self.step()
+                except LeaseLost:
+                    log.error("sender stopped: this process no longer leads")
+                    break
                 except Exception:  # the database hiccuped: log, wait, carry on
                     log.exception("sender step failed; retrying shortly")
                     handled = 0
                 if handled == 0:
                     await self._idle(stop)
+        except LeaseLost:
+            log.error("sender stopped before its recovery: this process no longer leads")
         finally:
             await self._finish()
+            self._lease = None
 
     async def drain(self, within: float = 300.0) -> None:
         """Send everything that is due now, then return (``poll --once``)."""
@@ -188,6 +220,8 @@ class Sender:
             stopper.cancel()
 
     def _stopping(self) -> bool:
+        if self._lease is not None and not self._lease.holds():
+            return True
         return self._stop is not None and self._stop.is_set()
 
     # ---- one batch ------------------------------------------------------------------
@@ -246,7 +280,7 @@ class Sender:
     async def _claim(self) -> list[Delivery]:
         now = self._clock.now()
         return await self._write(
-            lambda session: claim_due(session, now, self._batch, state="inflight")
+            lambda session: claim_due(session, now, self._batch, state="inflight"), fenced=True
         )
 
     def _plan_wave(
@@ -359,8 +393,12 @@ class Sender:
 
     # ---- recording outcomes -----------------------------------------------------------
 
-    async def _write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def _write(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, fenced: bool = False
+    ) -> T:
         """One transaction: the outcomes that came back so far, then ``work``.
+
+        ``fenced`` work (claims, recovery) checks the lease first, if there is one.
 
         Reserved rows a failed transaction could not give back (``_stranded``) are given
         back first. If this one fails too, outcomes and stranded rows wait for the next:
@@ -370,6 +408,8 @@ class Sender:
         stranded, self._stranded = self._stranded, []
         try:
             async with self._sessions.begin() as session:
+                if fenced and self._lease is not None:
+                    await self._lease.fence(session)
                 if stranded:
                     await release(session, stranded, self._clock.now())
                 applied = await self._apply(session, taken)

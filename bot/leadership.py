@@ -1,11 +1,21 @@
 """Leadership on PostgreSQL: one scheduler and one sender across many worker processes.
 
-Each guarded part holds a session-level advisory lock on a dedicated
-connection while it works (DESIGN.md decision 5). When the leader dies, the
-database drops its connection and the lock with it; a standby, retrying every
-``retry`` seconds, takes over. The leader also checks its own connection: if
-the connection is lost, it stops working at once, since another process may
-already hold the lock.
+Each guarded part has a row in ``leases``: a holder, an expiry on the database server's
+clock and an epoch that grows by one at each change of holder (DESIGN.md decision 5 and
+its pitfalls). The leader renews its lease every ``renew_every`` seconds; a standby takes
+the row once it has expired. Nothing depends on the server noticing a dead socket, which
+a pooler or TCP proxy in between may keep alive for hours:
+
+- the leader counts its lease valid until ``ttl`` minus a margin after the moment it
+  *sent* its last successful renewal (the server's expiry can only be later), and stops
+  at once when a renewal is not confirmed within ``confirm_within`` seconds, or when that
+  validity runs out;
+- every sender transaction checks the epoch first (:meth:`Leadership.fence`), holding a
+  share lock on the lease row until it commits: a leader that was cut off and comes back
+  cannot claim, give back or recover rows its successor owns; its transaction fails.
+
+A standby therefore sends within ``ttl`` plus one ``retry`` (plus the sender's takeover
+pause) of the leader's silence, and the two never claim at the same time.
 
 SQLite has one writer and one process: there the work simply runs.
 """
@@ -15,40 +25,95 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import zlib
+import os
+import socket
+import uuid
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 log = logging.getLogger(__name__)
 
 Work = Callable[[asyncio.Event], Awaitable[None]]
+T = TypeVar("T")
 
-# Locks are per database; the schema in use scopes them, so two deployments (or test
-# runs) sharing one database in different schemas never block each other.
-_SCOPE = "hashtext('newsbot:' || current_schema())"
+LEASE_TTL = 5.0  # seconds a renewal keeps the lease
+RENEW_EVERY = 1.0  # seconds between renewals
+CONFIRM_WITHIN = 2.0  # seconds a renewal may take before the leader stops
+MARGIN = 1.0  # seconds the leader stops before its lease could expire on the server
+STANDBY_RETRY = 1.0  # seconds between a standby's attempts to take an expired lease
+# A fenced transaction holds the lease row's share lock: if its client goes silent, the
+# server ends the transaction this soon, so a successor is not kept waiting for the lock.
+FENCED_IDLE_MS = 3000
+
+_NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
+_EXPIRY = f"{_NOW} + make_interval(secs => :ttl)"
+_TAKE_EXPIRED = text(
+    f"UPDATE leases SET holder = :holder, epoch = epoch + 1, expires_at = {_EXPIRY} "
+    f"WHERE name = :name AND expires_at <= {_NOW} RETURNING epoch"
+)
+_TAKE_NEW = text(
+    f"INSERT INTO leases (name, holder, epoch, expires_at) VALUES (:name, :holder, 1, {_EXPIRY}) "
+    "ON CONFLICT (name) DO NOTHING RETURNING epoch"
+)
+_RENEW = text(
+    f"UPDATE leases SET expires_at = {_EXPIRY} WHERE name = :name AND holder = :holder "
+    f"AND epoch = :epoch AND expires_at > {_NOW} RETURNING epoch"
+)
+_RELEASE = text(
+    f"UPDATE leases SET expires_at = {_NOW} WHERE name = :name AND holder = :holder "
+    "AND epoch = :epoch"
+)
+_FENCE = text(
+    "SELECT set_config('idle_in_transaction_session_timeout', :idle, true) FROM leases "
+    f"WHERE name = :name AND holder = :holder AND epoch = :epoch AND expires_at > {_NOW} "
+    "FOR SHARE"
+)
 
 
-def lock_key(name: str) -> int:
-    """A stable 31-bit advisory-lock key per guarded part."""
-    return zlib.crc32(f"newsbot:{name}".encode()) & 0x7FFFFFFF
+class LeaseLost(Exception):
+    """This process no longer holds the lease: its transaction must not commit."""
+
+
+def holder_id() -> str:
+    """Who holds a lease, as operators read it: host, process and a random tail."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Leadership:
-    def __init__(self, engine: AsyncEngine, name: str, *, retry: float = 2.0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        name: str,
+        *,
+        retry: float = STANDBY_RETRY,
+        ttl: float = LEASE_TTL,
+        renew_every: float = RENEW_EVERY,
+        confirm_within: float = CONFIRM_WITHIN,
+    ) -> None:
+        if not 0 < confirm_within + MARGIN < ttl:
+            raise ValueError("the lease must outlive a renewal's wait plus the margin")
         self._engine = engine
         self.name = name
-        self._key = lock_key(name)
+        self.holder = holder_id()
         self._retry = retry
+        self._ttl = ttl
+        self._renew_every = renew_every
+        self._confirm_within = confirm_within
         self.is_leader = False
+        self.epoch = 0
+        self._valid_until = 0.0  # monotonic; the lease is ours until then at most
+        self._inner: asyncio.Event | None = None
+        self._background: set[asyncio.Task[object]] = set()
 
     @property
     def needed(self) -> bool:
         return self._engine.dialect.name == "postgresql"
 
     async def run(self, stop: asyncio.Event, work: Work) -> None:
-        """Run ``work`` whenever this process holds the lock, until ``stop`` is set."""
+        """Run ``work`` whenever this process holds the lease, until ``stop`` is set."""
         if not self.needed:
             await work(stop)
             return
@@ -61,46 +126,121 @@ class Leadership:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._retry)
 
-    async def _lead_once(self, stop: asyncio.Event, work: Work) -> None:
-        async with self._engine.connect() as conn:
-            got = await conn.scalar(
-                text(f"SELECT pg_try_advisory_lock({_SCOPE}, :k)"), {"k": self._key}
-            )
-            await conn.commit()
-            if not got:
-                return
-            self.is_leader = True
-            log.info("became leader of %s", self.name)
-            inner = asyncio.Event()
-            watchdog = asyncio.create_task(self._watch(conn, stop, inner))
-            try:
-                await work(inner)
-            finally:
-                inner.set()
-                watchdog.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watchdog
-                self.is_leader = False
-                with contextlib.suppress(Exception):
-                    await conn.execute(
-                        text(f"SELECT pg_advisory_unlock({_SCOPE}, :k)"), {"k": self._key}
-                    )
-                    await conn.commit()
-                log.info("gave up leadership of %s", self.name)
+    # ---- the lease's statements ------------------------------------------------------
 
-    async def _watch(
-        self, conn: AsyncConnection, stop: asyncio.Event, inner: asyncio.Event
-    ) -> None:
-        """End the work when asked to stop or when the lock's connection is lost."""
-        while not stop.is_set():
+    def _params(self) -> dict[str, object]:
+        return {"name": self.name, "holder": self.holder, "epoch": self.epoch, "ttl": self._ttl}
+
+    async def _take(self) -> int | None:
+        """The lease's new epoch if it was free (expired or never taken), else None."""
+        async with self._engine.begin() as conn:
+            params = self._params()
+            epoch = await conn.scalar(_TAKE_EXPIRED, params)
+            if epoch is None:
+                epoch = await conn.scalar(_TAKE_NEW, params)
+            return None if epoch is None else int(epoch)
+
+    async def _renew(self) -> bool:
+        async with self._engine.begin() as conn:
+            return await conn.scalar(_RENEW, self._params()) is not None
+
+    async def _release(self) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(_RELEASE, self._params())
+
+    def holds(self) -> bool:
+        """The lease is ours by the local clock: nothing may leave otherwise."""
+        if not self.needed:
+            return True
+        return self.is_leader and asyncio.get_running_loop().time() < self._valid_until
+
+    async def fence(self, session: AsyncSession) -> None:
+        """Raise :class:`LeaseLost` unless this process still holds the lease.
+
+        Call it first in a transaction: it holds the lease row's share lock until the
+        transaction ends, so no successor can take the lease in between.
+        """
+        if not self.needed:
+            return
+        if not self.holds():
+            self._lose("its lease ran out")
+            raise LeaseLost(self.name)
+        params = {**self._params(), "idle": str(FENCED_IDLE_MS)}
+        if await session.scalar(_FENCE, params) is None:
+            self._lose("another process holds its lease")
+            raise LeaseLost(self.name)
+
+    # ---- one term ------------------------------------------------------------------
+
+    async def _lead_once(self, stop: asyncio.Event, work: Work) -> None:
+        loop = asyncio.get_running_loop()
+        asked_at = loop.time()
+        epoch = await self._take()
+        if epoch is None:
+            return
+        self.epoch = epoch
+        self._valid_until = asked_at + self._ttl - MARGIN
+        self.is_leader = True
+        self._inner = inner = asyncio.Event()
+        log.info("became leader of %s (epoch %d)", self.name, epoch)
+        watchdog = asyncio.create_task(self._watch(stop, inner))
+        try:
+            await work(inner)
+        finally:
+            inner.set()
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+            still_valid = self.is_leader and loop.time() < self._valid_until
+            self.is_leader = False
+            if still_valid:  # a clean stop: a standby may take over at once
+                with contextlib.suppress(Exception):
+                    await self._bounded(self._release(), self._confirm_within)
+            log.info("gave up leadership of %s (epoch %d)", self.name, epoch)
+
+    async def _watch(self, stop: asyncio.Event, inner: asyncio.Event) -> None:
+        """Renew the lease; end the work when asked to stop or when it is not confirmed."""
+        loop = asyncio.get_running_loop()
+        while not stop.is_set() and not inner.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._retry)
-            if stop.is_set():
+                await asyncio.wait_for(stop.wait(), self._renew_every)
+            if stop.is_set() or inner.is_set():
                 break
+            asked_at = loop.time()
+            within = min(self._confirm_within, self._valid_until - asked_at)
             try:
-                await conn.execute(text("SELECT 1"))
-                await conn.commit()
+                renewed = within > 0 and await self._bounded(self._renew(), within)
             except Exception as exc:
-                log.error("%s leadership lost with its connection: %r", self.name, exc)
+                self._lose(f"its renewal failed: {exc!r}")
                 break
+            if not renewed:
+                self._lose(f"its renewal was not confirmed within {within:.1f} s")
+                break
+            self._valid_until = asked_at + self._ttl - MARGIN
         inner.set()
+
+    def _lose(self, why: str) -> None:
+        if self.is_leader:
+            log.error("%s leadership lost: %s; stopping at once", self.name, why)
+        self.is_leader = False
+        if self._inner is not None:
+            self._inner.set()
+
+    async def _bounded(self, call: Awaitable[T], within: float) -> T | None:
+        """``call``'s result, or None when it takes longer than ``within`` seconds.
+
+        The call is not cancelled (a cancelled database call may wait on its dead socket
+        to clean up); it finishes in the background, bounded by the command timeout.
+        """
+        task: asyncio.Task[T] = asyncio.ensure_future(call)
+        done, _ = await asyncio.wait({task}, timeout=within)
+        if task in done:
+            return task.result()
+        self._background.add(task)
+        task.add_done_callback(self._forget)
+        return None
+
+    def _forget(self, task: asyncio.Task[object]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("late %s lease call failed: %r", self.name, task.exception())

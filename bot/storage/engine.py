@@ -2,10 +2,19 @@
 
 SQLite gets WAL mode, a busy timeout and foreign keys so that the sender, the
 scheduler and the handlers can share one file without "database is locked".
+
+PostgreSQL connections get a bound on every wait (DESIGN.md pitfalls: a silent
+network partition must not hang the bot, nor leave the server holding a session
+for hours): a connect timeout, a client-side command timeout, the server's
+``statement_timeout`` and ``idle_in_transaction_session_timeout``, and TCP
+keepalives with ``tcp_user_timeout`` on both ends of the socket, so a dead peer
+is noticed in seconds rather than after the kernel's two hours.
 """
 
 from __future__ import annotations
 
+import logging
+import socket
 from typing import Any
 
 from sqlalchemy import event
@@ -17,9 +26,33 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 10.0  # seconds to open a connection (asyncpg ``timeout``)
+STATEMENT_TIMEOUT = 30.0  # seconds a statement may run on the server
+COMMAND_TIMEOUT = STATEMENT_TIMEOUT + 5.0  # client side: the server's own limit comes first
+IDLE_IN_TRANSACTION_TIMEOUT = 60.0  # seconds an open transaction may wait for the client
+KEEPALIVE_IDLE = 10  # seconds of silence before the first TCP keepalive probe
+KEEPALIVE_INTERVAL = 5  # seconds between probes
+KEEPALIVE_COUNT = 3  # unanswered probes before the connection is dropped
+USER_TIMEOUT_MS = 20_000  # sent data unacknowledged this long: the connection is dead
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def postgres_server_settings() -> dict[str, str]:
+    """Session settings the server applies to each of the bot's connections."""
+    return {
+        "statement_timeout": str(int(STATEMENT_TIMEOUT * 1000)),
+        "idle_in_transaction_session_timeout": str(int(IDLE_IN_TRANSACTION_TIMEOUT * 1000)),
+        "tcp_keepalives_idle": str(KEEPALIVE_IDLE),
+        "tcp_keepalives_interval": str(KEEPALIVE_INTERVAL),
+        "tcp_keepalives_count": str(KEEPALIVE_COUNT),
+        "tcp_user_timeout": str(USER_TIMEOUT_MS),
+    }
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -31,27 +64,63 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     parsed = make_url(url)
     if is_sqlite(url):
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        server_settings = postgres_server_settings()
         search_path = parsed.query.get("search_path")
         if isinstance(search_path, str):
             # asyncpg takes no libpq "options"; a schema is chosen with server settings.
             parsed = parsed.difference_update_query(["search_path"])
-            kwargs["connect_args"] = {"server_settings": {"search_path": search_path}}
+            server_settings["search_path"] = search_path
+        kwargs.update(
+            pool_size=10,
+            max_overflow=10,
+            pool_pre_ping=True,
+            pool_timeout=CONNECT_TIMEOUT,
+            connect_args={
+                "timeout": CONNECT_TIMEOUT,
+                "command_timeout": COMMAND_TIMEOUT,
+                "server_settings": server_settings,
+            },
+        )
     engine = create_async_engine(parsed, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine.sync_engine, "connect", _client_keepalive)
     return engine
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _client_keepalive(dbapi_conn: Any, _record: Any) -> None:
+    """The bot's end of the socket probes and times out too (asyncpg sets none of it)."""
+    driver = getattr(dbapi_conn, "driver_connection", None)
+    transport = getattr(driver, "_transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return  # a Unix socket has no TCP options
+    options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    for name, value in (
+        ("TCP_KEEPIDLE", KEEPALIVE_IDLE),
+        ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
+        ("TCP_KEEPCNT", KEEPALIVE_COUNT),
+        ("TCP_USER_TIMEOUT", USER_TIMEOUT_MS),
+    ):
+        if hasattr(socket, name):  # Linux names; other systems keep their defaults
+            options.append((socket.IPPROTO_TCP, getattr(socket, name), value))
+    try:
+        for level, option, value in options:
+            sock.setsockopt(level, option, value)
+    except OSError as exc:
+        log.debug("could not set TCP keepalive on a database connection: %r", exc)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

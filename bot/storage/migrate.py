@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -30,8 +30,14 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (idempotent)."""
+    """Bring the schema to ``revision`` (idempotent).
+
+    A migration may rebuild an index on a large table: the bot's usual statement
+    timeout does not apply to it.
+    """
     async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text("SET LOCAL statement_timeout = 0"))
         await conn.run_sync(_upgrade, revision)
 
 

@@ -306,3 +306,19 @@ class AuditRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (Index("ix_audit_log_chat", "chat_id", "at"),)
+
+
+class LeaseRow(Base):
+    """Leadership of one guarded part (sender, scheduler) on PostgreSQL.
+
+    ``expires_at`` is the database server's own clock (never a process's), renewed by the
+    holder; ``epoch`` grows by one at each change of holder and fences the sender's
+    transactions, so a leader cut off and then back cannot touch what its successor owns.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)

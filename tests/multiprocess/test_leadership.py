@@ -6,18 +6,28 @@ import asyncio
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.leadership import Leadership
+from bot.leadership import (
+    CONFIRM_WITHIN,
+    LEASE_TTL,
+    RENEW_EVERY,
+    STANDBY_RETRY,
+    Leadership,
+    LeaseLost,
+)
 from bot.storage.engine import create_engine, session_factory
-from bot.storage.migrate import upgrade
 from tests.conftest import postgres_url
-from tests.crash.support import bot_environment, fan_out, start_bot, states, wait_until_done
+from tests.crash.support import bot_environment, fan_out, states, wait_until_done
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.tcpproxy import SilentProxy
+from tests.multiprocess.support import start_worker, wait_for_log
 
 pytestmark = pytest.mark.skipif(
     postgres_url() is None, reason="needs PostgreSQL (NEWSBOT_TEST_POSTGRES_URL); .ci/run sets it"
@@ -25,36 +35,6 @@ pytestmark = pytest.mark.skipif(
 
 READERS = 400
 RATE = 150.0
-
-
-@pytest.fixture
-def pg_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("leadership exists only on PostgreSQL")
-    return database_url
-
-
-@pytest.fixture
-async def pg_engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(pg_url)
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
-
-
-async def start_worker(workdir: Path, env: dict[str, str], name: str) -> asyncio.subprocess.Process:
-    return await start_bot(workdir, env, f"{name}.log", "--role", "worker")
-
-
-async def wait_for_log(path: Path, text: str, within: float) -> float:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if path.exists() and text in path.read_text(errors="replace"):
-            return time.monotonic()
-        await asyncio.sleep(0.05)
-    raise AssertionError(
-        f"{path.name} never said {text!r}:\n{path.read_text(errors='replace')[-3000:]}"
-    )
 
 
 @pytest.mark.slow
@@ -123,3 +103,74 @@ async def test_only_one_leader_at_a_time(pg_engine: AsyncEngine) -> None:
     stop.set()
     await asyncio.gather(*tasks)
     await other_engine.dispose()
+
+
+async def test_a_leader_whose_lease_was_taken_cannot_commit(pg_engine: AsyncEngine) -> None:
+    """The fence: an old leader that has not noticed yet finds a newer epoch and stops."""
+    old, new = Leadership(pg_engine, "sender"), Leadership(pg_engine, "sender")
+    stop, started = asyncio.Event(), asyncio.Event()
+    stopped_work = asyncio.Event()
+
+    async def work(until: asyncio.Event) -> None:
+        started.set()
+        await until.wait()
+        stopped_work.set()
+
+    task = asyncio.create_task(old.run(stop, work))
+    await asyncio.wait_for(started.wait(), 5)
+    first_epoch = old.epoch
+    # The lease runs out on the server's clock before the old leader renews it.
+    async with pg_engine.begin() as conn:
+        await conn.execute(text("UPDATE leases SET expires_at = expires_at - interval '1 hour'"))
+    new.is_leader = False
+    assert await new._take() == first_epoch + 1
+    with pytest.raises(LeaseLost):
+        async with session_factory(pg_engine).begin() as session:
+            await old.fence(session)
+    await asyncio.wait_for(stopped_work.wait(), 2)
+    assert not old.is_leader
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+
+async def test_silence_ends_leadership_and_a_standby_takes_over(
+    pg_url: str, pg_engine: AsyncEngine
+) -> None:
+    """Through a proxy that goes silent, the leader stops within seconds; the standby,
+    on a working connection, takes the lease once it has expired on the server."""
+    target = make_url(pg_url)
+    async with SilentProxy(target.host or "127.0.0.1", target.port or 5432) as proxy:
+        proxied = create_engine(target.set(port=proxy.port).render_as_string(hide_password=False))
+        leader, standby = Leadership(proxied, "sender"), Leadership(pg_engine, "sender")
+        stop = asyncio.Event()
+        ran: list[tuple[str, float]] = []
+        ended: list[tuple[str, float]] = []
+        began = {"leader": asyncio.Event(), "standby": asyncio.Event()}
+
+        def work(name: str) -> Callable[[asyncio.Event], Awaitable[None]]:
+            async def inner(until: asyncio.Event) -> None:
+                ran.append((name, time.monotonic()))
+                began[name].set()
+                await until.wait()
+                ended.append((name, time.monotonic()))
+
+            return inner
+
+        first = asyncio.create_task(leader.run(stop, work("leader")))
+        await asyncio.wait_for(began["leader"].wait(), 10)
+        second = asyncio.create_task(standby.run(stop, work("standby")))
+        await asyncio.sleep(1.5)
+        assert [name for name, _ in ran] == ["leader"]
+        proxy.freeze()
+        frozen_at = time.monotonic()
+        await asyncio.wait_for(began["standby"].wait(), 15)
+        assert [name for name, _ in ran] == ["leader", "standby"]
+        leader_stopped = dict(ended)["leader"] - frozen_at
+        standby_started = ran[1][1] - frozen_at
+        assert leader_stopped <= CONFIRM_WITHIN + RENEW_EVERY + 0.5
+        assert standby_started >= leader_stopped  # never two leaders at once
+        assert standby_started <= LEASE_TTL + STANDBY_RETRY + 1.0
+        proxy.thaw()
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(first, second), 40)
+        await proxied.dispose()
