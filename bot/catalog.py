@@ -65,6 +65,16 @@ class Outlet(_Strict):
     # An article removed from the site (gone from the WordPress REST API) has its sent
     # messages deleted; operators are told either way.
     delete_removed: bool = False
+    # Where an article that matches no region goes: "none" (no region's channels or
+    # readers), "all" (every region of its language) or one region's code.
+    unmatched: str = "none"
+
+    @field_validator("unmatched")
+    @classmethod
+    def _unmatched(cls, value: str) -> str:
+        if value not in ("none", "all") and not _REGION_CODE.match(value):
+            raise ValueError(f"{value!r} must be 'none', 'all' or a region code")
+        return value
 
     @field_validator("languages")
     @classmethod
@@ -87,6 +97,9 @@ class Region(_Strict):
     code: str
     name: LocalizedText
     keywords: list[str] = Field(default_factory=list)
+    # WordPress category/tag names or slugs that mean this region: one list for every
+    # language, or a list per language; they win over keywords.
+    categories: list[str] | dict[str, list[str]] = Field(default_factory=list)
     timezone: str = "UTC"
 
     @field_validator("code")
@@ -113,7 +126,9 @@ class Feed(_Strict):
     interval: int = Field(default=180, ge=10, le=86400)
     type: Literal["rss", "html"] = "rss"
     links: str = ""
-    wordpress: WebUrl | None = None
+    # The WordPress REST base (``…/wp-json/wp/v2/``); unset: found from the feed itself;
+    # false: never use a REST API for this feed.
+    wordpress: str | bool | None = None
     name: str = ""
     backlog: int = Field(default=0, ge=0, le=50)
     horizon: int = Field(default=48, ge=1, le=24 * 365)  # hours: older items are not pushed
@@ -125,6 +140,23 @@ class Feed(_Strict):
     @classmethod
     def _url(cls, value: str) -> str:
         return _check_url(value, schemes=("http", "https", "file"))
+
+    @field_validator("wordpress")
+    @classmethod
+    def _wordpress(cls, value: str | bool | None) -> str | bool | None:
+        if value is True:
+            raise ValueError("give the REST base URL, or false to turn WordPress off")
+        return _check_url(value) if isinstance(value, str) else value
+
+    @property
+    def wordpress_base(self) -> str | None:
+        """The REST base the catalog names, if it names one."""
+        return self.wordpress if isinstance(self.wordpress, str) else None
+
+    @property
+    def discovers_wordpress(self) -> bool:
+        """No ``wordpress`` line: the REST API is looked for in the feed's answers."""
+        return self.wordpress is None
 
     @model_validator(mode="after")
     def _html_needs_links(self) -> Feed:
@@ -256,7 +288,12 @@ def cross_check(catalog: Catalog) -> list[str]:
         if codes.count(region.code) > 1 and codes.index(region.code) != i:
             problems.append(f"regions[{i}].code: {region.code!r} is declared twice")
         problems += _localized_keys(f"regions[{i}].name", region.name, langs)
+        if isinstance(region.categories, dict):
+            problems += _localized_keys(f"regions[{i}].categories", region.categories, langs)
     known = set(codes)
+    unmatched = catalog.outlet.unmatched
+    if unmatched not in ("none", "all") and unmatched not in known:
+        problems.append(f"outlet.unmatched: unknown region code {unmatched!r}")
     placed: list[tuple[str, list[str], str]] = [
         *((f"feeds[{i}]", f.regions, f.language) for i, f in enumerate(catalog.feeds)),
         *((f"channels[{i}]", c.regions, c.language) for i, c in enumerate(catalog.channels)),
@@ -287,7 +324,7 @@ def cross_check(catalog: Catalog) -> list[str]:
 
 
 def _localized_keys(
-    where: str, value: LocalizedText | Mapping[str, str], langs: set[str]
+    where: str, value: LocalizedText | Mapping[str, object], langs: set[str]
 ) -> list[str]:
     if isinstance(value, str):
         return []

@@ -192,6 +192,16 @@ async def _check_online(settings: Settings, catalog: Catalog) -> int:
     return EXIT_CONFIG if problems else EXIT_OK
 
 
+def unmatched_line(catalog: Catalog) -> str:
+    """What ``newsbot check`` says about articles that match no region."""
+    choice = catalog.outlet.unmatched
+    where = {
+        "none": "posted to no region's channels or readers (only to chats taking every region)",
+        "all": "posted to every region of their language",
+    }.get(choice, f"posted to {choice}")
+    return f"unmatched articles (outlet.unmatched = {choice!r}): {where}"
+
+
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "check" and args.online:
         settings, catalog = load_config(args, needs_token=True)
@@ -205,6 +215,7 @@ def dispatch(args: argparse.Namespace) -> int:
             f"ok: {len(catalog.regions)} regions, {len(catalog.languages)} languages, "
             f"{len(catalog.feeds)} feeds, {len(catalog.channels)} channels"
         )
+        print(unmatched_line(catalog))
         return EXIT_OK
     if args.command == "db":
         settings = load_settings(**({"catalog": args.catalog} if args.catalog else {}))

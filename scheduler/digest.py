@@ -170,19 +170,21 @@ class DigestJob:
     ) -> list[tuple[str, list[ArticleRow]]]:
         """Articles under the first of the reader's regions they belong to, catalog order.
 
-        Outlet-wide articles (no region) and, for readers of every region, all articles
-        go under the region they name first, or under the outlet's name.
+        For readers of every region, all articles go under the region they name first, or
+        under the outlet's name; so do articles without a region (outlet-wide) when
+        ``[outlet] unmatched = "all"``, else only readers of every region get those.
         """
         order = [r.code for r in self.catalog.regions]
         wanted = set(regions)
         every = ALL_REGIONS in wanted
+        outlet_wide = self.catalog.outlet.unmatched == "all"
         groups: dict[str, list[ArticleRow]] = {}
         for article in articles:
             codes = article.region_codes
             mine = [c for c in order if c in codes and (every or c in wanted)]
             if mine:
                 groups.setdefault(mine[0], []).append(article)
-            elif not codes or every:
+            elif every or (outlet_wide and not codes):
                 groups.setdefault("", []).append(article)
         ranked = sorted(
             groups.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)

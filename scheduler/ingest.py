@@ -175,7 +175,7 @@ class Ingestor:
         self._summary_length = summary_length
         self._on_enqueued = on_enqueued
         self._fetch_pages = fetch_pages
-        self._matcher = RegionMatcher.from_regions(catalog.regions)
+        self._matcher = RegionMatcher.from_catalog(catalog)
         self._locks: dict[str, asyncio.Lock] = {}
         self._writes = asyncio.Lock()
         self._gap_alerted: dict[str, datetime] = {}
@@ -254,8 +254,8 @@ class Ingestor:
 
     async def _push_post(self, feed: Feed, post_id: int) -> PollReport | None:
         """One post from the feed's REST API, stored and sent; ``None`` if not found there."""
-        assert feed.wordpress is not None
-        entry = await post_by_id(self._fetcher, feed.wordpress, post_id)
+        assert feed.wordpress_base is not None
+        entry = await post_by_id(self._fetcher, feed.wordpress_base, post_id)
         if entry is None:
             return None
         async with self._locks.setdefault(feed.url, asyncio.Lock()):
@@ -407,7 +407,12 @@ class Ingestor:
                 stored += 1
                 if article.announced:
                     deliveries += await enqueue_article(
-                        session, article_id, article.language, article.regions, now
+                        session,
+                        article_id,
+                        article.language,
+                        article.regions,
+                        now,
+                        unmatched_to_all=self._catalog.outlet.unmatched == "all",
                     )
             if then is not None:
                 await then(session, stored, now)
@@ -467,7 +472,7 @@ class Ingestor:
         their sent messages are queued for deletion. Returns how many were found."""
         found = 0
         for feed in self._catalog.feeds:
-            if feed.wordpress and feed.corrections_hours:
+            if feed.wordpress_base and feed.corrections_hours:
                 try:
                     found += await self._check_removed(feed)
                 except Exception:  # one site's trouble never stops the others
@@ -475,7 +480,7 @@ class Ingestor:
         return found
 
     async def _check_removed(self, feed: Feed) -> int:
-        assert feed.wordpress is not None
+        assert feed.wordpress_base is not None
         now = self._clock.now()
         since = now - timedelta(hours=feed.corrections_hours)
         async with self._sessions() as session:
@@ -483,7 +488,7 @@ class Ingestor:
         stored = [(k, a) for k, a in stored if a.article_id not in self._removal_told]
         if not stored:
             return 0
-        listing = await posts_since(self._fetcher, feed.wordpress, since.replace(tzinfo=UTC))
+        listing = await posts_since(self._fetcher, feed.wordpress_base, since.replace(tzinfo=UTC))
         if listing.error:
             log.warning("removal check of %s skipped: %s", feed.url, listing.error)
         gone = removed_from(stored, {entry_key(e) for e in listing.entries}, listing.error)
@@ -538,7 +543,7 @@ class Ingestor:
         self, feed: Feed, state: _FeedState, fresh: list[tuple[str, FeedEntry]]
     ) -> list[tuple[str, FeedEntry]]:
         """None of the feed's entries is known: articles may have been missed."""
-        if not feed.wordpress:
+        if not feed.wordpress_base:
             log.warning(
                 "gap in %s: none of its %d entries was seen before; articles published "
                 "in between may be missing (no WordPress REST API configured)",
@@ -552,7 +557,7 @@ class Ingestor:
             )
             return fresh
         since = await self._last_published(state)
-        filled = await posts_since(self._fetcher, feed.wordpress, since)
+        filled = await posts_since(self._fetcher, feed.wordpress_base, since)
         if filled.error:
             log.warning("gap fill for %s incomplete: %s", feed.url, filled.error)
             await self._gap_alert(feed, f"Gap fill for {feed.url} incomplete: {filled.error}")
@@ -814,9 +819,9 @@ def _rest_candidates(feeds: Sequence[Feed], url: str | None) -> list[Feed]:
     target = urlsplit(url) if url else None
 
     def likeness(feed: Feed) -> tuple[bool, int]:
-        if target is None or feed.wordpress is None:
+        if target is None or feed.wordpress_base is None:
             return (False, 0)
-        base = urlsplit(feed.wordpress)
+        base = urlsplit(feed.wordpress_base)
         shared = 0
         for a, b in zip(base.path, target.path, strict=False):
             if a != b:
@@ -824,7 +829,7 @@ def _rest_candidates(feeds: Sequence[Feed], url: str | None) -> list[Feed]:
             shared += 1
         return (base.hostname == target.hostname, shared)
 
-    return sorted((f for f in feeds if f.wordpress), key=likeness, reverse=True)
+    return sorted((f for f in feeds if f.wordpress_base), key=likeness, reverse=True)
 
 
 def _extra_columns(key: str, alternates: dict[str, str], rest_keys: set[str]) -> dict[str, str]:

@@ -183,19 +183,22 @@ async def enqueue_article(
     language: str,
     regions: Sequence[str],
     now: datetime,
+    *,
+    unmatched_to_all: bool = True,
 ) -> int:
     """Create one outbox row per matching instant-mode destination, in one statement.
 
     A destination matches when it is active, not paused, in the article's
     language and subscribed to one of its regions (or to all regions). An
-    article no region matched is outlet-wide and goes to every such
-    destination of its language. Rows for readers who are in their quiet hours
+    article without regions goes to the destinations that take all regions, and
+    with ``unmatched_to_all`` (``[outlet] unmatched = "all"``) to every destination
+    of its language. Rows for readers who are in their quiet hours
     right now are due when those end (``next_attempt_at``), decided in the same
     INSERT ... SELECT. Returns the number of rows created.
     """
     chat = ChatRow.__table__.c
     region_match = exists().where(ChatRegionRow.chat_id == chat.id)
-    if regions:
+    if regions or not unmatched_to_all:
         region_match = region_match.where(ChatRegionRow.region.in_([*regions, ALL_REGIONS]))
     wanted = and_(
         chat.active == true(),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import Translator
-from bot.storage.models import OutboxRow
+from bot.storage.models import ChatRow, OutboxRow
 from bot.storage.repo import NewArticle, insert_article
 from bot.telegram.html_rules import parse_telegram_html, utf16_len
 from scheduler.digest import DigestJob, Subscriber, is_due
@@ -117,3 +118,31 @@ async def test_empty_digest_says_so(sessions: async_sessionmaker[AsyncSession]) 
 
     assert await DigestJob(CATALOG, TR, sessions, FrozenClock(now), send).run() == 1
     assert sent == [TR.gettext("en", "digest.empty")]
+
+
+async def test_an_article_of_no_region_is_in_the_digest_only_when_the_catalog_says_all(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    start = datetime(2026, 3, 1, 5, 0)
+    async with sessions.begin() as session:
+        await _reader(session, start, ["georgia"])
+        await _article(session, 1, ("georgia",), start + timedelta(minutes=10))
+        await _article(session, 2, (), start + timedelta(minutes=20))
+    outlet = {
+        "name": "Caucasus Wire",
+        "site": "https://caucasus-wire.example",
+        "languages": ["en", "ru", "ka", "hy", "az"],
+    }
+    for choice, wanted in (("none", False), ("all", True)):
+        sent: list[str] = []
+
+        async def send(_address: str, text: str, into: list[str] = sent) -> None:
+            into.append(parse_telegram_html(text)[0])
+
+        catalog = make_catalog([], outlet={**outlet, "unmatched": choice})
+        clock = FrozenClock(datetime(2026, 3, 2, 4, 30))
+        assert await DigestJob(catalog, TR, sessions, clock, send).run() == 1
+        assert "Story 1 " in sent[0]
+        assert ("Story 2 " in sent[0]) is wanted, choice
+        async with sessions.begin() as session:  # due again for the next choice
+            await session.execute(update(ChatRow).values(last_digest_at=start))

@@ -34,6 +34,24 @@ def test_check_accepts_the_example_catalog(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "5 regions" in result.stdout
+    assert "unmatched articles (outlet.unmatched = 'none'): posted to no region" in result.stdout
+
+
+def test_check_shows_where_unmatched_articles_go(tmp_path: Path) -> None:
+    example = (REPO / "catalog.example.toml").read_text(encoding="utf-8")
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        example.replace('# unmatched = "none"', 'unmatched = "abkhazia"'), encoding="utf-8"
+    )
+    result = newsbot("check", "--dry-run", cwd=tmp_path, env={"NEWSBOT_CATALOG": str(catalog)})
+    assert result.returncode == 0, result.stderr
+    assert "unmatched articles (outlet.unmatched = 'abkhazia'): posted to abkhazia" in result.stdout
+    catalog.write_text(
+        example.replace('# unmatched = "none"', 'unmatched = "atlantis"'), encoding="utf-8"
+    )
+    result = newsbot("check", "--dry-run", cwd=tmp_path, env={"NEWSBOT_CATALOG": str(catalog)})
+    assert result.returncode == 2
+    assert "outlet.unmatched: unknown region code 'atlantis'" in result.stderr
 
 
 def test_check_names_every_problem_and_exits_2(tmp_path: Path) -> None:

@@ -128,3 +128,24 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
     bad.write_text("[outlet\nname=", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_catalog(bad)
+
+
+def test_region_categories_unmatched_and_wordpress_are_checked() -> None:
+    data = copy.deepcopy(VALID)
+    data["outlet"]["unmatched"] = "Atlantis!"
+    data["regions"][0]["categories"] = {"en": ["Georgia"], "de": ["Georgien"]}
+    data["feeds"][0]["wordpress"] = True
+    problems = problems_of(data)
+    assert "outlet.unmatched: 'Atlantis!' must be 'none', 'all' or a region code" in problems
+    assert any(p.startswith("feeds[0].wordpress: give the REST base URL") for p in problems)
+    data["outlet"]["unmatched"] = "atlantis"
+    data["feeds"][0]["wordpress"] = False
+    problems = problems_of(data)
+    assert "regions[0].categories.de: 'de' is not in outlet.languages" in problems
+    assert "outlet.unmatched: unknown region code 'atlantis'" in problems
+    data["outlet"]["unmatched"] = "armenia"
+    data["regions"][0]["categories"] = ["Georgia", "georgia-news"]
+    catalog = parse_catalog(data)
+    assert catalog.outlet.unmatched == "armenia"
+    assert catalog.feeds[0].wordpress is False and catalog.feeds[0].wordpress_base is None
+    assert parse_catalog(VALID).outlet.unmatched == "none"

@@ -99,6 +99,20 @@ async def test_outlet_wide_article_reaches_every_edition_of_its_language(
     assert chats == {a, b}
 
 
+async def test_an_article_without_regions_reaches_only_chats_of_every_region_by_default(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as s:
+        await add_chat(s, "@geo", "channel", "en", ["georgia"])
+        await add_chat(s, "@arm", "private", "en", ["armenia"])
+        everything = await add_chat(s, "@all", "channel", "en", ["*"])
+        aid = await insert_article(s, article("a9", ()), NOW)
+        created = await enqueue_article(s, aid, "en", (), NOW, unmatched_to_all=False)
+    async with sessions() as s:
+        chats = set(await s.scalars(select(OutboxRow.chat_id)))
+    assert chats == {everything} and created == 1
+
+
 async def test_enqueue_twice_creates_no_duplicates(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
