@@ -238,6 +238,8 @@ async def run(
         ingest = IngestHook(
             settings.ingest_secret.get_secret_value() if settings.ingest_secret else None,
             lambda push: parts.ingestor.push(post_id=push.post_id, url=push.url),
+            parts.sessions,
+            parts.services.clock,
         )
         # A worker serves only /healthz and /metrics: its sender's counters live there.
         web = (

@@ -322,3 +322,16 @@ class LeaseRow(Base):
     holder: Mapped[str] = mapped_column(String(120))
     epoch: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class IngestReplayRow(Base):
+    """A signed CMS push already accepted: its signature, kept until its timestamp leaves
+    the accepted window (after that the timestamp alone refuses a repeat). In the
+    database, so that every web process refuses a repeat the others accepted."""
+
+    __tablename__ = "ingest_replays"
+
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_ingest_replays_expires", "expires_at"),)
