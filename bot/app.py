@@ -160,7 +160,7 @@ async def assemble(
             summary_length=settings.summary_length,
             on_enqueued=sender.wake,
         )
-        services = Services(settings, catalog, translator, sessions, clock, store, posts)
+        services = Services(settings, catalog, translator, sessions, clock, store, posts, alerts)
         if application is not None:
             register(application, services)
         yield Parts(

@@ -106,6 +106,7 @@ async def _stars(session: AsyncSession, since: datetime) -> tuple[int, int]:
     query = select(func.coalesce(func.sum(DonationRow.amount), 0), func.count()).where(
         DonationRow.created_at >= since,
         DonationRow.refunded_at.is_(None),
+        DonationRow.suspicious.is_(False),
         DonationRow.currency == "XTR",
     )
     total, count = (await session.execute(query)).one()

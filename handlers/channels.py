@@ -1,8 +1,10 @@
 """Channel and group admins: connect a chat, choose its editions, pause, disconnect.
 
-Only real admins configure a chat, and that is asked of Telegram (getChatMember) at
-the moment of every change, not remembered: a former admin's old buttons change
-nothing. The bot must be able to post there too. Connecting starts in private chat
+Only admins with the rights that matter configure a chat (a channel's: may post
+messages; a group's: may change its info, or its creator), and that is asked of
+Telegram (getChatMember) at the moment of every change, not remembered: a former
+admin's old buttons change nothing, nor do those of an admin whose rights were cut.
+The bot must be able to post there too. Connecting starts in private chat
 with Telegram's own chat picker (``KeyboardButtonRequestChat``), which works for
 private channels without a @username; groups can also be configured from inside
 (``/settings`` in the group or in one of its forum topics, which then gets its own
@@ -62,20 +64,17 @@ log = logging.getLogger(__name__)
 CHANNEL_REQUEST = 1
 GROUP_REQUEST = 2
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-POST_RIGHTS = ChatAdministratorRights(
-    is_anonymous=False,
-    can_manage_chat=False,
-    can_delete_messages=False,
-    can_manage_video_chats=False,
-    can_restrict_members=False,
-    can_promote_members=False,
-    can_change_info=False,
-    can_invite_users=False,
-    can_post_stories=False,
-    can_edit_stories=False,
-    can_delete_stories=False,
-    can_post_messages=True,
-)
+
+
+def picker_rights(right: str) -> ChatAdministratorRights:
+    """The admin rights Telegram's chat picker asks for: ``right`` and nothing else."""
+    return ChatAdministratorRights(**{**ChatAdministratorRights.no_rights().to_dict(), right: True})
+
+
+# Channels are configured by admins who may post there, groups by admins who may change
+# the group's info (and by their creators); the picker offers only such chats.
+POST_RIGHTS = picker_rights("can_post_messages")
+INFO_RIGHTS = picker_rights("can_change_info")
 
 
 async def member(bot: Bot, chat: int | str, user_id: int) -> ChatMember | None:
@@ -86,10 +85,20 @@ async def member(bot: Bot, chat: int | str, user_id: int) -> ChatMember | None:
         return None
 
 
-async def is_chat_admin(bot: Bot, chat: int | str, user_id: int) -> bool:
-    """Whether ``user_id`` is the creator or an administrator of ``chat`` right now."""
-    found = await member(bot, chat, user_id)
-    return found is not None and found.status in ADMINS
+def management_refusal(found: ChatMember | None, kind: str) -> str | None:
+    """Why this member may not configure the chat (a message key), or None when they may.
+
+    Status alone is not enough: an administrator of a channel who may not post there, or
+    of a group who may not change its info, could otherwise route the newsroom's posts
+    into (or out of) a chat whose content they are not trusted with.
+    """
+    if found is None or found.status not in ADMINS:
+        return "channels.not_admin"
+    if found.status == ChatMemberStatus.OWNER:
+        return None
+    if kind == "channel":
+        return None if getattr(found, "can_post_messages", False) else "channels.needs_post_right"
+    return None if getattr(found, "can_change_info", False) else "channels.needs_info_right"
 
 
 def may_post(found: ChatMember | None, kind: str) -> bool:
@@ -129,7 +138,7 @@ class Channels:
         group = KeyboardButtonRequestChat(
             request_id=GROUP_REQUEST,
             chat_is_channel=False,
-            user_administrator_rights=ChatAdministratorRights.no_rights(),
+            user_administrator_rights=INFO_RIGHTS,
             bot_is_member=True,
             request_title=True,
         )
@@ -344,7 +353,8 @@ class Channels:
             await self.reply(message, lang, "channels.bot_not_admin", title)
             return
         now = self.s.clock.now()
-        if not await is_chat_admin(bot, chat_id, user_id):
+        refusal = management_refusal(await member(bot, chat_id, user_id), kind)
+        if refusal is not None:
             async with self.s.sessions.begin() as session:
                 await audit(
                     session,
@@ -354,9 +364,9 @@ class Channels:
                     "refused",
                     f"connect {chat_id}",
                 )
-            await self.reply(
-                message, lang, "channels.group_refusal" if in_group else "channels.not_admin", title
-            )
+            if in_group and refusal == "channels.not_admin":
+                refusal = "channels.group_refusal"
+            await self.reply(message, lang, refusal, title)
             return
         if not may_post(await member(bot, chat_id, bot.id), kind):
             await self.reply(message, lang, "channels.bot_not_admin", title)
@@ -417,7 +427,8 @@ class Channels:
             await self.g.answer(update, "errors.stale_button", alert=True)
             return
         bot = context.bot
-        if not await is_chat_admin(bot, chat_id_of(address), user.id):
+        refusal = management_refusal(await member(bot, chat_id_of(address), user.id), kind)
+        if refusal is not None:
             async with self.s.sessions.begin() as session:
                 await audit(
                     session,
@@ -427,7 +438,7 @@ class Channels:
                     "refused",
                     action.name,
                 )
-            await self.alert(update, lang, "channels.not_admin", title)
+            await self.alert(update, lang, refusal, title)
             return
         if action.name == "cD" and not may_post(
             await member(bot, chat_id_of(address), bot.id), kind

@@ -115,6 +115,7 @@ async def record_donation(
     payload: str,
     language: str,
     now: datetime,
+    suspicious: bool = False,
 ) -> bool:
     """Store a payment once per charge id; False when it was already recorded."""
     stmt = (
@@ -127,6 +128,7 @@ async def record_donation(
             payload=payload[:128],
             language=language,
             created_at=now,
+            suspicious=suspicious,
         )
         .on_conflict_do_nothing()
     )
@@ -146,9 +148,10 @@ def format_donations(rows: list[DonationRow]) -> str:
     lines = [f"Last {len(rows)} donations:"]
     for row in rows:
         refunded = " · refunded" if row.refunded_at else ""
+        suspicious = " · SUSPICIOUS (payload not ours)" if row.suspicious else ""
         lines.append(
             f"{row.created_at:%Y-%m-%d %H:%M} · {row.amount} {row.currency} · "
-            f"user {row.user_id} · {row.charge_id}{refunded}"
+            f"user {row.user_id} · {row.charge_id}{refunded}{suspicious}"
         )
     return "\n".join(lines)
 
@@ -221,13 +224,23 @@ class Payments:
         )
 
     async def on_payment(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Record the payment once by its charge id; thank only the first time."""
+        """Record the payment once by its charge id; thank only the first time.
+
+        A payment whose payload the bot did not sign, or that names another payer or
+        currency, cannot come from one of our invoices: it is kept (so a refund can find
+        it), marked suspicious and reported to the editors, and its sender is not thanked.
+        """
         message, user = update.effective_message, update.effective_user
         payment = message.successful_payment if message else None
         if message is None or payment is None or user is None:
             return
-        if read_payload(self.key, payment.invoice_payload) is None:
-            log.warning("stars: payment %s has a payload we did not sign", payment.currency)
+        signed = read_payload(self.key, payment.invoice_payload)
+        suspicious = (
+            signed is None
+            or signed.user_id != user.id
+            or signed.amount != payment.total_amount
+            or payment.currency != CURRENCY
+        )
         lang = await self.s.language_for(update)
         async with self.s.sessions.begin() as session:
             new = await record_donation(
@@ -239,9 +252,18 @@ class Payments:
                 payload=payment.invoice_payload,
                 language=lang,
                 now=self.s.clock.now(),
+                suspicious=suspicious,
             )
         if not new:
             log.info("stars: payment %s already recorded", payment.telegram_payment_charge_id)
+            return
+        if suspicious:
+            log.warning("stars: payment %s does not match an invoice of ours", payment.currency)
+            await self.s.alerts.alert(
+                f"Suspicious payment: {payment.total_amount} {payment.currency} from user "
+                f"{user.id} (charge {payment.telegram_payment_charge_id}) does not match an "
+                "invoice the bot issued; it is recorded, not thanked and not counted."
+            )
             return
         await message.reply_text(
             self.s.translator.ngettext(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 
+from bot.alerts import Alerts, LogAlerts
+from bot.callbacks import RateLimiter
 from bot.catalog import Catalog
 from bot.clock import Clock
 from bot.config import Settings
@@ -26,6 +28,10 @@ class Services:
     clock: Clock
     mostread: MostReadStore
     posts: PostBuilder
+    alerts: Alerts = field(default_factory=LogAlerts)
+    # Refusals of operator commands: two at once, then one a minute per user, so that
+    # nobody can use them to make the bot talk in a chat.
+    refusals: RateLimiter = field(default_factory=lambda: RateLimiter(burst=2, per_second=1 / 60))
 
     def is_operator(self, update: Update) -> bool:
         """The outlet's operators are the users listed in NEWSBOT_ADMIN_IDS."""
@@ -33,13 +39,22 @@ class Services:
         return user is not None and user.id in self.settings.admin_ids
 
     async def refuse_unless_operator(self, update: Update) -> bool:
-        """True for operators; anyone else gets a polite refusal in their language."""
-        if self.is_operator(update):
+        """True for an operator in private chat; anyone else gets at most a short refusal.
+
+        Operator output (donor ids, backlog figures) is never shown in a group or channel,
+        where anyone present could read it: there the answer is only a hint to ask in
+        private. Refusals are throttled per user.
+        """
+        chat = update.effective_chat
+        private = chat is not None and chat.type == "private"
+        if private and self.is_operator(update):
             return True
-        message = update.effective_message
-        if message is not None:
-            lang = await self.language_for(update)
-            await message.reply_text(self.translator.gettext(lang, "errors.operators_only"))
+        user, message = update.effective_user, update.effective_message
+        if message is None or user is None or not self.refusals.allow(user.id):
+            return False
+        lang = await self.language_for(update)
+        key = "errors.operators_only" if private else "errors.private_only"
+        await message.reply_text(self.translator.gettext(lang, key))
         return False
 
     async def language_for(self, update: Update) -> str:

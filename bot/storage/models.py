@@ -275,6 +275,9 @@ class DonationRow(Base):
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A payment whose invoice payload the bot did not sign (or names another payer or
+    # amount): kept, so a refund can find it, but not thanked nor counted.
+    suspicious: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_donations_created", "created_at"),)
 

@@ -1,0 +1,28 @@
+"""donations whose invoice payload the bot did not sign are kept, marked suspicious
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-02 23:00:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("donations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("suspicious", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("donations", schema=None) as batch_op:
+        batch_op.drop_column("suspicious")
