@@ -85,6 +85,16 @@ async def member(bot: Bot, chat: int | str, user_id: int) -> ChatMember | None:
         return None
 
 
+async def is_chat_admin(bot: Bot, chat: int | str, user_id: int) -> bool:
+    """Whether ``user_id`` is the creator or an administrator of ``chat`` right now.
+
+    Enough to be shown facts about the chat (its id); changing what the bot does there
+    takes the rights that ``management_refusal`` asks for.
+    """
+    found = await member(bot, chat, user_id)
+    return found is not None and found.status in ADMINS
+
+
 def management_refusal(found: ChatMember | None, kind: str) -> str | None:
     """Why this member may not configure the chat (a message key), or None when they may.
 
