@@ -180,6 +180,8 @@ class Ingestor:
         self._writes = asyncio.Lock()
         self._gap_alerted: dict[str, datetime] = {}
         self._removal_told: set[int] = set()
+        # The channel title each feed last gave: the site's name in its SEO footer.
+        self._feed_titles: dict[str, str] = {}
 
     async def poll_all(self) -> list[PollReport]:
         """Poll every catalog feed concurrently; one feed's failure never stops another.
@@ -340,6 +342,8 @@ class Ingestor:
         self, feed: Feed, state: _FeedState, result: FetchResult, parsed: ParsedFeed
     ) -> PollReport:
         entries = _unique_entries(parsed.entries)
+        if parsed.title:
+            self._feed_titles[feed.url] = parsed.title
         fresh = await self._fresh(entries)
         if feed.type == "rss" and state.initialized and entries and len(fresh) == len(entries):
             fresh = await self._fill_gap(feed, state, fresh)
@@ -447,16 +451,17 @@ class Ingestor:
         fixes = []
         for old, entry in candidates:
             title = html_to_text(entry.title) or entry.url
-            if _needs_page(entry):
+            if _needs_page(entry, feed.language, self._site_names(feed)):
                 summary = old.summary
             else:
-                body = html_to_text(entry.content_html) if entry.content_html else None
                 summary = summarize(
                     entry.summary_html,
-                    body,
+                    None,
                     feed.language,
                     limit=self._summary_length,
                     title=title,
+                    body_html=entry.content_html,
+                    sites=self._site_names(feed),
                 )
             alternates = dump_alternates(entry.alternates)
             # Text first read from the REST API: the feed's version is a new baseline.
@@ -611,7 +616,7 @@ class Ingestor:
         wanted = [
             (key, entry)
             for index, (key, entry) in enumerate(fresh)
-            if index in announce and _needs_page(entry)
+            if index in announce and _needs_page(entry, feed.language, self._site_names(feed))
         ]
         slots = asyncio.Semaphore(PAGE_FETCHES)
 
@@ -645,9 +650,9 @@ class Ingestor:
     ) -> list[NewArticle]:
         """CPU work off the event loop: summaries and regions (newest entry first)."""
         articles = []
+        sites = self._site_names(feed)
         for index, (key, entry) in enumerate(fresh):
             title = html_to_text(entry.title) or entry.url
-            body = html_to_text(entry.content_html) if entry.content_html else bodies.get(key)
             articles.append(
                 NewArticle(
                     key=key,
@@ -656,10 +661,12 @@ class Ingestor:
                     title=title[:1000],
                     summary=summarize(
                         entry.summary_html,
-                        body,
+                        bodies.get(key),
                         feed.language,
                         limit=self._summary_length,
                         title=title,
+                        body_html=entry.content_html,
+                        sites=sites,
                     ),
                     language=feed.language,
                     regions=self._matcher.classify(entry, feed.regions, feed.language),
@@ -669,6 +676,17 @@ class Ingestor:
                 )
             )
         return articles
+
+    def _site_names(self, feed: Feed) -> tuple[str, ...]:
+        """What the site calls itself, for recognising its SEO footer in summaries."""
+        outlet = self._catalog.outlet
+        return (
+            outlet.name,
+            feed.name,
+            self._feed_titles.get(feed.url, ""),
+            _host_name(str(outlet.site)),
+            _host_name(feed.url),
+        )
 
     # --- polling state -------------------------------------------------------------------
 
@@ -842,12 +860,20 @@ def _extra_columns(key: str, alternates: dict[str, str], rest_keys: set[str]) ->
     return values
 
 
-def _needs_page(entry: FeedEntry) -> bool:
-    """No full text in the feed and no real description: the page has the lead."""
+def _needs_page(entry: FeedEntry, lang: str, sites: Sequence[str]) -> bool:
+    """No full text in the feed and no real description (none, or a teaser cut short):
+    the page has the lead."""
     if entry.content_html.strip() or not entry.url.startswith(("http://", "https://")):
         return False
     description = html_to_text(entry.summary_html) if entry.summary_html else ""
-    return is_teaser(description, html_to_text(entry.title))
+    return is_teaser(description, html_to_text(entry.title), sites, lang)
+
+
+def _host_name(url: str) -> str:
+    """``jam-news`` for ``https://www.jam-news.net/…``: sites name themselves after it."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    label = host.split(".")[0]
+    return "" if label.isdigit() or label == "localhost" else label
 
 
 def _newest_first(entries: Iterable[tuple[str, FeedEntry]]) -> list[tuple[str, FeedEntry]]:

@@ -3,9 +3,12 @@
 The editor's description is the best summary when there is one: a person wrote it for
 this purpose. Many feeds only carry a WordPress teaser ("First words of the article
 […]", "… Continue reading"), a repeat of the title, or nothing; then the lead sentences of
-the extracted article text stand in. Either way the result is whole sentences that fit
-Telegram's budget in UTF-16 units, without the page furniture (bylines, photo credits,
-"Read also" links, donation appeals) that editors and CMS templates put in text.
+the article text (the feed's full content, or the extracted page) stand in: a teaser is
+cut mid-sentence, and a summary never is. Either way the result is whole sentences that
+fit Telegram's budget in UTF-16 units, without the page furniture (bylines, photo
+credits, "Read also" links, donation appeals, the SEO plugin's "The post … appeared first
+on …" footer, sentences about a link the post no longer has) that editors and CMS
+templates put in text.
 
 The phrase lists below are data: add a language or a phrase there, not in the code.
 """
@@ -16,6 +19,13 @@ import re
 from collections.abc import Iterable, Iterator
 from itertools import chain
 
+from bot.text.cms import (
+    is_link_pointer,
+    mark_pointer_links,
+    site_keys,
+    strip_footer,
+    unmark,
+)
 from bot.text.fold import fold
 from bot.text.html import html_to_text
 from bot.text.sentences import iter_sentences
@@ -25,8 +35,6 @@ __all__ = ["BOILERPLATE", "TEASER_ENDINGS", "is_teaser", "summarize", "trim_teas
 
 #: A description shorter than this (in characters) is a teaser, not a summary.
 MIN_SUMMARY_CHARS = 60
-#: A fragment shorter than this is not worth posting even with an ellipsis.
-_MIN_FRAGMENT_CHARS = 20
 #: Body paragraphs shorter than this without final punctuation are headings/captions.
 _HEADING_CHARS = 120
 ELLIPSIS = "…"
@@ -42,10 +50,42 @@ TEASER_ENDINGS: dict[str, tuple[str, ...]] = {
         "read full article",
         "read full story",
     ),
-    "ru": ("читать далее", "читать дальше", "читать полностью", "подробнее", "далее"),
-    "ka": ("ვრცლად", "სრულად", "წაიკითხეთ სრულად", "ვრცლად წაიკითხეთ", "გაგრძელება"),
-    "hy": ("կարդալ ավելին", "շարունակել կարդալ", "կարդալ ամբողջությամբ", "մանրամասն", "ավելին"),
-    "az": ("ətraflı", "daha ətraflı", "ətraflı oxu", "davamını oxu", "ardını oxu", "davamı"),
+    "ru": (
+        "читать далее",
+        "читать дальше",
+        "читать полностью",
+        "продолжить чтение",
+        "продолжение",
+        "подробнее",
+        "далее",
+    ),
+    "ka": (
+        "ვრცლად",
+        "სრულად",
+        "წაიკითხეთ სრულად",
+        "ვრცლად წაიკითხეთ",
+        "სრულად წაკითხვა",
+        "კითხვის გაგრძელება",
+        "გაგრძელება",
+    ),
+    "hy": (
+        "կարդալ ավելին",
+        "շարունակել կարդալ",
+        "շարունակել ընթերցումը",
+        "կարդալ ամբողջությամբ",
+        "մանրամասն",
+        "ավելին",
+    ),
+    "az": (
+        "ətraflı",
+        "daha ətraflı",
+        "ətraflı oxu",
+        "davamını oxu",
+        "davamını oxuyun",
+        "ardını oxu",
+        "ardını oxuyun",
+        "davamı",
+    ),
 }
 
 #: Sentence or paragraph openings that mark page furniture, per language and kind.
@@ -96,13 +136,6 @@ _TERMINAL = re.compile(r"[.!?…։:][\"'»”’“)\]]*$")
 _LINK_MARKS = "|→›"
 _SPACED_LINK_MARKS = "»>:–—-"
 _CUT_TRAILER = " \t\n\u00a0,;:—–-([«„“\"'/|"
-#: The CMS footer is looked for in this many final characters only.
-_FOOTER_WINDOW = 700
-_WP_FOOTER = re.compile(
-    r"\s*(?:The post|Запись|Сообщение)\b.{1,300}?\b(?:appeared first on|впервые появилась"
-    r"|появилась сначала на)\b.{1,200}$",
-    re.IGNORECASE | re.DOTALL,
-)
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -163,12 +196,9 @@ def _is_byline(sentence: str) -> bool:
 
 
 def _is_furniture(sentence: str) -> bool:
-    """Whether a sentence is a credit, byline, appeal or CMS footer, not content."""
+    """Whether a sentence is a credit, byline or appeal, not content."""
     return bool(
-        _SENTENCE_FURNITURE.match(sentence)
-        or _is_byline(sentence)
-        or _RELATED.match(sentence)
-        or _WP_FOOTER.match(sentence)
+        _SENTENCE_FURNITURE.match(sentence) or _is_byline(sentence) or _RELATED.match(sentence)
     )
 
 
@@ -200,18 +230,13 @@ def _strip_ellipsis(text: str) -> str:
     return candidate.rstrip(".…").rstrip().rstrip("[(").rstrip()
 
 
-def _strip_footer(text: str) -> str:
-    match = _WP_FOOTER.search(text, max(0, len(text) - _FOOTER_WINDOW))
-    return text[: match.start()] if match else text
-
-
 def trim_teaser(text: str, title: str = "") -> str:
     """Remove a teaser's tail: "read more" links (with a repeated title after them),
-    ``[…]``, ``…``, and the CMS footer "The post … appeared first on …".
+    ``[…]``, ``[...]`` and ``…`` (the SEO footer goes first: :func:`strip_footer`).
 
     What remains may end mid-sentence; callers drop that fragment.
     """
-    text = _strip_footer(text).rstrip()
+    text = text.rstrip()
     window = max(0, len(text) - len(title) - 80)
     for match in reversed(list(_ENDING.finditer(text, window))):
         if not _tail_after(text, match.end(), title):
@@ -224,13 +249,15 @@ def trim_teaser(text: str, title: str = "") -> str:
     return text
 
 
-def is_teaser(text: str, title: str = "") -> bool:
+def is_teaser(text: str, title: str = "", sites: Iterable[str] = (), lang: str = "") -> bool:
     """Whether a description is a teaser rather than a summary: very short, the title
-    again, or ending in an ellipsis or a "read more" link (in any of the languages)."""
-    stripped = text.strip()
+    again, cut (ending in an ellipsis, a "read more" link in any of the languages, or
+    without a sentence's final punctuation). The SEO footer, recognised by ``title`` and
+    the site's names ``sites``, does not count."""
+    stripped = strip_footer(text.strip(), title, site_keys(sites), lang).strip()
     if len(stripped) < MIN_SUMMARY_CHARS or _same_words(stripped, title):
         return True
-    return trim_teaser(stripped, title) != stripped
+    return trim_teaser(stripped, title) != stripped or not _ends_sentence(stripped, lang)
 
 
 def _paragraphs(text: str) -> Iterator[str]:
@@ -241,35 +268,31 @@ def _paragraphs(text: str) -> Iterator[str]:
 
 
 def _clean_sentences(paragraphs: Iterable[str], lang: str) -> Iterator[str]:
+    """Sentences without furniture and without sentences about a dropped link."""
     for paragraph in paragraphs:
-        for sentence in iter_sentences(paragraph, lang):
-            if not _is_furniture(sentence):
-                yield sentence
-
-
-class _WholeSentences:
-    """Sentences of a description, lazily. When the description was a trimmed teaser,
-    its last sentence is dropped if it was cut mid-way, and kept aside as ``fragment``.
-    """
-
-    def __init__(self, sentences: Iterator[str], lang: str, *, trimmed: bool) -> None:
-        self._sentences = sentences
-        self._lang = lang
-        self._trimmed = trimmed
-        self.fragment = ""
-
-    def __iter__(self) -> Iterator[str]:
         previous: str | None = None
-        for sentence in self._sentences:
-            if previous is not None:
+        for sentence in iter_sentences(paragraph, lang):
+            if previous is not None and not _unwanted(previous, last=False):
                 yield previous
             previous = sentence
-        if previous is None:
-            return
-        if not self._trimmed or _ends_sentence(previous, self._lang):
+        if previous is not None and not _unwanted(previous, last=True):
             yield previous
-        else:
-            self.fragment = previous
+
+
+def _unwanted(sentence: str, *, last: bool) -> bool:
+    return _is_furniture(sentence) or is_link_pointer(sentence, last_in_paragraph=last)
+
+
+def _whole(sentences: Iterator[str], lang: str, *, cut: bool) -> Iterator[str]:
+    """Sentences of a description, lazily; when the description was cut, its last
+    sentence is dropped unless it ends with a sentence's final punctuation."""
+    previous: str | None = None
+    for sentence in sentences:
+        if previous is not None:
+            yield previous
+        previous = sentence
+    if previous is not None and (not cut or _ends_sentence(previous, lang)):
+        yield previous
 
 
 def _ends_sentence(text: str, lang: str) -> bool:
@@ -295,17 +318,6 @@ def _cut_long(sentence: str, limit: int) -> str:
     if space >= len(head) // 2 and space > 0:
         head = head[:space]
     head = head.rstrip(_CUT_TRAILER)
-    return head + ELLIPSIS if head else ""
-
-
-def _with_ellipsis(fragment: str, limit: int) -> str:
-    """A sentence the source already cut (a teaser): say so with "…" ("" if too short
-    to be worth posting)."""
-    if len(fragment) < _MIN_FRAGMENT_CHARS:
-        return ""
-    if utf16_len(fragment) + utf16_len(ELLIPSIS) > limit:
-        return _cut_long(fragment, limit)
-    head = fragment.rstrip(_CUT_TRAILER)
     return head + ELLIPSIS if head else ""
 
 
@@ -349,29 +361,46 @@ def summarize(
     lang: str,
     limit: int = 600,
     title: str = "",
+    *,
+    body_html: str | None = None,
+    sites: Iterable[str] = (),
 ) -> str:
     """A summary of whole sentences, at most ``limit`` UTF-16 units, "" if none.
 
-    The editor's description comes first; a teaser is trimmed, and when what remains is
-    shorter than ``MIN_SUMMARY_CHARS`` the lead of ``body_text`` (plain text, one
-    paragraph per line) is used instead. Bylines, credits, "read also" lines and appeals
-    are dropped. Only a first sentence longer than ``limit`` is cut, at a word, with "…".
+    The editor's description comes first. When it is cut (a teaser: "[…]", "Read more",
+    a sentence without its end) or shorter than ``MIN_SUMMARY_CHARS``, the lead of the
+    article text is used instead: ``body_html`` (the feed's full content) or
+    ``body_text`` (plain text, one paragraph per line, from the page); the description's
+    whole sentences are the last resort. The SEO footer (recognised by ``title`` and the
+    site's names ``sites``: outlet, feed title, domain), bylines, credits, "read also"
+    lines, appeals and sentences about a dropped link are removed. Only a first sentence
+    longer than ``limit`` is cut, at a word, with "…".
     """
     if limit <= 0:
         return ""
-    description = html_to_text(description_html) if description_html else ""
-    trimmed = trim_teaser(description, title)
-    paragraphs = _paragraphs(trimmed)
-    whole = _WholeSentences(
-        _skip_title(_clean_sentences(paragraphs, lang), title),
-        lang,
-        trimmed=trimmed != description,
+    keys = site_keys(sites)
+    description = _plain(description_html, title, keys, lang)
+    body = (
+        _plain(body_html, title, keys, lang)
+        if body_html
+        else strip_footer(body_text or "", title, keys, lang)
     )
-    stream = iter(whole)
+    trimmed = trim_teaser(description, title)
+    cut = trimmed != description or not _ends_sentence(trimmed, lang)
+    sentences = _skip_title(_clean_sentences(_paragraphs(trimmed), lang), title)
+    stream = _whole(sentences, lang, cut=cut)
     head = _take(stream, MIN_SUMMARY_CHARS)
     if _same_words(" ".join(head), title):
         head = []
-    if len(" ".join(head)) >= MIN_SUMMARY_CHARS:
-        return _fit(chain(head, stream), limit)
-    body = _body_sentences(body_text or "", lang, title)
-    return _fit(body, limit) or _fit(head, limit) or _with_ellipsis(whole.fragment, limit)
+    if not cut and len(" ".join(head)) >= MIN_SUMMARY_CHARS:
+        return unmark(_fit(chain(head, stream), limit))
+    return unmark(
+        _fit(_body_sentences(body, lang, title), limit) or _fit(chain(head, stream), limit)
+    )
+
+
+def _plain(html: str | None, title: str, sites: tuple[str, ...], lang: str) -> str:
+    """Feed HTML to text with links that said "here" marked and the SEO footer removed."""
+    if not html:
+        return ""
+    return strip_footer(html_to_text(mark_pointer_links(html)), title, sites, lang)

@@ -102,7 +102,8 @@ def test_ordinary_endings_are_not_teasers(text: str) -> None:
 
 def test_armenian_colon_is_a_full_stop_not_a_teaser() -> None:
     text = "Խորհրդարանը երեքշաբթի ընդունեց լրատվամիջոցների մասին օրենքը: Ընդդիմությունը լքեց նիստը:"
-    assert not is_teaser(text)
+    assert not is_teaser(text, lang="hy")
+    assert is_teaser(text, lang="en")  # elsewhere a final colon leaves the sentence open
     assert summarize(f"<p>{text}</p>", None, "hy") == text
 
 
@@ -123,11 +124,10 @@ def test_short_remainder_of_a_teaser_falls_back_to_the_body() -> None:
     assert summarize(description, None, "en", title=TITLE) == "Lawmakers met."
 
 
-def test_a_teaser_fragment_alone_is_marked_as_cut() -> None:
+def test_a_teaser_fragment_alone_is_never_posted() -> None:
     description = "<p>The opposition said on Tuesday that the new law would [&hellip;]</p>"
-    assert summarize(description, None, "en") == (
-        "The opposition said on Tuesday that the new law would…"
-    )
+    assert summarize(description, None, "en") == ""
+    assert summarize(description, BODY, "en", title=TITLE).startswith("Lawmakers voted 84")
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,6 @@ def test_nothing_usable_gives_empty(description: str, lang: str) -> None:
                 "By John Smith",
                 "Photo: Reuters",
                 "Support us on Patreon.",
-                "The post Media law appeared first on JAMnews.",
             ],
         ),
         (

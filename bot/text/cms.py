@@ -1,0 +1,147 @@
+"""What WordPress and its SEO plugins append to feed excerpts and content.
+
+Yoast SEO, Rank Math and AIOSEO add an RSS footer to every item, in the site's language:
+"The post <title> appeared first on <site>." in English, "Сообщение <title> появились
+сначала на <site>." in Russian, other wordings in Georgian, Armenian and Azerbaijani, and
+sites edit the template freely. A list of wordings cannot keep up, so the footer is
+recognised by what it must contain: the item's own title and the site's name, joined by
+a few words. A trailing paragraph (or the trailing sentences of the last paragraph) made
+of the title, a site name and at most :data:`MAX_FOOTER_WORDS_CHARS` letters of other
+words is the footer, whatever the language.
+
+Editors also write "The full report is available <a>here</a>." Once the post drops the
+link, such a sentence points at nothing. Links whose whole text is a pointer word are
+marked before the HTML becomes text, so the sentence holding one can be dropped in any
+word order; in plain text (an extracted page) a short last sentence of a paragraph with
+a pointer word among its last words is dropped too.
+
+Everything here is pure and linear in the input.
+"""
+
+from __future__ import annotations
+
+import html as stdlib_html
+import re
+from collections.abc import Iterable
+
+from bot.text.fold import fold
+from bot.text.sentences import iter_spans
+
+__all__ = [
+    "LINK_MARK",
+    "POINTERS",
+    "is_link_pointer",
+    "mark_pointer_links",
+    "site_keys",
+    "strip_footer",
+    "unmark",
+]
+
+#: Letters (word characters) a footer may hold besides the title and the site's name:
+#: "Сообщение … появились сначала на …" has 26, the longest known wordings about 40.
+MAX_FOOTER_WORDS_CHARS = 80
+#: Placed after the text of a link that only points ("here"): a private-use character
+#: that no feed text carries and that survives the HTML-to-text step.
+LINK_MARK = "\ue000"
+
+#: Link texts that only point at the link, per language (data: add words here).
+POINTERS: dict[str, tuple[str, ...]] = {
+    "en": ("here", "click here", "this link", "the link", "link", "at this link"),
+    "ru": ("здесь", "тут", "по ссылке", "ссылке", "ссылка", "по этой ссылке", "этой ссылке"),
+    "ka": ("აქ", "ბმულზე", "ბმული", "ამ ბმულზე", "ლინკზე", "ლინკი"),
+    "hy": ("այստեղ", "հղումով", "հղում", "այս հղումով"),
+    "az": ("buradan", "burada", "buraya", "link", "linkə", "linkdən", "keçid", "keçiddən"),
+}
+#: Pointer words that close a sentence about a link (see ``_POINTER_REACH``).
+_FINAL_POINTERS = frozenset({"here", "здесь", "тут", "აქ", "այստեղ", "buradan", "burada"})
+
+_NON_WORD = re.compile(r"[\W_]+")
+_ANCHOR = re.compile(r"(<a\b[^<>]{0,2000}>)([^<]{1,60})(</a\s*>)", re.IGNORECASE)
+_SITE_SEPARATORS = re.compile(r"\s+[-–—|:·•]\s+|\s*[|·•]\s*")
+_WORD = re.compile(r"\w+")
+#: A plain-text sentence about a link is short and has its pointer word among its last
+#: words: last in English and Russian, before the verb in Georgian, Armenian and
+#: Azerbaijani ("…buradan tanış olmaq olar.").
+_POINTER_SENTENCE_CHARS = 160
+_POINTER_REACH = 4
+#: How much of the text's end is searched for the footer, beyond the title's length.
+_FOOTER_WINDOW = 600
+_POINTER_KEYS = frozenset(fold(phrase) for phrases in POINTERS.values() for phrase in phrases)
+
+
+def _key(text: str) -> str:
+    """Letters only, folded: punctuation, quotes and spacing differ between copies."""
+    return _NON_WORD.sub("", fold(text))
+
+
+def site_keys(names: Iterable[str]) -> tuple[str, ...]:
+    """Match keys of the site's names: each name whole and each part of a channel title
+    such as "JAMnews - Армения, Грузия, Азербайджан"; keys under 3 letters are dropped."""
+    keys: dict[str, None] = {}
+    for name in names:
+        for part in (name, *_SITE_SEPARATORS.split(name)):
+            key = _key(part)
+            if len(key) >= 3:
+                keys.setdefault(key, None)
+    return tuple(sorted(keys, key=len, reverse=True))
+
+
+def _is_footer(segment: str, title_key: str, sites: tuple[str, ...]) -> bool:
+    """The segment holds the title and a site name and little else."""
+    key = _key(segment)
+    if title_key not in key:
+        return False
+    rest = key.replace(title_key, "", 1)
+    for site in sites:
+        if site in rest:
+            return len(rest.replace(site, "", 1)) <= MAX_FOOTER_WORDS_CHARS
+    return False
+
+
+def strip_footer(text: str, title: str, sites: tuple[str, ...], lang: str) -> str:
+    """``text`` (one paragraph per line) without the SEO plugin's footer at its end.
+
+    The footer is the last paragraph, or the last sentences of it when the CMS ran it
+    into the excerpt; ``sites`` are :func:`site_keys`.
+    """
+    title_key = _key(title)
+    stripped = text.rstrip()
+    if not title_key or not sites or not stripped:
+        return text
+    head, newline, last = stripped.rpartition("\n")
+    window = max(0, len(last) - len(title) - _FOOTER_WINDOW)
+    starts = [0] + [start for start, _ in iter_spans(last, lang) if start >= window]
+    for start in reversed(starts):  # the shortest tail that is a footer, so no sentence
+        if _is_footer(last[start:], title_key, sites):  # before it goes with it
+            return (head + newline + last[:start]).rstrip()
+    return text
+
+
+def mark_pointer_links(html: str) -> str:
+    """Put :data:`LINK_MARK` after the text of each link that only says "here"."""
+    if "<a" not in html and "<A" not in html:
+        return html
+
+    def mark(match: re.Match[str]) -> str:
+        text = " ".join(stdlib_html.unescape(match.group(2)).split())
+        if fold(text.strip(".,:;!?…»«\"'()")) not in _POINTER_KEYS:
+            return match.group()
+        return match.group(1) + match.group(2) + match.group(3) + LINK_MARK
+
+    return _ANCHOR.sub(mark, html)
+
+
+def is_link_pointer(sentence: str, *, last_in_paragraph: bool) -> bool:
+    """A sentence about a link that the post no longer carries: it holds a marked link,
+    or, short and the last of its paragraph, it has a pointer word among its last words
+    ("…можно прочитать здесь.", "…buradan tanış olmaq olar.")."""
+    if LINK_MARK in sentence:
+        return True
+    if not last_in_paragraph or len(sentence) > _POINTER_SENTENCE_CHARS:
+        return False
+    words = _WORD.findall(sentence[-_POINTER_SENTENCE_CHARS:])
+    return any(fold(word) in _FINAL_POINTERS for word in words[-_POINTER_REACH:])
+
+
+def unmark(text: str) -> str:
+    return text.replace(LINK_MARK, "")
