@@ -49,6 +49,9 @@ _DOTTED = re.compile(r"^(?:\w{1,3}\.)+\w{1,3}$")
 _LEAD = re.compile(f"(?P<prefix>[{re.escape(_OPENERS + _DASHES)}\\s]*)(?P<word>\\w[\\w'’.-]*)?")
 _STRIP_OPENERS = re.compile(f"^[{re.escape(_OPENERS)}]+")
 _LEADING_DIGITS = re.compile(r"^\d+(?=\D)")
+#: ``?" Next``: a straight quote set off by a space closes the sentence when the
+#: sentence has an odd number of them (it opened one).
+_SPACED_QUOTE = re.compile(r'[ \t\xa0]+(?P<quote>")(?:\s+|$)')
 _EMOJI_TERM = re.compile(f"(?:{_EMOJI}|{_SMILEY})++")
 
 
@@ -324,8 +327,15 @@ def _case_allows(nxt: _Next, rules: _Rules) -> bool:
     return not first.islower()
 
 
+def _exclaimed(term: str, close: str, nxt: _Next) -> bool:
+    """``Is it good? u must read it``: after a bare ``?`` or ``!`` (no quote closing, no
+    dash opening attribution) web text starts sentences in lower case too."""
+    return term[-1] in "!?" and not close.strip() and not nxt.prefix.strip()
+
+
 def _continues(nxt: _Next, close: str, rules: _Rules) -> bool:
-    """Attribution after a quote: ``«…?» — спросил он``, ``„…“ თქვა მან``."""
+    """Attribution after a quote: ``«…?» — спросил он``, ``„…“ თქვა მან``, ``„…“. თქვა``
+    (``close`` holds the closers around the punctuation)."""
     if not rules.cased:
         quoted = nxt.has_dash or any(char in "\"'»”’“" for char in close)
         return quoted and nxt.key in rules.attribution
@@ -336,11 +346,16 @@ def _is_boundary(text: str, match: re.Match[str], rules: _Rules) -> bool:
     """Whether the candidate ``match`` (punctuation, closers, whitespace) ends a sentence."""
     nxt = _next_at(text, match.end())
     term = match.group("term")
-    if _EMOJI_TERM.fullmatch(term):
+    if _EMOJI_TERM.fullmatch(term):  # a new comment opens with a capital or a @mention
+        if text.startswith("@", match.end()):
+            return True
         return bool(nxt.word) and (nxt.word[0].isupper() or not rules.cased)
     if "։" in term:
         return True
-    if not _case_allows(nxt, rules) or _continues(nxt, match.group("close"), rules):
+    around = text[max(0, match.start() - 1) : match.start()] + match.group("close")
+    if _continues(nxt, around, rules):
+        return False
+    if not _case_allows(nxt, rules) and not _exclaimed(term, match.group("close"), nxt):
         return False
     if term == ":":
         before = text[max(0, match.start() - 2) : match.start()].rstrip()[-1:]
@@ -353,11 +368,16 @@ def _is_boundary(text: str, match: re.Match[str], rules: _Rules) -> bool:
 def _iter_line(line: str, offset: int, rules: _Rules) -> Iterator[tuple[int, int]]:
     start = 0
     for match in rules.candidate.finditer(line):
+        if match.start() < start:  # inside a quote already given to the sentence before
+            continue
         if _is_boundary(line, match, rules):
-            end = match.end("close")
+            end, after = match.end("close"), match.end()
+            quote = _SPACED_QUOTE.match(line, end)
+            if quote and line.count('"', 0, end) % 2:
+                end, after = quote.end("quote"), quote.end()
             if line[start:end].strip():
                 yield offset + start, offset + end
-            start = match.end()
+            start = after
     if line[start:].strip():
         yield offset + start, offset + len(line)
 
