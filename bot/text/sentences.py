@@ -366,14 +366,16 @@ def _is_boundary(text: str, match: re.Match[str], rules: _Rules) -> bool:
 
 
 def _iter_line(line: str, offset: int, rules: _Rules) -> Iterator[tuple[int, int]]:
-    start = 0
+    start = quotes = counted = 0
     for match in rules.candidate.finditer(line):
         if match.start() < start:  # inside a quote already given to the sentence before
             continue
         if _is_boundary(line, match, rules):
             end, after = match.end("close"), match.end()
             quote = _SPACED_QUOTE.match(line, end)
-            if quote and line.count('"', 0, end) % 2:
+            quotes += line.count('"', counted, end)  # counted once: linear on any input
+            counted = end
+            if quote and quotes % 2:
                 end, after = quote.end("quote"), quote.end()
             if line[start:end].strip():
                 yield offset + start, offset + end

@@ -198,6 +198,7 @@ _PATHOLOGICAL = [
     "„" * 5000,
     "…" * 5000 + " x",
     ". " * 5000,
+    'A. " ' * 4000,
     "x" * 20_000,
 ]
 
@@ -217,3 +218,32 @@ def test_sentences_cover_the_text(text: str, lang: str) -> None:
     sentences = split_sentences(text, lang)
     assert _squeeze(sentences) == "".join(text.split())
     assert all(sentence and sentence == sentence.strip() for sentence in sentences)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        # A straight quote set off by a space closes the quoted sentence before it.
+        (
+            'He said: "We must go. We will win? " Then he left.',
+            "en",
+            ['He said: "We must go.', 'We will win? "', "Then he left."],
+        ),
+        ('It was "fine. " Really.', "en", ['It was "fine. "', "Really."]),
+        # An opening quote stays with the sentence it opens.
+        ('It ended. "Next one," he said.', "en", ["It ended.", '"Next one," he said.']),
+        # Georgian: who said it, after a quote and a period, continues the sentence.
+        (
+            "ისინი ამაზე არ საუბრობენ”. ამბობს ჰოლი სნაიდერი.",
+            "ka",
+            ["ისინი ამაზე არ საუბრობენ”. ამბობს ჰოლი სნაიდერი."],
+        ),
+        # Web text: a @mention after emoji, a lower-case word after a bare ? or !.
+        ("Красиво 😍 @anna спасибо!", "ru", ["Красиво 😍", "@anna спасибо!"]),
+        ("Is it good? u must read it.", "en", ["Is it good?", "u must read it."]),
+        ('"Is it good?" he asked.', "en", ['"Is it good?" he asked.']),
+        ("«Кто там?» — спросил он.", "ru", ["«Кто там?» — спросил он."]),
+    ],
+)
+def test_quote_attribution_and_web_text_rules(text: str, lang: str, expected: list[str]) -> None:
+    assert split_sentences(text, lang) == expected
