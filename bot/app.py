@@ -33,6 +33,7 @@ from bot.mostread import MostReadStore
 from bot.outbox import Applied, Dead, Delivery, Outcome
 from bot.pacing import Pacer
 from bot.posts import PostBuilder
+from bot.startup import connect_telegram, listen, wait_for_database
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.repo import ensure_feed, sync_catalog_channels
@@ -75,14 +76,22 @@ class Parts:
 
 
 async def prepare_database(settings: Settings, catalog: Catalog, clock: Clock) -> AsyncEngine:
+    """Migrate and sync the catalog, waiting up to ``NEWSBOT_DB_WAIT`` for the database."""
     engine = create_engine(settings.database_url)
-    await upgrade(engine)
-    sessions = session_factory(engine)
-    async with sessions.begin() as session:
-        for feed in catalog.feeds:
-            await ensure_feed(session, feed.url)
-        await sync_catalog_channels(session, catalog, clock.now())
-    return engine
+
+    async def prepare() -> AsyncEngine:
+        await upgrade(engine)
+        async with session_factory(engine).begin() as session:
+            for feed in catalog.feeds:
+                await ensure_feed(session, feed.url)
+            await sync_catalog_channels(session, catalog, clock.now())
+        return engine
+
+    try:
+        return await wait_for_database(prepare, settings.db_wait)
+    except BaseException:
+        await engine.dispose()
+        raise
 
 
 def build_application(
@@ -247,15 +256,17 @@ async def run(
             if serve_updates
             else WebServer(settings, parts.sessions)
         )
+        telegram_ready = asyncio.Event()
         workers: list[asyncio.Task[None]] = []
+        connecting: asyncio.Task[None] | None = None
         try:
-            await web.start()  # before the webhook is registered, so no update bounces
-            if app is not None:
-                await start_updates(app, settings, parts.services)
-            elif parts.application is not None:
-                await parts.application.initialize()  # the sender's bot, without updates
+            # Before the webhook is registered, so no update bounces.
+            await listen(web.start, "NEWSBOT_WEB_PORT", settings.web_host, settings.web_port)
             if do_work:
-                workers = start_workers(parts, catalog, stop)
+                workers = start_workers(parts, catalog, stop, telegram_ready)
+            connecting = asyncio.create_task(
+                bring_up_telegram(parts, app, settings, stop, telegram_ready), name="telegram"
+            )
             log.info(
                 "newsbot running (role %s): %d feeds, %s%s",
                 role,
@@ -267,23 +278,74 @@ async def run(
             )
             if on_started is not None:
                 on_started()
-            await stop.wait()
+            await wait_for_stop(stop, connecting)
         finally:
             log.info("shutting down")
             stop.set()
+            if connecting is not None and not connecting.done():
+                connecting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await connecting
             if workers:
                 await asyncio.gather(*workers, return_exceptions=True)
             await web.stop()
             await stop_updates(parts.application)
 
 
-async def start_updates(
+async def wait_for_stop(stop: asyncio.Event, connecting: asyncio.Task[None]) -> None:
+    """Until SIGINT/SIGTERM; a start failure of the Telegram side (a rejected token) ends
+    the run early with its error."""
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({stopping, connecting}, return_when=asyncio.FIRST_COMPLETED)
+        if connecting in done:
+            connecting.result()  # raises the start failure, if any
+            await stopping
+    finally:
+        stopping.cancel()
+
+
+async def bring_up_telegram(
+    parts: Parts,
+    app: Application[Any, Any, Any, Any, Any, Any] | None,
+    settings: Settings,
+    stop: asyncio.Event,
+    ready: asyncio.Event,
+) -> None:
+    """Connect to Telegram, retrying while it is unreachable; then receive updates and let
+    the sender go (``ready``). Feeds are polled meanwhile, filling the outbox."""
+    if parts.application is None:  # dry run: nothing to connect to
+        ready.set()
+        return
+    if app is None:  # worker: the sender's bot only
+        if await connect_telegram(parts.application.initialize, stop):
+            ready.set()
+        return
+    if not await connect_telegram(lambda: greet_telegram(app, settings, parts.services), stop):
+        return
+    await app.start()
+    if app.updater is not None:
+        updater = app.updater
+
+        async def start_polling() -> None:
+            await updater.start_polling(
+                drop_pending_updates=False, allowed_updates=Update.ALL_TYPES
+            )
+
+        if not await connect_telegram(start_polling, stop):
+            return
+    ready.set()
+
+
+async def greet_telegram(
     app: Application[Any, Any, Any, Any, Any, Any], settings: Settings, services: Services
 ) -> None:
-    """Initialize PTB, publish the menus, and receive updates (webhook or long polling)."""
+    """Initialize PTB (getMe), publish the menus and register the webhook, if any.
+
+    Every step is safe to repeat, so a failure part-way is retried from the start.
+    """
     await app.initialize()
     await publish_menus(app.bot, services)
-    await app.start()
     if settings.webhook_url:
         await app.bot.set_webhook(
             settings.webhook_url,
@@ -291,10 +353,6 @@ async def start_updates(
             if settings.webhook_secret
             else None,
             allowed_updates=Update.ALL_TYPES,
-        )
-    elif app.updater is not None:
-        await app.updater.start_polling(
-            drop_pending_updates=False, allowed_updates=Update.ALL_TYPES
         )
 
 
@@ -308,8 +366,11 @@ async def stop_updates(app: Application[Any, Any, Any, Any, Any, Any] | None) ->
     await app.shutdown()
 
 
-def start_workers(parts: Parts, catalog: Catalog, stop: asyncio.Event) -> list[asyncio.Task[None]]:
-    """The scheduler and the sender, each under its own leadership."""
+def start_workers(
+    parts: Parts, catalog: Catalog, stop: asyncio.Event, telegram_ready: asyncio.Event
+) -> list[asyncio.Task[None]]:
+    """The scheduler and the sender, each under its own leadership; the sender starts
+    once Telegram has answered (``telegram_ready``)."""
 
     async def scheduling(until: asyncio.Event) -> None:
         bot = parts.application.bot if parts.application is not None else None
@@ -335,6 +396,7 @@ def start_workers(parts: Parts, catalog: Catalog, stop: asyncio.Event) -> list[a
     sender_lead = Leadership(parts.engine, "sender")
 
     async def sending(until: asyncio.Event) -> None:
+        await _first(until, telegram_ready)
         # A new leader knows nothing of what the previous one sent in its last second:
         # wait that second out, so the two together stay within Telegram's limits.
         with contextlib.suppress(TimeoutError):
@@ -348,6 +410,16 @@ def start_workers(parts: Parts, catalog: Catalog, stop: asyncio.Event) -> list[a
         ),
         asyncio.create_task(sender_lead.run(stop, sending), name="sender"),
     ]
+
+
+async def _first(*events: asyncio.Event) -> None:
+    """Wait until any of ``events`` is set."""
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 __all__ = ["ParseMode", "assemble", "poll_once", "run"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.catalog import Catalog, load_catalog
 from bot.config import Settings, load_settings, problems_for_mode
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StartFailure
 from bot.redact import SecretMask, install, masked
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
@@ -243,10 +243,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return EXIT_OK
-    except Exception as exc:
-        log.critical("newsbot stopped: %r", exc, exc_info=True)
+    except StartFailure as exc:
+        log.debug("start failed", exc_info=exc)
         print(f"newsbot: error: {masked(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
+    except Exception as exc:
+        # One line for the operator; the traceback only for who asked for DEBUG.
+        log.debug("newsbot stopped", exc_info=exc)
+        print(f"newsbot: error: {masked(one_line(exc))}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` on a single line (a message may span several)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
 from bot.redact import token_secret
@@ -53,6 +55,10 @@ class Settings(BaseSettings):
     link_secret: SecretStr | None = None
     ingest_secret: SecretStr | None = None
     summary_length: int = Field(default=600, ge=80, le=3500)
+    # Start-up and retention (CONTRACT.md settings table):
+    db_wait: float = Field(default=60.0, ge=0)
+    keep_deliveries_days: int = Field(default=30, ge=1)
+    keep_articles_days: int = Field(default=365, ge=1)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -70,6 +76,12 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """The bot runs on asyncio: a URL naming a synchronous driver cannot work."""
+        return check_async_database_url(value)
 
     @field_validator("telegram_api_url", "public_url", "webhook_url")
     @classmethod
@@ -120,6 +132,34 @@ class Settings(BaseSettings):
         if self.bot_token is not None:
             found.append(token_secret(self.bot_token.get_secret_value()))
         return [value for value in found if value]
+
+
+ASYNC_DRIVERS = {
+    "sqlite": ("aiosqlite",),
+    "postgresql": ("asyncpg",),
+}
+
+
+def check_async_database_url(value: str) -> str:
+    """Refuse database URLs without an asyncio driver, saying what to write instead."""
+    try:
+        url = make_url(value.strip())
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL; write e.g. sqlite+aiosqlite:///./newsbot.db "
+            "or postgresql+asyncpg://user@host/newsbot"
+        ) from None
+    backend = url.get_backend_name()
+    drivers = ASYNC_DRIVERS.get(backend)
+    if drivers is None:
+        raise ValueError(f"unsupported database {backend!r}; use SQLite or PostgreSQL")
+    # The bare scheme names SQLAlchemy's default driver, which is a synchronous one.
+    if "+" not in url.drivername or url.get_driver_name() not in drivers:
+        raise ValueError(
+            f"{backend}:// needs an async driver: write {backend}+{drivers[0]}:// "
+            f"instead of {url.drivername}://"
+        )
+    return value.strip()
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -15,3 +15,10 @@ class ConfigError(Exception):
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems = list(problems) or ["configuration is invalid"]
         super().__init__("; ".join(self.problems))
+
+
+class StartFailure(Exception):
+    """The process could not start for a reason outside the configuration (exit 1).
+
+    Its message is the one line the CLI prints: what failed and what was tried.
+    """

@@ -323,6 +323,8 @@ class FakeBotAPI:
         group_per_minute: messages per minute to one group or channel (Telegram: 20).
         jitter: seconds by which per-chat windows are shortened to absorb timing noise.
         clock: monotonic clock for limits and timestamps.
+        port: the loopback port to listen on (0: any free one), so a test can name the
+            address before the server is up (Telegram unreachable at the bot's start).
     """
 
     def __init__(
@@ -338,8 +340,10 @@ class FakeBotAPI:
         jitter: float = 0.05,
         bot_username: str = "newsbot_test_bot",
         clock: Callable[[], float] = time.monotonic,
+        port: int = 0,
     ) -> None:
         self.token = token
+        self.port = port
         self.enforce_limits = enforce_limits
         self._limiter = _Limiter(
             global_rate, paid_rate, global_burst, private_burst, group_per_minute, jitter
@@ -416,7 +420,7 @@ class FakeBotAPI:
             app, access_log=None, handler_cancellation=False, shutdown_timeout=0.5
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"
