@@ -86,9 +86,7 @@ def test_a_port_in_use_names_the_setting(tmp_path: Path, busy_port: int) -> None
 
 async def test_a_rejected_token_exits_2_without_showing_it(tmp_path: Path) -> None:
     async with FakeBotAPI(token="999:another-token") as api:
-        result = await asyncio.to_thread(
-            run_bot, tmp_path, NEWSBOT_TELEGRAM_API_URL=api.base_url
-        )
+        result = await asyncio.to_thread(run_bot, tmp_path, NEWSBOT_TELEGRAM_API_URL=api.base_url)
         assert api.calls("getMe"), "the token was never tried"
     line = one_line(result)
     assert result.returncode == 2

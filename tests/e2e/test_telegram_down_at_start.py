@@ -47,7 +47,9 @@ async def outbox_rows(database_url: str) -> int:
 async def eventually(predicate: Callable[[], bool], within: float) -> None:
     """Poll ``predicate`` (the fake Bot API cannot wait for us while it is down)."""
     async with asyncio.timeout(within):
-        while not predicate():
+        while True:
+            if predicate():
+                return
             await asyncio.sleep(0.05)
 
 
@@ -74,7 +76,9 @@ async def test_posts_go_out_once_telegram_comes_up(
                 assert site.hits["/feed/"] >= 1
                 site.set_feed("/feed/", wordpress_feed([NEW, *FIRST]))
                 async with asyncio.timeout(16):  # the next poll fills the outbox
-                    while await outbox_rows(database_url) == 0:
+                    while True:
+                        if await outbox_rows(database_url) > 0:
+                            break
                         await asyncio.sleep(0.2)
                 assert api.sent == []
                 await api.start()  # Telegram is back
