@@ -462,6 +462,7 @@ class Ingestor:
                     title=title,
                     body_html=entry.content_html,
                     sites=self._site_names(feed),
+                    url=entry.url,
                 )
             alternates = dump_alternates(entry.alternates)
             # Text first read from the REST API: the feed's version is a new baseline.
@@ -667,6 +668,7 @@ class Ingestor:
                         title=title,
                         body_html=entry.content_html,
                         sites=sites,
+                        url=entry.url,
                     ),
                     language=feed.language,
                     regions=self._matcher.classify(entry, feed.regions, feed.language),

@@ -9,6 +9,10 @@ a few words. A trailing paragraph (or the trailing sentences of the last paragra
 of the title, a site name and at most :data:`MAX_FOOTER_WORDS_CHARS` letters of other
 words is the footer, whatever the language.
 
+When an editor changed the title after publishing, the footer still holds the old one,
+but its link still points at the item: such a link's text is replaced by the current
+title first.
+
 Editors also write "The full report is available <a>here</a>." Once the post drops the
 link, such a sentence points at nothing. Links whose whole text is a pointer word are
 marked before the HTML becomes text, so the sentence holding one can be dropped in any
@@ -31,7 +35,7 @@ __all__ = [
     "LINK_MARK",
     "POINTERS",
     "is_link_pointer",
-    "mark_pointer_links",
+    "mark_links",
     "site_keys",
     "strip_footer",
     "unmark",
@@ -56,7 +60,8 @@ POINTERS: dict[str, tuple[str, ...]] = {
 _FINAL_POINTERS = frozenset({"here", "здесь", "тут", "აქ", "այստեղ", "buradan", "burada"})
 
 _NON_WORD = re.compile(r"[\W_]+")
-_ANCHOR = re.compile(r"(<a\b[^<>]{0,2000}>)([^<]{1,60})(</a\s*>)", re.IGNORECASE)
+_ANCHOR = re.compile(r"(<a\b[^<>]{0,2000}>)([^<]{1,400})(</a\s*>)", re.IGNORECASE)
+_HREF = re.compile(r"""\bhref\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
 _SITE_SEPARATORS = re.compile(r"\s+[-–—|:·•]\s+|\s*[|·•]\s*")
 _WORD = re.compile(r"\w+")
 #: A plain-text sentence about a link is short and has its pointer word among its last
@@ -117,18 +122,31 @@ def strip_footer(text: str, title: str, sites: tuple[str, ...], lang: str) -> st
     return text
 
 
-def mark_pointer_links(html: str) -> str:
-    """Put :data:`LINK_MARK` after the text of each link that only says "here"."""
+def mark_links(html: str, item_url: str = "", title: str = "") -> str:
+    """Put :data:`LINK_MARK` after the text of each link that only says "here", and
+    give a link to the item itself the item's current title as its text: the footer
+    links the title it had when published, which an editor may have changed since."""
     if "<a" not in html and "<A" not in html:
         return html
+    own = _url_key(item_url)
 
     def mark(match: re.Match[str]) -> str:
+        if own and title:
+            href = _HREF.search(match.group(1))
+            if href and _url_key(stdlib_html.unescape(href.group(1))) == own:
+                return match.group(1) + stdlib_html.escape(title) + match.group(3)
         text = " ".join(stdlib_html.unescape(match.group(2)).split())
         if fold(text.strip(".,:;!?…»«\"'()")) not in _POINTER_KEYS:
             return match.group()
         return match.group(1) + match.group(2) + match.group(3) + LINK_MARK
 
     return _ANCHOR.sub(mark, html)
+
+
+def _url_key(url: str) -> str:
+    """A URL without scheme, ``www.``, fragment and trailing slash, for comparison."""
+    key = url.strip().split("#", 1)[0].split("://", 1)[-1].removeprefix("www.")
+    return key.rstrip("/").lower()
 
 
 def is_link_pointer(sentence: str, *, last_in_paragraph: bool) -> bool:

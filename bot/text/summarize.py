@@ -10,7 +10,8 @@ credits, "Read also" links, donation appeals, the SEO plugin's "The post … app
 on …" footer, sentences about a link the post no longer has) that editors and CMS
 templates put in text.
 
-The phrase lists below are data: add a language or a phrase there, not in the code.
+The phrase lists are data in :mod:`bot.text.phrases`: add a language or a phrase there,
+not in the code.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from itertools import chain
 
 from bot.text.cms import (
     is_link_pointer,
-    mark_pointer_links,
+    mark_links,
     site_keys,
     strip_footer,
     unmark,
 )
 from bot.text.fold import fold
 from bot.text.html import html_to_text
+from bot.text.phrases import BOILERPLATE, TEASER_ENDINGS
 from bot.text.sentences import iter_sentences
 from bot.text.utf16 import truncate_utf16, utf16_len
 
@@ -38,97 +40,6 @@ MIN_SUMMARY_CHARS = 60
 #: Body paragraphs shorter than this without final punctuation are headings/captions.
 _HEADING_CHARS = 120
 ELLIPSIS = "…"
-
-#: "Read more" links that close a teaser, per language.
-TEASER_ENDINGS: dict[str, tuple[str, ...]] = {
-    "en": (
-        "read more",
-        "continue reading",
-        "keep reading",
-        "read the full story",
-        "read the full article",
-        "read full article",
-        "read full story",
-    ),
-    "ru": (
-        "читать далее",
-        "читать дальше",
-        "читать полностью",
-        "продолжить чтение",
-        "продолжение",
-        "подробнее",
-        "далее",
-    ),
-    "ka": (
-        "ვრცლად",
-        "სრულად",
-        "წაიკითხეთ სრულად",
-        "ვრცლად წაიკითხეთ",
-        "სრულად წაკითხვა",
-        "კითხვის გაგრძელება",
-        "გაგრძელება",
-    ),
-    "hy": (
-        "կարդալ ավելին",
-        "շարունակել կարդալ",
-        "շարունակել ընթերցումը",
-        "կարդալ ամբողջությամբ",
-        "մանրամասն",
-        "ավելին",
-    ),
-    "az": (
-        "ətraflı",
-        "daha ətraflı",
-        "ətraflı oxu",
-        "davamını oxu",
-        "davamını oxuyun",
-        "ardını oxu",
-        "ardını oxuyun",
-        "davamı",
-    ),
-}
-
-#: Sentence or paragraph openings that mark page furniture, per language and kind.
-#: ``related`` drops the whole paragraph (the rest is a linked headline); the others
-#: drop the sentence they open.
-BOILERPLATE: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {
-        "related": ("read also", "also read", "see also", "related:", "read more:", "more:"),
-        "credit": ("photo:", "photos:", "photo by", "photo credit", "image:", "cover photo:"),
-        "byline": ("by ",),
-        "appeal": ("support us", "support our", "support independent", "donate", "subscribe to"),
-    },
-    "ru": {
-        "related": (
-            "читайте также",
-            "также читайте",
-            "смотрите также",
-            "см. также",
-            "читать также",
-        ),
-        "credit": ("фото:", "фото -", "фото —", "фото предоставлено", "фотография:"),
-        "byline": ("автор:", "текст:", "автор текста:"),
-        "appeal": ("поддержите", "поддержать", "помогите нам", "подписывайтесь", "подпишитесь"),
-    },
-    "ka": {
-        "related": ("ასევე წაიკითხეთ", "წაიკითხეთ ასევე", "ასევე იხილეთ", "იხილეთ ასევე"),
-        "credit": ("ფოტო:", "ფოტო -", "ფოტო —"),
-        "byline": ("ავტორი:",),
-        "appeal": ("მხარი დაგვიჭირეთ", "დაგვიჭირეთ მხარი", "გამოიწერეთ"),
-    },
-    "hy": {
-        "related": ("կարդացեք նաև", "կարդացեք նաեւ", "տես նաև", "տես նաեւ", "կարդալ նաև"),
-        "credit": ("լուսանկարը՝", "լուսանկար՝", "լուսանկարը:", "լուսանկար:", "լուս.՝"),
-        "byline": ("հեղինակ՝", "հեղինակ:"),
-        "appeal": ("աջակցեք", "աջակցել", "սատարեք", "բաժանորդագրվեք"),
-    },
-    "az": {
-        "related": ("həmçinin oxuyun", "həmçinin oxu", "oxu həmçinin", "həmçinin bax", "bax:"),
-        "credit": ("foto:", "şəkil:", "foto -", "foto —"),
-        "byline": ("müəllif:",),
-        "appeal": ("bizi dəstəkləyin", "dəstək olun", "abunə olun"),
-    },
-}
 
 _TERMINAL = re.compile(r"[.!?…։:][\"'»”’“)\]]*$")
 #: Link decorations after "read more": always stripped, or only when set off by a space
@@ -364,6 +275,7 @@ def summarize(
     *,
     body_html: str | None = None,
     sites: Iterable[str] = (),
+    url: str = "",
 ) -> str:
     """A summary of whole sentences, at most ``limit`` UTF-16 units, "" if none.
 
@@ -371,17 +283,18 @@ def summarize(
     a sentence without its end) or shorter than ``MIN_SUMMARY_CHARS``, the lead of the
     article text is used instead: ``body_html`` (the feed's full content) or
     ``body_text`` (plain text, one paragraph per line, from the page); the description's
-    whole sentences are the last resort. The SEO footer (recognised by ``title`` and the
-    site's names ``sites``: outlet, feed title, domain), bylines, credits, "read also"
-    lines, appeals and sentences about a dropped link are removed. Only a first sentence
+    whole sentences are the last resort. The SEO footer (recognised by ``title``, or a
+    link to the item's ``url``, and the site's names ``sites``: outlet, feed title,
+    domain), bylines, credits, "read also" lines, appeals and sentences about a dropped
+    link are removed. Only a first sentence
     longer than ``limit`` is cut, at a word, with "…".
     """
     if limit <= 0:
         return ""
     keys = site_keys(sites)
-    description = _plain(description_html, title, keys, lang)
+    description = _plain(description_html, title, keys, lang, url)
     body = (
-        _plain(body_html, title, keys, lang)
+        _plain(body_html, title, keys, lang, url)
         if body_html
         else strip_footer(body_text or "", title, keys, lang)
     )
@@ -399,8 +312,8 @@ def summarize(
     )
 
 
-def _plain(html: str | None, title: str, sites: tuple[str, ...], lang: str) -> str:
+def _plain(html: str | None, title: str, sites: tuple[str, ...], lang: str, url: str) -> str:
     """Feed HTML to text with links that said "here" marked and the SEO footer removed."""
     if not html:
         return ""
-    return strip_footer(html_to_text(mark_pointer_links(html)), title, sites, lang)
+    return strip_footer(html_to_text(mark_links(html, url, title)), title, sites, lang)

@@ -157,3 +157,22 @@ def test_plain_text_sentence_ending_on_here_is_dropped_at_a_paragraph_end(
     assert summarize(None, f"{lead} {pointer}", lang) == lead
     # Inside a paragraph it is a sentence like any other.
     assert summarize(None, f"{pointer} {lead}", lang) == f"{pointer} {lead}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_footer_of_a_retitled_item_is_found_by_its_link(lang: str) -> None:
+    """The editor changed the title after publishing: the footer links the old one."""
+    article = ARTICLES[lang]
+    entry, channel_title = _entry(jamnews_feed(article, excerpt="editor"), article)
+    retitled = "Updated: " + article.editor_excerpt.split()[0] + " 2026"
+
+    def summary(url: str) -> str:
+        return summarize(
+            entry.summary_html, None, lang, title=retitled, sites=(channel_title,), url=url
+        )
+
+    assert summary(entry.url) == article.editor_excerpt
+    assert summary(entry.url.replace("https://", "http://www.") + "#top") == (
+        article.editor_excerpt
+    )
+    assert article.title in summary("")  # without the link the old title is not known
