@@ -16,8 +16,9 @@ title first.
 Editors also write "The full report is available <a>here</a>." Once the post drops the
 link, such a sentence points at nothing. Links whose whole text is a pointer word are
 marked before the HTML becomes text, so the sentence holding one can be dropped in any
-word order; in plain text (an extracted page) a short last sentence of a paragraph with
-a pointer word among its last words is dropped too.
+word order. In text that kept no links (an extracted page, a description stripped of its
+tags) a short last sentence of a paragraph with a pointer word among its last words is
+dropped too; where links were kept, "We live here." is an ordinary sentence.
 
 Everything here is pure and linear in the input.
 """
@@ -149,13 +150,14 @@ def _url_key(url: str) -> str:
     return key.rstrip("/").lower()
 
 
-def is_link_pointer(sentence: str, *, last_in_paragraph: bool) -> bool:
+def is_link_pointer(sentence: str, *, guess: bool) -> bool:
     """A sentence about a link that the post no longer carries: it holds a marked link,
-    or, short and the last of its paragraph, it has a pointer word among its last words
+    or, when the text kept no links (``guess``: the last sentence of a paragraph of an
+    extracted page), it is short and has a pointer word among its last words
     ("…можно прочитать здесь.", "…buradan tanış olmaq olar.")."""
     if LINK_MARK in sentence:
         return True
-    if not last_in_paragraph or len(sentence) > _POINTER_SENTENCE_CHARS:
+    if not guess or len(sentence) > _POINTER_SENTENCE_CHARS:
         return False
     words = _WORD.findall(sentence[-_POINTER_SENTENCE_CHARS:])
     return any(fold(word) in _FINAL_POINTERS for word in words[-_POINTER_REACH:])

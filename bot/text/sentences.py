@@ -52,6 +52,8 @@ _LEADING_DIGITS = re.compile(r"^\d+(?=\D)")
 #: ``?" Next``: a straight quote set off by a space closes the sentence when the
 #: sentence has an odd number of them (it opened one).
 _SPACED_QUOTE = re.compile(r'[ \t\xa0]+(?P<quote>")(?:\s+|$)')
+#: A number that labels a line ("2004:") is short.
+_LABEL_CHARS = 12
 _EMOJI_TERM = re.compile(f"(?:{_EMOJI}|{_SMILEY})++")
 
 
@@ -127,7 +129,7 @@ _EN_BEFORE_NUMBER = _words(
 
 _RU_NEVER = _words(
     """т.е т.к т.н т.ч т.о им ул пр просп пл пер наб б-р бул св проф акад доц ген тов гр
-    г-н г-жа о р оз пос д ж.д ст ст.ст напр англ рус лат нем франц фр греч итал исп араб
+    г-н г-жа дж о р оз пос д ж.д ст ст.ст напр англ рус лат нем франц фр греч итал исп араб
     кит яп укр груз арм азерб ок вв"""
 )
 _RU_SOFT = _words("млн млрд тыс руб долл коп н.э до.н.э см с")
@@ -365,21 +367,29 @@ def _is_boundary(text: str, match: re.Match[str], rules: _Rules) -> bool:
     return rules.period_is_stop and _period_is_boundary(text, match, nxt, rules)
 
 
+def _is_label(line: str, start: int, match: re.Match[str]) -> bool:
+    """``2004: A major quake…``: a number alone before a colon labels what follows."""
+    if match.group("term") not in ":։" or match.start() - start > _LABEL_CHARS:
+        return False
+    return line[start : match.start()].strip().isdigit()
+
+
 def _iter_line(line: str, offset: int, rules: _Rules) -> Iterator[tuple[int, int]]:
     start = quotes = counted = 0
     for match in rules.candidate.finditer(line):
         if match.start() < start:  # inside a quote already given to the sentence before
             continue
-        if _is_boundary(line, match, rules):
-            end, after = match.end("close"), match.end()
-            quote = _SPACED_QUOTE.match(line, end)
-            quotes += line.count('"', counted, end)  # counted once: linear on any input
-            counted = end
-            if quote and quotes % 2:
-                end, after = quote.end("quote"), quote.end()
-            if line[start:end].strip():
-                yield offset + start, offset + end
-            start = after
+        if _is_label(line, start, match) or not _is_boundary(line, match, rules):
+            continue
+        end, after = match.end("close"), match.end()
+        quote = _SPACED_QUOTE.match(line, end)
+        quotes += line.count('"', counted, end)  # counted once: linear on any input
+        counted = end
+        if quote and quotes % 2:
+            end, after = quote.end("quote"), quote.end()
+        if line[start:end].strip():
+            yield offset + start, offset + end
+        start = after
     if line[start:].strip():
         yield offset + start, offset + len(line)
 

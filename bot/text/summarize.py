@@ -47,6 +47,7 @@ _TERMINAL = re.compile(r"[.!?…։:][\"'»”’“)\]]*$")
 _LINK_MARKS = "|→›"
 _SPACED_LINK_MARKS = "»>:–—-"
 _CUT_TRAILER = " \t\n\u00a0,;:—–-([«„“\"'/|"
+_LINK_TAG = re.compile(r"<a\s", re.IGNORECASE)
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -178,20 +179,21 @@ def _paragraphs(text: str) -> Iterator[str]:
             yield paragraph
 
 
-def _clean_sentences(paragraphs: Iterable[str], lang: str) -> Iterator[str]:
-    """Sentences without furniture and without sentences about a dropped link."""
+def _clean_sentences(paragraphs: Iterable[str], lang: str, *, guess: bool) -> Iterator[str]:
+    """Sentences without furniture and without sentences about a dropped link (when the
+    text kept no links, ``guess`` them from the words at a paragraph's end)."""
     for paragraph in paragraphs:
         previous: str | None = None
         for sentence in iter_sentences(paragraph, lang):
-            if previous is not None and not _unwanted(previous, last=False):
+            if previous is not None and not _unwanted(previous, guess=False):
                 yield previous
             previous = sentence
-        if previous is not None and not _unwanted(previous, last=True):
+        if previous is not None and not _unwanted(previous, guess=guess):
             yield previous
 
 
-def _unwanted(sentence: str, *, last: bool) -> bool:
-    return _is_furniture(sentence) or is_link_pointer(sentence, last_in_paragraph=last)
+def _unwanted(sentence: str, *, guess: bool) -> bool:
+    return _is_furniture(sentence) or is_link_pointer(sentence, guess=guess)
 
 
 def _whole(sentences: Iterator[str], lang: str, *, cut: bool) -> Iterator[str]:
@@ -212,14 +214,14 @@ def _ends_sentence(text: str, lang: str) -> bool:
     return match is not None and (match.group()[0] != ":" or lang.startswith("hy"))
 
 
-def _body_sentences(body: str, lang: str, title: str) -> Iterator[str]:
+def _body_sentences(body: str, lang: str, title: str, *, guess: bool) -> Iterator[str]:
     """Lead sentences of the article text, skipping headings, captions and the title."""
     for index, paragraph in enumerate(_paragraphs(body)):
         if index == 0 and _same_words(paragraph, title):
             continue
         if len(paragraph) < _HEADING_CHARS and not _ends_sentence(paragraph, lang):
             continue
-        yield from _clean_sentences((paragraph,), lang)
+        yield from _clean_sentences((paragraph,), lang, guess=guess)
 
 
 def _cut_long(sentence: str, limit: int) -> str:
@@ -300,7 +302,10 @@ def summarize(
     )
     trimmed = trim_teaser(description, title)
     cut = trimmed != description or not _ends_sentence(trimmed, lang)
-    sentences = _skip_title(_clean_sentences(_paragraphs(trimmed), lang), title)
+    paragraphs = _paragraphs(trimmed)
+    sentences = _skip_title(
+        _clean_sentences(paragraphs, lang, guess=not _has_links(description_html)), title
+    )
     stream = _whole(sentences, lang, cut=cut)
     head = _take(stream, MIN_SUMMARY_CHARS)
     if _same_words(" ".join(head), title):
@@ -308,8 +313,14 @@ def summarize(
     if not cut and len(" ".join(head)) >= MIN_SUMMARY_CHARS:
         return unmark(_fit(chain(head, stream), limit))
     return unmark(
-        _fit(_body_sentences(body, lang, title), limit) or _fit(chain(head, stream), limit)
+        _fit(_body_sentences(body, lang, title, guess=not _has_links(body_html)), limit)
+        or _fit(chain(head, stream), limit)
     )
+
+
+def _has_links(html: str | None) -> bool:
+    """Whether the text kept its links (then only a marked one counts as dropped)."""
+    return bool(html) and _LINK_TAG.search(html or "") is not None
 
 
 def _plain(html: str | None, title: str, sites: tuple[str, ...], lang: str, url: str) -> str:

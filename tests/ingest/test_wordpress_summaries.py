@@ -176,3 +176,12 @@ def test_footer_of_a_retitled_item_is_found_by_its_link(lang: str) -> None:
         article.editor_excerpt
     )
     assert article.title in summary("")  # without the link the old title is not known
+
+
+def test_here_is_guessed_only_in_text_that_kept_no_links() -> None:
+    lead = " ".join(ARTICLES["ru"].paragraphs[0])
+    quote = "Жители говорят, что им нравится жить здесь."
+    linked = f'<p>{lead} <a href="https://jam-news.net/x/">Совет</a> так решил. {quote}</p>'
+    assert summarize(linked, None, "ru").endswith(quote)  # links kept: not a pointer
+    assert summarize(f"<p>{lead} {quote}</p>", None, "ru") == lead  # no links: guessed
+    assert summarize(None, f"{lead} {quote}", "ru") == lead  # page text: guessed

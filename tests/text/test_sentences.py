@@ -243,6 +243,13 @@ def test_sentences_cover_the_text(text: str, lang: str) -> None:
         ("Is it good? u must read it.", "en", ["Is it good?", "u must read it."]),
         ('"Is it good?" he asked.', "en", ['"Is it good?" he asked.']),
         ("«Кто там?» — спросил он.", "ru", ["«Кто там?» — спросил он."]),
+        # A number alone before an Armenian colon labels the line; "Дж." is an initial.
+        (
+            "Խոշոր երկրաշարժեր: 2004: Ուժեղ երկրաշարժ Ինդոնեզիայում:",
+            "hy",
+            ["Խոշոր երկրաշարժեր:", "2004: Ուժեղ երկրաշարժ Ինդոնեզիայում:"],
+        ),
+        ("Об этом сказал Мерфи Дж. Пол.", "ru", ["Об этом сказал Мерфи Дж. Пол."]),
     ],
 )
 def test_quote_attribution_and_web_text_rules(text: str, lang: str, expected: list[str]) -> None:
