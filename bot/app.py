@@ -30,6 +30,8 @@ from bot.i18n import Translator
 from bot.leadership import Leadership
 from bot.links import tracked_links
 from bot.mostread import MostReadStore
+from bot.net.guard import OutboundGuard
+from bot.net.policy import OutboundPolicy
 from bot.outbox import Applied, Dead, Delivery, Outcome
 from bot.pacing import Pacer
 from bot.posts import PostBuilder
@@ -138,7 +140,12 @@ async def assemble(
     clock = clock or SystemClock()
     engine = await prepare_database(settings, catalog, clock)
     sessions = session_factory(engine)
+    # Two sessions: ``http`` reaches the origins the operator named (Bot API, catalog
+    # URLs); the guard's reaches everything else, never a non-public address.
     http = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
+    guard = OutboundGuard(
+        OutboundPolicy.from_config(settings, catalog), headers={"User-Agent": USER_AGENT}
+    )
     try:
         translator = Translator.load(
             [lang for lang in catalog.languages if lang in Translator.available()],
@@ -158,7 +165,9 @@ async def assemble(
             )
         alerts = _editors_alerts(settings, application.bot if application else None)
         sender = Sender(sessions, publisher, pacer, clock, on_outcome=_dead_letter_alerts(alerts))
-        fetcher = Fetcher(http, limits=fetch_limits or FetchLimits(), user_agent=USER_AGENT)
+        fetcher = Fetcher(
+            http, limits=fetch_limits or FetchLimits(), user_agent=USER_AGENT, guard=guard
+        )
         store = MostReadStore(sessions, catalog.mostread.source, catalog.mostread.limit)
         ingestor = Ingestor(
             catalog,
@@ -189,6 +198,7 @@ async def assemble(
             await alerts.close()
     finally:
         await http.close()
+        await guard.close()
         await engine.dispose()
 
 

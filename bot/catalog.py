@@ -52,6 +52,21 @@ def _web_url(value: str) -> str:
 
 WebUrl = Annotated[str, AfterValidator(_web_url)]
 
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _host_name(value: str) -> str:
+    """A bare host name (``news.example.com``), lower case; no scheme, port or path."""
+    host = value.strip().rstrip(".").lower()
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_host = ""
+    labels = ascii_host.split(".")
+    if not host or len(ascii_host) > 253 or not all(_HOST_LABEL.match(x) for x in labels):
+        raise ValueError(f"{value!r} is not a host name like 'news.example.com' (no scheme, path)")
+    return host
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -68,6 +83,9 @@ class Outlet(_Strict):
     # Where an article that matches no region goes: "none" (no region's channels or
     # readers), "all" (every region of its language) or one region's code.
     unmatched: str = "none"
+    # Hosts besides the site's and the feeds' whose article pages may be fetched (each
+    # with its subdomains), e.g. a CDN or a sister domain the feeds link to.
+    article_hosts: list[Annotated[str, AfterValidator(_host_name)]] = Field(default_factory=list)
 
     @field_validator("unmatched")
     @classmethod

@@ -14,6 +14,13 @@ Outcomes are split in two on purpose:
 - no usable answer (timeout, refused, TLS, too large, too many redirects, broken
   compression, bad URL): :class:`FetchError` with a short human ``reason``. Nothing
   else escapes :meth:`Fetcher.fetch` (task cancellation still propagates).
+
+With an :class:`~bot.net.guard.OutboundGuard` (as the application builds it), every
+hop, redirects included, is first matched against the outbound policy: an origin
+the operator named goes through the given session; any other URL must be on one of
+the outlet's hosts and goes through the guard's session, whose connections to
+non-public addresses are refused after DNS resolution. A refusal is a
+:class:`FetchRefused`, logged once per host by the guard.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ from pathlib import Path
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
+
+from bot.net.guard import OutboundGuard, address_refusal
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
@@ -93,8 +102,16 @@ class FetchError(Exception):
         return f"{self.url}: {self.reason}" if self.url else self.reason
 
 
+class FetchRefused(FetchError):
+    """The outbound policy forbade the fetch (already logged once per host by the guard)."""
+
+
 class Fetcher:
-    """Fetches feeds through one shared :class:`aiohttp.ClientSession`."""
+    """Fetches through one shared :class:`aiohttp.ClientSession`, guarded when given a guard.
+
+    ``session`` reaches the origins the operator named (it is the one the Bot API
+    uses); without ``guard`` it is used for everything (tests of the fetcher itself).
+    """
 
     def __init__(
         self,
@@ -102,8 +119,10 @@ class Fetcher:
         *,
         limits: FetchLimits = FetchLimits(),
         user_agent: str = DEFAULT_USER_AGENT,
+        guard: OutboundGuard | None = None,
     ) -> None:
         self._session = session
+        self._guard = guard
         self._limits = limits
         self._user_agent = user_agent
         self._host_slots: dict[tuple[str, int | None], asyncio.Semaphore] = {}
@@ -128,6 +147,21 @@ class Fetcher:
         except Exception as exc:  # every failure mode becomes one clear reason
             raise FetchError(_reason(exc, self._limits), url=url) from exc
 
+    def _session_for(self, target: URL) -> aiohttp.ClientSession:
+        """The session for one hop: the operator's, the guarded one, or a refusal."""
+        guard = self._guard
+        if guard is None or guard.policy.trusts(target):
+            return self._session
+        reason = guard.policy.refusal(target)
+        if reason is not None:
+            raise self._refused(target.host or "", reason)
+        return guard.session
+
+    def _refused(self, host: str, reason: str) -> FetchRefused:
+        if self._guard is not None:
+            self._guard.tell(host, reason)
+        return FetchRefused(f"refused: {_short(reason)}")
+
     # --- http(s) ------------------------------------------------------------------------
 
     async def _fetch_http(
@@ -143,7 +177,7 @@ class Fetcher:
                 if deadline is None:  # waiting for a slot is not the server's fault
                     deadline = asyncio.get_running_loop().time() + self._limits.total_timeout
                 async with asyncio.timeout_at(deadline):
-                    outcome = await self._one_hop(target, headers, etag, last_modified)
+                    outcome = await self._guarded_hop(target, headers, etag, last_modified)
             if isinstance(outcome, FetchResult):
                 return _with_redirect(outcome, permanent=hops > 0 and all_permanent)
             status, target = outcome
@@ -170,6 +204,22 @@ class Fetcher:
             headers["If-Modified-Since"] = str(last_modified)
         return headers
 
+    async def _guarded_hop(
+        self,
+        target: URL,
+        headers: Mapping[str, str],
+        etag: str | None,
+        last_modified: str | None,
+    ) -> FetchResult | tuple[int, URL]:
+        """One hop; a connection the guard refused becomes :class:`FetchRefused`."""
+        try:
+            return await self._one_hop(target, headers, etag, last_modified)
+        except aiohttp.ClientError as exc:
+            refused = address_refusal(exc)
+            if refused is None:
+                raise
+            raise self._refused(target.host or "", str(refused)) from exc
+
     async def _one_hop(
         self,
         target: URL,
@@ -185,7 +235,7 @@ class Fetcher:
             sock_connect=limits.connect_timeout,
             sock_read=limits.total_timeout,
         )
-        async with self._session.get(
+        async with self._session_for(target).get(
             target,
             headers=headers,
             allow_redirects=False,

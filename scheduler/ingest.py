@@ -66,7 +66,7 @@ from scheduler.corrections import (
     stored_articles,
 )
 from scheduler.extract import decode_page, extract_page
-from scheduler.fetch import Fetcher, FetchError, FetchResult
+from scheduler.fetch import Fetcher, FetchError, FetchRefused, FetchResult
 from scheduler.identity import canonical_url, entry_key, fallback_key
 from scheduler.pages import read_section
 from scheduler.parse import parse_feed
@@ -631,6 +631,8 @@ class Ingestor:
     async def _page_text(self, url: str) -> str:
         try:
             result = await self._fetcher.fetch(url, accept=HTML_ACCEPT)
+        except FetchRefused:  # logged once per host: the feed's own text is used
+            return ""
         except FetchError as exc:
             log.warning("article page %s unreadable: %s", url, exc.reason)
             return ""

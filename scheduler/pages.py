@@ -21,7 +21,7 @@ from cssselect import SelectorError
 
 from bot.domain import FeedEntry, ParsedFeed
 from scheduler.extract import ExtractedPage, decode_page, extract_page, json_ld_objects
-from scheduler.fetch import Fetcher, FetchError, FetchResult
+from scheduler.fetch import Fetcher, FetchError, FetchRefused, FetchResult
 from scheduler.identity import canonical_url
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,8 @@ async def _article(fetcher: Fetcher, url: str, accept: str) -> FeedEntry | None:
     """One article page as an entry; ``None`` (logged) when it cannot be read."""
     try:
         result = await fetcher.fetch(url, accept=accept)
+    except FetchRefused:  # logged once per host
+        return None
     except FetchError as exc:
         log.warning("article page %s unreadable: %s", url, exc.reason)
         return None
