@@ -77,6 +77,32 @@ class Parts:
     publisher: Publisher
 
 
+@dataclass
+class Outbound:
+    """The process's HTTP: ``http`` reaches the origins the operator named (the Bot API
+    and the catalog's URLs) and carries the Bot API calls; ``fetcher`` fetches through
+    it and, for everything else, through the guard (outlet hosts, public addresses)."""
+
+    http: aiohttp.ClientSession
+    guard: OutboundGuard
+    fetcher: Fetcher
+
+    async def close(self) -> None:
+        await self.http.close()
+        await self.guard.close()
+
+
+def open_outbound(
+    settings: Settings, catalog: Catalog, limits: FetchLimits | None = None
+) -> Outbound:
+    """The one way this process fetches; call inside the event loop, close when done."""
+    headers = {"User-Agent": USER_AGENT}
+    http = aiohttp.ClientSession(headers=headers)
+    guard = OutboundGuard(OutboundPolicy.from_config(settings, catalog), headers=headers)
+    fetcher = Fetcher(http, limits=limits or FetchLimits(), user_agent=USER_AGENT, guard=guard)
+    return Outbound(http, guard, fetcher)
+
+
 async def prepare_database(settings: Settings, catalog: Catalog, clock: Clock) -> AsyncEngine:
     """Migrate and sync the catalog, waiting up to ``NEWSBOT_DB_WAIT`` for the database."""
     engine = create_engine(settings.database_url)
@@ -140,12 +166,8 @@ async def assemble(
     clock = clock or SystemClock()
     engine = await prepare_database(settings, catalog, clock)
     sessions = session_factory(engine)
-    # Two sessions: ``http`` reaches the origins the operator named (Bot API, catalog
-    # URLs); the guard's reaches everything else, never a non-public address.
-    http = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
-    guard = OutboundGuard(
-        OutboundPolicy.from_config(settings, catalog), headers={"User-Agent": USER_AGENT}
-    )
+    net = open_outbound(settings, catalog, fetch_limits)
+    http, fetcher = net.http, net.fetcher
     try:
         translator = Translator.load(
             [lang for lang in catalog.languages if lang in Translator.available()],
@@ -165,9 +187,6 @@ async def assemble(
             )
         alerts = _editors_alerts(settings, application.bot if application else None)
         sender = Sender(sessions, publisher, pacer, clock, on_outcome=_dead_letter_alerts(alerts))
-        fetcher = Fetcher(
-            http, limits=fetch_limits or FetchLimits(), user_agent=USER_AGENT, guard=guard
-        )
         store = MostReadStore(sessions, catalog.mostread.source, catalog.mostread.limit)
         ingestor = Ingestor(
             catalog,
@@ -197,8 +216,7 @@ async def assemble(
         if isinstance(alerts, BatchedAlerts):
             await alerts.close()
     finally:
-        await http.close()
-        await guard.close()
+        await net.close()
         await engine.dispose()
 
 

@@ -164,24 +164,25 @@ async def _db_upgrade(settings: Settings) -> None:
 async def _check_online(settings: Settings, catalog: Catalog) -> int:
     """Every finding on one line: confirmations on stdout, problems on stderr; exit 2
     when there is any problem."""
-    import aiohttp
     from telegram import Bot
 
-    from bot.app import USER_AGENT
+    from bot.app import open_outbound
     from bot.preflight import check_database
     from bot.telegram.preflight import check_telegram
     from bot.telegram.request import AiohttpRequest
-    from scheduler.fetch import Fetcher
     from scheduler.probe import probe_sources
 
     api = settings.telegram_api_url
-    async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as http:
-        bot = Bot(settings.token, base_url=f"{api}/bot", request=AiohttpRequest(http))
+    net = open_outbound(settings, catalog)
+    try:
+        bot = Bot(settings.token, base_url=f"{api}/bot", request=AiohttpRequest(net.http))
         findings = [
             *await check_telegram(bot, settings, catalog),
             await check_database(settings),
-            *await probe_sources(Fetcher(http, user_agent=USER_AGENT), catalog),
+            *await probe_sources(net.fetcher, catalog),
         ]
+    finally:
+        await net.close()
     for finding in findings:
         if finding.problem:
             print(f"newsbot: problem: {masked(finding.line)}", file=sys.stderr)
