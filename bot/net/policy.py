@@ -143,8 +143,8 @@ def operator_urls(catalog: Catalog) -> list[str]:
     urls = [catalog.outlet.site]
     for feed in catalog.feeds:
         urls.append(feed.url)
-        if feed.wordpress:
-            urls.append(feed.wordpress)
+        if feed.wordpress_base:  # a discovered REST base is content: not trusted
+            urls.append(feed.wordpress_base)
     source = catalog.mostread.url
     urls.extend([source] if isinstance(source, str) else source.values())
     return [url for url in urls if url]
