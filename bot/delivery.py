@@ -31,6 +31,7 @@ from bot.outbox import (
     Sent,
     claim_due,
     inflight_by_kind,
+    mark_inflight,
     record_outcome,
     record_sent,
     recover_after_crash,
@@ -81,17 +82,18 @@ class Sender:
     """Claims due rows two bursts at a time and sends each burst as one *wave*.
 
     A batch is two bursts' worth of rows (``Pacer.burst``: 15 at 30/s, 50 at 1000/s). One
-    transaction records the outcomes that came back since the last one and reserves the
-    batch straight as in flight, when the pacer would let its first burst go; then each
-    wave is fired together as soon as the pacer allows it. Database work and event-loop
-    wake-ups are thus per batch and per burst, not per message (DESIGN.md "cost"); the
-    few milliseconds of the transaction are made up by the pacer's bucket. Rows whose chat
+    transaction records the outcomes that came back since the last one, reserves the batch
+    and marks its first wave in flight, when the pacer would let that burst go; the second
+    wave is marked in flight by its own transaction just before it leaves. Database work
+    and event-loop wake-ups are thus per burst, not per message (DESIGN.md "cost"); the
+    few milliseconds of a transaction are made up by the pacer's bucket. Rows whose chat
     must wait (1/s private, 20/min groups) go out in a later wave or are given back with
     their time.
 
-    The price is bounded and deliberate: a crash turns the not-yet-fired rows of the batch
-    into ``unknown`` as well (at most ``2 * wave_size`` per crash, 30 at 30/s, 100 at
-    1000/s), never into a duplicate.
+    The price is bounded and deliberate: a crash turns the wave that was leaving into
+    ``unknown`` (at most ``wave_size`` rows per crash, 15 at 30/s, 50 at 1000/s, some of
+    them perhaps never sent), never into a duplicate; the rest of the batch was only
+    reserved and is sent after the restart.
     """
 
     def __init__(
@@ -112,8 +114,7 @@ class Sender:
         self._pacer = pacer
         self._clock = clock
         # Two bursts per batch (a second at 30/s, 0.1 s at 1000/s): a channel post enqueued
-        # during a big private fan-out waits for at most this batch (channels first), and a
-        # crash can leave no more than this many rows in flight unsent.
+        # during a big private fan-out waits for at most this batch (channels first).
         self._batch = batch_size or 2 * pacer.burst
         self._horizon = pacer.burst_period
         self.wave_size = pacer.burst
@@ -229,28 +230,36 @@ class Sender:
     async def step(self) -> int:
         """Claim a batch and send it wave by wave; returns how many rows it handled.
 
-        One transaction records the outcomes that came back since the last one and
-        reserves the batch straight as in flight once the pacer would let its burst go (so
-        a crash finds few rows reserved and most answers recorded; the pacer's bucket makes
-        up the few milliseconds the transaction takes); rows not sent (their chat must
-        wait, or the sender is stopping) are given back at the end.
+        One transaction records the outcomes that came back since the last one, reserves
+        the batch (``claimed``) once the pacer would let its first burst go, and marks
+        that first wave in flight; each later wave is marked in flight by its own
+        transaction just before it leaves (with the answers that came back meanwhile).
+        A crash thus finds at most one wave in flight, and the rest only reserved, to be
+        sent by the next start (the pacer's bucket makes up the few milliseconds each
+        transaction takes). Rows not sent (their chat must wait, or the sender is
+        stopping) are given back at the end.
         """
-        await self._until_burst_is_due()
+        await self._until_burst_is_due(self._expected)
         if self._stopping():
             return 0
-        batch = await self._claim()
-        self._expected = max(1, len(batch))
-        if not batch:
-            return 0
-        queue = deque(batch)
+        queue: deque[Delivery] = deque()
         later: dict[float, list[int]] = {}
+        wave = await self._write(
+            functools.partial(self._claim_first_wave, queue, later), fenced=True
+        )
+        marked = {d.id for d in wave}  # rows of this batch in flight
+        claimed = len(wave) + len(queue) + sum(len(ids) for ids in later.values())
+        self._expected = max(1, claimed)
         try:
-            busy: set[str] = set()
-            while queue and not self._stopping():
-                wave = self._plan_wave(queue, later, busy)
+            while not self._stopping():
                 if wave and not await self._fire(wave, queue):
                     break  # a long pause or a stop: the rest goes back to the queue
+                if not queue:
+                    break
                 busy = {d.chat_key for d in wave}  # empty: the rest waits for those chats
+                wave = self._plan_wave(queue, later, busy)
+                if wave:  # marked now, it leaves when the pacer allows: the two overlap
+                    wave = await self._mark_wave(wave, queue, marked)
         finally:
             if later or queue:
                 try:
@@ -259,12 +268,44 @@ class Sender:
                     self._stranded += [d.id for d in queue]
                     self._stranded += [i for ids in later.values() for i in ids]
                     raise
-        return len(batch)
+        return claimed
 
-    async def _until_burst_is_due(self) -> None:
-        """Wait until the pacer allows a burst as big as the last batch (or a stop)."""
+    async def _claim_first_wave(
+        self, queue: deque[Delivery], later: dict[float, list[int]], session: AsyncSession
+    ) -> list[Delivery]:
+        """Reserve a batch into ``queue`` and mark its first wave in flight (one transaction)."""
+        now = self._clock.now()
+        queue.extend(await claim_due(session, now, self._batch, state="claimed"))
+        wave = self._plan_wave(queue, later, set())
+        marked = await mark_inflight(session, [d.id for d in wave], now)
+        return [d for d in wave if d.id in marked]
+
+    async def _mark_wave(
+        self, wave: list[Delivery], queue: deque[Delivery], marked: set[int]
+    ) -> list[Delivery]:
+        """The wave about to leave is marked in flight (rows of an earlier wave that did
+        not leave are in flight already); rows dropped meanwhile (their chat is gone) are
+        left out. If the transaction fails, the wave goes back to ``queue``."""
+        fresh = [d.id for d in wave if d.id not in marked]
+
+        async def mark(session: AsyncSession) -> set[int]:
+            return await mark_inflight(session, fresh, self._clock.now())
+
+        if self._stopping():
+            queue.extendleft(reversed(wave))
+            return []
+        if fresh:
+            try:
+                marked |= await self._write(mark, fenced=True)
+            except BaseException:
+                queue.extendleft(reversed(wave))
+                raise
+        return [d for d in wave if d.id in marked]
+
+    async def _until_burst_is_due(self, size: int) -> None:
+        """Wait until the pacer allows a burst of ``size`` (or a stop)."""
         while not self._stopping():
-            delay = self._pacer.global_delay(self._clock.monotonic(), self._expected)
+            delay = self._pacer.global_delay(self._clock.monotonic(), size)
             if delay <= 0:
                 return
             await self._pause(delay)
@@ -276,12 +317,6 @@ class Sender:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
-
-    async def _claim(self) -> list[Delivery]:
-        now = self._clock.now()
-        return await self._write(
-            lambda session: claim_due(session, now, self._batch, state="inflight"), fenced=True
-        )
 
     def _plan_wave(
         self, queue: deque[Delivery], later: dict[float, list[int]], busy: set[str]

@@ -1,9 +1,10 @@
 """Delivery metrics in Prometheus form (served at ``GET /metrics``).
 
-Operators watch three things: what became of each delivery (per final state and chat
+Operators watch four things: what became of each delivery (per final state and chat
 kind), how often Telegram told us to slow down (429s, which our pacing should make
-rare), and how much is still waiting (the backlog gauge, read from the database when
-``/metrics`` is scraped, so the sender never spends a query on it).
+rare), how much is still waiting (the backlog gauge) and how many deliveries' fate is
+unknown (the unknown gauge); both gauges are read from the database when ``/metrics`` is
+scraped, so the sender never spends a query on them.
 
 Metrics live on a ``CollectorRegistry`` passed in, so tests get a private one; the
 running bot uses :func:`shared_metrics`, registered once on prometheus-client's
@@ -19,6 +20,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox import backlog_counts
+from bot.unknown import unknown_counts
 
 # Final and intermediate states an outcome can leave a row in (``bot.outbox.Applied``).
 OUTCOME_STATES = ("sent", "retry", "unknown", "dead", "dropped")
@@ -48,6 +50,14 @@ class DeliveryMetrics:
             "Outbox rows not yet finished, per state and priority "
             "(0 channels, 1 groups, 2 private chats)",
             ["state", "priority"],
+            registry=registry,
+        )
+        self.unknown = Gauge(
+            "newsbot_outbox_unknown",
+            "Deliveries whose fate is unknown (in flight when the process stopped; never "
+            "re-sent by themselves, see /queue and /resend), per audience "
+            "(channels, groups, private)",
+            ["audience"],
             registry=registry,
         )
         self._backlog_keys: set[tuple[str, str]] = set()
@@ -83,8 +93,11 @@ class DeliveryMetrics:
             return
         async with sessions() as session:
             counts = await backlog_counts(session)
+            unknown = await unknown_counts(session)
         self._backlog_read = (sessions, now)
         self.set_backlog(counts)
+        for audience, count in unknown.items():
+            self.unknown.labels(audience=audience).set(count)
 
 
 _shared: DeliveryMetrics | None = None

@@ -5,10 +5,11 @@ Life of a row (DESIGN.md decisions 1-2):
     pending/retry --claim--> inflight --outcome--> sent | retry | unknown | dead | dropped
               (or --claim--> claimed, only reserved)
 
-The sender claims rows straight as ``inflight``, in the transaction just before their
-burst, so a crash turns them into ``unknown``: they are never re-sent, because a
-duplicate post is worse than a rare miss. Rows it could not fire are given back
-(``release``). ``claimed`` rows are only reserved; a crash puts them back to pending.
+The sender reserves a batch as ``claimed`` and marks each wave ``inflight`` in the
+transaction just before it leaves, so a crash turns at most that wave into ``unknown``:
+those rows are never re-sent, because a duplicate post is worse than a rare miss.
+``claimed`` rows are only reserved; a crash puts them back to pending. Rows the sender
+could not fire are given back (``release``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ _RELEASE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(_IDS), _OUTBOX.c.state.in_(("claimed", "inflight")))
     .values(state="pending", next_attempt_at=bindparam("at"), updated_at=bindparam("at"))
+)
+_INFLIGHT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(_IDS), _OUTBOX.c.state == "claimed")
+    .values(state="inflight", updated_at=bindparam("at"))
+    .returning(_OUTBOX.c.id)
 )
 _SENT = (
     update(_OUTBOX)
@@ -247,6 +254,14 @@ async def claim_due(
             alternates,
         ) in rows
     ]
+
+
+async def mark_inflight(session: AsyncSession, ids: Sequence[int], at: datetime) -> set[int]:
+    """Reserved rows about to leave become ``inflight``; returns those that still were
+    reserved (a row dropped meanwhile, its chat gone, must not be sent)."""
+    if not ids:
+        return set()
+    return set(await session.scalars(_INFLIGHT, {"ids": list(ids), "at": at}))
 
 
 async def record_sent(

@@ -107,6 +107,8 @@ async def test_sigkill_mid_fan_out_never_duplicates_and_forgets_nothing(
             else:
                 assert len(received.get(chat, [])) <= 1, (chat, context)
                 never_sent += chat not in received
-        # Rows reserved but not yet fired are lost with the process too: one batch (two
-        # bursts) per kill at most.
-        assert never_sent <= KILLS * 2 * Pacer(RATE).burst, context
+        print(f"rows never sent: {never_sent} after {KILLS} kills")
+        # Only the wave that was leaving is in flight: rows of it not yet fired are lost
+        # with the process, one burst per kill at most; the rest of the batch was only
+        # reserved, and the next start sent it.
+        assert never_sent <= KILLS * Pacer(RATE).burst, context
