@@ -5,9 +5,9 @@ Yoast SEO, Rank Math and AIOSEO add an RSS footer to every item, in the site's l
 сначала на <site>." in Russian, other wordings in Georgian, Armenian and Azerbaijani, and
 sites edit the template freely. A list of wordings cannot keep up, so the footer is
 recognised by what it must contain: the item's own title and the site's name, joined by
-a few words. A trailing paragraph (or the trailing sentences of the last paragraph) made
-of the title, a site name and at most :data:`MAX_FOOTER_WORDS_CHARS` letters of other
-words is the footer, whatever the language.
+a few words. A trailing sentence (more than one only where the title has a full stop)
+made of the title, a site name and at most :data:`MAX_FOOTER_WORDS_CHARS` letters of
+other words is the footer, whatever the language.
 
 When an editor changed the title after publishing, the footer still holds the old one,
 but its link still points at the item: such a link's text is replaced by the current
@@ -28,6 +28,7 @@ from __future__ import annotations
 import html as stdlib_html
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from bot.text.fold import fold
 from bot.text.sentences import iter_spans
@@ -35,6 +36,7 @@ from bot.text.sentences import iter_spans
 __all__ = [
     "LINK_MARK",
     "POINTERS",
+    "SiteName",
     "is_link_pointer",
     "mark_links",
     "site_keys",
@@ -70,6 +72,8 @@ _WORD = re.compile(r"\w+")
 #: Azerbaijani ("…buradan tanış olmaq olar.").
 _POINTER_SENTENCE_CHARS = 160
 _POINTER_REACH = 4
+_TITLE_BREAK = re.compile(r"[.!?…]+\s")
+_HY_TITLE_BREAK = re.compile(r"[.!?…։:]+\s")
 #: How much of the text's end is searched for the footer, beyond the title's length.
 _FOOTER_WINDOW = 600
 _POINTER_KEYS = frozenset(fold(phrase) for phrases in POINTERS.values() for phrase in phrases)
@@ -80,31 +84,46 @@ def _key(text: str) -> str:
     return _NON_WORD.sub("", fold(text))
 
 
-def site_keys(names: Iterable[str]) -> tuple[str, ...]:
-    """Match keys of the site's names: each name whole and each part of a channel title
-    such as "JAMnews - Армения, Грузия, Азербайджан"; keys under 3 letters are dropped."""
-    keys: dict[str, None] = {}
+@dataclass(frozen=True, slots=True)
+class SiteName:
+    """One name of the site: its letters (``key``) and the name as whole words, with any
+    punctuation or none between them ("jam-news" is "JAMnews", not "pyjamnewsletter")."""
+
+    key: str
+    words: re.Pattern[str]
+
+
+def site_keys(names: Iterable[str]) -> tuple[SiteName, ...]:
+    """The site's names: each name whole and each part of a channel title such as
+    "JAMnews - Армения, Грузия, Азербайджан"; names under 3 letters are dropped."""
+    spellings: dict[str, dict[str, None]] = {}
     for name in names:
         for part in (name, *_SITE_SEPARATORS.split(name)):
             key = _key(part)
             if len(key) >= 3:
-                keys.setdefault(key, None)
-    return tuple(sorted(keys, key=len, reverse=True))
+                words = "[\\W_]*".join(re.escape(word) for word in _WORD.findall(fold(part)))
+                spellings.setdefault(key, {})[words] = None
+    sites = [
+        SiteName(key, re.compile(f"(?<![^\\W_])(?:{'|'.join(words)})(?![^\\W_])"))
+        for key, words in spellings.items()
+    ]
+    return tuple(sorted(sites, key=lambda site: len(site.key), reverse=True))
 
 
-def _is_footer(segment: str, title_key: str, sites: tuple[str, ...]) -> bool:
-    """The segment holds the title and a site name and little else."""
+def _is_footer(segment: str, title_key: str, sites: tuple[SiteName, ...]) -> bool:
+    """The segment holds the title and a site's name and few other letters."""
     key = _key(segment)
     if title_key not in key:
         return False
     rest = key.replace(title_key, "", 1)
+    folded = fold(segment)
     for site in sites:
-        if site in rest:
-            return len(rest.replace(site, "", 1)) <= MAX_FOOTER_WORDS_CHARS
+        if site.key in rest and site.words.search(folded):
+            return len(rest.replace(site.key, "", 1)) <= MAX_FOOTER_WORDS_CHARS
     return False
 
 
-def strip_footer(text: str, title: str, sites: tuple[str, ...], lang: str) -> str:
+def strip_footer(text: str, title: str, sites: tuple[SiteName, ...], lang: str) -> str:
     """``text`` (one paragraph per line) without the SEO plugin's footer at its end.
 
     The footer is the last paragraph, or the last sentences of it when the CMS ran it
@@ -116,9 +135,11 @@ def strip_footer(text: str, title: str, sites: tuple[str, ...], lang: str) -> st
         return text
     head, newline, last = stripped.rpartition("\n")
     window = max(0, len(last) - len(title) - _FOOTER_WINDOW)
-    starts = [0] + [start for start, _ in iter_spans(last, lang) if start >= window]
-    for start in reversed(starts):  # the shortest tail that is a footer, so no sentence
-        if _is_footer(last[start:], title_key, sites):  # before it goes with it
+    # The footer is one sentence, or more only where the title itself has a full stop.
+    breaks = (_HY_TITLE_BREAK if lang.startswith("hy") else _TITLE_BREAK).findall(title)
+    starts = [start for start, _ in iter_spans(last, lang) if start >= window]
+    for start in reversed(starts[-1 - len(breaks) :]):  # the shortest tail first
+        if _is_footer(last[start:], title_key, sites):
             return (head + newline + last[:start]).rstrip()
     return text
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from bot.text.cms import (
+    SiteName,
     is_link_pointer,
     mark_links,
     site_keys,
@@ -323,7 +324,7 @@ def _has_links(html: str | None) -> bool:
     return bool(html) and _LINK_TAG.search(html or "") is not None
 
 
-def _plain(html: str | None, title: str, sites: tuple[str, ...], lang: str, url: str) -> str:
+def _plain(html: str | None, title: str, sites: tuple[SiteName, ...], lang: str, url: str) -> str:
     """Feed HTML to text with links that said "here" marked and the SEO footer removed."""
     if not html:
         return ""

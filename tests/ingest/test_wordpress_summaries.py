@@ -185,3 +185,24 @@ def test_here_is_guessed_only_in_text_that_kept_no_links() -> None:
     assert summarize(linked, None, "ru").endswith(quote)  # links kept: not a pointer
     assert summarize(f"<p>{lead} {quote}</p>", None, "ru") == lead  # no links: guessed
     assert summarize(None, f"{lead} {quote}", "ru") == lead  # page text: guessed
+
+
+def test_site_name_counts_only_as_whole_words() -> None:
+    """A short site name inside another word does not make a paragraph a footer."""
+    title = "Tbilisi opens a new metro station"
+    text = f"<p>{title} on Monday. The weekly newsletter has more on the line.</p>"
+    kept = summarize(text, None, "en", title=title, sites=["News"])
+    assert kept == f"{title} on Monday. The weekly newsletter has more on the line."
+    footer = f"<p>Tbilisi: {title} on Monday on our News.</p>"
+    assert summarize(footer, None, "en", title=title, sites=["News"]) == ""
+
+
+def test_footer_is_one_sentence_unless_the_title_has_a_full_stop() -> None:
+    title = "Who pays for the metro? The city, for now"
+    lead = " ".join(ARTICLES["en"].paragraphs[0])
+    restated = f"<p>{lead}</p><p>{title}. JAMnews has the figures.</p>"
+    assert summarize(restated, None, "en", title=title, sites=["JAMnews"]).endswith(
+        "JAMnews has the figures."
+    )
+    footer = f"<p>{lead}</p><p>The post {title} appeared first on JAMnews.</p>"
+    assert summarize(footer, None, "en", title=title, sites=["JAMnews"]) == lead
