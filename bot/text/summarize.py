@@ -289,8 +289,8 @@ def summarize(
     whole sentences are the last resort. The SEO footer (recognised by ``title``, or a
     link to the item's ``url``, and the site's names ``sites``: outlet, feed title,
     domain), bylines, credits, "read also" lines, appeals and sentences about a dropped
-    link are removed. Only a first sentence
-    longer than ``limit`` is cut, at a word, with "…".
+    link are removed. Only a first sentence longer than ``limit`` is cut, at a word,
+    with "…".
     """
     if limit <= 0:
         return ""
