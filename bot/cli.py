@@ -144,8 +144,7 @@ async def _poll(settings: Settings, catalog: Catalog, dry_run: bool) -> int:
 
     reports = await poll_once(settings, catalog, dry_run=dry_run)
     for report in reports:
-        detail = f" ({report.error})" if report.error else ""
-        log.info("%s: %s, %d new%s", report.url, report.outcome, report.new_articles, detail)
+        log.info("%s: %s", report.url, report.in_words(), extra={"feed": report.url})
     return EXIT_OK
 
 

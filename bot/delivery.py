@@ -412,7 +412,11 @@ class Sender:
         try:
             outcome = await self._publisher.publish(delivery)
         except Exception as exc:  # a publisher bug must not lose the row's state
-            log.exception("publisher failed on outbox row %d", delivery.id)
+            log.exception(
+                "publisher failed on outbox row %d",
+                delivery.id,
+                extra={"article_id": delivery.article_id, "chat": delivery.address},
+            )
             outcome = Retry(error=f"internal error: {exc!r}")
         finally:
             self._pacer.landed(self._clock.monotonic())
@@ -423,7 +427,11 @@ class Sender:
             self.stats.rate_limited += 1
             self.metrics.throttled(delivery.chat_kind)
             self._pacer.pause(self._clock.monotonic() + outcome.after)
-            log.warning("Telegram asked to wait %.0f s (429); sending paused", outcome.after)
+            log.warning(
+                "Telegram asked to wait %.0f s (429); sending paused",
+                outcome.after,
+                extra={"article_id": delivery.article_id, "chat": delivery.address},
+            )
         self._pending_outcomes.append((delivery, outcome))
 
     # ---- recording outcomes -----------------------------------------------------------

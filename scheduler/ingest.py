@@ -33,6 +33,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
@@ -101,6 +102,40 @@ class PollReport:
     deliveries: int = 0
     error: str | None = None
     next_poll_at: datetime | None = None  # naive UTC: when the feed is due again
+    announced: int = 0  # of new_articles, those sent out (the others were marked seen)
+
+    def in_words(self) -> str:
+        """``3 new articles announced (12 messages), 3 older marked seen``: for log lines."""
+        if self.outcome in ("new", "unchanged") and self.new_articles:
+            parts = []
+            if self.announced:
+                noun = "article" if self.announced == 1 else "articles"
+                parts.append(f"{self.announced} new {noun} announced ({self.deliveries} messages)")
+            if self.new_articles > self.announced:
+                parts.append(f"{self.new_articles - self.announced} older marked seen")
+            return ", ".join(parts)
+        words = {
+            "new": "nothing new",
+            "unchanged": "nothing new",
+            "not_modified": "not modified since the last poll",
+            "failed": "failed",
+            "skipped": "skipped",
+            "disabled": "disabled",
+        }.get(self.outcome, self.outcome)
+        return f"{words} ({self.error})" if self.error else words
+
+
+class _Saved(NamedTuple):
+    """What one transaction stored: articles, of them announced, and outbox rows."""
+
+    stored: int
+    announced: int
+    deliveries: int
+
+
+def _ids(feed: Feed) -> dict[str, str]:
+    """Structured-log fields of a feed's lines (``NEWSBOT_LOG_FORMAT=json``)."""
+    return {"feed": feed.url}
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +253,12 @@ class Ingestor:
             except IntegrityError:
                 # Another process (a CMS push on a web process) stored the same article
                 # between our check and our write; the next poll sees it as known.
-                log.warning("poll of %s raced another writer; retried next time", feed.url)
+                log.warning(
+                    "poll of %s raced another writer; retried next time", feed.url, extra=_ids(feed)
+                )
                 return PollReport(feed.url, "skipped", error="concurrent write")
             except Exception as exc:  # last line of defence: log, skip, carry on
-                log.exception("poll of %s failed unexpectedly", feed.url)
+                log.exception("poll of %s failed unexpectedly", feed.url, extra=_ids(feed))
                 return PollReport(feed.url, "failed", error=repr(exc))
 
     # --- push from the CMS ----------------------------------------------------------------
@@ -251,7 +288,7 @@ class Ingestor:
             try:
                 return await self._poll(feed, True)
             except Exception as exc:
-                log.exception("pushed poll of %s failed unexpectedly", feed.url)
+                log.exception("pushed poll of %s failed unexpectedly", feed.url, extra=_ids(feed))
                 return PollReport(feed.url, "failed", error=repr(exc))
 
     async def _push_post(self, feed: Feed, post_id: int) -> PollReport | None:
@@ -264,11 +301,18 @@ class Ingestor:
             state = replace(await self._load_state(feed.url), initialized=True)
             fresh = await self._fresh([(entry_key(entry), entry)])
             rest_keys = {key for key, _ in fresh}
-            stored, deliveries = await self._save(feed, state, fresh, rest_keys=rest_keys)
-        log.info(
-            "pushed post %d from %s: %d new, %d deliveries", post_id, feed.url, stored, deliveries
+            saved = await self._save(feed, state, fresh, rest_keys=rest_keys)
+        report = PollReport(
+            feed.url,
+            "new" if saved.stored else "unchanged",
+            saved.stored,
+            saved.deliveries,
+            announced=saved.announced,
         )
-        return PollReport(feed.url, "new" if stored else "unchanged", stored, deliveries)
+        log.info(
+            "pushed post %d from %s: %s", post_id, feed.url, report.in_words(), extra=_ids(feed)
+        )
+        return report
 
     async def _poll(self, feed: Feed, force: bool) -> PollReport:
         state = await self._load_state(feed.url)
@@ -361,18 +405,23 @@ class Ingestor:
             outcome = _Outcome(found_new=stored > 0, ttl_seconds=parsed.ttl_seconds)
             marked.append(await self._mark_success(session, feed, state, result, outcome, now))
 
-        stored, deliveries = await self._save(feed, state, fresh, then=mark, rest_keys=rest_keys)
+        saved = await self._save(feed, state, fresh, then=mark, rest_keys=rest_keys)
         recovered, next_poll = marked[0]
         await self._tell_recovery(feed, recovered)
-        log.info(
-            "polled %s: %d entries, %d new, %d deliveries",
+        outcome_name = "new" if saved.stored else "unchanged"
+        report = PollReport(
             feed.url,
-            len(entries),
-            stored,
-            deliveries,
+            outcome_name,
+            saved.stored,
+            saved.deliveries,
+            None,
+            next_poll,
+            announced=saved.announced,
         )
-        outcome_name = "new" if stored else "unchanged"
-        return PollReport(feed.url, outcome_name, stored, deliveries, None, next_poll)
+        log.info(
+            "polled %s: %d entries, %s", feed.url, len(entries), report.in_words(), extra=_ids(feed)
+        )
+        return report
 
     async def _save(
         self,
@@ -382,9 +431,9 @@ class Ingestor:
         *,
         then: Callable[[AsyncSession, int, datetime], Awaitable[None]] | None = None,
         rest_keys: set[str] | None = None,
-    ) -> tuple[int, int]:
+    ) -> _Saved:
         """Summarize, classify and store fresh entries with their deliveries, in ONE
-        transaction (``then`` adds the feed's state to it); returns (stored, deliveries).
+        transaction (``then`` adds the feed's state to it).
 
         Freshness is checked again inside the transaction: another feed (or a push from
         the CMS) may have stored the same article since, and writes are serialized here.
@@ -394,7 +443,7 @@ class Ingestor:
         bodies = await self._page_texts(feed, fresh, announce)
         prepared = await asyncio.to_thread(self._prepare, feed, fresh, state.id, announce, bodies)
         alternates = {key: dump_alternates(entry.alternates) for key, entry in fresh}
-        stored = deliveries = 0
+        stored = announced = deliveries = 0
         async with self._write() as session:
             taken = await known_keys(session, [a.key for a in prepared])
             taken_urls = await known_canonical_urls(session, [a.canonical_url for a in prepared])
@@ -410,6 +459,7 @@ class Ingestor:
                     )
                 stored += 1
                 if article.announced:
+                    announced += 1
                     deliveries += await enqueue_article(
                         session,
                         article_id,
@@ -422,7 +472,7 @@ class Ingestor:
                 await then(session, stored, now)
         if deliveries:
             self._on_enqueued()
-        return stored, deliveries
+        return _Saved(stored, announced, deliveries)
 
     # --- corrections ---------------------------------------------------------------------
 
@@ -482,7 +532,7 @@ class Ingestor:
                 try:
                     found += await self._check_removed(feed)
                 except Exception:  # one site's trouble never stops the others
-                    log.exception("removal check of %s failed", feed.url)
+                    log.exception("removal check of %s failed", feed.url, extra=_ids(feed))
         return found
 
     async def _check_removed(self, feed: Feed) -> int:
@@ -505,7 +555,10 @@ class Ingestor:
                 async with self._write() as session:
                     deleting = await queue_action(session, article.article_id, "delete", now)
             log.warning(
-                "article removed by the site: %s (%d messages to delete)", article.url, deleting
+                "article removed by the site: %s (%d messages to delete)",
+                article.url,
+                deleting,
+                extra={"feed": feed.url, "article_url": article.url},
             )
             what = (
                 f"{deleting} sent messages queued for deletion"
@@ -767,7 +820,12 @@ class Ingestor:
         async with self._write() as session:
             await session.execute(update(FeedRow).where(FeedRow.id == state.id).values(values))
         log.warning(
-            "feed %s failed (%d in a row): %s; next try in %.0f s", feed.url, failures, reason, wait
+            "feed %s failed (%d in a row): %s; next try in %.0f s",
+            feed.url,
+            failures,
+            reason,
+            wait,
+            extra=_ids(feed),
         )
         if alert:
             await self._alerts.alert(
@@ -782,7 +840,7 @@ class Ingestor:
                 .where(FeedRow.id == state.id)
                 .values(disabled=True, last_error="HTTP 410 Gone")
             )
-        log.error("feed %s answered 410 Gone; disabled", feed.url)
+        log.error("feed %s answered 410 Gone; disabled", feed.url, extra=_ids(feed))
         await self._alerts.alert(
             f"Feed removed by the site (410 Gone), polling stopped: {feed.url}"
         )
