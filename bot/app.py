@@ -187,6 +187,7 @@ async def assemble(
             )
         alerts = _editors_alerts(settings, application.bot if application else None)
         sender = Sender(sessions, publisher, pacer, clock, on_outcome=_dead_letter_alerts(alerts))
+        sender.metrics.rate_limit.set(settings.effective_rate)
         store = MostReadStore(sessions, catalog.mostread.source, catalog.mostread.limit)
         ingestor = Ingestor(
             catalog,
@@ -432,10 +433,11 @@ def start_workers(
         if not until.is_set():
             await parts.sender.run(until, lease=sender_lead)
 
+    scheduler_lead = Leadership(parts.engine, "scheduler")
+    for lead in (scheduler_lead, sender_lead):
+        parts.sender.metrics.watch_leader(lead.name, _leads(lead))
     return [
-        asyncio.create_task(
-            Leadership(parts.engine, "scheduler").run(stop, scheduling), name="scheduler"
-        ),
+        asyncio.create_task(scheduler_lead.run(stop, scheduling), name="scheduler"),
         asyncio.create_task(sender_lead.run(stop, sending), name="sender"),
     ]
 
@@ -448,6 +450,11 @@ async def _first(*events: asyncio.Event) -> None:
     finally:
         for waiter in waiters:
             waiter.cancel()
+
+
+def _leads(lead: Leadership) -> Callable[[], bool]:
+    """Whether this process runs ``lead``'s work now (without PostgreSQL it always does)."""
+    return lambda: lead.is_leader or not lead.needed
 
 
 __all__ = ["ParseMode", "assemble", "poll_once", "run"]

@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.catalog import Catalog, load_catalog
 from bot.config import Settings, load_settings, problems_for_mode
 from bot.errors import ConfigError, StartFailure
+from bot.logs import JsonFormatter
 from bot.redact import SecretMask, install, masked
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
@@ -79,6 +80,9 @@ def configure_logging(settings: Settings) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     install(SecretMask(settings.secret_values()))
     quiet = ("httpx", "apscheduler", "aiohttp.access", "telegram.ext.Updater")
     for noisy in (*quiet, "alembic.runtime.plugins"):

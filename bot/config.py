@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(default=30.0, gt=0, le=1000)
     paid_broadcast: bool = False
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     # Extras (not in the contract's table; safe defaults):
     link_secret: SecretStr | None = None
     ingest_secret: SecretStr | None = None

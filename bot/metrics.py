@@ -14,12 +14,13 @@ global registry that the web server exposes.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.outbox import backlog_counts
+from bot.outbox import backlog_counts, oldest_due
 from bot.unknown import unknown_counts
 
 # Final and intermediate states an outcome can leave a row in (``bot.outbox.Applied``).
@@ -60,6 +61,22 @@ class DeliveryMetrics:
             ["audience"],
             registry=registry,
         )
+        self.oldest_due = Gauge(
+            "newsbot_outbox_oldest_due_seconds",
+            "How long the longest-waiting due outbox row has been due (0: none is due)",
+            registry=registry,
+        )
+        self.rate_limit = Gauge(
+            "newsbot_send_rate_limit",
+            "Messages per second the sender may send, all chats together (the setting)",
+            registry=registry,
+        )
+        self.leader = Gauge(
+            "newsbot_leader",
+            "1 while this process runs the scheduler or the sender (role), else 0",
+            ["role"],
+            registry=registry,
+        )
         self._backlog_keys: set[tuple[str, str]] = set()
         self._backlog_read: tuple[object, float] | None = None  # (from where, when)
 
@@ -91,13 +108,21 @@ class DeliveryMetrics:
         last = self._backlog_read
         if last is not None and last[0] is sessions and now - last[1] < max_age:
             return
+        wall = datetime.now(UTC).replace(tzinfo=None)
         async with sessions() as session:
             counts = await backlog_counts(session)
             unknown = await unknown_counts(session)
+            due_since = await oldest_due(session, wall)
         self._backlog_read = (sessions, now)
         self.set_backlog(counts)
         for audience, count in unknown.items():
             self.unknown.labels(audience=audience).set(count)
+        waited = (wall - due_since).total_seconds() if due_since is not None else 0.0
+        self.oldest_due.set(max(0.0, waited))
+
+    def watch_leader(self, role: str, leads: Callable[[], bool]) -> None:
+        """``newsbot_leader{role}`` reads ``leads()`` when scraped."""
+        self.leader.labels(role=role).set_function(lambda: 1.0 if leads() else 0.0)
 
 
 _shared: DeliveryMetrics | None = None
@@ -109,3 +134,48 @@ def shared_metrics() -> DeliveryMetrics:
     if _shared is None:
         _shared = DeliveryMetrics(REGISTRY)
     return _shared
+
+
+class FeedMetrics:
+    """Polls per outcome, their duration, and each feed's run of failures."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.polls = Counter(
+            "newsbot_feed_polls",
+            "Feed polls by outcome (new, unchanged, not_modified, failed, skipped, disabled)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "newsbot_feed_poll_duration_seconds",
+            "Time one feed poll took: fetch, parse, extraction and the database write",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40),
+            registry=registry,
+        )
+        self.failures = Gauge(
+            "newsbot_feed_consecutive_failures",
+            "Polls of a feed that failed in a row (0 after a good one)",
+            ["feed"],
+            registry=registry,
+        )
+
+    def polled(self, url: str, outcome: str, seconds: float) -> None:
+        self.polls.labels(outcome=outcome).inc()
+        if outcome == "skipped":
+            return
+        self.duration.observe(seconds)
+        if outcome == "failed":
+            self.failures.labels(feed=url).inc()
+        elif outcome != "disabled":
+            self.failures.labels(feed=url).set(0)
+
+
+_shared_feeds: FeedMetrics | None = None
+
+
+def shared_feed_metrics() -> FeedMetrics:
+    """The process-wide feed metrics on the global registry (created on first use, once)."""
+    global _shared_feeds
+    if _shared_feeds is None:
+        _shared_feeds = FeedMetrics(REGISTRY)
+    return _shared_feeds

@@ -443,6 +443,17 @@ async def backlog_counts(session: AsyncSession) -> dict[tuple[str, int], int]:
     return {(state, int(priority)): int(count) for state, priority, count in rows}
 
 
+async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the longest-waiting row that is due now became due (None: nothing is due).
+    A sender that stalls shows here first: the backlog may be small, but it ages."""
+    due: datetime | None = await session.scalar(
+        select(func.min(OutboxRow.next_attempt_at)).where(
+            OutboxRow.state.in_(DUE_STATES), OutboxRow.next_attempt_at <= now
+        )
+    )
+    return due
+
+
 async def backlog(session: AsyncSession, now: datetime) -> Backlog:
     """The full picture for ``/queue`` (a few aggregate queries; not for hot paths)."""
     open_rows = OutboxRow.state.in_(BACKLOG_STATES)

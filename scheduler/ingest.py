@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,7 @@ from bot.alerts import Alerts
 from bot.catalog import Catalog, Feed
 from bot.clock import Clock, to_naive_utc
 from bot.domain import FeedEntry, ParsedFeed
+from bot.metrics import FeedMetrics, shared_feed_metrics
 from bot.storage.models import ArticleRow, FeedRow
 from bot.storage.repo import (
     NewArticle,
@@ -201,8 +203,10 @@ class Ingestor:
         summary_length: int = 600,
         on_enqueued: Callable[[], None] = lambda: None,
         fetch_pages: bool = True,
+        metrics: FeedMetrics | None = None,
     ) -> None:
         self._catalog = catalog
+        self._metrics = metrics or shared_feed_metrics()
         self._sessions = sessions
         self._fetcher = fetcher
         self._clock = clock
@@ -248,18 +252,25 @@ class Ingestor:
         if lock.locked():
             return PollReport(feed.url, "skipped", error="previous poll still running")
         async with lock:
-            try:
-                return await self._poll(feed, force)
-            except IntegrityError:
-                # Another process (a CMS push on a web process) stored the same article
-                # between our check and our write; the next poll sees it as known.
-                log.warning(
-                    "poll of %s raced another writer; retried next time", feed.url, extra=_ids(feed)
-                )
-                return PollReport(feed.url, "skipped", error="concurrent write")
-            except Exception as exc:  # last line of defence: log, skip, carry on
-                log.exception("poll of %s failed unexpectedly", feed.url, extra=_ids(feed))
-                return PollReport(feed.url, "failed", error=repr(exc))
+            started = time.monotonic()
+            report = await self._poll_safely(feed, force)
+        self._metrics.polled(feed.url, report.outcome, time.monotonic() - started)
+        return report
+
+    async def _poll_safely(self, feed: Feed, force: bool) -> PollReport:
+        """One poll; whatever goes wrong is logged and becomes a report."""
+        try:
+            return await self._poll(feed, force)
+        except IntegrityError:
+            # Another process (a CMS push on a web process) stored the same article
+            # between our check and our write; the next poll sees it as known.
+            log.warning(
+                "poll of %s raced another writer; retried next time", feed.url, extra=_ids(feed)
+            )
+            return PollReport(feed.url, "skipped", error="concurrent write")
+        except Exception as exc:  # last line of defence: log, skip, carry on
+            log.exception("poll of %s failed unexpectedly", feed.url, extra=_ids(feed))
+            return PollReport(feed.url, "failed", error=repr(exc))
 
     # --- push from the CMS ----------------------------------------------------------------
 
