@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder
 
@@ -45,7 +45,7 @@ from bot.web import WebServer
 from bot.web.ingest import IngestHook
 from bot.web.redirect import Redirects
 from handlers.publisher import DryRunPublisher, TelegramPublisher
-from handlers.registry import publish_menus, register
+from handlers.registry import ALLOWED_UPDATES, publish_menus, register
 from handlers.services import Services
 from scheduler.corrections import correction_jobs
 from scheduler.digest import digest_jobs
@@ -357,8 +357,9 @@ async def bring_up_telegram(
         updater = app.updater
 
         async def start_polling() -> None:
+            # PTB deletes a webhook left from webhook mode before the first getUpdates.
             await updater.start_polling(
-                drop_pending_updates=False, allowed_updates=Update.ALL_TYPES
+                drop_pending_updates=False, allowed_updates=list(ALLOWED_UPDATES)
             )
 
         if not await connect_telegram(start_polling, stop):
@@ -381,7 +382,8 @@ async def greet_telegram(
             secret_token=settings.webhook_secret.get_secret_value()
             if settings.webhook_secret
             else None,
-            allowed_updates=Update.ALL_TYPES,
+            allowed_updates=list(ALLOWED_UPDATES),
+            max_connections=settings.webhook_max_connections,
         )
 
 

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     public_url: str | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # Telegram's simultaneous webhook connections (1-100; Telegram's default is 40).
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()

@@ -22,6 +22,17 @@ from handlers.stats import Stats
 
 log = logging.getLogger(__name__)
 
+# The update types the handlers below take (commands and messages, also edited; channel
+# posts for /id; buttons; the bot's own membership; Stars checkout). Telegram sends only
+# these, by webhook or long polling: chat_member, reactions and the like never arrive.
+ALLOWED_UPDATES = (
+    "message",
+    "edited_message",
+    "channel_post",
+    "callback_query",
+    "my_chat_member",
+    "pre_checkout_query",
+)
 MENU = ("start", "help", "mostread", "donate", "settings", "channels", "stop")
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 

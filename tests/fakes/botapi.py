@@ -371,6 +371,8 @@ class FakeBotAPI:
         self.refunds: list[tuple[int, str]] = []
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.webhook: JSON | None = None
+        # (unix time, message) of the last failed webhook delivery, as getWebhookInfo tells.
+        self.webhook_error: tuple[int, str] | None = None
         # World state the tests configure.
         self.chats: dict[int, JSON] = {}
         self.users: dict[int, JSON] = {}
@@ -1112,6 +1114,9 @@ class FakeBotAPI:
             raise _ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
         self.webhook = {"url": url, "secret_token": params.get("secret_token")}
         allowed = _json_param(params, "allowed_updates")
+        self.webhook["max_connections"] = int(params.get("max_connections") or 40)
+        if isinstance(allowed, list) and allowed:
+            self.webhook["allowed_updates"] = allowed
         if isinstance(allowed, list):
             self._allowed_updates = frozenset(allowed) if allowed else DEFAULT_ALLOWED_UPDATES
         if _bool(params.get("drop_pending_updates")):
@@ -1119,12 +1124,18 @@ class FakeBotAPI:
         return True
 
     async def _get_webhook_info(self, _record: RecordedRequest) -> JSON:
-        url = self.webhook["url"] if self.webhook else ""
-        return {
-            "url": url,
+        info: JSON = {
+            "url": self.webhook["url"] if self.webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self.webhook:  # as Telegram answers: these only while a webhook is set
+            info["max_connections"] = self.webhook["max_connections"]
+            if "allowed_updates" in self.webhook:
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+            if self.webhook_error is not None:
+                info["last_error_date"], info["last_error_message"] = self.webhook_error
+        return info
 
     async def _set_my_commands(self, record: RecordedRequest) -> bool:
         commands = _json_param(record.params, "commands")
