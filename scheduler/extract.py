@@ -26,6 +26,8 @@ import lxml.html
 import trafilatura
 from trafilatura.settings import use_config
 
+from scheduler.charset import decode, header_charset, html_charset
+
 log = logging.getLogger(__name__)
 
 #: Pages larger than this (characters) are cut before parsing: a lead is near the top.
@@ -55,22 +57,22 @@ class ExtractedPage:
     language: str = ""
 
 
-def decode_page(body: bytes, headers: Mapping[str, str]) -> str:
-    """Bytes to text: the declared charset when it decodes, else UTF-8 with replacement."""
-    content_type = headers.get("Content-Type") or headers.get("content-type") or ""
-    charset = ""
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower()
-    for encoding in (charset, "utf-8"):
-        if not encoding:
-            continue
-        try:
-            return body.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return body.decode("utf-8", errors="replace")
+def decode_page(body: bytes, headers: Mapping[str, str], url: str = "") -> str:
+    """Bytes to text in the encoding they are really in (:mod:`scheduler.charset`).
+
+    The label comes from the Content-Type header, else the page's ``<meta>``. A page
+    whose bytes fit no encoding, or carry undecodable bytes, is not read (one log
+    line; ``""``): an article is then posted from its feed's text, never with
+    mojibake or U+FFFD.
+    """
+    content_type = headers.get("Content-Type") or headers.get("content-type")
+    declared = header_charset(content_type) or html_charset(body)
+    decoded = decode(body, declared)
+    if decoded is None or decoded.lossy:
+        problem = "undecodable bytes" if decoded else "text in no known encoding"
+        log.warning("page %s not read: %s (declared %s)", url or "?", problem, declared or "none")
+        return ""
+    return decoded.text
 
 
 def extract_page(html: str, url: str) -> ExtractedPage:

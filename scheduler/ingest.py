@@ -703,7 +703,7 @@ class Ingestor:
         if result.status != 200:
             log.warning("article page %s answered HTTP %d", url, result.status)
             return ""
-        html = decode_page(result.body, result.headers)
+        html = decode_page(result.body, result.headers, result.url)
         page = await asyncio.to_thread(extract_page, html, result.url)
         return page.text
 

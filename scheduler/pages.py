@@ -48,7 +48,7 @@ async def read_section(
     are never fetched again. A page with no matching links is an error (the site
     changed its layout): the poll fails and, repeated, alerts the editors.
     """
-    page = decode_page(result.body, result.headers)
+    page = decode_page(result.body, result.headers, result.url)
     links, error = await asyncio.to_thread(find_links, page, result.url, selector)
     if error:
         return ParsedFeed(title="", entries=(), error=error)
@@ -145,7 +145,7 @@ async def _article(fetcher: Fetcher, url: str, accept: str) -> FeedEntry | None:
     if result.status != 200:
         log.warning("article page %s answered HTTP %d", url, result.status)
         return None
-    page = await asyncio.to_thread(extract_page, decode_page(result.body, result.headers), url)
+    page = await asyncio.to_thread(extract_page, decode_page(result.body, result.headers, url), url)
     if not page.title:
         log.warning("article page %s has no title; skipped", url)
         return None

@@ -32,6 +32,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from bot.domain import FeedEntry, ParsedFeed
+from scheduler.charset import codec_name, decode, header_charset, xml_charset
 
 WARNING_PREFIX = "warning: "
 
@@ -48,6 +49,7 @@ _WORDPRESS_GUID = re.compile(r"[?&]p=(\d{1,18})(?:&|$)")
 _ENTITY_DECL = re.compile(r"<!ENTITY\s+(?!%)([^\s\"'>]+)\s+(?:\"([^\"]*)\"|'([^']*)')")
 # How ``<!ENTITY`` looks in the encodings feedparser can be handed; each one is checked
 # in the matching decoding, so a UTF-16 document cannot slip past the guard.
+_XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*encoding\s*=\s*["'])[\w.:-]+(["'])""")
 _DECL_ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp037")
 
 
@@ -71,6 +73,11 @@ def is_failure(parsed: ParsedFeed) -> bool:
 def _parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     if not body.strip():
         return _failed("empty document")
+    readable = _in_utf8_if_mislabelled(body, headers)
+    if readable is None:
+        label = header_charset(_header(headers, "content-type")) or xml_charset(body)
+        return _failed(f"text in no known encoding (declared {label or 'none'})")
+    body, headers = readable
     refusal = _entity_refusal(body)
     if refusal:
         return _failed(refusal)
@@ -83,15 +90,52 @@ def _parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     )
     feed = result.get("feed", {})
     language = str(feed.get("language") or "")
-    entries = tuple(_entries(result.get("entries", []), base, language))
+    found = tuple(_entries(result.get("entries", []), base, language))
+    entries = tuple(entry for entry in found if not _undecodable(entry))
     title = _detail_text(feed, "title")
     return ParsedFeed(
         title=title,
         entries=entries,
-        error=_error_text(result, entries, title),
+        error=_with_skipped(_error_text(result, entries, title), len(found) - len(entries)),
         ttl_seconds=_ttl_seconds(feed),
         link=_http_url(feed.get("link"), base),
     )
+
+
+def _in_utf8_if_mislabelled(
+    body: bytes, headers: Mapping[str, str]
+) -> tuple[bytes, Mapping[str, str]] | None:
+    """The document as feedparser should see it: unchanged when its label is right,
+    else re-encoded in UTF-8 and labelled so (:mod:`scheduler.charset`); ``None``
+    when its bytes fit no encoding."""
+    if not body.lstrip(b" \t\r\n").startswith(b"<"):
+        return body, headers  # BOM, UTF-16/32 or EBCDIC: feedparser sniffs those itself
+    content_type = _header(headers, "content-type")
+    declared = header_charset(content_type) or xml_charset(body)
+    decoded = decode(body, declared)
+    if decoded is None:
+        return None
+    if not decoded.lossy and decoded.encoding in ("ascii", codec_name(declared) or "utf-8"):
+        return body, headers
+    text = _XML_DECL_ENCODING.sub(r"\g<1>utf-8\g<2>", decoded.text.lstrip("\ufeff"), count=1)
+    base_type = content_type.split(";", 1)[0].strip() or "application/xml"
+    relabelled = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    relabelled["Content-Type"] = f"{base_type}; charset=utf-8"
+    return text.encode("utf-8"), relabelled
+
+
+def _undecodable(entry: FeedEntry) -> bool:
+    """An item whose text carries U+FFFD (bytes no encoding could read) is not posted."""
+    return any("\ufffd" in text for text in (entry.title, entry.summary_html, entry.content_html))
+
+
+def _with_skipped(error: str | None, skipped: int) -> str | None:
+    if not skipped:
+        return error
+    note = f"{skipped} item{'s' if skipped != 1 else ''} skipped: undecodable text"
+    if error is None:
+        return f"{WARNING_PREFIX}{note}"
+    return _short(f"{error}; {note}")
 
 
 def _failed(message: str) -> ParsedFeed:
