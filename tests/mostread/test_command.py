@@ -25,7 +25,7 @@ SITE = "https://caucasus-wire.example"
 ITEMS = [
     item(201, "Yerevan hosts a film festival", categories=["Armenia"], hours_ago=2),
     item(202, "Tbilisi opens a new metro line", categories=["Georgia"], hours_ago=3),
-    item(203, "Weather across the Caucasus", categories=["World"], hours_ago=4),
+    item(203, "Weather across the Caucasus", categories=["Georgia", "World"], hours_ago=4),
 ]
 PAGE = f"""<html><body><div class="popular"><ol>
 <li><a href="{SITE}/202/">Tbilisi opens a new metro line</a></li>
