@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply database migrations")
+    backup = db_commands.add_parser(
+        "backup", help="copy the database while the bot runs (PostgreSQL: print pg_dump)"
+    )
+    backup.add_argument("path", type=Path, help="the backup file to create")
     return parser
 
 
@@ -206,6 +210,19 @@ def unmatched_line(catalog: Catalog) -> str:
     return f"unmatched articles (outlet.unmatched = {choice!r}): {where}"
 
 
+def _db_backup(settings: Settings, target: Path) -> int:
+    """SQLite: an online copy at ``target``; PostgreSQL: the pg_dump command to run."""
+    from bot.storage.backup import backup_sqlite, postgres_instructions, sqlite_path
+
+    source = sqlite_path(settings.database_url)
+    if source is None:
+        print(postgres_instructions(settings.database_url, target))
+        return EXIT_OK
+    done = backup_sqlite(source, target)
+    print(f"backed up {done.source} to {done.target} ({done.size} bytes, integrity ok)")
+    return EXIT_OK
+
+
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "check" and args.online:
         settings, catalog = load_config(args, needs_token=True)
@@ -221,6 +238,9 @@ def dispatch(args: argparse.Namespace) -> int:
         )
         print(unmatched_line(catalog))
         return EXIT_OK
+    if args.command == "db" and args.db_command == "backup":
+        settings = load_settings(**({"catalog": args.catalog} if args.catalog else {}))
+        return _db_backup(settings, args.path)
     if args.command == "db":
         settings = load_settings(**({"catalog": args.catalog} if args.catalog else {}))
         configure_logging(settings)
