@@ -22,6 +22,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.alerts import Alerts, BatchedAlerts, LogAlerts
+from bot.budget import SharedBudget
 from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -123,7 +124,10 @@ async def prepare_database(settings: Settings, catalog: Catalog, clock: Clock) -
 
 
 def build_application(
-    settings: Settings, http: aiohttp.ClientSession, pacer: Pacer
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    pacer: Pacer,
+    budget: SharedBudget | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     api = settings.telegram_api_url
     builder = (
@@ -133,7 +137,7 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .request(AiohttpRequest(http))
         .get_updates_request(AiohttpRequest(http, read_timeout=40.0))
-        .rate_limiter(SharedBudgetLimiter(pacer))
+        .rate_limiter(SharedBudgetLimiter(pacer, budget=budget))
         .job_queue(None)
     )
     if settings.webhook_url:
@@ -177,7 +181,14 @@ async def assemble(
             catalog, translator, links=tracked_links(settings.signing_key(), settings.public_url)
         )
         pacer = Pacer(settings.effective_rate)
-        application = None if dry_run else build_application(settings, http, pacer)
+        # Several processes share one database, and Telegram's limit: on PostgreSQL every
+        # send also takes its grant from the budget they share (bot.budget).
+        budget = (
+            SharedBudget(engine, settings.effective_rate)
+            if SharedBudget.wanted(engine) and not dry_run
+            else None
+        )
+        application = None if dry_run else build_application(settings, http, pacer, budget)
         publisher: Publisher
         if application is None:
             publisher = DryRunPublisher(posts, out)
@@ -186,7 +197,14 @@ async def assemble(
                 application.bot, posts, paid_broadcast=settings.paid_broadcast
             )
         alerts = _editors_alerts(settings, application.bot if application else None)
-        sender = Sender(sessions, publisher, pacer, clock, on_outcome=_dead_letter_alerts(alerts))
+        sender = Sender(
+            sessions,
+            publisher,
+            pacer,
+            clock,
+            on_outcome=_dead_letter_alerts(alerts),
+            budget=budget,
+        )
         sender.metrics.rate_limit.set(settings.effective_rate)
         store = MostReadStore(sessions, catalog.mostread.source, catalog.mostread.limit)
         ingestor = Ingestor(

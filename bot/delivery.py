@@ -20,6 +20,7 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.budget import SharedBudget
 from bot.clock import Clock
 from bot.leadership import LeaseLost
 from bot.metrics import DeliveryMetrics, shared_metrics
@@ -108,6 +109,7 @@ class Sender:
         idle_poll: float = 1.0,
         on_outcome: OutcomeListener | None = None,
         metrics: DeliveryMetrics | None = None,
+        budget: SharedBudget | None = None,
     ) -> None:
         self._sessions = sessions
         self._publisher = publisher
@@ -134,6 +136,7 @@ class Sender:
         self._pending_outcomes: list[tuple[Delivery, Outcome]] = []
         self._stranded: list[int] = []  # reserved rows to give back at the next chance
         self._lease: Lease | None = None
+        self._budget = budget  # the rate shared with other processes (PostgreSQL)
         self.stats = SenderStats()
         self.metrics = metrics or shared_metrics()
 
@@ -258,7 +261,8 @@ class Sender:
                     break
                 busy = {d.chat_key for d in wave}  # empty: the rest waits for those chats
                 wave = self._plan_wave(queue, later, busy)
-                if wave:  # marked now, it leaves when the pacer allows: the two overlap
+                if wave:  # marked in flight only when the pacer lets it leave
+                    await self._until_burst_is_due(len(wave))
                     wave = await self._mark_wave(wave, queue, marked)
         finally:
             if later or queue:
@@ -385,6 +389,12 @@ class Sender:
             if admitted == 0:
                 await self._pause(max(delay, _RECHECK))
                 continue
+            if self._budget is not None:
+                admitted, wait = await self._shared_grant(admitted)
+                if admitted == 0:
+                    await self._pause(max(wait, _RECHECK))
+                    continue
+                now = self._clock.monotonic()
             # No await from admit() to the last commit: the pacer's count is exact.
             for delivery in ready[:admitted]:
                 self._pacer.commit(delivery.chat_key, delivery.chat_kind, now)
@@ -394,6 +404,16 @@ class Sender:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             waiting = ready[admitted:] + held
+
+    async def _shared_grant(self, admitted: int) -> tuple[int, float]:
+        """Of ``admitted`` sends the local pacer allows, those the other processes leave
+        room for (``bot.budget``), as the pacer still allows them after asking; or
+        ``(0, seconds to wait)``."""
+        assert self._budget is not None
+        granted, wait = await self._budget.take(admitted, reply=False)
+        if granted == 0 or self._stopping():
+            return 0, wait
+        return self._pacer.admit(self._clock.monotonic(), granted), 0.0
 
     def _chat_wait(self, delivery: Delivery, now: float) -> float:
         return self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now) - now

@@ -338,3 +338,14 @@ class IngestReplayRow(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_ingest_replays_expires", "expires_at"),)
+
+
+class SendBudgetRow(Base):
+    """Sends granted per 20 ms slot by the database server's clock, all processes together
+    (PostgreSQL; ``bot.budget``). Rows older than a few seconds are deleted as grants go."""
+
+    __tablename__ = "send_budget"
+
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    broadcasts: Mapped[int] = mapped_column(Integer)
+    replies: Mapped[int] = mapped_column(Integer)

@@ -6,7 +6,8 @@ reply to a command, an edit) takes its place in the shared ``Pacer`` at once, so
 broadcasts yield to it and the sum stays within Telegram's global limit (DESIGN.md
 decision 3). A reply waits only when the last second's window is full (at most a burst
 period, half a second at 30/s) and for its own chat's limit. A 429 on a reply pauses the
-broadcast too, then the reply is tried once more.
+broadcast too, then the reply is tried once more. On PostgreSQL each send also takes its
+grant from the budget all processes share (``bot.budget``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.budget import SharedBudget
 from bot.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -39,9 +41,15 @@ class ReplyHeldBack(RetryAfter):
 
 
 class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
-    def __init__(self, pacer: Pacer, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        pacer: Pacer,
+        clock: Callable[[], float] = time.monotonic,
+        budget: SharedBudget | None = None,
+    ) -> None:
         self._pacer = pacer
         self._clock = clock
+        self._budget = budget  # the rate shared with other processes (PostgreSQL)
 
     async def initialize(self) -> None:
         return None
@@ -98,15 +106,30 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
         delay = self._pacer.reply_delay(self._clock())
         if delay > MAX_REPLY_WAIT:
             raise ReplyHeldBack(timedelta(seconds=math.ceil(delay)))
-        if delay > 0:
+        if delay > 0 or self._budget is not None:
             self._pacer.reply_waiting(True)
             try:
                 while delay > 0:
                     await asyncio.sleep(delay)
                     delay = self._pacer.reply_delay(self._clock())
+                await self._shared_grant()
             finally:
                 self._pacer.reply_waiting(False)
         self._pacer.take_for_reply(self._clock())
+
+    async def _shared_grant(self) -> None:
+        """Wait for the other processes to leave room for this send (``bot.budget``);
+        broadcasts everywhere leave replies room first, so this is a few milliseconds."""
+        if self._budget is None:
+            return
+        waited = 0.0
+        while waited < MAX_REPLY_WAIT:
+            granted, wait = await self._budget.take(1, reply=True)
+            if granted:
+                return
+            await asyncio.sleep(wait)
+            waited += wait
+        raise ReplyHeldBack(timedelta(seconds=math.ceil(waited)))
 
     async def _wait_for_chat(self, data: dict[str, Any]) -> None:
         """Keep one chat's own limit (1/s private, 20/min groups) for replies too.
