@@ -41,6 +41,7 @@ class ParsedFeed:
     error: str | None = None
     ttl_seconds: int | None = None
     link: str = ""
+    generator: str = ""  # <generator> text and URI ("https://wordpress.org/?v=6.7")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ Polling rules (the pure ones are functions at the bottom, tested directly):
 - 410: the feed is disabled; a permanent redirect seen
   :data:`REDIRECTS_BEFORE_MOVE` polls in a row replaces the stored URL;
 - a poll of a known feed that finds none of its entries known has a gap: the
-  WordPress REST API fills it when the catalog names one, else it is reported;
+  WordPress REST API fills it (the catalog's, or the one found from the feed's
+  answers: :mod:`scheduler.discover`), else it is reported;
 - items older than the feed's ``horizon`` (hours) are recorded, not pushed;
 - a known article whose title or summary changed within the feed's
   ``corrections_hours`` is updated and its sent messages queued for an edit
@@ -68,6 +69,7 @@ from scheduler.corrections import (
     removed_from,
     stored_articles,
 )
+from scheduler.discover import Discovery, discover, effective_base, from_answer
 from scheduler.extract import decode_page, extract_page
 from scheduler.fetch import Fetcher, FetchError, FetchRefused, FetchResult
 from scheduler.identity import canonical_url, entry_key, fallback_key
@@ -159,6 +161,7 @@ class _FeedState:
     moved_to: str | None
     moved_count: int
     alerted: bool
+    wordpress_api: str | None = None  # REST base found from the feed's answers
 
     @classmethod
     def of(cls, row: FeedRow) -> _FeedState:
@@ -178,6 +181,7 @@ class _FeedState:
             row.moved_to,
             row.moved_count or 0,
             bool(row.alerted),
+            row.wordpress_api,
         )
 
 
@@ -187,6 +191,7 @@ class _Outcome:
 
     found_new: bool
     ttl_seconds: int | None
+    discovery: Discovery | None = None  # a REST API newly found in the feed's answers
 
 
 class Ingestor:
@@ -277,15 +282,15 @@ class Ingestor:
     async def push(self, *, post_id: int | None = None, url: str | None = None) -> list[PollReport]:
         """The CMS says a post was published: fetch it and push it now.
 
-        With a post id and a catalog feed that names a WordPress REST base, that one
-        post is read from the REST API (the feed best matching ``url`` first). Otherwise
+        With a post id and a feed with a WordPress REST base (the catalog's or a found
+        one), that one post is read from the REST API (the feed best matching ``url`` first). Otherwise
         the feeds on the URL's host (or all feeds) are polled at once, waiting for a poll
         already running rather than skipping. The article's key is the one polling would
         give it, so a later poll never sends it twice.
         """
         if post_id is not None:
-            for feed in _rest_candidates(self._catalog.feeds, url):
-                report = await self._push_post(feed, post_id)
+            for feed, base in _rest_candidates(await self._rest_bases(), url):
+                report = await self._push_post(feed, base, post_id)
                 if report is not None:
                     return [report]
         host = urlsplit(url).hostname if url else None
@@ -302,10 +307,9 @@ class Ingestor:
                 log.exception("pushed poll of %s failed unexpectedly", feed.url, extra=_ids(feed))
                 return PollReport(feed.url, "failed", error=repr(exc))
 
-    async def _push_post(self, feed: Feed, post_id: int) -> PollReport | None:
+    async def _push_post(self, feed: Feed, base: str, post_id: int) -> PollReport | None:
         """One post from the feed's REST API, stored and sent; ``None`` if not found there."""
-        assert feed.wordpress_base is not None
-        entry = await post_by_id(self._fetcher, feed.wordpress_base, post_id)
+        entry = await post_by_id(self._fetcher, base, post_id)
         if entry is None:
             return None
         async with self._locks.setdefault(feed.url, asyncio.Lock()):
@@ -400,8 +404,10 @@ class Ingestor:
         if parsed.title:
             self._feed_titles[feed.url] = parsed.title
         fresh = await self._fresh(entries)
+        found = await self._discover(feed, state, result, parsed)
+        rest = effective_base(feed, found.base if found else state.wordpress_api)
         if feed.type == "rss" and state.initialized and entries and len(fresh) == len(entries):
-            fresh = await self._fill_gap(feed, state, fresh)
+            fresh = await self._fill_gap(feed, state, fresh, rest)
         fresh_keys = {key for key, _ in fresh}
         rest_keys = fresh_keys - {key for key, _ in entries}
         fixes = await self._corrections(feed, state, [i for i in entries if i[0] not in fresh_keys])
@@ -413,7 +419,9 @@ class Ingestor:
                 log.info(
                     "%s: %d articles updated, %d messages to edit", feed.url, len(fixes), edits
                 )
-            outcome = _Outcome(found_new=stored > 0, ttl_seconds=parsed.ttl_seconds)
+            outcome = _Outcome(
+                found_new=stored > 0, ttl_seconds=parsed.ttl_seconds, discovery=found
+            )
             marked.append(await self._mark_success(session, feed, state, result, outcome, now))
 
         saved = await self._save(feed, state, fresh, then=mark, rest_keys=rest_keys)
@@ -538,16 +546,15 @@ class Ingestor:
         correction windows: operators are told once, and with ``[outlet] delete_removed``
         their sent messages are queued for deletion. Returns how many were found."""
         found = 0
-        for feed in self._catalog.feeds:
-            if feed.wordpress_base and feed.corrections_hours:
+        for feed, base in await self._rest_bases():
+            if feed.corrections_hours:
                 try:
-                    found += await self._check_removed(feed)
+                    found += await self._check_removed(feed, base)
                 except Exception:  # one site's trouble never stops the others
                     log.exception("removal check of %s failed", feed.url, extra=_ids(feed))
         return found
 
-    async def _check_removed(self, feed: Feed) -> int:
-        assert feed.wordpress_base is not None
+    async def _check_removed(self, feed: Feed, base: str) -> int:
         now = self._clock.now()
         since = now - timedelta(hours=feed.corrections_hours)
         async with self._sessions() as session:
@@ -555,7 +562,7 @@ class Ingestor:
         stored = [(k, a) for k, a in stored if a.article_id not in self._removal_told]
         if not stored:
             return 0
-        listing = await posts_since(self._fetcher, feed.wordpress_base, since.replace(tzinfo=UTC))
+        listing = await posts_since(self._fetcher, base, since.replace(tzinfo=UTC))
         if listing.error:
             log.warning("removal check of %s skipped: %s", feed.url, listing.error)
         gone = removed_from(stored, {entry_key(e) for e in listing.entries}, listing.error)
@@ -609,11 +616,44 @@ class Ingestor:
             )
         return [(k, e) for k, e in candidates if canonical_url(e.url) not in seen_urls]
 
+    async def _discover(
+        self, feed: Feed, state: _FeedState, result: FetchResult, parsed: ParsedFeed
+    ) -> Discovery | None:
+        """A REST API the feed's answer points at, when it is new (none stored yet, or
+        the ``Link`` header names another one); the home page is read at most until
+        something is stored."""
+        if not feed.discovers_wordpress:
+            return None
+        try:
+            if state.wordpress_api:
+                found = from_answer(result, page=feed.type == "html")
+            else:
+                found = await discover(self._fetcher, feed, result, parsed)
+        except Exception:  # discovery is a bonus: it never costs a poll
+            log.exception("WordPress discovery for %s failed", feed.url)
+            return None
+        if found is None or found.base == state.wordpress_api:
+            return None
+        log.info("%s: WordPress REST API at %s (found by %s)", feed.url, found.base, found.how)
+        return found
+
+    async def _rest_bases(self) -> list[tuple[Feed, str]]:
+        """Every catalog feed with the REST base it uses (catalog, else discovered)."""
+        async with self._sessions() as session:
+            rows = await session.execute(select(FeedRow.url, FeedRow.wordpress_api))
+            stored = {url: base for url, base in rows}
+        pairs = [(f, effective_base(f, stored.get(f.url))) for f in self._catalog.feeds]
+        return [(feed, base) for feed, base in pairs if base]
+
     async def _fill_gap(
-        self, feed: Feed, state: _FeedState, fresh: list[tuple[str, FeedEntry]]
+        self,
+        feed: Feed,
+        state: _FeedState,
+        fresh: list[tuple[str, FeedEntry]],
+        rest: str | None,
     ) -> list[tuple[str, FeedEntry]]:
         """None of the feed's entries is known: articles may have been missed."""
-        if not feed.wordpress_base:
+        if not rest:
             log.warning(
                 "gap in %s: none of its %d entries was seen before; articles published "
                 "in between may be missing (no WordPress REST API configured)",
@@ -627,7 +667,7 @@ class Ingestor:
             )
             return fresh
         since = await self._last_published(state)
-        filled = await posts_since(self._fetcher, feed.wordpress_base, since)
+        filled = await posts_since(self._fetcher, rest, since)
         if filled.error:
             log.warning("gap fill for %s incomplete: %s", feed.url, filled.error)
             await self._gap_alert(feed, f"Gap fill for {feed.url} incomplete: {filled.error}")
@@ -788,6 +828,9 @@ class Ingestor:
             "alerted": False,
             **_redirect_values(state, result.permanent_redirect),
         }
+        if outcome.discovery is not None:
+            values["wordpress_api"] = outcome.discovery.base
+            values["wordpress_found"] = outcome.discovery.how[:200]
         await session.execute(update(FeedRow).where(FeedRow.id == state.id).values(values))
         return state.alerted, next_poll
 
@@ -904,15 +947,15 @@ def _redirect_values(state: _FeedState, target: str | None) -> dict[str, object]
     return {"current_url": target, "moved_to": None, "moved_count": 0}
 
 
-def _rest_candidates(feeds: Sequence[Feed], url: str | None) -> list[Feed]:
-    """Feeds with a REST base, the one most like ``url`` first (same host, then the
+def _rest_candidates(feeds: Sequence[tuple[Feed, str]], url: str | None) -> list[tuple[Feed, str]]:
+    """Feeds with their REST base, the one most like ``url`` first (same host, then the
     longest shared path prefix, so ``/ru/wp-json/`` wins for ``/ru/2026/story/``)."""
     target = urlsplit(url) if url else None
 
-    def likeness(feed: Feed) -> tuple[bool, int]:
-        if target is None or feed.wordpress_base is None:
+    def likeness(candidate: tuple[Feed, str]) -> tuple[bool, int]:
+        if target is None:
             return (False, 0)
-        base = urlsplit(feed.wordpress_base)
+        base = urlsplit(candidate[1])
         shared = 0
         for a, b in zip(base.path, target.path, strict=False):
             if a != b:
@@ -920,7 +963,7 @@ def _rest_candidates(feeds: Sequence[Feed], url: str | None) -> list[Feed]:
             shared += 1
         return (base.hostname == target.hostname, shared)
 
-    return sorted((f for f in feeds if f.wordpress_base), key=likeness, reverse=True)
+    return sorted(feeds, key=likeness, reverse=True)
 
 
 def _extra_columns(key: str, alternates: dict[str, str], rest_keys: set[str]) -> dict[str, str]:

@@ -99,6 +99,7 @@ def _parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         error=_with_skipped(_error_text(result, entries, title), len(found) - len(entries)),
         ttl_seconds=_ttl_seconds(feed),
         link=_http_url(feed.get("link"), base),
+        generator=_generator(feed),
     )
 
 
@@ -136,6 +137,14 @@ def _with_skipped(error: str | None, skipped: int) -> str | None:
     if error is None:
         return f"{WARNING_PREFIX}{note}"
     return _short(f"{error}; {note}")
+
+
+def _generator(feed: Mapping[str, Any]) -> str:
+    """RSS ``<generator>`` text, or Atom's text and ``uri`` together."""
+    detail = feed.get("generator_detail")
+    href = detail.get("href") if isinstance(detail, Mapping) else None
+    parts = [str(feed.get("generator") or ""), str(href or "")]
+    return " ".join(p.strip() for p in parts if p and p.strip())[:200]
 
 
 def _failed(message: str) -> ParsedFeed:

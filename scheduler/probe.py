@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.catalog import Catalog, Feed
+from bot.domain import ParsedFeed
 from bot.preflight import Finding, ok, problem
+from scheduler.discover import describe, discover
 from scheduler.extract import decode_page
 from scheduler.fetch import FEED_ACCEPT, Fetcher, FetchError, FetchResult
 from scheduler.ingest import HTML_ACCEPT
@@ -54,14 +56,24 @@ async def probe_feed(fetcher: Fetcher, feed: Feed) -> Finding:
         links, error = await asyncio.to_thread(find_links, page, result.url, feed.links)
         if error:
             return problem(subject, error)
-        return ok(subject, f"section page with {len(links)} article links")
+        api = await wordpress_line(fetcher, feed, result, ParsedFeed("", ()))
+        return ok(subject, f"section page with {len(links)} article links; {api}")
     parsed = await asyncio.to_thread(parse_feed, result.body, result.headers, result.url)
     if is_failure(parsed):
         return problem(subject, f"not a readable feed: {parsed.error}")
     if not parsed.entries:
         return problem(subject, "answers, but lists no items")
     dates = [d for e in parsed.entries if (d := e.published or e.updated) is not None]
-    return ok(subject, f"{len(parsed.entries)} items, newest {_newest(dates)}")
+    api = await wordpress_line(fetcher, feed, result, parsed)
+    return ok(subject, f"{len(parsed.entries)} items, newest {_newest(dates)}; {api}")
+
+
+async def wordpress_line(
+    fetcher: Fetcher, feed: Feed, result: FetchResult, parsed: ParsedFeed
+) -> str:
+    """Which WordPress REST API the poller would use for gap fill and removal checks."""
+    found = await discover(fetcher, feed, result, parsed) if feed.discovers_wordpress else None
+    return describe(feed, found.base if found else None, found.how if found else None)
 
 
 def mostread_urls(catalog: Catalog) -> list[tuple[str, str]]:

@@ -65,6 +65,10 @@ class FeedRow(Base):
     hold_until: Mapped[datetime | None] = mapped_column(DateTime)
     # The feed's own <ttl> as last read, kept for the polls that answer 304.
     ttl_seconds: Mapped[int | None] = mapped_column(Integer)
+    # The WordPress REST base found from the feed's answers (no catalog ``wordpress``
+    # line), and how it was found.
+    wordpress_api: Mapped[str | None] = mapped_column(String(2048))
+    wordpress_found: Mapped[str | None] = mapped_column(String(200))
 
 
 class ArticleRow(Base):

@@ -91,7 +91,10 @@ async def test_all_well_exits_0_with_one_line_per_source(world: World) -> None:
     assert result.code == 0, result.stderr
     assert "newsbot: problem" not in result.stderr
     lines = result.stdout.splitlines()
-    assert f"ok: feed {world.feeds.url('/en.xml')}: 1 items, newest 2026-11-30 08:15 UTC" in lines
+    assert (
+        f"ok: feed {world.feeds.url('/en.xml')}: 1 items, newest 2026-11-30 08:15 UTC; "
+        "no WordPress REST API found (gap fill and removal checks off)"
+    ) in lines
     assert any(line.startswith("ok: channel @cw_georgia: channel 'Georgia news'") for line in lines)
     assert any(line.startswith(f"ok: editors' chat {EDITORS}: supergroup") for line in lines)
     assert any(
@@ -146,3 +149,21 @@ async def test_online_check_needs_a_token(tmp_path: Path) -> None:
     _, err = await process.communicate()
     assert process.returncode == 2
     assert b"NEWSBOT_BOT_TOKEN" in err
+
+
+async def test_the_wordpress_rest_api_each_feed_would_use_is_shown(world: World) -> None:
+    items = [{"title": "One", "link": "https://news.example/1"}]
+    link = f'<{world.feeds.url("/wp-json/")}>; rel="https://api.w.org/"'
+    world.feeds.set_feed("/wp/feed/", rss_feed(items), headers={"Link": link})
+    write_catalog(world, ["/wp/feed/"], ["@cw_georgia"])
+    assert (await newsbot(world, "db", "upgrade")).code == 0
+    result = await newsbot(world, "check", "--online")
+    assert result.code == 0, result.stderr
+    expected = (
+        f"WordPress REST API {world.feeds.url('/wp-json/wp/v2/')} (found by the feed's Link header)"
+    )
+    assert any(
+        line.startswith(f"ok: feed {world.feeds.url('/wp/feed/')}: 1 items")
+        and line.endswith(expected)
+        for line in result.stdout.splitlines()
+    ), result.stdout

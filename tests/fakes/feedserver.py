@@ -261,6 +261,7 @@ def rss_feed(
     language: str | None = None,
     update_period: str | None = None,
     update_frequency: int | None = None,
+    generator: str | None = None,
 ) -> bytes:
     """An RSS 2.0 document in UTF-8.
 
@@ -277,6 +278,8 @@ def rss_feed(
     ]
     if language:
         channel.append(f"<language>{escape(language)}</language>")
+    if generator:
+        channel.append(f"<generator>{escape(generator)}</generator>")
     if ttl is not None:
         channel.append(f"<ttl>{ttl}</ttl>")
     if update_period:
@@ -299,8 +302,10 @@ def wordpress_feed(
     *,
     site: str = "https://news.example",
     language: str = "en-US",
+    generator: str | None = None,
 ) -> bytes:
-    """An RSS feed shaped like WordPress's ``/feed/``.
+    """An RSS feed shaped like WordPress's ``/feed/`` (``generator``: WordPress's
+    ``https://wordpress.org/?v=…``, left out unless given).
 
     Items with ``post_id`` and no ``guid`` get WordPress's ``<site>/?p=<id>`` guid
     (not a permalink); an item without ``link`` gets ``<site>/<id>/``. The channel
@@ -323,6 +328,7 @@ def wordpress_feed(
         language=language,
         update_period="hourly",
         update_frequency=1,
+        generator=generator,
     )
 
 

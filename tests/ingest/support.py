@@ -197,10 +197,15 @@ class Post:
 
 
 class FakeWordPress:
-    """A feed of the 10 newest posts and ``/wp-json/wp/v2/posts`` over all of them."""
+    """A feed of the 10 newest posts and ``/wp-json/wp/v2/posts`` over all of them.
 
-    def __init__(self, server: FeedServer) -> None:
+    ``announce_api``: the feed's answers carry WordPress's ``Link: <…/wp-json/>;
+    rel="https://api.w.org/"`` header, as a real WordPress site's do.
+    """
+
+    def __init__(self, server: FeedServer, *, announce_api: bool = False) -> None:
         self.server = server
+        self.announce_api = announce_api
         self.posts: list[Post] = []
         self.rest_queries: list[dict[str, str]] = []
         server.set_handler(REST + "posts", self._posts)
@@ -210,7 +215,12 @@ class FakeWordPress:
         for post in posts:
             self.server.set_handler(f"{REST}posts/{post.id}", self._one(post))
         newest = sorted(self.posts, key=lambda p: p.published, reverse=True)[:10]
-        self.server.set_feed("/feed/", wordpress_feed([p.feed_item() for p in newest], site=SITE))
+        link = f'<{self.server.url("/wp-json/")}>; rel="https://api.w.org/"'
+        self.server.set_feed(
+            "/feed/",
+            wordpress_feed([p.feed_item() for p in newest], site=SITE),
+            headers={"Link": link} if self.announce_api else None,
+        )
 
     def _one(self, post: Post) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handler(request: web.Request) -> web.StreamResponse:
