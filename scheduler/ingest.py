@@ -75,6 +75,7 @@ from scheduler.fetch import Fetcher, FetchError, FetchRefused, FetchResult
 from scheduler.identity import canonical_url, entry_key, fallback_key
 from scheduler.pages import read_section
 from scheduler.parse import parse_feed
+from scheduler.translations import translations_for
 from scheduler.wordpress import post_by_id, posts_since
 
 log = logging.getLogger(__name__)
@@ -283,10 +284,10 @@ class Ingestor:
         """The CMS says a post was published: fetch it and push it now.
 
         With a post id and a feed with a WordPress REST base (the catalog's or a found
-        one), that one post is read from the REST API (the feed best matching ``url`` first). Otherwise
-        the feeds on the URL's host (or all feeds) are polled at once, waiting for a poll
-        already running rather than skipping. The article's key is the one polling would
-        give it, so a later poll never sends it twice.
+        one), that one post is read from the REST API (the feed best matching ``url``
+        first). Otherwise the feeds on the URL's host (or all feeds) are polled at once,
+        waiting for a poll already running rather than skipping. The article's key is the
+        one polling would give it, so a later poll never sends it twice.
         """
         if post_id is not None:
             for feed, base in _rest_candidates(await self._rest_bases(), url):
@@ -314,7 +315,9 @@ class Ingestor:
             return None
         async with self._locks.setdefault(feed.url, asyncio.Lock()):
             state = replace(await self._load_state(feed.url), initialized=True)
-            fresh = await self._fresh([(entry_key(entry), entry)])
+            fresh = await self._with_translations(
+                base, await self._fresh([(entry_key(entry), entry)])
+            )
             rest_keys = {key for key, _ in fresh}
             saved = await self._save(feed, state, fresh, rest_keys=rest_keys)
         report = PollReport(
@@ -408,6 +411,8 @@ class Ingestor:
         rest = effective_base(feed, found.base if found else state.wordpress_api)
         if feed.type == "rss" and state.initialized and entries and len(fresh) == len(entries):
             fresh = await self._fill_gap(feed, state, fresh, rest)
+        if rest:
+            fresh = await self._with_translations(rest, fresh)
         fresh_keys = {key for key, _ in fresh}
         rest_keys = fresh_keys - {key for key, _ in entries}
         fixes = await self._corrections(feed, state, [i for i in entries if i[0] not in fresh_keys])
@@ -533,7 +538,8 @@ class Ingestor:
                     sites=self._site_names(feed),
                     url=entry.url,
                 )
-            alternates = dump_alternates(entry.alternates)
+            # Feeds seldom carry translations; the ones read from the REST API are kept.
+            alternates = dump_alternates(entry.alternates) or old.alternates
             # Text first read from the REST API: the feed's version is a new baseline.
             changed = (title[:1000], summary) != (old.title, old.summary)
             edit = changed and old.text_source == "feed"
@@ -636,6 +642,26 @@ class Ingestor:
             return None
         log.info("%s: WordPress REST API at %s (found by %s)", feed.url, found.base, found.how)
         return found
+
+    async def _with_translations(
+        self, rest: str, fresh: list[tuple[str, FeedEntry]]
+    ) -> list[tuple[str, FeedEntry]]:
+        """Fresh WordPress posts without language links get the ones WPML or Polylang
+        gives in the REST API (one or two requests for the whole poll)."""
+        ids = [e.wp_post_id for _, e in fresh if e.wp_post_id is not None and not e.alternates]
+        if not ids:
+            return fresh
+        try:
+            found = await translations_for(self._fetcher, rest, ids)
+        except Exception:  # the buttons are a bonus: never lose the articles over them
+            log.exception("translations from %s failed", rest)
+            return fresh
+        return [
+            (key, replace(entry, alternates=found[entry.wp_post_id]))
+            if entry.wp_post_id in found and not entry.alternates
+            else (key, entry)
+            for key, entry in fresh
+        ]
 
     async def _rest_bases(self) -> list[tuple[Feed, str]]:
         """Every catalog feed with the REST base it uses (catalog, else discovered)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -167,6 +167,8 @@ class Post:
     id: int
     published: datetime  # naive UTC
     region: str
+    extra: dict[str, Any] = field(default_factory=dict)  # more REST fields (WPML, Polylang)
+    link: str = ""  # the permalink; ``{SITE}/{id}/`` when empty
 
     @property
     def title(self) -> str:
@@ -188,11 +190,12 @@ class Post:
             "date_gmt": self.published.isoformat(timespec="seconds"),
             "modified_gmt": self.published.isoformat(timespec="seconds"),
             "guid": {"rendered": f"{SITE}/?p={self.id}"},
-            "link": f"{SITE}/{self.id}/",
+            "link": self.link or f"{SITE}/{self.id}/",
             "title": {"rendered": self.title.replace("story", "story&#8217;s")},
             "excerpt": {"rendered": f"<p>{self.title} happened today. More details follow.</p>"},
             "content": {"rendered": f"<p>{self.title} happened today.</p><p>Body.</p>"},
             "_embedded": {"wp:term": [[{"name": self.region, "taxonomy": "category"}], []]},
+            **self.extra,
         }
 
 
@@ -207,6 +210,7 @@ class FakeWordPress:
         self.server = server
         self.announce_api = announce_api
         self.posts: list[Post] = []
+        self.hidden: list[Post] = []  # other languages' posts: in the REST API, not the feed
         self.rest_queries: list[dict[str, str]] = []
         server.set_handler(REST + "posts", self._posts)
 
@@ -231,6 +235,10 @@ class FakeWordPress:
     async def _posts(self, request: web.Request) -> web.StreamResponse:
         query = dict(request.query)
         self.rest_queries.append(query)
+        if "include" in query:  # WordPress's posts by id (any language, here)
+            wanted = {int(i) for i in query["include"].split(",")}
+            found = [p.rest() for p in [*self.posts, *self.hidden] if p.id in wanted]
+            return web.json_response(found)
         after = datetime.fromisoformat(query["after"])
         per_page, page = int(query.get("per_page", 10)), int(query.get("page", 1))
         chosen = sorted(

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,10 +15,19 @@ from bot.i18n import Translator
 from bot.outbox import Delivery
 from bot.posts import MAX_ROW_BUTTONS, PostBuilder, parse_alternates
 from bot.storage.models import EditRow
+from scheduler.translations import polylang_ids, wpml_alternates
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer, atom_feed
-from tests.ingest.support import FAST, ManualClock, articles, catalog_for, rig
+from tests.ingest.support import (
+    FAST,
+    FakeWordPress,
+    ManualClock,
+    Post,
+    articles,
+    catalog_for,
+    rig,
+)
 
 SITE = "https://caucasus-wire.example"
 LANGUAGES = ["en", "ru", "ka", "hy", "az"]
@@ -143,3 +153,69 @@ async def test_a_translation_published_later_updates_the_article_without_edits(
         assert parse_alternates(article.alternates) == [("ru", f"{SITE}/ru/9/")]
         async with sessions() as session:
             assert list(await session.scalars(select(EditRow))) == []
+
+
+def test_wpml_and_polylang_fields_are_read_and_bad_ones_ignored() -> None:
+    wpml = {
+        "id": 1,
+        "wpml_current_locale": "en_US",
+        "wpml_translations": [
+            {"locale": "ru_RU", "id": 7, "href": f"{SITE}/ru/7/"},
+            {"locale": "en_US", "id": 1, "href": f"{SITE}/1/"},  # itself
+            {"locale": "ka_GE", "id": 8, "href": "javascript:alert(1)"},
+            "junk",
+            {"locale": 5, "href": f"{SITE}/x/"},
+        ],
+    }
+    assert wpml_alternates(wpml) == [("ru_RU", f"{SITE}/ru/7/")]
+    polylang = {"id": 2, "lang": "en", "translations": {"en": 2, "ru": 9, "hy": True, "az": -1}}
+    assert polylang_ids(polylang) == {"ru": 9}
+    assert polylang_ids({"id": 2, "translations": [3, 4]}) == {}
+    assert wpml_alternates({"wpml_translations": {"ru": 3}}) == []
+
+
+@pytest.mark.parametrize("plugin", ["wpml", "polylang"])
+async def test_a_multilingual_wordpress_site_gives_read_in_buttons_end_to_end(
+    database_url: str, plugin: str
+) -> None:
+    """A WordPress feed (no hreflang in RSS) on a site with WPML or Polylang; no
+    ``wordpress =`` line: the REST API is found from the feed, and the translations
+    it lists become the "Read in" row under the post."""
+    async with FakeBotAPI() as api, FeedServer() as server:
+        declare_channels(api)
+        site = FakeWordPress(server, announce_api=True)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        ru = Post(501, now, "Georgia", link=f"{SITE}/ru/501/")
+        ka = Post(502, now, "Georgia", link=f"{SITE}/ka/502/")
+        site.hidden = [ru, ka]
+        if plugin == "wpml":
+            extra: dict[str, Any] = {
+                "wpml_current_locale": "en_US",
+                "wpml_translations": [
+                    {"locale": "ru_RU", "id": 501, "href": ru.link},
+                    {"locale": "ka_GE", "id": 502, "href": ka.link},
+                ],
+            }
+        else:
+            extra = {"lang": "en", "translations": {"en": 9, "ka": 502, "ru": 501}}
+        site.publish([Post(9, now - timedelta(minutes=30), "Georgia", extra=extra)])
+        feeds = [{"url": server.url("/feed/"), "language": "en", "backlog": 1}]
+        catalog = make_catalog([], feeds=feeds)
+        async with assemble(
+            make_settings(api, database_url), catalog, dry_run=False, fetch_limits=FAST
+        ) as parts:
+            assert parts.application is not None
+            await parts.application.initialize()
+            try:
+                await parts.ingestor.poll_all()
+                await parts.sender.drain(within=30)
+            finally:
+                await parts.application.shutdown()
+
+        [post] = api.messages_to(GEORGIA_CHANNEL)
+        assert post.reply_markup is not None
+        rows = post.reply_markup["inline_keyboard"]
+        read_in = [row for row in rows if row[0]["text"].startswith("Read in")]
+        assert [[(b["text"], b["url"]) for b in row] for row in read_in] == [
+            [("Read in: RU", ru.link), ("KA", ka.link)]
+        ]
