@@ -211,7 +211,8 @@ class FakeWordPress:
         self.announce_api = announce_api
         self.posts: list[Post] = []
         self.hidden: list[Post] = []  # other languages' posts: in the REST API, not the feed
-        self.rest_queries: list[dict[str, str]] = []
+        self.rest_queries: list[dict[str, str]] = []  # listings by date (gap fill)
+        self.include_queries: list[dict[str, str]] = []  # posts by id (translations)
         server.set_handler(REST + "posts", self._posts)
 
     def publish(self, posts: Sequence[Post]) -> None:
@@ -234,11 +235,12 @@ class FakeWordPress:
 
     async def _posts(self, request: web.Request) -> web.StreamResponse:
         query = dict(request.query)
-        self.rest_queries.append(query)
         if "include" in query:  # WordPress's posts by id (any language, here)
+            self.include_queries.append(query)
             wanted = {int(i) for i in query["include"].split(",")}
             found = [p.rest() for p in [*self.posts, *self.hidden] if p.id in wanted]
             return web.json_response(found)
+        self.rest_queries.append(query)
         after = datetime.fromisoformat(query["after"])
         per_page, page = int(query.get("per_page", 10)), int(query.get("page", 1))
         chosen = sorted(

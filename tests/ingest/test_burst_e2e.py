@@ -80,7 +80,7 @@ async def test_burst_while_down_is_filled_from_a_rest_api_found_by_itself(
 
         await poll_and_send(settings, catalog)  # first sight: nothing posted, API found
         assert api.messages_to(GEORGIA_CHANNEL) == [] == api.messages_to(ARMENIA_CHANNEL)
-        assert site.rest_queries == []
+        assert site.rest_queries == []  # no gap to fill yet
 
         burst = [
             Post(100 + n, now - timedelta(hours=4) + timedelta(minutes=5 * n), region)

@@ -144,7 +144,7 @@ async def test_wordpress_false_turns_discovery_off(
     site = FakeWordPress(server, announce_api=True)
     await two_polls_around_a_burst(sessions, server, site, {"wordpress": False})
     assert (await feed_row(sessions, server.url("/feed/"))).wordpress_api is None
-    assert site.rest_queries == []
+    assert site.rest_queries == [] == site.include_queries
     assert len(await articles(sessions)) == 13  # the feed's window of 10 only
 
 
