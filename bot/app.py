@@ -43,7 +43,9 @@ from bot.storage.repo import ensure_feed, sync_catalog_channels
 from bot.telegram.limiter import SharedBudgetLimiter
 from bot.telegram.request import AiohttpRequest
 from bot.web import WebServer
+from bot.web.health import HealthChecks, database_check, leadership_check
 from bot.web.ingest import IngestHook
+from bot.web.private import MetricsServer
 from bot.web.redirect import Redirects
 from handlers.publisher import DryRunPublisher, TelegramPublisher
 from handlers.registry import ALLOWED_UPDATES, publish_menus, register
@@ -290,38 +292,51 @@ async def run(
     do_work = role in ("all", "worker")
     async with assemble(settings, catalog, dry_run=dry_run, out=out) as parts:
         app = parts.application if serve_updates else None
-        redirects = Redirects(settings.signing_key(), parts.sessions, parts.services.clock)
+        redirects = Redirects(
+            settings.signing_key(),
+            parts.sessions,
+            parts.services.clock,
+            trusted_proxies=settings.trusted_proxies,
+        )
         ingest = IngestHook(
             settings.ingest_secret.get_secret_value() if settings.ingest_secret else None,
             lambda push: parts.ingestor.push(post_id=push.post_id, url=push.url),
             parts.sessions,
             parts.services.clock,
         )
-        # A worker serves only /healthz and /metrics: its sender's counters live there.
+        checks = HealthChecks(role)
+        checks.add("database", database_check(parts.sessions, parts.services.clock))
+        # Every role has the private listener (/metrics, detailed /healthz); a worker has
+        # no public one.
+        private = MetricsServer(settings, parts.sessions, checks)
         web = (
             WebServer(settings, parts.sessions, application=app, redirects=redirects, ingest=ingest)
             if serve_updates
-            else WebServer(settings, parts.sessions)
+            else None
         )
         telegram_ready = asyncio.Event()
         workers: list[asyncio.Task[None]] = []
         connecting: asyncio.Task[None] | None = None
         try:
-            # Before the webhook is registered, so no update bounces.
-            await listen(web.start, "NEWSBOT_WEB_PORT", settings.web_host, settings.web_port)
+            await listen(
+                private.start, "NEWSBOT_METRICS_PORT", settings.metrics_host, settings.metrics_port
+            )
+            if web is not None:
+                # Before the webhook is registered, so no update bounces.
+                await listen(web.start, "NEWSBOT_WEB_PORT", settings.web_host, settings.web_port)
             if do_work:
-                workers = start_workers(parts, catalog, stop, telegram_ready)
+                workers = start_workers(parts, catalog, stop, telegram_ready, checks)
             connecting = asyncio.create_task(
                 bring_up_telegram(parts, app, settings, stop, telegram_ready), name="telegram"
             )
             log.info(
-                "newsbot running (role %s): %d feeds, %s%s",
+                "newsbot running (role %s): %d feeds, %s%s, metrics and health on %s:%d",
                 role,
                 len(catalog.feeds),
                 "dry run (printing instead of sending)" if dry_run else "sending to Telegram",
-                f", web on {settings.web_host}:{web.port}"
-                if serve_updates
-                else f", health and metrics on {settings.web_host}:{web.port}",
+                f", web on {settings.web_host}:{web.port}" if web is not None else "",
+                settings.metrics_host,
+                private.port,
             )
             if on_started is not None:
                 on_started()
@@ -335,7 +350,9 @@ async def run(
                     await connecting
             if workers:
                 await asyncio.gather(*workers, return_exceptions=True)
-            await web.stop()
+            if web is not None:
+                await web.stop()
+            await private.stop()
             await stop_updates(parts.application)
 
 
@@ -416,10 +433,14 @@ async def stop_updates(app: Application[Any, Any, Any, Any, Any, Any] | None) ->
 
 
 def start_workers(
-    parts: Parts, catalog: Catalog, stop: asyncio.Event, telegram_ready: asyncio.Event
+    parts: Parts,
+    catalog: Catalog,
+    stop: asyncio.Event,
+    telegram_ready: asyncio.Event,
+    checks: HealthChecks | None = None,
 ) -> list[asyncio.Task[None]]:
-    """The scheduler and the sender, each under its own leadership; the sender starts
-    once Telegram has answered (``telegram_ready``)."""
+    """The scheduler and the sender, each under its own leadership (shown in ``checks``);
+    the sender starts once Telegram has answered (``telegram_ready``)."""
 
     async def scheduling(until: asyncio.Event) -> None:
         bot = parts.application.bot if parts.application is not None else None
@@ -456,6 +477,8 @@ def start_workers(
     scheduler_lead = Leadership(parts.engine, "scheduler")
     for lead in (scheduler_lead, sender_lead):
         parts.sender.metrics.watch_leader(lead.name, _leads(lead))
+    if checks is not None:
+        checks.add("leadership", leadership_check([scheduler_lead, sender_lead]))
     return [
         asyncio.create_task(scheduler_lead.run(stop, scheduling), name="scheduler"),
         asyncio.create_task(sender_lead.run(stop, sending), name="sender"),

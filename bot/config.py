@@ -6,6 +6,7 @@ decision 10); nothing here runs at import time.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,6 +22,7 @@ from bot.redact import token_secret
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 MIN_SECRET_LENGTH = 16
 MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _WEBHOOK_SECRET_CHARS = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 )
@@ -54,6 +56,12 @@ class Settings(BaseSettings):
     paid_broadcast: bool = False
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9108, ge=0, le=65535)
+    trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = (
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("::1/128"),
+    )
     # Extras (not in the contract's table; safe defaults):
     link_secret: SecretStr | None = None
     ingest_secret: SecretStr | None = None
@@ -71,6 +79,20 @@ class Settings(BaseSettings):
             parts = value.replace(",", " ").split()
             return tuple(int(p) for p in parts)
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        """``"127.0.0.0/8, 10.1.2.3"``: CIDRs or single addresses, by commas or spaces."""
+        if not isinstance(value, str):
+            return value
+        networks: list[IPNetwork] = []
+        for part in value.replace(",", " ").split():
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network (CIDR)") from None
+        return tuple(networks)
 
     @field_validator("log_level")
     @classmethod

@@ -256,12 +256,15 @@ class ClickRow(Base):
     language: Mapped[str] = mapped_column(String(8))
     regions: Mapped[str] = mapped_column(String(512), default="")  # space-separated codes
     reader: Mapped[str] = mapped_column(String(64))
+    # A keyed hash of the IP alone: caps the readers one address can count as.
+    address: Mapped[str] = mapped_column(String(32), default="", server_default="")
     day: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (
         UniqueConstraint("day", "reader", "kind", "target", name="uq_clicks_day_reader_target"),
         Index("ix_clicks_created", "created_at"),
+        Index("ix_clicks_address", "day", "address", "target"),
     )
 
 
@@ -353,3 +356,13 @@ class SendBudgetRow(Base):
     slot: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     broadcasts: Mapped[int] = mapped_column(Integer)
     replies: Mapped[int] = mapped_column(Integer)
+
+
+class HealthProbeRow(Base):
+    """The last write each process made to prove the database takes writes (``/healthz``
+    on the metrics listener); rows of processes gone for a day are deleted."""
+
+    __tablename__ = "health_probes"
+
+    process: Mapped[str] = mapped_column(String(120), primary_key=True)
+    probed_at: Mapped[datetime] = mapped_column(DateTime)

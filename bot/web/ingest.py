@@ -172,7 +172,7 @@ class IngestHook:
             return web.Response(status=413, text=f"body over {MAX_BODY} bytes")
         except BodyTimeout:
             return web.Response(status=408, text="body not received in time")
-        except RequestPayloadError:
+        except (RequestPayloadError, ConnectionResetError):  # bad framing, or the client left
             return web.Response(status=400, text="malformed body")
         refusal, signed_at, digest = self._authenticate(request, body)
         if refusal is not None:

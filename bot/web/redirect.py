@@ -4,25 +4,33 @@ The target comes only from a token whose HMAC verifies (``bot.links``): a
 forged or altered token gets 404, so this is never an open redirect. A tap is
 counted at most once per reader, target and UTC day (a unique key in the
 ``clicks`` table); the reader is a keyed hash of IP and User-Agent because
-Telegram gives no user id on a URL tap. Link-preview bots (Telegram fetches
-every link it shows) and other crawlers are redirected but not counted.
+Telegram gives no user id on a URL tap. One address counts as at most
+``READERS_PER_ADDRESS`` readers per target and day, however its User-Agent
+changes (a household or an office shares an address; a script varying its
+User-Agent does not become a crowd). Link-preview bots (Telegram fetches every
+link it shows) and other crawlers are redirected but not counted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
 import logging
 import re
+import weakref
+from collections.abc import Sequence
 from datetime import datetime
 
 from aiohttp import web
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.config import IPNetwork
 from bot.links import LinkTarget, verify
 from bot.storage.models import ClickRow
 from bot.storage.repo import insert_ignoring_conflicts
@@ -35,6 +43,11 @@ _AUTOMATED = re.compile(
     re.IGNORECASE,
 )
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+READERS_PER_ADDRESS = 3
+LOOPBACK: tuple[IPNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
 
 
 def is_automated(user_agent: str) -> bool:
@@ -51,58 +64,94 @@ def reader_key(key: bytes, ip: str, user_agent: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
+def address_key(key: bytes, ip: str) -> str:
+    """The address alone, keyed the same way (never stored raw)."""
+    return hmac.new(key, f"address\n{ip}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def target_key(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:32]
 
 
-def client_ip(request: web.Request) -> str:
-    """The tapping client's address; ``X-Forwarded-For`` is trusted only from a local proxy.
+def client_ip(request: web.Request, trusted: Sequence[IPNetwork] = LOOPBACK) -> str:
+    """The tapping client's address; ``X-Forwarded-For`` is read only from a trusted peer.
 
-    A reverse proxy on the same host or network appends the client address last;
-    from anywhere else the header is ignored, so it cannot be used to inflate counts.
+    From a peer in ``trusted`` (``NEWSBOT_TRUSTED_PROXIES``), the header is walked from
+    the right, past the trusted proxies' own hops, to the first address that is not
+    one: proxies append, so what lies left of that was written by the client and is
+    ignored. From any other peer the header is ignored, so it cannot inflate counts.
     """
     remote = request.remote or ""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and _is_local(remote):
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last
-    return remote
+    if not _within(remote, trusted):
+        return remote
+    hops = ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")
+    client = remote
+    for hop in reversed([h.strip() for h in hops if h.strip()]):
+        if _parse(hop) is None:
+            break
+        client = hop
+        if not _within(hop, trusted):
+            break
+    return client
 
 
-def _is_local(address: str) -> bool:
+def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return False
-    return ip.is_loopback or ip.is_private
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _within(address: str, networks: Sequence[IPNetwork]) -> bool:
+    ip = _parse(address)
+    return ip is not None and any(ip in network for network in networks)
 
 
 async def record_click(
-    session: AsyncSession, target: LinkTarget, reader: str, now: datetime
-) -> bool:
-    """Insert the tap unless this reader already tapped this target today; True when new."""
+    session: AsyncSession, target: LinkTarget, reader: str, address: str, now: datetime
+) -> str:
+    """Count the tap unless this reader already tapped this target today (``repeat``) or
+    its address already counts as ``READERS_PER_ADDRESS`` readers of it (``capped``);
+    ``counted`` when new."""
+    target_hash = target_key(target.url)
+    readers = await session.scalar(
+        select(func.count())
+        .select_from(ClickRow)
+        .where(
+            ClickRow.day == now.date(),
+            ClickRow.address == address,
+            ClickRow.target == target_hash,
+            ClickRow.kind == target.kind,
+        )
+    )
+    if (readers or 0) >= READERS_PER_ADDRESS:
+        return "capped"
     stmt = (
         insert_ignoring_conflicts(session, ClickRow)
         .values(
             kind=target.kind,
-            target=target_key(target.url),
+            target=target_hash,
             url=target.url,
             language=target.language[:8],
             regions=" ".join(target.regions)[:512],
             reader=reader,
+            address=address,
             day=now.date(),
             created_at=now,
         )
         .on_conflict_do_nothing()
     )
     result = await session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    return "counted" if getattr(result, "rowcount", 0) else "repeat"
 
 
 class TapMetrics:
     """``newsbot_link_taps_total{kind, outcome}``: counted, repeat (same reader and day),
-    automated (preview bots, crawlers), refused (bad token), error (database)."""
+    capped (the address already counts as enough readers), automated (preview bots,
+    crawlers), refused (bad token), error (database)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.taps = Counter(
@@ -133,11 +182,17 @@ class Redirects:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         metrics: TapMetrics | None = None,
+        trusted_proxies: Sequence[IPNetwork] = LOOPBACK,
     ) -> None:
         self._key = key
         self._sessions = sessions
         self._clock = clock
         self._metrics = metrics or shared_tap_metrics()
+        self._trusted = tuple(trusted_proxies)
+        # Taps from one address are counted one at a time, so its cap holds in this process.
+        self._address_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         target = verify(self._key, request.match_info.get("token", ""))
@@ -150,20 +205,22 @@ class Redirects:
             if is_automated(user_agent):
                 outcome = "automated"
             else:
-                reader = reader_key(self._key, client_ip(request), user_agent)
-                outcome = await self._count(target, reader)
+                ip = client_ip(request, self._trusted)
+                outcome = await self._count(target, ip, user_agent)
             self._metrics.taps.labels(target.kind, outcome).inc()
         return web.Response(status=302, headers={"Location": target.url, **_NO_STORE})
 
-    async def _count(self, target: LinkTarget, reader: str) -> str:
+    async def _count(self, target: LinkTarget, ip: str, user_agent: str) -> str:
         """Best effort: a database hiccup must not keep the reader from the article."""
+        reader = reader_key(self._key, ip, user_agent)
+        address = address_key(self._key, ip)
+        lock = self._address_locks.setdefault(address, asyncio.Lock())
         try:
-            async with self._sessions.begin() as session:
-                new = await record_click(session, target, reader, self._clock.now())
+            async with lock, self._sessions.begin() as session:
+                return await record_click(session, target, reader, address, self._clock.now())
         except SQLAlchemyError as exc:
             log.warning("tracked link: tap not counted: %r", exc)
             return "error"
-        return "counted" if new else "repeat"
 
     def install(self, app: web.Application) -> None:
         app.router.add_get("/r/{token}", self.handle)

@@ -1,7 +1,9 @@
-"""aiohttp app factory and lifecycle (``/healthz``, ``/metrics``, ``POST /telegram``).
+"""The public listener (``NEWSBOT_WEB_HOST:NEWSBOT_WEB_PORT``): ``POST /telegram``,
+``GET /r/<token>``, ``POST /ingest`` and a bare liveness ``GET /healthz``; nothing else.
 
-State travels in typed ``web.AppKey``s; the server is started and stopped by
-the composition root next to the PTB application (a manual lifecycle).
+``/metrics`` and the detailed health report live on the private listener
+(``bot.web.private``), so exposing this one through a reverse proxy exposes only
+what readers, Telegram and the CMS need. State travels in typed ``web.AppKey``s.
 """
 
 from __future__ import annotations
@@ -11,15 +13,14 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.metrics import shared_metrics
 from bot.web.ingest import IngestHook
+from bot.web.listener import Listener
 from bot.web.redirect import Redirects
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ MAX_UPDATE_BYTES = 1 << 20
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the process is up and the database answers."""
+    """200 when the process is up and the database answers; no details (those are on the
+    private listener)."""
     try:
         async with request.app[SESSIONS]() as session:
             await session.execute(text("SELECT 1"))
@@ -40,17 +42,6 @@ async def healthz(request: web.Request) -> web.Response:
         log.warning("health check: database unavailable: %r", exc)
         return web.json_response({"ok": False, "database": "unavailable"}, status=503)
     return web.json_response({"ok": True})
-
-
-async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text; the backlog gauge is read from the database first (at most every
-    few seconds), and served stale with a warning if the database does not answer."""
-    try:
-        await shared_metrics().refresh_backlog(request.app[SESSIONS])
-    except Exception as exc:
-        log.warning("metrics: backlog not refreshed, database unavailable: %r", exc)
-    body = generate_latest()
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
@@ -85,7 +76,6 @@ def make_app(
     app[SESSIONS] = sessions
     app[SETTINGS] = settings
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
     if application is not None and settings.webhook_url:
         app[PTB_APP] = application
         app.router.add_post("/telegram", telegram_webhook)
@@ -96,7 +86,9 @@ def make_app(
     return app
 
 
-class WebServer:
+class WebServer(Listener):
+    """The public listener of a process that serves updates and the web endpoints."""
+
     def __init__(
         self,
         settings: Settings,
@@ -105,19 +97,5 @@ class WebServer:
         redirects: Redirects | None = None,
         ingest: IngestHook | None = None,
     ) -> None:
-        self._settings = settings
-        self._app = make_app(settings, sessions, application, redirects, ingest)
-        self._runner = web.AppRunner(self._app, access_log=None)
-        self.port = settings.web_port
-
-    async def start(self) -> None:
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._settings.web_host, self._settings.web_port)
-        await site.start()
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        await self._runner.cleanup()
+        app = make_app(settings, sessions, application, redirects, ingest)
+        super().__init__(app, settings.web_host, settings.web_port)

@@ -122,6 +122,7 @@ def bot_environment(api: FakeBotAPI, database_url: str, rate: float) -> dict[str
         NEWSBOT_TELEGRAM_API_URL=api.base_url,
         NEWSBOT_DATABASE_URL=database_url,
         NEWSBOT_WEB_PORT="0",
+        NEWSBOT_METRICS_PORT="0",
         NEWSBOT_BROADCAST_RATE=str(rate),
         NEWSBOT_LOG_LEVEL="INFO",
         PYTHONPATH=str(REPO),

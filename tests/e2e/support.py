@@ -71,6 +71,7 @@ def make_settings(api: FakeBotAPI, database_url: str, **extra: Any) -> Settings:
         "telegram_api_url": api.base_url,
         "database_url": database_url,
         "web_port": 0,
+        "metrics_port": 0,
         **extra,
     }
     return Settings(_env_file=None, **values)

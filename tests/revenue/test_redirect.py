@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from ipaddress import ip_network
 
 import aiohttp
 import pytest
@@ -16,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.links import sign
 from bot.storage.models import ClickRow
-from bot.web.redirect import Redirects, TapMetrics, client_ip, is_automated
+from bot.web.redirect import (
+    READERS_PER_ADDRESS,
+    Redirects,
+    TapMetrics,
+    client_ip,
+    is_automated,
+)
 from bot.web.server import make_app
 
 KEY = b"redirect-test-key"
@@ -176,20 +184,76 @@ class _Transport:
         return False
 
 
-@pytest.mark.parametrize(
-    ("peer", "expected"),
-    [("127.0.0.1", "203.0.113.8"), ("10.0.0.2", "203.0.113.8"), ("8.8.8.8", "8.8.8.8")],
-)
-def test_forwarded_for_is_trusted_only_from_a_local_proxy(peer: str, expected: str) -> None:
+def forwarded(peer: str, header: str) -> web.Request:
     from aiohttp.test_utils import make_mocked_request
 
-    request = make_mocked_request(
-        "GET",
-        "/r/x",
-        headers={"X-Forwarded-For": "1.2.3.4, 203.0.113.8"},
-        transport=_Transport(peer),
+    return make_mocked_request(
+        "GET", "/r/x", headers={"X-Forwarded-For": header}, transport=_Transport(peer)
     )
-    assert client_ip(request) == expected
+
+
+@pytest.mark.parametrize(
+    ("peer", "expected"),
+    [
+        ("127.0.0.1", "203.0.113.8"),
+        ("::ffff:127.0.0.1", "203.0.113.8"),
+        ("10.0.0.2", "10.0.0.2"),  # private, but not a trusted proxy by default
+        ("192.168.1.1", "192.168.1.1"),
+        ("8.8.8.8", "8.8.8.8"),
+    ],
+)
+def test_forwarded_for_is_read_only_from_trusted_proxies(peer: str, expected: str) -> None:
+    assert client_ip(forwarded(peer, "1.2.3.4, 203.0.113.8")) == expected
+
+
+def test_forwarded_for_walks_back_past_trusted_proxies_only() -> None:
+    proxies = (ip_network("10.0.0.0/8"), ip_network("127.0.0.1/32"))
+    # client-written junk, the client, then two of our proxies: the client is found.
+    chain = "6.6.6.6, 203.0.113.9, 10.1.1.1"
+    assert client_ip(forwarded("10.0.0.2", chain), proxies) == "203.0.113.9"
+    assert client_ip(forwarded("10.0.0.2", "not-an-ip, 10.1.1.1"), proxies) == "10.1.1.1"
+    assert client_ip(forwarded("10.0.0.2", ""), proxies) == "10.0.0.2"
+    assert client_ip(forwarded("127.0.0.1", chain), ()) == "127.0.0.1"  # trust nobody
+
+
+async def test_forwarded_for_from_an_untrusted_peer_does_not_make_readers(
+    sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    """Our loopback test client is not a trusted proxy here: whatever it claims in
+    X-Forwarded-For, it is one address, and one reader per User-Agent."""
+    redirects = Redirects(KEY, sessions, clock, TapMetrics(CollectorRegistry()), trusted_proxies=[])
+    settings = Settings(_env_file=None, web_port=0)  # type: ignore[call-arg]
+    async with TestServer(make_app(settings, sessions, redirects=redirects)) as srv:
+        token = sign(KEY, "article", ARTICLE, "georgia-en")
+        for n in range(5):
+            await tap(srv, token, headers={"X-Forwarded-For": f"203.0.113.{n}"})
+    assert await clicks(sessions) == 1
+
+
+async def test_one_address_counts_as_a_few_readers_however_its_user_agent_changes(
+    server: TestServer, sessions: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> None:
+    token = sign(KEY, "article", ARTICLE, "georgia-en")
+    for n in range(20):
+        assert (await tap(server, token, ua=f"{BROWSER} Build/{n}")).status == 302
+    assert await clicks(sessions) == READERS_PER_ADDRESS
+    assert taps(server, "article", "capped") == 20 - READERS_PER_ADDRESS
+    # Other addresses (behind the local proxy) still count, and so does another target.
+    for n in range(4):
+        await tap(server, token, headers={"X-Forwarded-For": f"203.0.113.{n}"})
+    await tap(server, sign(KEY, "donate", "https://caucasus-wire.example/support/", "all-en"))
+    assert await clicks(sessions) == READERS_PER_ADDRESS + 5
+    clock.at += timedelta(days=1)  # a new day, a new allowance
+    await tap(server, token, ua=f"{BROWSER} Build/99")
+    assert await clicks(sessions) == READERS_PER_ADDRESS + 6
+
+
+async def test_concurrent_taps_from_one_address_respect_the_cap(
+    server: TestServer, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    token = sign(KEY, "article", ARTICLE, "georgia-en")
+    await asyncio.gather(*(tap(server, token, ua=f"{BROWSER} n{n}") for n in range(30)))
+    assert await clicks(sessions) == READERS_PER_ADDRESS
 
 
 def taps(srv: TestServer, kind: str, outcome: str) -> float:

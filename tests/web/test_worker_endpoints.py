@@ -1,5 +1,6 @@
-"""``newsbot run --role worker`` answers /healthz and /metrics, and nothing else: its
-sender's counters live in that process, so that is where they are scraped."""
+"""``newsbot run --role worker`` has no public listener: its /healthz and /metrics are on
+the private one (its sender's counters live in that process, so that is where they are
+scraped), which answers nothing else."""
 
 from __future__ import annotations
 
@@ -33,31 +34,40 @@ async def test_a_worker_serves_its_delivery_counters_and_nothing_public(
     async with sessions.begin() as session:
         await add_private_readers(session, readers, "georgia")
     await publish(sessions, "worker-metrics")
-    port = free_port()
+    web_port, metrics_port = free_port(), free_port()
     before = sent_counter(generate_latest().decode())  # counters are per process
     async with FakeBotAPI() as api:
         declare_channels(api)
-        settings = make_settings(api, database_url, web_port=port)
+        settings = make_settings(api, database_url, web_port=web_port, metrics_port=metrics_port)
         stop = asyncio.Event()
         task = asyncio.create_task(
             run(settings, make_catalog([]), dry_run=False, stop=stop, role="worker")
         )
         try:
             await api.wait_for(lambda: len(api.sent) >= READERS, within=15)
-            local = f"http://127.0.0.1:{port}"
+            private = f"http://127.0.0.1:{metrics_port}"
             async with aiohttp.ClientSession() as http:
                 for _ in range(50):  # the answers are recorded with the sender's next batch
-                    metrics = await (await http.get(f"{local}/metrics")).text()
+                    metrics = await (await http.get(f"{private}/metrics")).text()
                     if sent_counter(metrics) >= before + READERS:
                         break
                     await asyncio.sleep(0.2)
-                health = await http.get(f"{local}/healthz")
-                webhook = await http.post(f"{local}/telegram", data=b"{}")
-                redirect = await http.get(f"{local}/r/anything", allow_redirects=False)
+                health = await http.get(f"{private}/healthz")
+                report = await health.json()
+                webhook = await http.post(f"{private}/telegram", data=b"{}")
+                redirect = await http.get(f"{private}/r/anything", allow_redirects=False)
+                try:
+                    await http.get(f"http://127.0.0.1:{web_port}/healthz")
+                    public_listening = True
+                except aiohttp.ClientConnectionError:
+                    public_listening = False
         finally:
             stop.set()
             await asyncio.wait_for(task, 20)
     assert health.status == 200
+    assert report["role"] == "worker" and report["checks"]["database"]["ok"] is True
+    assert set(report["checks"]["leadership"]["leads"]) == {"scheduler", "sender"}
     assert sent_counter(metrics) == before + READERS
     assert webhook.status == 404 and redirect.status == 404
+    assert not public_listening
     assert not api.calls("getUpdates")  # updates are the web process's job
