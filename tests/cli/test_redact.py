@@ -131,7 +131,6 @@ async def test_a_rejected_token_is_never_printed(tmp_path: Path) -> None:
         assert api.calls("getMe")  # the token really was sent and refused
     output = out.decode() + err.decode()
     assert process.returncode not in (0, None), output
-    assert "rejected" in output.lower() or "unauthorized" in output.lower(), output
     assert_no_secret(output, token_secret(TOKEN), INGEST_SECRET, LINK_SECRET)
 
 

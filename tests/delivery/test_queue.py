@@ -92,7 +92,7 @@ async def test_queue_answers_operators_and_politely_refuses_others(
     port = free_port()
     async with FakeBotAPI() as api:
         declare_channels(api)
-        settings = make_settings(api, database_url, admin_ids=(ADMIN,), web_port=port)
+        settings = make_settings(api, database_url, admin_ids=(ADMIN,), metrics_port=port)
         stop = asyncio.Event()
         task = asyncio.create_task(run(settings, make_catalog([]), dry_run=False, stop=stop))
         try:

@@ -22,14 +22,16 @@ def _buttons(api: FakeBotAPI) -> list[str]:
 
 
 async def test_post_buttons_are_tracked_and_redirect(database_url: str) -> None:
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     async with FakeBotAPI() as api, FeedServer() as site:
         declare_channels(api)
         site.set_feed("/feed/", wordpress_feed([ARTICLE], site="https://caucasus-wire.example"))
         catalog = make_catalog(
             [], feeds=[{"url": site.url("/feed/"), "language": "en", "backlog": 1}]
         )
-        settings = settings_for(api, database_url, public_url=PUBLIC, web_port=port)
+        settings = settings_for(
+            api, database_url, public_url=PUBLIC, web_port=port, metrics_port=metrics_port
+        )
         async with running(settings, catalog):
             await api.wait_for(lambda: bool(api.messages_to(GEORGIA_CHANNEL)), within=10)
             read_more, donate = _buttons(api)
@@ -51,7 +53,8 @@ async def test_post_buttons_are_tracked_and_redirect(database_url: str) -> None:
                 again = await get(read_more)
                 gift = await get(donate)
                 altered = await get(read_more[:-1] + ("A" if read_more[-1] != "A" else "B"))
-                metrics = await (await http.get(f"{local}/metrics")).text()
+                private = f"http://127.0.0.1:{metrics_port}"
+                metrics = await (await http.get(f"{private}/metrics")).text()
         assert 'newsbot_link_taps_total{kind="article",outcome="counted"}' in metrics
         assert preview.status == first.status == again.status == gift.status == 302
         assert first.headers["Location"] == "https://caucasus-wire.example/103/"
