@@ -310,7 +310,7 @@ class Ingestor:
 
     async def _push_post(self, feed: Feed, base: str, post_id: int) -> PollReport | None:
         """One post from the feed's REST API, stored and sent; ``None`` if not found there."""
-        entry = await post_by_id(self._fetcher, base, post_id)
+        entry = await post_by_id(self._fetcher, base, post_id, feed.language)
         if entry is None:
             return None
         async with self._locks.setdefault(feed.url, asyncio.Lock()):
@@ -568,7 +568,7 @@ class Ingestor:
         stored = [(k, a) for k, a in stored if a.article_id not in self._removal_told]
         if not stored:
             return 0
-        listing = await posts_since(self._fetcher, base, since.replace(tzinfo=UTC))
+        listing = await posts_since(self._fetcher, base, since.replace(tzinfo=UTC), feed.language)
         if listing.error:
             log.warning("removal check of %s skipped: %s", feed.url, listing.error)
         gone = removed_from(stored, {entry_key(e) for e in listing.entries}, listing.error)
@@ -693,7 +693,7 @@ class Ingestor:
             )
             return fresh
         since = await self._last_published(state)
-        filled = await posts_since(self._fetcher, rest, since)
+        filled = await posts_since(self._fetcher, rest, since, feed.language)
         if filled.error:
             log.warning("gap fill for %s incomplete: %s", feed.url, filled.error)
             await self._gap_alert(feed, f"Gap fill for {feed.url} incomplete: {filled.error}")

@@ -49,11 +49,16 @@ def posts_url(base: str, after: datetime, page: int) -> str:
     return f"{base.rstrip('/')}/posts?{query}"
 
 
-async def posts_since(fetcher: Fetcher, base: str, since: datetime) -> GapFill:
+async def posts_since(
+    fetcher: Fetcher, base: str, since: datetime, language: str | None = None
+) -> GapFill:
     """Every post published after ``since`` (minus a time-zone margin), newest first.
 
-    Stops on an empty page, at ``X-WP-TotalPages``, at :data:`MAX_PAGES`, or at the
-    first failure (what was read so far is kept: a partial fill beats none).
+    With ``language``, posts a multilingual site says are in another language (Polylang's
+    ``lang``, WPML's ``wpml_current_locale``) are left out: one REST API may list every
+    edition, and each belongs to its own feed. Stops on an empty page, at
+    ``X-WP-TotalPages``, at :data:`MAX_PAGES`, or at the first failure (what was read so
+    far is kept: a partial fill beats none).
     """
     after = since - AFTER_MARGIN
     found: dict[int, FeedEntry] = {}
@@ -71,7 +76,7 @@ async def posts_since(fetcher: Fetcher, base: str, since: datetime) -> GapFill:
         if posts is None:
             return GapFill(_newest_first(found), "REST API answered something other than a list")
         for post in posts:
-            entry = post_entry(post)
+            entry = post_entry(post) if in_language(post, language) else None
             if entry is not None and entry.wp_post_id is not None:
                 found.setdefault(entry.wp_post_id, entry)
         if not posts or page >= _total_pages(result.headers, page):
@@ -79,8 +84,11 @@ async def posts_since(fetcher: Fetcher, base: str, since: datetime) -> GapFill:
     return GapFill(_newest_first(found))
 
 
-async def post_by_id(fetcher: Fetcher, base: str, post_id: int) -> FeedEntry | None:
-    """One published post by id (``{base}posts/<id>``), or ``None`` (logged) if not there."""
+async def post_by_id(
+    fetcher: Fetcher, base: str, post_id: int, language: str | None = None
+) -> FeedEntry | None:
+    """One published post by id (``{base}posts/<id>``), or ``None`` (logged) if not there
+    or, with ``language``, in another language (another feed's post)."""
     url = f"{base.rstrip('/')}/posts/{post_id}?_embed=1"
     try:
         result = await fetcher.fetch(url, accept=JSON_ACCEPT)
@@ -95,8 +103,22 @@ async def post_by_id(fetcher: Fetcher, base: str, post_id: int) -> FeedEntry | N
     except (ValueError, RecursionError):
         log.warning("REST post %d at %s is not JSON", post_id, base)
         return None
-    entry = post_entry(data)
+    entry = post_entry(data) if in_language(data, language) else None
     return entry if entry is not None and entry.wp_post_id == post_id else None
+
+
+def in_language(post: Any, language: str | None) -> bool:
+    """Whether a post is in ``language``, as far as the site says (no word: it is)."""
+    if not language or not isinstance(post, dict):
+        return True
+    declared = post.get("lang") or post.get("wpml_current_locale")
+    if not isinstance(declared, str) or not declared.strip():
+        return True
+    return _base(declared) == _base(language)
+
+
+def _base(code: str) -> str:
+    return code.strip().lower().replace("_", "-").split("-")[0]
 
 
 def _decode(body: bytes) -> list[Any] | None:

@@ -22,6 +22,7 @@ from scheduler.discover import (
     rest_base,
 )
 from scheduler.parse import parse_feed
+from scheduler.wordpress import in_language
 from tests.fakes.feedserver import FeedServer, wordpress_feed
 from tests.ingest.support import (
     REST,
@@ -245,3 +246,46 @@ async def test_removal_checks_and_pushes_use_the_found_api(
         [report] = await r.ingestor.push(post_id=7, url=f"{SITE}/7/")
         assert (report.outcome, report.new_articles) == ("new", 1)
     assert server.hits[f"{REST}posts/7"] == 1
+
+
+async def test_a_rest_api_listing_every_edition_fills_a_feed_with_its_own_language_only(
+    sessions: async_sessionmaker[AsyncSession], server: FeedServer
+) -> None:
+    """Polylang's REST API lists every language; the Russian feed's gap takes its own."""
+    site = FakeWordPress(server, announce_api=True)
+    clock = ManualClock()
+    link = f'<{server.url("/wp-json/")}>; rel="https://api.w.org/"'
+
+    def publish_both(first: int, count: int) -> None:
+        start = clock.now() - timedelta(minutes=5 * count)
+        site.publish(
+            [
+                Post(first + n, start + timedelta(minutes=5 * n), "Georgia", {"lang": lang})
+                for n, lang in enumerate(["en", "ru"] * (count // 2))
+            ]
+        )
+        russian = [p for p in site.posts if p.extra["lang"] == "ru"]
+        newest = sorted(russian, key=lambda p: p.published, reverse=True)[:10]
+        body = wordpress_feed([p.feed_item() for p in newest], site=SITE)
+        server.set_feed("/feed/", body, headers={"Link": link})
+
+    publish_both(1, 4)
+    catalog = catalog_for([{"url": server.url("/feed/"), "language": "ru"}])
+    async with rig(sessions, catalog, clock=clock) as r:
+        await r.ingestor.poll(catalog.feeds[0], force=True)
+    clock.advance(4 * 3600)  # the bot was down; 30 posts (15 in Russian) since
+    publish_both(10, 30)
+    async with rig(sessions, catalog, clock=clock) as r:
+        await r.ingestor.poll(catalog.feeds[0], force=True)
+    assert site.rest_queries, "the gap was filled from the REST API"
+    russian = {f"wp:caucasus-wire.example:{p.id}" for p in site.posts if p.extra["lang"] == "ru"}
+    assert {a.key for a in await articles(sessions)} == russian
+    assert len(russian) == 17
+
+
+def test_a_posts_declared_language_is_compared_by_its_base() -> None:
+    assert in_language({"lang": "ru"}, "ru") and in_language({"lang": "ru"}, "ru-RU")
+    assert in_language({"wpml_current_locale": "hy_AM"}, "hy")
+    assert not in_language({"wpml_current_locale": "en_US"}, "hy")
+    assert in_language({"id": 5}, "hy")  # the site says nothing: it is the feed's
+    assert in_language({"lang": "en"}, None)
