@@ -75,7 +75,7 @@ from scheduler.fetch import Fetcher, FetchError, FetchRefused, FetchResult
 from scheduler.identity import canonical_url, entry_key, fallback_key
 from scheduler.pages import read_section
 from scheduler.parse import parse_feed
-from scheduler.translations import translations_for
+from scheduler.translations import page_alternates, translations_for
 from scheduler.wordpress import post_by_id, posts_since
 
 log = logging.getLogger(__name__)
@@ -464,9 +464,15 @@ class Ingestor:
         """
         now = self._clock.now()
         announce = self._announced(feed, state, fresh, now)
-        bodies = await self._page_texts(feed, fresh, announce)
+        pages = await self._page_texts(feed, fresh, announce)
+        bodies = {key: page.text for key, page in pages.items() if page.text}
         prepared = await asyncio.to_thread(self._prepare, feed, fresh, state.id, announce, bodies)
-        alternates = {key: dump_alternates(entry.alternates) for key, entry in fresh}
+        alternates = {
+            key: dump_alternates(
+                entry.alternates or (pages[key].alternates if key in pages else ())
+            )
+            for key, entry in fresh
+        }
         stored = announced = deliveries = 0
         async with self._write() as session:
             taken = await known_keys(session, [a.key for a in prepared])
@@ -740,8 +746,9 @@ class Ingestor:
 
     async def _page_texts(
         self, feed: Feed, fresh: Sequence[tuple[str, FeedEntry]], announce: set[int]
-    ) -> dict[str, str]:
-        """Article text from the page, for pushed entries whose feed gives no summary."""
+    ) -> dict[str, _PageRead]:
+        """Article text (and language links) from the page, for pushed entries whose feed
+        gives no summary."""
         if not self._fetch_pages:
             return {}
         wanted = [
@@ -751,27 +758,26 @@ class Ingestor:
         ]
         slots = asyncio.Semaphore(PAGE_FETCHES)
 
-        async def one(key: str, entry: FeedEntry) -> tuple[str, str]:
+        async def one(key: str, entry: FeedEntry) -> tuple[str, _PageRead]:
             async with slots:
                 return key, await self._page_text(entry.url)
 
         found = await asyncio.gather(*(one(key, entry) for key, entry in wanted))
-        return {key: text for key, text in found if text}
+        return {key: page for key, page in found if page.text or page.alternates}
 
-    async def _page_text(self, url: str) -> str:
+    async def _page_text(self, url: str) -> _PageRead:
         try:
             result = await self._fetcher.fetch(url, accept=HTML_ACCEPT)
         except FetchRefused:  # logged once per host: the feed's own text is used
-            return ""
+            return _PageRead()
         except FetchError as exc:
             log.warning("article page %s unreadable: %s", url, exc.reason)
-            return ""
+            return _PageRead()
         if result.status != 200:
             log.warning("article page %s answered HTTP %d", url, result.status)
-            return ""
+            return _PageRead()
         html = decode_page(result.body, result.headers, result.url)
-        page = await asyncio.to_thread(extract_page, html, result.url)
-        return page.text
+        return await asyncio.to_thread(_read_page, html, result.url)
 
     def _prepare(
         self,
@@ -1000,6 +1006,19 @@ def _extra_columns(key: str, alternates: dict[str, str], rest_keys: set[str]) ->
     if key in rest_keys:
         values["text_source"] = "rest"
     return values
+
+
+@dataclass(frozen=True, slots=True)
+class _PageRead:
+    """What an article page gave: its text and its ``hreflang`` language links."""
+
+    text: str = ""
+    alternates: tuple[tuple[str, str], ...] = ()
+
+
+def _read_page(html: str, url: str) -> _PageRead:
+    """Extraction and the page's language links, in one pass off the event loop."""
+    return _PageRead(extract_page(html, url).text, page_alternates(html, url))
 
 
 def _needs_page(entry: FeedEntry, lang: str, sites: Sequence[str]) -> bool:

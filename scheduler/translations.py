@@ -1,7 +1,9 @@
 """Language versions of a story from the WordPress REST API (WPML and Polylang).
 
-A multilingual WordPress site links a post to its translations in the CMS, not in its
-RSS feeds (RSS has no ``hreflang``). Its REST API says so in one of two ways:
+A multilingual site links a story to its translations with ``hreflang`` links: in an
+Atom feed (:mod:`scheduler.parse`), in the article page's ``<head>``
+(:func:`page_alternates`, read when the page is fetched anyway), or, for WordPress, in the
+CMS rather than its RSS feeds. Its REST API says so in one of two ways:
 
 - WPML (its REST add-on): ``"wpml_translations": [{"locale": "ru_RU", "id": 12,
   "href": "https://site/ru/…"}, …]`` beside ``"wpml_current_locale"``;
@@ -20,7 +22,10 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
+
+import lxml.html
+from lxml.etree import ParserError
 
 from scheduler.fetch import Fetcher, FetchError
 
@@ -30,8 +35,28 @@ log = logging.getLogger(__name__)
 BATCH = 100
 _FIELDS = "id,link,lang,translations,wpml_current_locale,wpml_translations"
 JSON_ACCEPT = "application/json"
+#: Only this much of a page is searched for ``hreflang`` links (they are in the ``<head>``).
+HEAD_CHARS = 256 * 1024
 
 Alternates = tuple[tuple[str, str], ...]
+
+
+def page_alternates(html: str, url: str) -> Alternates:
+    """An article page's ``<link rel="alternate" hreflang="ru" href="…">`` links
+    (``x-default`` left out; the post builder drops the page's own language)."""
+    try:
+        tree = lxml.html.fromstring(html[:HEAD_CHARS])
+    except (ParserError, ValueError):
+        return ()
+    found: dict[str, str] = {}
+    for link in tree.iter("link"):
+        rel = str(link.get("rel") or "").lower().split()
+        lang = str(link.get("hreflang") or "").strip().lower()
+        href = urljoin(url, str(link.get("href") or "").strip())
+        wanted = "alternate" in rel and lang and lang != "x-default"
+        if wanted and href.startswith(("http://", "https://")):
+            found.setdefault(lang, href)
+    return tuple(found.items())
 
 
 def wpml_alternates(post: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -18,12 +18,13 @@ from bot.storage.models import EditRow
 from scheduler.translations import polylang_ids, wpml_alternates
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
-from tests.fakes.feedserver import FeedServer, atom_feed
+from tests.fakes.feedserver import FeedServer, atom_feed, wordpress_feed
 from tests.ingest.support import (
     FAST,
     FakeWordPress,
     ManualClock,
     Post,
+    article_page,
     articles,
     catalog_for,
     rig,
@@ -218,4 +219,54 @@ async def test_a_multilingual_wordpress_site_gives_read_in_buttons_end_to_end(
         read_in = [row for row in rows if row[0]["text"].startswith("Read in")]
         assert [[(b["text"], b["url"]) for b in row] for row in read_in] == [
             [("Read in: RU", ru.link), ("KA", ka.link)]
+        ]
+
+
+async def test_hreflang_links_of_a_fetched_article_page_give_the_buttons(
+    database_url: str,
+) -> None:
+    """A feed item with no description: its page is read for the lead, and the page's
+    ``<link rel="alternate" hreflang>`` links become the "Read in" row."""
+    async with FakeBotAPI() as api, FeedServer() as server:
+        declare_channels(api)
+        page = article_page("Tbilisi opens a new metro line", "The line opened today.", ["Body."])
+        links = (
+            f'<link rel="alternate" hreflang="en" href="{server.url("/georgia/101/")}">'
+            f'<link rel="alternate" hreflang="ka" href="{SITE}/ka/101/">'
+            f'<link rel="alternate" hreflang="ru" href="/ru/101/">'
+            f'<link rel="alternate" hreflang="x-default" href="{SITE}/">'
+        )
+        server.set_feed(
+            "/georgia/101/",
+            page.replace("</head>", links + "</head>").encode(),
+            content_type="text/html; charset=utf-8",
+        )
+        teaser = {
+            "post_id": 101,
+            "title": "Tbilisi opens a new metro line",
+            "link": server.url("/georgia/101/"),
+            "categories": ["Georgia"],
+        }
+        server.set_feed("/feed/", wordpress_feed([teaser]))
+        feeds = [{"url": server.url("/feed/"), "language": "en", "backlog": 1}]
+        catalog = make_catalog([], feeds=feeds)
+        async with assemble(
+            make_settings(api, database_url), catalog, dry_run=False, fetch_limits=FAST
+        ) as parts:
+            assert parts.application is not None
+            await parts.application.initialize()
+            try:
+                await parts.ingestor.poll_all()
+                await parts.sender.drain(within=30)
+            finally:
+                await parts.application.shutdown()
+
+        assert server.hits["/georgia/101/"] == 1
+        [post] = api.messages_to(GEORGIA_CHANNEL)
+        assert "The line opened today." in post.plain_text
+        assert post.reply_markup is not None
+        rows = post.reply_markup["inline_keyboard"]
+        read_in = [row for row in rows if row[0]["text"].startswith("Read in")]
+        assert [[(b["text"], b["url"]) for b in row] for row in read_in] == [
+            [("Read in: RU", server.url("/ru/101/")), ("KA", f"{SITE}/ka/101/")]
         ]
