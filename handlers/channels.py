@@ -46,6 +46,7 @@ from bot.render import escape
 from bot.storage.models import ChatRow
 from bot.storage.repo import (
     PRIORITY,
+    add_chat_region,
     add_manager,
     audit,
     chat_region_codes,
@@ -58,6 +59,7 @@ from bot.storage.repo import (
 from handlers.publisher import chat_id_of
 from handlers.services import Services
 from handlers.settings import CHECK, HANDLER, Guard, chunk, edit
+from handlers.subscriptions import parse_deep_link
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +173,10 @@ class Channels:
 
     def language_label(self, lang: str) -> str:
         return self.tr.language_name(lang) if lang in self.tr.languages else lang.upper()
+
+    def edition_name(self, region: str, edition_lang: str, lang: str) -> str:
+        """A region and a language ("Georgia · English"), named in ``lang``."""
+        return f"{self.catalog.region_name(region, lang)} · {self.language_label(edition_lang)}"
 
     def editor(
         self, row: ChatRow, regions: Sequence[str], lang: str, uid: int, cid: int, setup: int
@@ -344,6 +350,35 @@ class Channels:
             message, context.bot, user.id, lang, chat.id, thread or 0, chat.type, chat.title or ""
         )
 
+    async def group_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/start <payload>`` in a group: what Telegram sends after a ``startgroup=`` link.
+
+        The payload names an edition as the private deep link does; the group (or the forum
+        topic it was sent in) is connected with it after the same rights check as
+        ``/settings``, and the editor follows. Without a payload it is ``/settings``.
+        """
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None:
+            return
+        if not context.args:
+            await self.group_settings(update, context)
+            return
+        if not await self.g.allow_command(update):
+            return
+        lang = self.tr.pick_language(user.language_code)
+        edition = parse_deep_link(context.args[0], self.catalog, lang)
+        if edition is None:
+            await message.reply_text(
+                self.tr.gettext(lang, "channels.group_link_invalid"), parse_mode=ParseMode.HTML
+            )
+            return
+        thread = message.message_thread_id if message.is_topic_message else None
+        title = chat.title or ""
+        bot = context.bot
+        await self.connect(
+            message, bot, user.id, lang, chat.id, thread or 0, chat.type, title, edition
+        )
+
     async def reply(self, message: Message, lang: str, key: str, title: str) -> None:
         await message.reply_text(self.tr.gettext(lang, key, chat=title), parse_mode=ParseMode.HTML)
 
@@ -357,7 +392,9 @@ class Channels:
         thread: int,
         kind: str,
         title: str,
+        edition: tuple[str, str] | None = None,
     ) -> None:
+        """Register the chat for an admin with the rights (and, from a link, its edition)."""
         in_group = message.chat.id == chat_id
         if kind not in ("channel", "group", "supergroup"):
             await self.reply(message, lang, "channels.bot_not_admin", title)
@@ -404,9 +441,20 @@ class Channels:
             await session.flush()
             await add_manager(session, row.id, user_id)
             await audit(session, now, user_id, row, "connect", kind)
+            if edition is not None:
+                region, row.language = edition
+                await add_chat_region(session, row.id, region)
+                await audit(session, now, user_id, row, "region_on", region)
             regions = await chat_region_codes(session, row.id)
             key = "channels.connected" if not in_group else "channels.editions_prompt"
             text = self.tr.gettext(lang, key, chat=self.title(row))
+            if edition is not None:
+                text = self.tr.gettext(
+                    lang,
+                    "channels.group_link_connected",
+                    chat=self.title(row),
+                    edition=self.edition_name(*edition, lang),
+                )
             markup = self.editor(row, regions, lang, user_id, message.chat.id, 1)
         await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
@@ -488,6 +536,7 @@ class Channels:
         text: str | None = None
         markup: InlineKeyboardMarkup | None = None
         test_post: tuple[str, int, str] | None = None
+        no_regions = False
         async with self.s.sessions.begin() as session:
             row = await session.get(ChatRow, pk)
             if row is None:
@@ -510,6 +559,8 @@ class Channels:
                 regions = await chat_region_codes(session, pk)
                 text = self.tr.gettext(lang, "channels.editions_prompt", chat=self.title(row))
                 markup = self.editor(row, regions, lang, uid, cid, 0)
+            elif name == "cD" and not await chat_region_codes(session, pk):
+                no_regions = True  # a chat without regions would wait for news forever
             elif name in ("cD", "cM"):
                 if name == "cD" and action.int_arg(1) == 1:
                     test_post = (row.address, row.thread_id, row.language)
@@ -571,6 +622,9 @@ class Channels:
             else:
                 await self.g.answer(update, "errors.stale_button", alert=True)
                 return
+        if no_regions:
+            await self.g.answer(update, "settings.no_regions", alert=True)
+            return
         if test_post is not None:
             address, thread, post_lang = test_post
             try:
@@ -600,6 +654,7 @@ class Channels:
         return [
             CommandHandler("channels", self.channels, filters=private),
             CommandHandler(["settings", "channels"], self.group_settings, filters=groups),
+            CommandHandler("start", self.group_start, filters=groups),
             MessageHandler(private & filters.StatusUpdate.CHAT_SHARED, self.on_chat_shared),
             CallbackQueryHandler(self.on_button, pattern=r"^c[A-Z]"),
         ]

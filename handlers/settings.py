@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 Rows = list[list[InlineKeyboardButton]]
 HANDLER = BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]
 CHECK = "✅ "
+NO_REGIONS = "no_regions"  # not a screen: Done refused because no region is chosen
 
 
 def chunk(buttons: Sequence[InlineKeyboardButton], size: int) -> Rows:
@@ -178,7 +179,8 @@ class SubscriberSettings:
     ) -> InlineKeyboardMarkup:
         """Region toggles after the greeting, closed with Done (the confirmation)."""
         rows = self._region_buttons(selected, lang, "g", uid, cid)
-        rows.append([self.g.button(self.tr.plain(lang, "settings.done_button"), uid, cid, "sD")])
+        done = self.tr.plain(lang, "settings.done_button")
+        rows.append([self.g.button(done, uid, cid, "sD", "g")])
         return InlineKeyboardMarkup(rows)
 
     def greeting(self, lang: str) -> str:
@@ -446,6 +448,9 @@ class SubscriberSettings:
                 await self.g.answer(update, "errors.stale_button", alert=True)
                 return
             screen, keyboard_only = outcome
+            if screen == NO_REGIONS:
+                await self.g.answer(update, "settings.no_regions", alert=True)
+                return
             text, markup = await self.screen(session, screen, user.id, chat.id, ui_lang)
         await edit(query, None if keyboard_only else text, markup)
         try:
@@ -463,6 +468,9 @@ class SubscriberSettings:
         if name == "sO" and args and args[0] in "gmrldtqez" and len(args[0]) == 1:
             return args[0], False
         if name == "sD":
+            # The greeting's Done confirms the first choice: with none, nothing would come.
+            if args[:1] == ("g",) and not await chat_region_codes(session, row.id):
+                return NO_REGIONS, True
             return "done", False
         if name == "sR" and second is not None and second < len(self.catalog.regions):
             code = self.catalog.regions[second].code
