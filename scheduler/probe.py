@@ -65,7 +65,7 @@ async def probe_feed(fetcher: Fetcher, feed: Feed) -> Finding:
         return problem(subject, "answers, but lists no items")
     dates = [d for e in parsed.entries if (d := e.published or e.updated) is not None]
     api = await wordpress_line(fetcher, feed, result, parsed)
-    return ok(subject, f"{len(parsed.entries)} items, newest {_newest(dates)}; {api}")
+    return ok(subject, f"{_count(len(parsed.entries), 'item')}, newest {_newest(dates)}; {api}")
 
 
 async def wordpress_line(
@@ -113,13 +113,17 @@ async def probe_mostread(fetcher: Fetcher, catalog: Catalog, lang: str, url: str
         return problem(subject, f"unreadable: {exc}")
     if not items:
         return problem(subject, "answers, but lists no articles")
-    return ok(subject, f"{len(items)} articles, first {items[0].title!r}")
+    return ok(subject, f"{_count(len(items), 'article')}, first {items[0].title!r}")
 
 
 def _status_problem(result: FetchResult) -> str | None:
     if 200 <= result.status < 300:
         return None
     return f"answered HTTP {result.status}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _newest(dates: list[datetime]) -> str:

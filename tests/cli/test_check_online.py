@@ -92,7 +92,7 @@ async def test_all_well_exits_0_with_one_line_per_source(world: World) -> None:
     assert "newsbot: problem" not in result.stderr
     lines = result.stdout.splitlines()
     assert (
-        f"ok: feed {world.feeds.url('/en.xml')}: 1 items, newest 2026-11-30 08:15 UTC; "
+        f"ok: feed {world.feeds.url('/en.xml')}: 1 item, newest 2026-11-30 08:15 UTC; "
         "no WordPress REST API found (gap fill and removal checks off)"
     ) in lines
     assert any(line.startswith("ok: channel @cw_georgia: channel 'Georgia news'") for line in lines)
