@@ -102,12 +102,13 @@ async def test_every_metric_the_dashboard_and_alerts_use_is_served(database_url:
         task = asyncio.create_task(run(settings, catalog, dry_run=False, stop=stop))
         try:
             async with aiohttp.ClientSession() as http:
-                for _ in range(100):
+                for _ in range(200):
                     try:
                         answer = await http.get(f"http://127.0.0.1:{port}/metrics")
                         exposition = await answer.text()
-                        if "newsbot_feed_polls_total{" in exposition:
-                            break  # the first poll is in
+                        polled = "newsbot_feed_polls_total{" in exposition
+                        if polled and 'newsbot_leader{role="sender"} 1.0' in exposition:
+                            break  # the first poll is in, and the sender leads
                     except aiohttp.ClientConnectionError:
                         pass
                     await asyncio.sleep(0.1)
