@@ -163,7 +163,7 @@ async def test_the_wordpress_rest_api_each_feed_would_use_is_shown(world: World)
         f"WordPress REST API {world.feeds.url('/wp-json/wp/v2/')} (found by the feed's Link header)"
     )
     assert any(
-        line.startswith(f"ok: feed {world.feeds.url('/wp/feed/')}: 1 items")
+        line.startswith(f"ok: feed {world.feeds.url('/wp/feed/')}: 1 item")
         and line.endswith(expected)
         for line in result.stdout.splitlines()
     ), result.stdout
