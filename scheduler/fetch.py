@@ -139,6 +139,8 @@ class Fetcher:
         try:
             target = _parse_url(url)
             if target.scheme == "file":
+                if self._guard is not None and not self._guard.policy.names_file(url):
+                    raise self._refused("file://", "only the catalog's own file:// feeds are read")
                 return await self._fetch_file(target, last_modified)
             return await self._fetch_http(target, etag, last_modified, accept)
         except FetchError as exc:

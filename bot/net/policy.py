@@ -83,16 +83,24 @@ class OutboundPolicy:
     operator_origins: frozenset[Origin]
     outlet_domains: frozenset[str]  # these hosts and their subdomains
     outlet_hosts: frozenset[str]  # exactly these hosts
+    operator_files: frozenset[str] = frozenset()  # file:// feeds, read exactly as named
 
     @classmethod
     def build(
         cls, operator_urls: Iterable[str], *, domains: Iterable[str], hosts: Iterable[str]
     ) -> OutboundPolicy:
-        origins = {o for o in map(origin_of, operator_urls) if o is not None}
+        named = [url.strip() for url in operator_urls]
+        origins = {o for o in map(origin_of, named) if o is not None}
+        files = {url for url in named if url.lower().startswith("file:")}
         normal_domains = {normal_host(d) for d in domains if d.strip()}
         exact = {normal_host(h) for h in hosts if h.strip()}
         exact |= {d for d in normal_domains if _is_ip(d)}
-        return cls(frozenset(origins), frozenset(normal_domains - exact), frozenset(exact))
+        return cls(
+            frozenset(origins),
+            frozenset(normal_domains - exact),
+            frozenset(exact),
+            frozenset(files),
+        )
 
     @classmethod
     def from_config(cls, settings: Settings, catalog: Catalog) -> OutboundPolicy:
@@ -110,6 +118,10 @@ class OutboundPolicy:
         """Whether ``url``'s origin was named by the operator (no address check)."""
         origin = origin_of(url)
         return origin is not None and origin in self.operator_origins
+
+    def names_file(self, url: str) -> bool:
+        """Whether ``url`` is a ``file://`` feed the catalog names (no other file is read)."""
+        return url.strip() in self.operator_files
 
     def is_outlet_host(self, host: str) -> bool:
         name = normal_host(host)

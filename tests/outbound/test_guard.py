@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -180,3 +181,21 @@ async def test_a_refused_host_is_logged_once(
     assert len(lines) == 2
     assert "evil.example" in lines[0] and "not one of the outlet's hosts" in lines[0]
     assert "internal.caucasus-wire.example" in lines[1] and "loopback" in lines[1]
+
+
+async def test_only_the_catalogs_own_file_feeds_are_read(world: World, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss_feed([{"title": "Local", "link": "https://caucasus-wire.example/1/"}]))
+    other = tmp_path / "secret.txt"
+    other.write_text(SECRET)
+    policy = OutboundPolicy.build([feed.as_uri()], domains=["caucasus-wire.example"], hosts=[])
+    guard = OutboundGuard(policy)
+    async with aiohttp.ClientSession() as http:
+        fetcher = Fetcher(http, limits=LIMITS, guard=guard)
+        named = await fetcher.fetch(feed.as_uri())
+        with pytest.raises(FetchRefused) as refused:
+            await fetcher.fetch(other.as_uri())
+    await guard.close()
+
+    assert named.status == 200 and b"Local" in named.body
+    assert "file://" in refused.value.reason
