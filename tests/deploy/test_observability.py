@@ -12,7 +12,6 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import run
-from bot.config import Settings
 from tests.e2e.support import declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer, rss_feed
@@ -90,13 +89,8 @@ async def test_every_metric_the_dashboard_and_alerts_use_is_served(database_url:
     async with FakeBotAPI() as api, FeedServer() as feeds:
         declare_channels(api)
         feeds.set_feed("/feed", rss_feed([{"title": "One", "link": "https://news.example/1"}]))
-        # /metrics is on its own listener where the settings have one, else on the web port.
-        own = "metrics_port" in Settings.model_fields
-        settings = make_settings(
-            api, database_url, web_port=free_port(), **({"metrics_port": port} if own else {})
-        )
-        if not own:
-            port = settings.web_port
+        # /metrics is served on the private metrics listener.
+        settings = make_settings(api, database_url, web_port=free_port(), metrics_port=port)
         stop = asyncio.Event()
         catalog = make_catalog([feeds.url("/feed")])
         task = asyncio.create_task(run(settings, catalog, dry_run=False, stop=stop))

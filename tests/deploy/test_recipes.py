@@ -74,7 +74,8 @@ def test_the_image_is_multi_stage_slim_unprivileged_and_checks_its_health() -> N
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
     assert users and users[-1] not in ("root", "0")
     health = re.search(r"^HEALTHCHECK .*?CMD (.*)$", text, re.M | re.S)
-    assert health and f"127.0.0.1:{env['NEWSBOT_WEB_PORT']}/healthz" in health.group(1)
+    # The metrics listener's /healthz: every role has it (a worker has no web listener).
+    assert health and f"127.0.0.1:{env['NEWSBOT_METRICS_PORT']}/healthz" in health.group(1)
     assert re.search(rf"^EXPOSE {env['NEWSBOT_WEB_PORT']}$", text, re.M)
     volumes = set(re.findall(r'"(/[^"]+)"', re.search(r"^VOLUME (.*)$", text, re.M).group(1)))
     assert str(sqlite_dir(env["NEWSBOT_DATABASE_URL"])) in volumes
@@ -187,10 +188,13 @@ def test_prometheus_scrapes_the_metrics_listener_and_probes_healthz() -> None:
     config = yaml.safe_load(read("prometheus/prometheus.yml"))
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert config["rule_files"] == ["alerts.yml"]
-    settings = Settings(_env_file=None)
-    if "metrics_port" not in Settings.model_fields:
-        pytest.skip("this version serves /metrics on the web port, not on a listener of its own")
+    host = env_file("systemd/newsbot.env.example")
     scrape = jobs["newsbot"]["static_configs"][0]["targets"][0]
-    assert scrape == f"{settings.metrics_host}:{settings.metrics_port}"
+    assert scrape == f"{host['NEWSBOT_METRICS_HOST']}:{host['NEWSBOT_METRICS_PORT']}"
     probe = jobs["newsbot-healthz"]["static_configs"][0]["targets"][0]
-    assert probe == f"http://{settings.web_host}:{settings.web_port}/healthz"
+    assert probe == f"http://{host['NEWSBOT_WEB_HOST']}:{host['NEWSBOT_WEB_PORT']}/healthz"
+    defaults = Settings(_env_file=None)
+    assert (defaults.metrics_host, defaults.metrics_port) == (
+        host["NEWSBOT_METRICS_HOST"],
+        int(host["NEWSBOT_METRICS_PORT"]),
+    )
