@@ -5,9 +5,10 @@ secret: a stand-in for an intranet service. The outlet's feed and section page p
 at it in every way a feed can: a direct link, a redirect from the outlet's own
 (trusted) site, a section-page link, and a host name that resolves to loopback
 (``localhost``, listed in ``article_hosts`` so only the address check stands in the
-way). It must receive no request, and no post may carry its text; the articles are
-posted from the feed's own text. Control articles on the site itself prove pages are
-still read where they may be.
+way), and a WordPress REST API the feed's answer says is there. It must receive no
+request, and no post may carry its text; the articles are posted from the feed's own
+text. Control articles on the site itself prove pages are still read where they may
+be.
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ SECTION_LEAD = "The section's article says the bridge reopens in autumn"
 
 
 def _item(title: str, link: str, hours_ago: float) -> dict[str, object]:
-    """A teaser item (no description): the bot would read the article page for a lead."""
+    """A teaser item (no description): the bot would read the article page for a lead.
+    Its WordPress post id makes the bot ask the REST API for its translations."""
     return {
         "title": title,
         "link": link,
         "guid": link,
+        "post_id": 100 + int(hours_ago),
         "categories": ["Georgia"],
         "pubDate": datetime.now(UTC) - timedelta(hours=hours_ago),
     }
@@ -47,7 +50,13 @@ def _item(title: str, link: str, hours_ago: float) -> dict[str, object]:
 
 def _serve_internal(internal: FeedServer) -> None:
     page = article_page(f"Secret {SECRET}", SECRET, [SECRET, SECRET]).encode()
-    for path in ("/secret/direct", "/secret/redirect", "/secret/named", "/secret/section"):
+    for path in (
+        "/secret/direct",
+        "/secret/redirect",
+        "/secret/named",
+        "/secret/section",
+        "/wp-json/",
+    ):
         internal.set_feed(path, page, content_type="text/html; charset=utf-8")
 
 
@@ -58,7 +67,9 @@ def _serve_site(site: FeedServer, internal: FeedServer) -> None:
         _item("Named host story from Georgia", internal.url("/secret/named", host="localhost"), 3),
         _item("Tunnel story from Georgia", site.url("/tunnel/"), 4),
     ]
-    site.set_feed("/feed/", rss_feed(feed))
+    # WordPress says where its REST API is; a hostile answer names the internal origin.
+    rest = internal.url("/wp-json/")
+    site.set_feed("/feed/", rss_feed(feed), headers={"Link": f'<{rest}>; rel="https://api.w.org/"'})
     site.set_redirect("/moved/", internal.url("/secret/redirect"), status=302)
     site.set_feed(
         "/tunnel/",
@@ -82,6 +93,7 @@ async def test_a_hostile_feed_gets_no_request_to_an_internal_origin(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bot.net.guard")
+    caplog.set_level(logging.INFO, logger="scheduler.ingest")
     async with FakeBotAPI() as api, FeedServer() as site, FeedServer() as internal:
         declare_channels(api)
         _serve_internal(internal)
@@ -118,6 +130,8 @@ async def test_a_hostile_feed_gets_no_request_to_an_internal_origin(
         assert any(SITE_LEAD in text for text in texts)  # allowed pages are still read
         assert any(SECTION_LEAD in text for text in texts)
         assert site.hits["/moved/"] == 1
+        found = f"WordPress REST API at {internal.url('/wp-json/wp/v2/')}"
+        assert any(found in r.getMessage() for r in caplog.records)  # and it was refused
         refused = [
             r.getMessage() for r in caplog.records if "refused to fetch from" in r.getMessage()
         ]
