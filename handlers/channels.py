@@ -60,6 +60,7 @@ from handlers.publisher import chat_id_of
 from handlers.services import Services
 from handlers.settings import CHECK, HANDLER, Guard, chunk, edit
 from handlers.subscriptions import parse_deep_link
+from handlers.topics import Topics, topic_name_of
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +277,11 @@ class Channels:
 
     @staticmethod
     def title(row: ChatRow) -> str:
+        """The chat's title; a forum topic's is "Group › Topic" (or "Group #7" until named)."""
         base = row.title or row.address
-        return f"{base} #{row.thread_id}" if row.thread_id else base
+        if not row.thread_id:
+            return base
+        return f"{base} › {row.topic_name}" if row.topic_name else f"{base} #{row.thread_id}"
 
     async def chat_list(
         self, session: AsyncSession, lang: str, uid: int, cid: int
@@ -434,6 +438,8 @@ class Channels:
                 )
                 session.add(row)
             row.title = title[:256]
+            if thread and row.topic_name is None:  # later renames come as forum_topic_edited
+                row.topic_name = topic_name_of(message)
             row.kind = kind
             row.priority = PRIORITY.get(kind, 1)
             row.active, row.paused, row.pause_reason = True, False, None
@@ -657,4 +663,5 @@ class Channels:
             CommandHandler("start", self.group_start, filters=groups),
             MessageHandler(private & filters.StatusUpdate.CHAT_SHARED, self.on_chat_shared),
             CallbackQueryHandler(self.on_button, pattern=r"^c[A-Z]"),
+            *Topics(self.s).handlers(),
         ]

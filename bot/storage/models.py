@@ -123,6 +123,8 @@ class ChatRow(Base):
     thread_id: Mapped[int] = mapped_column(BigInteger, default=0)
     kind: Mapped[str] = mapped_column(String(16))  # private | group | supergroup | channel
     title: Mapped[str] = mapped_column(String(256), default="")
+    # A forum topic's name (from forum_topic_created/_edited); None: not a topic, or not seen.
+    topic_name: Mapped[str | None] = mapped_column(String(128))
     language: Mapped[str] = mapped_column(String(8))
     origin: Mapped[str] = mapped_column(String(16), default="user")  # catalog | user
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 from tests.audience.support import (
     NOON,
     SetClock,
@@ -9,6 +12,7 @@ from tests.audience.support import (
     buttons,
     latest,
     next_from_bot,
+    publish,
     subscription,
     tap,
 )
@@ -17,6 +21,15 @@ from tests.fakes.botapi import FakeBotAPI
 ADMIN = 9101
 READER = 9102
 CHANNEL = -1002100000001
+
+
+async def eventually(read: Callable[[], Awaitable[object]], expected: object) -> None:
+    """Wait (up to 5 s) until ``read()`` gives ``expected``: handlers run asynchronously."""
+    for _ in range(50):
+        if await read() == expected:
+            return
+        await asyncio.sleep(0.1)
+    assert await read() == expected
 
 
 async def test_done_without_a_region_is_refused_with_a_hint(database_url: str) -> None:
@@ -109,3 +122,62 @@ async def test_startgroup_link_connects_the_group_with_its_edition(database_url:
         await next_from_bot(api, GROUP, "sendMessage", 5)
         row, regions = await subscription(parts, GROUP)
         assert row is not None and row.language == "en" and regions == ["armenia", "georgia"]
+
+
+FORUM = -1003200000001
+
+
+async def test_forum_topic_connected_by_link_is_shown_and_renamed_by_name(
+    database_url: str,
+) -> None:
+    clock = SetClock(NOON)
+    async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
+        bot = api.bot_user
+        api.set_chat(FORUM, "supergroup", title="Caucasus Readers", is_forum=True)
+        api.set_member(FORUM, ADMIN, "creator")
+        api.set_member(FORUM, bot["id"], "member")
+        economy = api.push_forum_topic_created(FORUM, ADMIN, "Economy")
+        other = api.push_forum_topic_created(FORUM, ADMIN, "Chatter")
+
+        api.push_message(
+            FORUM, ADMIN, f"/start@{bot['username']} georgia", message_thread_id=economy
+        )
+        await next_from_bot(api, FORUM, "sendMessage", 1)
+        editor = api.messages_to(FORUM)[-1]
+        assert str(editor.params.get("message_thread_id")) == str(economy)
+        assert "Caucasus Readers › Economy is connected: Georgia · English" in editor.plain_text
+        await tap(api, ADMIN, FORUM, "Done")
+        assert (
+            "I've sent a test post to Caucasus Readers › Economy" in latest(api, FORUM).plain_text
+        )  # type: ignore[union-attr]
+
+        # The editions reach that topic, not the others.
+        await publish(parts, "g1", "Tbilisi budget", "en", ("georgia",), clock.now())
+        await parts.sender.drain(within=20)
+        post = api.messages_to(FORUM)[-1]
+        assert post.plain_text.startswith("Tbilisi budget")
+        assert str(post.params.get("message_thread_id")) == str(economy)
+
+        # A rename follows; an icon change and other topics' news leave the name alone.
+        api.push_forum_topic_edited(FORUM, ADMIN, economy, "Money <&> Markets")
+        api.push_forum_topic_edited(FORUM, ADMIN, economy)
+        api.push_forum_topic_edited(FORUM, ADMIN, other, "Off topic")
+        await api.wait_for(lambda: api.pending_updates == 0, within=10)
+
+        async def topic_name() -> str | None:
+            row, _ = await subscription(parts, FORUM)
+            return row.topic_name if row is not None else None
+
+        await eventually(lambda: topic_name(), "Money <&> Markets")
+        # /settings again in the topic: its messages still carry the first name; it stays.
+        count = len(api.messages_to(FORUM))
+        api.push_message(FORUM, ADMIN, "/settings", message_thread_id=economy)
+        await next_from_bot(api, FORUM, "sendMessage", count + 1)
+        assert "Caucasus Readers › Money <&> Markets" in api.messages_to(FORUM)[-1].plain_text
+
+        api.push_message(ADMIN, ADMIN, "/channels")
+        await next_from_bot(api, ADMIN, "sendMessage", 2)
+        listing = latest(api, ADMIN)
+        assert listing is not None
+        assert "Caucasus Readers › Money <&> Markets — posting" in listing.plain_text
+        assert "Caucasus Readers › Money <&> Markets" in buttons(listing)

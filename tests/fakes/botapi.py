@@ -377,6 +377,8 @@ class FakeBotAPI:
         self.chats: dict[int, JSON] = {}
         self.users: dict[int, JSON] = {}
         self.members: dict[tuple[int, int], JSON] = {}
+        # (chat id, topic id) -> the forum_topic_created message that opened the topic.
+        self.topics: dict[tuple[int, int], JSON] = {}
         self._blocked: dict[int, str] = {}
         self._migrated: dict[int, int] = {}
         self._injected: dict[str, deque[_Injected]] = {}
@@ -592,12 +594,48 @@ class FakeBotAPI:
         if message_thread_id is not None:
             message["message_thread_id"] = message_thread_id
             message["is_topic_message"] = True
+            opened = self.topics.get((chat_id, message_thread_id))
+            if opened is not None:  # a message in a topic "replies" to the topic's creation
+                message["reply_to_message"] = dict(opened)
         message.update(extra or {})
         if chat["type"] == "channel":  # channel posts are signed by the channel, not a user
             del message["from"]
             message["sender_chat"] = chat
             return self.push_update({"channel_post": message})
         return self.push_update({"message": message})
+
+    def push_forum_topic_created(
+        self, chat_id: int, user_id: int, name: str, icon_color: int = 7322096
+    ) -> int:
+        """A user opens a topic in the forum ``chat_id``; returns its ``message_thread_id``.
+
+        As in Telegram, the topic's id is the id of the service message that opens it, and
+        later messages in the topic carry that message as ``reply_to_message``.
+        """
+        thread_id = self._next_message_id(chat_id)
+        user = self._sender(user_id, None, None, None)
+        opened: JSON = {
+            "message_id": thread_id,
+            "message_thread_id": thread_id,
+            "is_topic_message": True,
+            "from": user,
+            "chat": self._chat_for_push(chat_id, None, user),
+            "date": int(time.time()),
+            "forum_topic_created": {"name": name, "icon_color": icon_color},
+        }
+        self.topics[(chat_id, thread_id)] = opened
+        self.push_update({"message": opened})
+        return thread_id
+
+    def push_forum_topic_edited(
+        self, chat_id: int, user_id: int, thread_id: int, name: str | None = None
+    ) -> JSON:
+        """A topic is renamed (``name``) or only its icon changed (``name`` None)."""
+        edited: JSON = {"icon_custom_emoji_id": ""} if name is None else {"name": name}
+        # The creation message is not edited: later messages still carry the first name.
+        return self.push_message(
+            chat_id, user_id, "", message_thread_id=thread_id, extra={"forum_topic_edited": edited}
+        )
 
     def push_callback_query(
         self,
