@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +18,7 @@ from handlers.operator import format_unknown, resend_answer
 from tests.crash.support import add_private_readers, now, publish, reader_ids, states
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
+from tests.revenue.support import free_port
 
 ADMIN, STRANGER = 9001, 9002
 READERS = 3
@@ -59,7 +61,8 @@ async def test_operators_see_unknown_deliveries_and_resend_them_to_channels_only
     catalog = make_catalog([])
     async with FakeBotAPI() as api:
         declare_channels(api)
-        settings = make_settings(api, database_url, admin_ids=(ADMIN,))
+        port = free_port()
+        settings = make_settings(api, database_url, admin_ids=(ADMIN,), metrics_port=port)
         engine = await prepare_database(settings, catalog, SystemClock())
         await engine.dispose()
         async with sessions.begin() as session:
@@ -84,6 +87,8 @@ async def test_operators_see_unknown_deliveries_and_resend_them_to_channels_only
             api.push_message(STRANGER, STRANGER, f"/resend {article_id}")
             api.push_message(ADMIN, ADMIN, "/queue")
             await api.wait_for(lambda: len(api.messages_to(ADMIN)) == 1, within=10)
+            async with aiohttp.ClientSession() as http:
+                scraped = await (await http.get(f"http://127.0.0.1:{port}/metrics")).text()
             api.push_message(ADMIN, ADMIN, f"/resend {article_id}")
             await api.wait_for(lambda: bool(api.messages_to(GEORGIA_CHANNEL)), within=10)
             await api.wait_for(lambda: len(api.messages_to(ADMIN)) == 2, within=10)
@@ -97,6 +102,8 @@ async def test_operators_see_unknown_deliveries_and_resend_them_to_channels_only
     assert [m.text for m in api.messages_to(STRANGER)] == [
         "Sorry, this command is only for the outlet's operators."
     ]
+    assert 'newsbot_outbox_unknown{audience="channels"} 1.0' in scraped
+    assert f'newsbot_outbox_unknown{{audience="private"}} {READERS}.0' in scraped
     queue, resent, again = (m.text for m in api.messages_to(ADMIN))
     assert f"#{article_id} Tbilisi metro extends to the airport: channels 1" in queue
     assert f"private {READERS}" in queue
