@@ -8,7 +8,8 @@
 - ``successful_payment`` is recorded once per ``telegram_payment_charge_id`` (a unique
   key): a redelivered update is logged and ignored, never thanked twice.
 - Operators (NEWSBOT_ADMIN_IDS): ``/refund <charge id>`` calls ``refundStarPayment`` and
-  marks the donation refunded; ``/donations`` lists the recent ones.
+  marks the donation refunded, and tells the donor in their language; ``/donations``
+  lists the recent ones.
 """
 
 from __future__ import annotations
@@ -306,7 +307,25 @@ class Payments:
             if stored is not None:
                 stored.refunded_at = self.s.clock.now()
         log.info("stars: refunded %s (%d %s)", charge_id, row.amount, row.currency)
+        await self._tell_refunded(context, row)
         return f"Refunded {row.amount} {row.currency} to user {row.user_id} ({charge_id})."
+
+    async def _tell_refunded(self, context: ContextTypes.DEFAULT_TYPE, row: DonationRow) -> None:
+        """Tell the donor, in the language they donated in, that their Stars came back.
+
+        The refund stands whether or not this arrives (the donor may have blocked the bot).
+        """
+        text = self.s.translator.ngettext(
+            row.language,
+            "donate.refunded",
+            row.amount,
+            amount=row.amount,
+            outlet=self.s.catalog.outlet.name,
+        )
+        try:
+            await context.bot.send_message(row.user_id, text, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            log.info("stars: could not tell user %s about the refund: %s", row.user_id, exc)
 
     async def donations(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

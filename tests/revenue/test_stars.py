@@ -136,7 +136,15 @@ async def test_stars_flow(database_url: str) -> None:
             await api.wait_for(lambda: len(api.messages_to(OPERATOR)) == 2, within=10)
             assert api.refunds == [(USER, "stxCharge1")]
             assert "Refunded 250" in api.messages_to(OPERATOR)[-1].plain_text
-            assert "only for the outlet's operators" in api.messages_to(USER)[-1].plain_text
+            # The donor hears of it in the language they donated in (Russian, plural form).
+            told = [m.plain_text for m in api.messages_to(USER) if "вернули" in m.plain_text]
+            assert told == [
+                "Мы вернули вам 250 звёзд, пожертвованных Caucasus Wire. "
+                "Они снова на вашем балансе в Telegram."
+            ]
+            assert any(
+                "only for the outlet's operators" in m.plain_text for m in api.messages_to(USER)
+            )
 
             api.push_message(OPERATOR, OPERATOR, "/refund stxCharge1")
             api.push_message(OPERATOR, OPERATOR, "/refund nope")
