@@ -56,6 +56,7 @@ from scheduler.fetch import Fetcher, FetchLimits
 from scheduler.ingest import Ingestor, PollReport
 from scheduler.jobs import build_scheduler
 from scheduler.mostread import MostReadRefresher, weekly_jobs
+from scheduler.pins import pin_jobs
 
 log = logging.getLogger("newsbot")
 
@@ -196,7 +197,7 @@ async def assemble(
             publisher = DryRunPublisher(posts, out)
         else:
             publisher = TelegramPublisher(
-                application.bot, posts, paid_broadcast=settings.paid_broadcast
+                application.bot, posts, paid_broadcast=settings.paid_broadcast, clock=clock
             )
         alerts = _editors_alerts(settings, application.bot if application else None)
         sender = Sender(
@@ -300,7 +301,9 @@ async def run(
         )
         ingest = IngestHook(
             settings.ingest_secret.get_secret_value() if settings.ingest_secret else None,
-            lambda push: parts.ingestor.push(post_id=push.post_id, url=push.url),
+            lambda push: parts.ingestor.push(
+                post_id=push.post_id, url=push.url, breaking=push.breaking
+            ),
             parts.sessions,
             parts.services.clock,
         )
@@ -454,6 +457,7 @@ def start_workers(
         extra += correction_jobs(
             parts.sessions, services.posts, services.clock, bot, parts.ingestor.check_removed
         )
+        extra += pin_jobs(parts.sessions, services.clock, bot)
         scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread, extra=extra)
         scheduler.start()
         try:

@@ -93,6 +93,9 @@ class Outlet(_Strict):
         if value not in ("none", "all") and not _REGION_CODE.match(value):
             raise ValueError(f"{value!r} must be 'none', 'all' or a region code")
         return value
+    # WordPress categories/tags (names or slugs) that make a story breaking news: one list
+    # for every language, or a table of lists keyed by language.
+    breaking: list[str] | dict[str, list[str]] = Field(default_factory=list)
 
     @field_validator("languages")
     @classmethod
@@ -188,6 +191,14 @@ class Channel(_Strict):
     regions: list[str] = Field(default_factory=list)
     language: str
     thread: int | None = Field(default=None, ge=1)
+    # A post with a lead image goes out as a photo with the post as its caption.
+    photos: bool = True
+    # Breaking posts are pinned for this many hours (0: not pinned).
+    pin_breaking_hours: int = Field(default=0, ge=0, le=24 * 7)
+    # Posts are silent (no notification sound) during the region's night, 23:00-08:00.
+    silent_at_night: bool = False
+    # Link previews: Telegram's choice, none, small, large, or above the text.
+    link_preview: Literal["auto", "off", "small", "large", "above"] = "auto"
 
     @field_validator("chat")
     @classmethod
@@ -293,8 +304,19 @@ class Catalog(_Strict):
         region = self.region(code)
         return self.text(region.name, lang) if region else code
 
+    def breaking_terms(self, lang: str) -> frozenset[str]:
+        """The categories that mark breaking news in ``lang``, folded for matching."""
+        terms = self.outlet.breaking
+        chosen = terms if isinstance(terms, list) else terms.get(lang, [])
+        return frozenset(fold_term(t) for t in chosen if fold_term(t))
+
     def has_donations(self) -> bool:
         return self.donate is not None and bool(self.donate.links or self.donate.stars)
+
+
+def fold_term(term: str) -> str:
+    """A category name or slug folded so that "Breaking News" matches "breaking-news"."""
+    return "-".join(term.casefold().replace("_", " ").replace("-", " ").split())
 
 
 def cross_check(catalog: Catalog) -> list[str]:
@@ -331,6 +353,8 @@ def cross_check(catalog: Catalog) -> list[str]:
     for i, dest in enumerate(destinations):
         if destinations.index(dest) != i:
             problems.append(f"channels[{i}].chat: {dest[0]!r} is listed twice")
+    if isinstance(catalog.outlet.breaking, dict):
+        problems += _localized_keys("outlet.breaking", catalog.outlet.breaking, langs)
     if isinstance(catalog.mostread.url, dict):
         problems += _localized_keys("mostread.url", catalog.mostread.url, langs)
     if catalog.donate:

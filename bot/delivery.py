@@ -490,7 +490,7 @@ class Sender:
         if not outcomes:
             return []
         now = self._clock.now()
-        sent = [(d.id, o.message_id) for d, o in outcomes if isinstance(o, Sent)]
+        sent = [(d.id, o) for d, o in outcomes if isinstance(o, Sent)]
         await record_sent(session, sent, now)
         applied: list[tuple[Delivery, Outcome, Applied]] = []
         for delivery, outcome in outcomes:

@@ -30,6 +30,7 @@ class FeedEntry:
     author: str = ""
     wp_post_id: int | None = None
     alternates: tuple[tuple[str, str], ...] = ()  # (language code, url) of translations
+    image_url: str = ""  # the lead image (media:content, enclosure, og:image), "" when none
 
 
 @dataclass(frozen=True, slots=True)

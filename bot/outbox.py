@@ -48,6 +48,7 @@ _SENT = (
     .values(
         state="sent",
         message_id=bindparam("mid"),
+        photo=bindparam("photo"),
         attempts=_OUTBOX.c.attempts + 1,
         updated_at=bindparam("now"),
         last_error=None,
@@ -102,6 +103,13 @@ _RESERVED_ROWS = (
         _ARTICLES.c.summary,
         _ARTICLES.c.regions,
         _ARTICLES.c.alternates,
+        _ARTICLES.c.image_url,
+        _ARTICLES.c.breaking,
+        _CHATS.c.photos,
+        _CHATS.c.link_preview,
+        _CHATS.c.silent_at_night,
+        _OUTBOX.c.no_photo,
+        _OUTBOX.c.unpin_at,
     )
     .join_from(_OUTBOX, _CHATS, _CHATS.c.id == _OUTBOX.c.chat_id)
     .join(_ARTICLES, _ARTICLES.c.id == _OUTBOX.c.article_id)
@@ -131,6 +139,14 @@ class Delivery:
     regions: tuple[str, ...]
     hide_appeals: bool = False  # the reader hid donation appeals
     alternates: str = ""  # the article's other language versions, JSON [[language, url], ...]
+    image_url: str = ""  # the article's lead image, "" when none
+    breaking: bool = False
+    photos: bool = False  # the chat takes posts as photos (channels and groups that allow it)
+    no_photo: bool = False  # Telegram refused the image once: text only
+    link_preview: str = "auto"  # auto | off | small | large | above
+    silent_at_night: bool = False
+    pin: bool = False  # a breaking post this chat pins
+    sent_as_photo: bool = False  # for corrections: the message is a photo with a caption
 
     @property
     def chat_key(self) -> str:
@@ -143,6 +159,7 @@ class Delivery:
 @dataclass(frozen=True, slots=True)
 class Sent:
     message_id: int | None
+    photo: bool = False  # sent as a photo with a caption (corrections edit the caption)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +206,16 @@ class ResendAsPlainText:
     error: str
 
 
-Outcome = Sent | Retry | Unknown | Dead | ChatGone | Migrated | ResendAsPlainText
+@dataclass(frozen=True, slots=True)
+class ResendWithoutPhoto:
+    """Telegram could not fetch or use the lead image: send once more as text."""
+
+    error: str
+
+
+Outcome = (
+    Sent | Retry | Unknown | Dead | ChatGone | Migrated | ResendAsPlainText | ResendWithoutPhoto
+)
 
 
 def backoff_seconds(attempts: int, jitter: float) -> float:
@@ -235,6 +261,13 @@ async def claim_due(
             regions=tuple(regions.split()) if regions else (),
             hide_appeals=bool(hide),
             alternates=alternates or "",
+            image_url=image_url or "",
+            breaking=bool(breaking),
+            photos=bool(photos) and kind != "private",
+            no_photo=bool(no_photo),
+            link_preview=link_preview or "auto",
+            silent_at_night=bool(silent),
+            pin=unpin_at is not None,
         )
         for (
             oid,
@@ -252,6 +285,13 @@ async def claim_due(
             summary,
             regions,
             alternates,
+            image_url,
+            breaking,
+            photos,
+            link_preview,
+            silent,
+            no_photo,
+            unpin_at,
         ) in rows
     ]
 
@@ -265,13 +305,17 @@ async def mark_inflight(session: AsyncSession, ids: Sequence[int], at: datetime)
 
 
 async def record_sent(
-    session: AsyncSession, sent: Sequence[tuple[int, int | None]], now: datetime
+    session: AsyncSession, sent: Sequence[tuple[int, Sent]], now: datetime
 ) -> None:
-    """The common outcome in one executemany: (row id, Telegram message id) pairs."""
+    """The common outcome in one executemany: (row id, what Telegram answered) pairs."""
     if not sent:
         return
     await session.execute(
-        _SENT, [{"row_id": row_id, "mid": mid, "now": now} for row_id, mid in sent]
+        _SENT,
+        [
+            {"row_id": row_id, "mid": s.message_id, "photo": s.photo, "now": now}
+            for row_id, s in sent
+        ],
     )
 
 
@@ -334,8 +378,8 @@ async def record_outcome(
     values: dict[str, object] = {"updated_at": now, "attempts": delivery.attempts + 1}
     applied: Applied
     match outcome:
-        case Sent(message_id=mid):
-            values.update(state="sent", message_id=mid, last_error=None)
+        case Sent(message_id=mid, photo=photo):
+            values.update(state="sent", message_id=mid, photo=photo, last_error=None)
             applied = Applied("sent")
         case Retry(error=err, after=after):
             if delivery.attempts + 1 >= MAX_ATTEMPTS:
@@ -362,6 +406,9 @@ async def record_outcome(
             else:
                 values.update(state="pending", plain_text=True, last_error=err, next_attempt_at=now)
                 applied = Applied("retry")
+        case ResendWithoutPhoto(error=err):
+            values.update(state="pending", no_photo=True, last_error=err, next_attempt_at=now)
+            applied = Applied("retry")
         case ChatGone(error=err):
             values.update(state="dropped", last_error=err)
             dropped = await _close_chat(session, delivery, now, err)

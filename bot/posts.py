@@ -26,7 +26,7 @@ from bot.catalog import Catalog
 from bot.domain import Button, RenderedMessage
 from bot.i18n import Translator
 from bot.outbox import Delivery
-from bot.render import render_post, visible_text
+from bot.render import MESSAGE_LIMIT, render_post, visible_text
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,10 @@ class PostBuilder:
         """The URL a button shows: tracked through ``/r/`` with a public URL, else direct."""
         return self._links(kind, url, edition)
 
-    def build(self, delivery: Delivery) -> RenderedMessage:
+    def build(self, delivery: Delivery, *, limit: int = MESSAGE_LIMIT) -> RenderedMessage:
+        """The post for this delivery; ``limit`` is 1024 for a caption (a photo's edit)."""
         key = (
+            limit,
             delivery.article_id,
             delivery.chat_language,
             delivery.plain_text,
@@ -74,18 +76,19 @@ class PostBuilder:
             delivery.title,  # a corrected article renders anew
             delivery.summary,
             delivery.alternates,
+            delivery.breaking,
         )
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        message = self._render(delivery)
+        message = self._render(delivery, limit)
         self._cache[key] = message
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return message
 
-    def _render(self, d: Delivery) -> RenderedMessage:
+    def _render(self, d: Delivery, limit: int) -> RenderedMessage:
         lang = d.chat_language
         edition = f"{'+'.join(d.regions) or 'all'}-{lang}"
         read_more = Button(
@@ -102,21 +105,34 @@ class PostBuilder:
                 *self.read_in_rows(d, lang, edition),
                 *([] if d.hide_appeals else self.donate_rows(lang, edition)),
             ],
+            limit=limit,
+            breaking=d.breaking,
+            breaking_mark=self._tr.plain(lang, "post.breaking") if d.breaking else "",
         )
         if d.plain_text:
             return RenderedMessage(visible_text(message.text), message.buttons, True)
         return message
 
     def _with_appeal(self, d: Delivery, lang: str) -> str:
-        """The summary, ending with the catalog's appeal on the posts the cadence picks.
-
-        Articles carry no breaking mark yet; when they do, it goes to ``appeal_due``.
-        """
+        """The summary, ending with the catalog's appeal on the posts the cadence picks
+        (never on breaking news)."""
         donate = self._catalog.donate
-        if donate is None or d.hide_appeals or not appeal_due(d.article_id, donate.appeal_every):
+        due = donate is not None and appeal_due(
+            d.article_id, donate.appeal_every, breaking=d.breaking
+        )
+        if donate is None or d.hide_appeals or not due:
             return d.summary
         appeal = self._catalog.text(donate.text, lang).strip()
         return f"{d.summary}\n\n{appeal}" if appeal else d.summary
+
+    def timezone(self, d: Delivery) -> str:
+        """The time zone of the article's first catalog region (UTC for none): whose night
+        a chat that is silent at night keeps."""
+        for code in d.regions:
+            region = self._catalog.region(code)
+            if region is not None:
+                return region.timezone
+        return "UTC"
 
     def read_in_rows(self, d: Delivery, lang: str, edition: str) -> list[list[Button]]:
         """One row of buttons to the story in the catalog's other languages, or none.

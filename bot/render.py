@@ -374,18 +374,22 @@ def render_post(
     extra_buttons: Sequence[Sequence[Button]] = (),
     limit: int = MESSAGE_LIMIT,
     breaking: bool = False,
+    breaking_mark: str = "",
 ) -> RenderedMessage:
     """An article as a channel/subscriber post: linked bold title, summary, hashtags.
 
     ``hashtags`` are region codes or names (sanitised here). The Read-more button comes
     first, then ``extra_buttons`` rows; without an http(s) ``url`` the title carries no link
     and there is no Read-more button. ``limit`` is 4096 for messages, 1024 for captions.
+    A breaking post starts with a red mark and ``breaking_mark`` (the translated word).
     """
     if limit < 1:
         raise ValueError(f"limit must be positive, got {limit}")
     link = http_url(url)
+    mark = clean_line(breaking_mark)
+    prefix = (BREAKING_PREFIX + (f"{mark}: " if mark else "")) if breaking else ""
     post = _Post(
-        prefix=BREAKING_PREFIX if breaking else "",
+        prefix=prefix,
         title=clean_line(title) or _fallback_title(link),
         summary=clean_block(summary),
         tags=_hashtags(hashtags),

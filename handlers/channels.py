@@ -42,6 +42,7 @@ from telegram.ext import (
 
 from bot.callbacks import Action
 from bot.i18n import SafeHTML
+from bot.postform import PREVIEW_CHOICES
 from bot.render import escape
 from bot.storage.models import ChatRow
 from bot.storage.repo import (
@@ -250,9 +251,31 @@ class Channels:
             rows.append([b("settings.weekly_off_button", "cW", 0)])
         else:
             rows.append([b("settings.weekly_on_button", "cW", 1)])
+        if row.silent_at_night:
+            rows.append([b("channels.silent_off_button", "cN", 0)])
+        else:
+            rows.append([b("channels.silent_on_button", "cN", 1)])
+        rows.extend(chunk(self.preview_buttons(row, lang, uid, cid), 3))
         if cid > 0:  # the list of chats only exists in private chat
             rows.append([self.g.button(tr.plain(lang, "settings.back_button"), uid, cid, "cB")])
         return text, InlineKeyboardMarkup(rows)
+
+    def preview_buttons(
+        self, row: ChatRow, lang: str, uid: int, cid: int
+    ) -> list[InlineKeyboardButton]:
+        """One button per link-preview choice, the current one checked."""
+        return [
+            self.g.button(
+                (CHECK if choice == row.link_preview else "")
+                + self.tr.plain(lang, f"channels.preview_{choice}"),
+                uid,
+                cid,
+                "cV",
+                row.id,
+                index,
+            )
+            for index, choice in enumerate(PREVIEW_CHOICES)
+        ]
 
     def extras(self, row: ChatRow, lang: str) -> list[str]:
         """Lines under the details: donation appeals (when the outlet has any), weekly post.
@@ -273,6 +296,11 @@ class Channels:
         else:
             weekly = tr.gettext(lang, "settings.weekly_off")
         lines.append(tr.gettext(lang, "settings.weekly_line", weekly=SafeHTML(weekly)))
+        lines.append(
+            tr.gettext(lang, "channels.silent_on" if row.silent_at_night else "channels.silent_off")
+        )
+        preview = tr.plain(lang, f"channels.preview_{row.link_preview}")
+        lines.append(tr.gettext(lang, "channels.preview_line", preview=preview))
         return lines
 
     @staticmethod
@@ -597,6 +625,20 @@ class Channels:
                     row.weekly_mostread = on
                     await audit(session, now, uid, row, "weekly_on" if on else "weekly_off")
                 row.updated_at = now
+                text, markup = self.details(
+                    row, await chat_region_codes(session, pk), lang, uid, cid
+                )
+            elif name == "cN" and index in (0, 1):
+                row.silent_at_night = index == 1
+                row.updated_at = now
+                await audit(session, now, uid, row, "silent_on" if index else "silent_off")
+                text, markup = self.details(
+                    row, await chat_region_codes(session, pk), lang, uid, cid
+                )
+            elif name == "cV" and index is not None and index < len(PREVIEW_CHOICES):
+                row.link_preview = PREVIEW_CHOICES[index]
+                row.updated_at = now
+                await audit(session, now, uid, row, "link_preview", row.link_preview)
                 text, markup = self.details(
                     row, await chat_region_codes(session, pk), lang, uid, cid
                 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sys
 from datetime import timedelta
 from typing import Any, NamedTuple, TextIO, cast
@@ -27,6 +28,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 from telegram.request import RequestData
 
+from bot.clock import Clock, SystemClock
 from bot.domain import Button, RenderedMessage
 from bot.outbox import (
     ChatGone,
@@ -35,13 +37,17 @@ from bot.outbox import (
     Migrated,
     Outcome,
     ResendAsPlainText,
+    ResendWithoutPhoto,
     Retry,
     Sent,
     Unknown,
 )
+from bot.postform import PostForm, is_night, post_form
 from bot.posts import PostBuilder
 from bot.telegram.markup import keyboard
 from bot.telegram.request import ConnectionNotSent
+
+log = logging.getLogger(__name__)
 
 CHAT_GONE_HINTS = (
     "chat not found",
@@ -93,6 +99,24 @@ def interpret(exc: Exception) -> Outcome:
     return Retry(error=f"unexpected: {exc!r}")
 
 
+#: Telegram's answers when it cannot fetch or use a photo given by URL: resent as text once.
+PHOTO_REFUSED_HINTS = (
+    "wrong file identifier/http url specified",
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "photo_invalid_dimensions",
+    "image_process_failed",
+    "wrong remote file identifier",
+)
+
+
+def photo_refused(exc: Exception) -> bool:
+    """Whether a failed ``sendPhoto`` was Telegram refusing the image itself."""
+    return isinstance(exc, BadRequest) and any(
+        hint in exc.message.lower() for hint in PHOTO_REFUSED_HINTS
+    )
+
+
 class TelegramPublisher:
     """Sends through python-telegram-bot's request backend (``AiohttpRequest``).
 
@@ -103,22 +127,38 @@ class TelegramPublisher:
     parse a ``Message``: about 0.1 ms of CPU per message (``bench/fanout.py``), a fifth of
     the budget. Errors are still PTB's (``RetryAfter``, ``Forbidden``, ``ChatMigrated`` ...):
     ``BaseRequest.post`` maps every error answer as it does for any call.
+
+    A post with a lead image goes out as ``sendPhoto`` (``bot.postform``); when Telegram
+    refuses the image, the row is resent once as text. A breaking post for a chat that
+    pins it is pinned right after it is sent (the unpin is scheduled on its outbox row).
     """
 
     def __init__(
-        self, bot: ExtBot[Any], posts: PostBuilder, *, paid_broadcast: bool = False
+        self,
+        bot: ExtBot[Any],
+        posts: PostBuilder,
+        *,
+        paid_broadcast: bool = False,
+        clock: Clock | None = None,
     ) -> None:
         self._bot = bot
         self._posts = posts
         self._paid = paid_broadcast
+        self._clock = clock or SystemClock()
 
-    def params(self, delivery: Delivery, message: RenderedMessage) -> dict[str, Any]:
-        """The sendMessage parameters, strings where PTB would JSON-encode objects."""
-        params: dict[str, Any] = {
-            "chat_id": chat_id_of(delivery.address),
-            "text": message.text,
-            "link_preview_options": _PREVIEW[message.disable_preview],
-        }
+    def params(
+        self, delivery: Delivery, message: RenderedMessage, form: PostForm | None = None
+    ) -> dict[str, Any]:
+        """The sendMessage (or sendPhoto) parameters, strings where PTB would JSON-encode."""
+        params: dict[str, Any] = {"chat_id": chat_id_of(delivery.address)}
+        if form is not None and form.photo:
+            params["photo"] = form.photo
+            params["caption"] = message.text
+        else:
+            params["text"] = message.text
+            params["link_preview_options"] = (
+                form.preview if form is not None else _PREVIEW[message.disable_preview]
+            )
         if not delivery.plain_text:
             params["parse_mode"] = ParseMode.HTML.value
         markup = markup_json(message.buttons)
@@ -126,21 +166,48 @@ class TelegramPublisher:
             params["reply_markup"] = markup
         if delivery.thread_id:
             params["message_thread_id"] = delivery.thread_id
+        if form is not None and form.silent:
+            params["disable_notification"] = True
         if self._paid:
             params["allow_paid_broadcast"] = True
         return params
 
+    def form(self, delivery: Delivery, message: RenderedMessage) -> PostForm:
+        """Photo or text, preview and sound for this delivery, now."""
+        night = delivery.silent_at_night and is_night(
+            self._clock.now(), self._posts.timezone(delivery)
+        )
+        return post_form(delivery, message, night=night)
+
     async def publish(self, delivery: Delivery) -> Outcome:
         message = self._posts.build(delivery)
+        form = self.form(delivery, message)
+        method = "sendPhoto" if form.photo else "sendMessage"
         try:
             result = await self._bot.request.post(
-                f"{self._bot.base_url}/sendMessage",
-                request_data=ready_parameters(self.params(delivery, message)),
+                f"{self._bot.base_url}/{method}",
+                request_data=ready_parameters(self.params(delivery, message, form)),
             )
         except Exception as exc:
+            if form.photo and photo_refused(exc):
+                log.warning("image %s refused in %s: %s", form.photo, delivery.address, exc)
+                return ResendWithoutPhoto(error=str(exc))
             return interpret(exc)
-        message_id = result.get("message_id") if isinstance(result, dict) else None
-        return Sent(message_id=int(message_id) if message_id is not None else None)
+        raw_id = result.get("message_id") if isinstance(result, dict) else None
+        message_id = int(raw_id) if raw_id is not None else None
+        if delivery.pin and message_id is not None:
+            await self._pin(delivery, message_id)
+        return Sent(message_id=message_id, photo=bool(form.photo))
+
+    async def _pin(self, delivery: Delivery, message_id: int) -> None:
+        """Pin a breaking post; a refusal (no rights) is logged and the post stays sent."""
+        params = {"chat_id": chat_id_of(delivery.address), "message_id": message_id}
+        try:
+            await self._bot.request.post(
+                f"{self._bot.base_url}/pinChatMessage", request_data=ready_parameters(params)
+            )
+        except Exception as exc:
+            log.warning("could not pin message %d in %s: %s", message_id, delivery.address, exc)
 
 
 class _Parameter(NamedTuple):
@@ -187,6 +254,9 @@ class DryRunPublisher:
             f"──── to {where} [{delivery.chat_kind}, {delivery.chat_language}] ────",
             message.text,
         ]
+        form = post_form(delivery, message, night=False)
+        if form.photo:
+            lines.insert(1, f"[photo {form.photo}]")
         for row in message.buttons:
             lines.append("  ".join(f"[{b.text} → {b.url or b.callback_data}]" for b in row))
         print("\n".join(lines) + "\n", file=out, flush=True)

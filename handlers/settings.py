@@ -217,7 +217,9 @@ class SubscriberSettings:
                 tr.gettext(lang, "settings.appeals_hidden" if hidden else "settings.appeals_shown")
             ),
         )
-        return text + "\n" + self.weekly_line(row, lang)
+        breaking = row is None or row.breaking_alerts
+        alerts = tr.gettext(lang, "settings.breaking_on" if breaking else "settings.breaking_off")
+        return text + "\n" + self.weekly_line(row, lang) + "\n" + alerts
 
     def weekly_line(self, row: ChatRow | None, lang: str) -> str:
         """The weekly most-read choice: it comes on Mondays at the chat's digest time."""
@@ -250,7 +252,8 @@ class SubscriberSettings:
     def toggles(
         self, lang: str, uid: int, cid: int, row: ChatRow | None
     ) -> list[InlineKeyboardButton]:
-        """Donation appeals (only when the outlet has any) and the weekly most-read.
+        """Donation appeals (only when the outlet has any), the weekly most-read and
+        breaking-news alerts (``sB``: breaking news skips the digest and quiet hours).
 
         Each button names the state it sets (``sA.h``/``sA.s``, ``sW.on``/``sW.off``), so
         an old button tapped twice changes nothing the second time.
@@ -264,6 +267,9 @@ class SubscriberSettings:
         weekly = row is not None and row.weekly_mostread
         key = "settings.weekly_off_button" if weekly else "settings.weekly_on_button"
         out.append(self.g.button(tr.plain(lang, key), uid, cid, "sW", "off" if weekly else "on"))
+        breaking = row is None or row.breaking_alerts
+        key = "settings.breaking_off_button" if breaking else "settings.breaking_on_button"
+        out.append(self.g.button(tr.plain(lang, key), uid, cid, "sB", "off" if breaking else "on"))
         return out
 
     def back(self, lang: str, uid: int, cid: int) -> list[InlineKeyboardButton]:
@@ -505,6 +511,9 @@ class SubscriberSettings:
             return "m", False
         if name == "sW" and args and args[0] in ("on", "off"):
             row.weekly_mostread = args[0] == "on"
+            return "m", False
+        if name == "sB" and args and args[0] in ("on", "off"):
+            row.breaking_alerts = args[0] == "on"
             return "m", False
         if name == "sZ" and first is not None and first < len(self.zones):
             row.timezone = self.zones[first]

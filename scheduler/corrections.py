@@ -32,6 +32,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter
 from bot.clock import Clock
 from bot.outbox import Delivery
 from bot.posts import PostBuilder
+from bot.render import CAPTION_LIMIT
 from bot.storage.models import ArticleRow, ChatRow, EditRow, FeedRow, OutboxRow
 from bot.telegram.markup import keyboard
 
@@ -287,6 +288,9 @@ class CorrectionJob:
             if item.action == "delete":
                 await self._bot.delete_message(chat, message_id)
                 return True
+            if d.sent_as_photo:
+                await self._edit_caption(d, chat, message_id)
+                return True
             message = self._posts.build(d)
             await self._bot.edit_message_text(
                 message.text,
@@ -305,6 +309,17 @@ class CorrectionJob:
         except Forbidden as exc:
             log.info("%s in %s skipped: %s", item.action, d.address, exc.message)
             return False
+
+    async def _edit_caption(self, d: Delivery, chat: int | str, message_id: int) -> None:
+        """A post sent as a photo: its caption changes, shortened to the caption limit."""
+        message = self._posts.build(d, limit=CAPTION_LIMIT)
+        await self._bot.edit_message_caption(
+            chat_id=chat,
+            message_id=message_id,
+            caption=message.text,
+            parse_mode=None if d.plain_text else ParseMode.HTML,
+            reply_markup=keyboard(message),
+        )
 
     async def _finish(self, item: _Pending) -> None:
         async with self._sessions.begin() as session:
@@ -341,6 +356,9 @@ def _pending(edit: EditRow, row: OutboxRow, chat: ChatRow, article: ArticleRow) 
         regions=article.region_codes,
         hide_appeals=bool(chat.hide_appeals),
         alternates=article.alternates or "",
+        image_url=article.image_url or "",
+        breaking=bool(article.breaking),
+        sent_as_photo=bool(row.photo),
     )
     return _Pending(delivery, row.message_id, edit.action, edit.attempts, row.state)
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import trafilatura
@@ -55,6 +56,7 @@ class ExtractedPage:
     published: datetime | None = None
     sections: tuple[str, ...] = ()  # region labels / categories the page declares
     language: str = ""
+    image: str = ""  # the page's lead image (og:image, twitter:image, JSON-LD image)
 
 
 def decode_page(body: bytes, headers: Mapping[str, str], url: str = "") -> str:
@@ -120,6 +122,7 @@ def _extract(html: str, url: str) -> ExtractedPage:
         published=_parse_time(declared.get("published", "")) or published,
         sections=_unique((*_split(declared.get("section", "")), *sections)),
         language=(tree.get("lang") or "").split("-")[0].lower(),
+        image=_absolute_http(declared.get("image", ""), url),
     )
 
 
@@ -132,6 +135,9 @@ def _declared_metadata(tree: Any) -> dict[str, str]:
         ("description", "description"),
         ("article:published_time", "published"),
         ("article:section", "section"),
+        ("og:image", "image"),
+        ("og:image:url", "image"),
+        ("twitter:image", "image"),
     ):
         value = _meta(tree, name)
         if value and key not in found:
@@ -142,8 +148,9 @@ def _declared_metadata(tree: Any) -> dict[str, str]:
             ("description", "description"),
             ("datePublished", "published"),
             ("articleSection", "section"),
+            ("image", "image"),
         ):
-            value = _json_text(item.get(field))
+            value = _json_image(item.get(field)) if key == "image" else _json_text(item.get(field))
             if value and key not in found:
                 found[key] = value
     return found
@@ -154,6 +161,26 @@ def _json_text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(v.strip() for v in value if isinstance(v, str) and v.strip())
     return value.strip() if isinstance(value, str) else ""
+
+
+def _json_image(value: Any) -> str:
+    """JSON-LD ``image``: a URL, an ``ImageObject`` or a list of either (the first one)."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl") or ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _absolute_http(value: str, base: str) -> str:
+    """``value`` resolved against the page URL when it is http(s), else ""."""
+    if not value:
+        return ""
+    try:
+        resolved = urljoin(base, value.strip())
+    except ValueError:
+        return ""
+    return resolved if urlsplit(resolved).scheme in ("http", "https") else ""
 
 
 def _meta(tree: Any, name: str) -> str:

@@ -43,7 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts import Alerts
-from bot.catalog import Catalog, Feed
+from bot.catalog import Catalog, Feed, fold_term
 from bot.clock import Clock, to_naive_utc
 from bot.domain import FeedEntry, ParsedFeed
 from bot.metrics import FeedMetrics, shared_feed_metrics
@@ -227,6 +227,8 @@ class Ingestor:
         self._removal_told: set[int] = set()
         # The channel title each feed last gave: the site's name in its SEO footer.
         self._feed_titles: dict[str, str] = {}
+        # (post id, canonical URL) of pushes in progress that the CMS marked breaking.
+        self._breaking_pushes: list[tuple[int | None, str | None]] = []
 
     async def poll_all(self) -> list[PollReport]:
         """Poll every catalog feed concurrently; one feed's failure never stops another.
@@ -280,15 +282,28 @@ class Ingestor:
 
     # --- push from the CMS ----------------------------------------------------------------
 
-    async def push(self, *, post_id: int | None = None, url: str | None = None) -> list[PollReport]:
+    async def push(
+        self, *, post_id: int | None = None, url: str | None = None, breaking: bool = False
+    ) -> list[PollReport]:
         """The CMS says a post was published: fetch it and push it now.
 
         With a post id and a feed with a WordPress REST base (the catalog's or a found
         one), that one post is read from the REST API (the feed best matching ``url``
         first). Otherwise the feeds on the URL's host (or all feeds) are polled at once,
         waiting for a poll already running rather than skipping. The article's key is the
-        one polling would give it, so a later poll never sends it twice.
+        one polling would give it, so a later poll never sends it twice. With ``breaking``
+        the article found by that post id or URL is stored as breaking news.
         """
+        if not breaking:
+            return await self._push(post_id, url)
+        flag = (post_id, canonical_url(url) if url else None)
+        self._breaking_pushes.append(flag)
+        try:
+            return await self._push(post_id, url)
+        finally:
+            self._breaking_pushes.remove(flag)
+
+    async def _push(self, post_id: int | None, url: str | None) -> list[PollReport]:
         if post_id is not None:
             for feed, base in _rest_candidates(await self._rest_bases(), url):
                 report = await self._push_post(feed, base, post_id)
@@ -466,7 +481,10 @@ class Ingestor:
         announce = self._announced(feed, state, fresh, now)
         pages = await self._page_texts(feed, fresh, announce)
         bodies = {key: page.text for key, page in pages.items() if page.text}
-        prepared = await asyncio.to_thread(self._prepare, feed, fresh, state.id, announce, bodies)
+        images = {key: page.image for key, page in pages.items() if page.image}
+        prepared = await asyncio.to_thread(
+            self._prepare, feed, fresh, state.id, announce, bodies, images
+        )
         alternates = {
             key: dump_alternates(
                 entry.alternates or (pages[key].alternates if key in pages else ())
@@ -497,6 +515,7 @@ class Ingestor:
                         article.regions,
                         now,
                         unmatched_to_all=self._catalog.outlet.unmatched == "all",
+                        breaking=article.breaking,
                     )
             if then is not None:
                 await then(session, stored, now)
@@ -763,7 +782,7 @@ class Ingestor:
                 return key, await self._page_text(entry.url)
 
         found = await asyncio.gather(*(one(key, entry) for key, entry in wanted))
-        return {key: page for key, page in found if page.text or page.alternates}
+        return {key: page for key, page in found if page.text or page.alternates or page.image}
 
     async def _page_text(self, url: str) -> _PageRead:
         try:
@@ -786,8 +805,10 @@ class Ingestor:
         feed_id: int,
         announce: set[int],
         bodies: dict[str, str],
+        images: dict[str, str],
     ) -> list[NewArticle]:
-        """CPU work off the event loop: summaries and regions (newest entry first)."""
+        """CPU work off the event loop: summaries, regions, lead image and breaking flag
+        (newest entry first)."""
         articles = []
         sites = self._site_names(feed)
         for index, (key, entry) in enumerate(fresh):
@@ -813,6 +834,8 @@ class Ingestor:
                     feed_id=feed_id,
                     published_at=to_naive_utc(entry.published),
                     announced=index in announce,
+                    image_url=entry.image_url or images.get(key, ""),
+                    breaking=self._is_breaking(entry, feed.language),
                 )
             )
         return articles
@@ -826,6 +849,17 @@ class Ingestor:
             self._feed_titles.get(feed.url, ""),
             _host_name(str(outlet.site)),
             _host_name(feed.url),
+        )
+
+    def _is_breaking(self, entry: FeedEntry, language: str) -> bool:
+        """A catalog ``breaking`` category or tag, or a CMS push that said so."""
+        terms = self._catalog.breaking_terms(language)
+        if terms and any(fold_term(c) in terms for c in entry.categories):
+            return True
+        url = canonical_url(entry.url) if entry.url else None
+        return any(
+            (post_id is not None and post_id == entry.wp_post_id) or (pushed and pushed == url)
+            for post_id, pushed in self._breaking_pushes
         )
 
     # --- polling state -------------------------------------------------------------------
@@ -1010,15 +1044,18 @@ def _extra_columns(key: str, alternates: dict[str, str], rest_keys: set[str]) ->
 
 @dataclass(frozen=True, slots=True)
 class _PageRead:
-    """What an article page gave: its text and its ``hreflang`` language links."""
+    """What an article page gave: its text, its ``hreflang`` language links and its lead
+    image."""
 
     text: str = ""
     alternates: tuple[tuple[str, str], ...] = ()
+    image: str = ""
 
 
 def _read_page(html: str, url: str) -> _PageRead:
     """Extraction and the page's language links, in one pass off the event loop."""
-    return _PageRead(extract_page(html, url).text, page_alternates(html, url))
+    page = extract_page(html, url)
+    return _PageRead(page.text, page_alternates(html, url), page.image)
 
 
 def _needs_page(entry: FeedEntry, lang: str, sites: Sequence[str]) -> bool:

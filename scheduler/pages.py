@@ -163,4 +163,5 @@ def page_entry(page: ExtractedPage) -> FeedEntry:
         content_html=content,
         categories=page.sections,
         published=page.published,
+        image_url=page.image,
     )

@@ -275,6 +275,7 @@ def _entry(raw: Mapping[str, Any], base: str, feed_language: str) -> FeedEntry |
         author=_author(raw),
         wp_post_id=_wordpress_post_id(raw, guid),
         alternates=_alternates(raw, base, url),
+        image_url=lead_image(raw, base),
     )
 
 
@@ -337,6 +338,36 @@ def _content_html(raw: Mapping[str, Any]) -> str:
         if "html" in str(content.get("type") or ""):
             return str(content["value"])
     return str(contents[0]["value"]) if contents else ""
+
+
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif")
+
+
+def lead_image(raw: Mapping[str, Any], base: str) -> str:
+    """The item's lead image: ``media:content`` (an image), then an image ``enclosure``,
+    then ``media:thumbnail``; "" when the item has none.
+
+    A ``media:content`` without ``medium`` or ``type`` counts when its URL looks like an
+    image file; a video or audio one never does.
+    """
+    for media in raw.get("media_content") or []:
+        kind = str(media.get("medium") or media.get("type") or "").lower()
+        url = _http_url(media.get("url"), base)
+        looks_like_image = urlsplit(url).path.lower().endswith(_IMAGE_SUFFIXES)
+        if url and (
+            kind == "image" or kind.startswith("image/") or (not kind and looks_like_image)
+        ):
+            return url
+    for enclosure in raw.get("enclosures") or []:
+        if str(enclosure.get("type") or "").lower().startswith("image/"):
+            url = _http_url(enclosure.get("href") or enclosure.get("url"), base)
+            if url:
+                return url
+    for thumbnail in raw.get("media_thumbnail") or []:
+        url = _http_url(thumbnail.get("url"), base)
+        if url:
+            return url
+    return ""
 
 
 def _categories(raw: Mapping[str, Any]) -> tuple[str, ...]:

@@ -160,7 +160,24 @@ def post_entry(post: Any) -> FeedEntry | None:
         published=_gmt(post.get("date_gmt")),
         updated=_gmt(post.get("modified_gmt")),
         wp_post_id=post_id,
+        image_url=_featured_image(post),
     )
+
+
+def _featured_image(post: Mapping[str, Any]) -> str:
+    """The post's featured image: ``_embedded["wp:featuredmedia"]`` (with ``_embed``), else
+    Jetpack's ``jetpack_featured_media_url``; "" when neither is an http(s) URL."""
+    embedded = post.get("_embedded")
+    media = embedded.get("wp:featuredmedia") if isinstance(embedded, dict) else None
+    first = media[0] if isinstance(media, list) and media else None
+    candidates = [
+        first.get("source_url") if isinstance(first, dict) else None,
+        post.get("jetpack_featured_media_url"),
+    ]
+    for url in candidates:
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            return url
+    return ""
 
 
 def _rendered(value: Any) -> str:

@@ -94,6 +94,10 @@ class ArticleRow(Base):
     # Where title and summary were read: "feed", or "rest" (the WordPress REST API, whose
     # excerpt differs from the feed's description: the feed's first sighting is no correction).
     text_source: Mapped[str] = mapped_column(String(8), default="feed")
+    # The lead image (feed media, enclosure or the page's og:image), "" when none.
+    image_url: Mapped[str] = mapped_column(Text, default="")
+    # Breaking news (a catalog category, or the CMS push said so): ahead of everything.
+    breaking: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_articles_language_created", "language", "created_at"),)
 
@@ -145,6 +149,15 @@ class ChatRow(Base):
     hide_appeals: Mapped[bool] = mapped_column(Boolean, default=False)
     weekly_mostread: Mapped[bool] = mapped_column(Boolean, default=False)
     last_weekly_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A subscriber's "breaking alerts": breaking news skips their digest and quiet hours.
+    breaking_alerts: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Channel and group posts: a photo with the post as caption when there is a lead image;
+    # breaking posts pinned for this many hours (0: never); silent during the region's
+    # quiet hours; link previews "auto" (Telegram's choice), "off", "small", "large", "above".
+    photos: Mapped[bool] = mapped_column(Boolean, default=True)
+    pin_breaking_hours: Mapped[int] = mapped_column(SmallInteger, default=0)
+    silent_at_night: Mapped[bool] = mapped_column(Boolean, default=False)
+    link_preview: Mapped[str] = mapped_column(String(8), default="auto")
 
     __table_args__ = (
         UniqueConstraint("address", "thread_id", name="uq_chats_address_thread"),
@@ -191,6 +204,12 @@ class OutboxRow(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
     plain_text: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Telegram refused the lead image: the post goes out as text (no second try with it).
+    no_photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The message went out as a photo (a correction edits its caption, not its text).
+    photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A pinned breaking post is unpinned at this time (None: nothing to unpin).
+    unpin_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         UniqueConstraint("article_id", "chat_id", name="uq_outbox_article_chat"),
@@ -205,6 +224,13 @@ class OutboxRow(Base):
             "id",
             sqlite_where=text(DUE_CONDITION),
             postgresql_where=text(DUE_CONDITION),
+        ),
+        # The unpin job reads the few pinned rows only.
+        Index(
+            "ix_outbox_unpin",
+            "unpin_at",
+            sqlite_where=text("unpin_at IS NOT NULL"),
+            postgresql_where=text("unpin_at IS NOT NULL"),
         ),
     )
 

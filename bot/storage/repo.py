@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    or_,
     select,
     true,
     update,
@@ -43,6 +44,8 @@ from bot.storage.models import (
 
 ALL_REGIONS = "*"
 PRIORITY = {"channel": 0, "supergroup": 1, "group": 1, "private": 2}
+#: Breaking news rows take their chat's priority minus this: ahead of every other row.
+BREAKING_AHEAD = 3
 
 
 def insert_ignoring_conflicts(
@@ -102,6 +105,10 @@ async def sync_catalog_channels(session: AsyncSession, catalog: Catalog, now: da
         row.origin = "catalog"
         row.active = True
         row.priority = PRIORITY.get(row.kind, 2)
+        row.photos = channel.photos
+        row.pin_breaking_hours = channel.pin_breaking_hours
+        row.silent_at_night = channel.silent_at_night
+        row.link_preview = channel.link_preview
         row.updated_at = now
         await session.flush()
         await set_chat_regions(session, row.id, channel.regions or [ALL_REGIONS])
@@ -150,6 +157,8 @@ class NewArticle:
     feed_id: int | None
     published_at: datetime | None
     announced: bool
+    image_url: str = ""
+    breaking: bool = False
 
 
 async def insert_article(session: AsyncSession, article: NewArticle, now: datetime) -> int:
@@ -166,6 +175,8 @@ async def insert_article(session: AsyncSession, article: NewArticle, now: dateti
         created_at=now,
         updated_at=now,
         announced=article.announced,
+        image_url=article.image_url,
+        breaking=article.breaking,
     )
     session.add(row)
     await session.flush()
@@ -185,38 +196,49 @@ async def enqueue_article(
     now: datetime,
     *,
     unmatched_to_all: bool = True,
+    breaking: bool = False,
 ) -> int:
-    """Create one outbox row per matching instant-mode destination, in one statement.
+    """Create one outbox row per matching destination, in one statement.
 
-    A destination matches when it is active, not paused, in the article's
-    language and subscribed to one of its regions (or to all regions). An
-    article without regions goes to the destinations that take all regions, and
-    with ``unmatched_to_all`` (``[outlet] unmatched = "all"``) to every destination
-    of its language. Rows for readers who are in their quiet hours
-    right now are due when those end (``next_attempt_at``), decided in the same
-    INSERT ... SELECT. Returns the number of rows created.
+    A destination matches when it is active, not paused, in the article's language,
+    subscribed to one of its regions (or to all regions) and in instant mode. An
+    article without regions goes to the destinations that take all regions, and with
+    ``unmatched_to_all`` (``[outlet] unmatched = "all"``) to every destination of its
+    language. Rows for readers who are in their quiet hours right now are due when those
+    end (``next_attempt_at``), decided in the same INSERT ... SELECT.
+
+    Breaking news goes ahead of every queued delivery (priority lowered by
+    :data:`BREAKING_AHEAD`), also to digest readers who kept breaking alerts on, and
+    skips their quiet hours; in channels that pin breaking posts the row carries the
+    time to unpin it. Returns the number of rows created.
     """
     chat = ChatRow.__table__.c
     region_match = exists().where(ChatRegionRow.chat_id == chat.id)
     if regions or not unmatched_to_all:
         region_match = region_match.where(ChatRegionRow.region.in_([*regions, ALL_REGIONS]))
+    mode = chat.mode == "instant"
+    if breaking:
+        mode = or_(mode, chat.breaking_alerts == true())
     wanted = and_(
         chat.active == true(),
         chat.paused == false(),
-        chat.mode == "instant",
+        mode,
         chat.language == language,
     )
-    due = await _due_after_quiet_hours(session, wanted, now)
+    due = await _due_after_quiet_hours(session, wanted, now, breaking=breaking)
+    priority = chat.priority - BREAKING_AHEAD if breaking else chat.priority
+    unpin = await _unpin_time(session, wanted, now) if breaking else literal(None, DateTime)
     chosen = select(
         literal(article_id),
         chat.id,
         literal("pending"),
-        chat.priority,
+        priority,
         literal(0),
         due,
         literal(now),
         literal(now),
         false(),
+        unpin,
     ).where(and_(wanted, region_match))
     stmt = (
         insert_ignoring_conflicts(session, OutboxRow)
@@ -231,6 +253,7 @@ async def enqueue_article(
                 "created_at",
                 "updated_at",
                 "plain_text",
+                "unpin_at",
             ],
             chosen,
         )
@@ -240,18 +263,38 @@ async def enqueue_article(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def _due_after_quiet_hours(
+async def _unpin_time(
     session: AsyncSession, wanted: ColumnElement[bool], now: datetime
+) -> ColumnElement[datetime | None]:
+    """``unpin_at`` for a breaking post: ``now`` plus the chat's ``pin_breaking_hours``
+    for channels and groups that pin, else NULL (a CASE over the few distinct values)."""
+    chat = ChatRow.__table__.c
+    pins = and_(chat.kind != "private", chat.pin_breaking_hours > 0)
+    hours = await session.scalars(select(chat.pin_breaking_hours).where(wanted, pins).distinct())
+    whens = [
+        (and_(pins, chat.pin_breaking_hours == h), literal(now + timedelta(hours=h), DateTime))
+        for h in hours
+    ]
+    if not whens:
+        return literal(None, DateTime)
+    return case(*whens, else_=literal(None, DateTime))
+
+
+async def _due_after_quiet_hours(
+    session: AsyncSession, wanted: ColumnElement[bool], now: datetime, *, breaking: bool = False
 ) -> ColumnElement[datetime]:
     """``next_attempt_at`` for the enqueue: ``now``, or the end of the reader's quiet hours.
 
     Quiet hours depend on (time zone, start, end), and readers share few distinct
     combinations, so those are read first (one DISTINCT query) and the ones quiet at
     ``now`` become a CASE inside the INSERT ... SELECT: no second pass over the rows.
-    Only private chats have quiet hours; channels and groups post at once.
+    Only private chats have quiet hours; channels and groups post at once. Breaking news
+    waits only for readers who turned breaking alerts off.
     """
     chat = ChatRow.__table__.c
     private = and_(chat.kind == "private", chat.quiet_start.is_not(None))
+    if breaking:
+        private = and_(private, chat.breaking_alerts == false())
     groups = await session.execute(
         select(chat.timezone, chat.quiet_start, chat.quiet_end)
         .where(wanted, private, chat.quiet_end.is_not(None))

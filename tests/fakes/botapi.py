@@ -92,6 +92,9 @@ _METHODS: Final = {
     "answerprecheckoutquery": "_answer_pre_checkout_query",
     "refundstarpayment": "_refund_star_payment",
     "sendphoto": "_send_photo",
+    "editmessagecaption": "_edit_message_caption",
+    "pinchatmessage": "_pin_chat_message",
+    "unpinchatmessage": "_unpin_chat_message",
     "sendchataction": "_true",
     "close": "_true",
     "logout": "_true",
@@ -364,6 +367,8 @@ class FakeBotAPI:
         self.requests: list[RecordedRequest] = []
         self.sent: list[SentMessage] = []
         self.deleted: list[tuple[int, int]] = []
+        self.pinned: dict[int, list[int]] = {}  # chat id -> pinned message ids, oldest first
+        self.photo_urls: list[str] = []  # photo URLs fetched, as Telegram fetches them
         self.limit_violations = 0
         self.violations: list[LimitViolation] = []
         self.callback_answers: dict[str, JSON] = {}
@@ -385,6 +390,7 @@ class FakeBotAPI:
         self._delays: dict[str, float] = {}
         # Internals.
         self._messages: dict[tuple[int, int], SentMessage] = {}
+        self._photos: set[tuple[int, int]] = set()  # messages that are photos with a caption
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._updates: deque[JSON] = deque()
         self._update_ids = itertools.count(1)
@@ -1216,10 +1222,13 @@ class FakeBotAPI:
         caption = str(params.get("caption") or "")
         parsed = _parse_caption(caption, params.get("parse_mode"))
         markup = _check_markup(_json_param(params, "reply_markup"))
+        if isinstance(photo, str):
+            await self._fetch_photo(photo)
         self._check_limits(chat_id, params)
         sent = self._accept(
             record, chat_id, self._next_message_id(chat_id), caption, parsed, markup
         )
+        self._photos.add((chat_id, sent.message_id))
         size = len(photo.data) if isinstance(photo, UploadedFile) else 0
         extra: JSON = {
             "photo": [
@@ -1235,6 +1244,72 @@ class FakeBotAPI:
         if parsed[0]:
             extra["caption"] = parsed[0]
         return self._message_json(sent, extra)
+
+    async def _fetch_photo(self, photo: str) -> None:
+        """Telegram downloads a photo given by URL and refuses what is not an image."""
+        if not photo.startswith(("http://", "https://")):
+            raise _ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        self.photo_urls.append(photo)
+        try:
+            async with self._session.get(photo, timeout=aiohttp.ClientTimeout(total=5)) as response:
+                await response.read()
+                kind = response.headers.get("Content-Type", "")
+                ok = response.status == 200
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            raise _ApiError(400, "Bad Request: failed to get HTTP URL content") from None
+        if not ok:
+            raise _ApiError(400, "Bad Request: failed to get HTTP URL content")
+        if not kind.lower().startswith("image/"):
+            raise _ApiError(400, "Bad Request: wrong type of the web page content")
+
+    async def _edit_message_caption(self, record: RecordedRequest) -> JSON:
+        params = record.params
+        chat_id, current = self._editable(params)
+        if (chat_id, current.message_id) not in self._photos:
+            raise _ApiError(400, "Bad Request: there is no caption in the message to edit")
+        caption = str(params.get("caption") or "")
+        parsed = _parse_caption(caption, params.get("parse_mode"))
+        markup = _check_markup(_json_param(params, "reply_markup"))
+        if parsed == (current.plain_text, current.entities) and markup == current.reply_markup:
+            raise _not_modified()
+        sent = self._accept(record, chat_id, current.message_id, caption, parsed, markup)
+        return self._message_json(sent, {"caption": parsed[0]} if parsed[0] else {})
+
+    def _pin_rights(self, params: JSON) -> tuple[int, int]:
+        """Chat and message of a pin or unpin, refused like Telegram without the right."""
+        chat_id = self._writable_chat(params)
+        me = self.members.get((chat_id, self.bot_user["id"]))
+        chat = self.chats.get(chat_id)
+        if me is not None and chat is not None and chat["type"] != "private":
+            right = "can_edit_messages" if chat["type"] == "channel" else "can_pin_messages"
+            allowed = me["status"] == "creator" or (
+                me["status"] == "administrator" and me.get(right, True)
+            )
+            if not allowed:
+                raise _ApiError(
+                    400, "Bad Request: not enough rights to manage pinned messages in the chat"
+                )
+        return chat_id, int(params.get("message_id") or 0)
+
+    async def _pin_chat_message(self, record: RecordedRequest) -> bool:
+        chat_id, message_id = self._pin_rights(record.params)
+        if (chat_id, message_id) not in self._messages:
+            raise _ApiError(400, "Bad Request: message to pin not found")
+        pinned = self.pinned.setdefault(chat_id, [])
+        if message_id not in pinned:
+            pinned.append(message_id)
+        return True
+
+    async def _unpin_chat_message(self, record: RecordedRequest) -> bool:
+        chat_id, message_id = self._pin_rights(record.params)
+        pinned = self.pinned.get(chat_id, [])
+        if not message_id and pinned:
+            message_id = pinned[-1]  # without an id Telegram unpins the most recent one
+        if message_id in pinned:
+            pinned.remove(message_id)
+        return True
 
     async def _send_invoice(self, record: RecordedRequest) -> JSON:
         params = record.params

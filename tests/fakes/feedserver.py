@@ -243,7 +243,8 @@ _RSS_NAMESPACES = (
     'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
     'xmlns:dc="http://purl.org/dc/elements/1.1/" '
     'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/" '
-    'xmlns:atom="http://www.w3.org/2005/Atom"'
+    'xmlns:atom="http://www.w3.org/2005/Atom" '
+    'xmlns:media="http://search.yahoo.com/mrss/"'
 )
 
 
@@ -268,8 +269,10 @@ def rss_feed(
     Item keys (all optional): ``title``, ``link``, ``guid``, ``guid_is_permalink``
     (bool), ``description``, ``categories`` (list of str), ``pubDate`` (datetime or
     str), ``content:encoded`` (or ``content``), ``author`` (``dc:creator``),
-    ``post_id`` (WordPress ``<post-id>``). Text is escaped; HTML in ``description``
-    is escaped as RSS requires and ``content:encoded`` goes in CDATA.
+    ``post_id`` (WordPress ``<post-id>``), ``media`` (a ``media:content`` image URL),
+    ``enclosure`` (``(url, type)``), ``thumbnail`` (``media:thumbnail``). Text is
+    escaped; HTML in ``description`` is escaped as RSS requires and ``content:encoded``
+    goes in CDATA.
     """
     channel = [
         f"<title>{escape(title)}</title>",
@@ -350,6 +353,13 @@ def _rss_item(item: Mapping[str, Any]) -> str:
     content = item.get("content:encoded", item.get("content"))
     if content is not None:
         parts.append(f"<content:encoded>{_cdata(str(content))}</content:encoded>")
+    if item.get("media") is not None:
+        parts.append(f'<media:content url={quoteattr(str(item["media"]))} medium="image"/>')
+    if item.get("enclosure") is not None:
+        url, kind = item["enclosure"]
+        parts.append(f'<enclosure url={quoteattr(url)} type={quoteattr(kind)} length="1000"/>')
+    if item.get("thumbnail") is not None:
+        parts.append(f"<media:thumbnail url={quoteattr(str(item['thumbnail']))}/>")
     if item.get("post_id") is not None:
         parts.append(
             f'<post-id xmlns="com-wordpress:feed-additions:1">{int(item["post_id"])}</post-id>'
