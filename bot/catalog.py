@@ -86,6 +86,9 @@ class Outlet(_Strict):
     # Hosts besides the site's and the feeds' whose article pages may be fetched (each
     # with its subdomains), e.g. a CDN or a sister domain the feeds link to.
     article_hosts: list[Annotated[str, AfterValidator(_host_name)]] = Field(default_factory=list)
+    # WordPress categories/tags (names or slugs) that make a story breaking news: one list
+    # for every language, or a table of lists keyed by language.
+    breaking: list[str] | dict[str, list[str]] = Field(default_factory=list)
 
     @field_validator("unmatched")
     @classmethod
@@ -93,9 +96,6 @@ class Outlet(_Strict):
         if value not in ("none", "all") and not _REGION_CODE.match(value):
             raise ValueError(f"{value!r} must be 'none', 'all' or a region code")
         return value
-    # WordPress categories/tags (names or slugs) that make a story breaking news: one list
-    # for every language, or a table of lists keyed by language.
-    breaking: list[str] | dict[str, list[str]] = Field(default_factory=list)
 
     @field_validator("languages")
     @classmethod
