@@ -47,6 +47,7 @@ from bot.web.health import HealthChecks, database_check, leadership_check
 from bot.web.ingest import IngestHook
 from bot.web.private import MetricsServer
 from bot.web.redirect import Redirects
+from handlers.pins import pin_jobs
 from handlers.publisher import DryRunPublisher, TelegramPublisher
 from handlers.registry import ALLOWED_UPDATES, publish_menus, register
 from handlers.services import Services
@@ -56,7 +57,6 @@ from scheduler.fetch import Fetcher, FetchLimits
 from scheduler.ingest import Ingestor, PollReport
 from scheduler.jobs import build_scheduler
 from scheduler.mostread import MostReadRefresher, weekly_jobs
-from scheduler.pins import pin_jobs
 
 log = logging.getLogger("newsbot")
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import assemble
 from bot.storage.models import OutboxRow
 from bot.web.ingest import PushRequest, parse_push
-from scheduler.pins import UnpinJob
+from handlers.pins import UnpinJob
 from tests.audience.support import FrozenClock, add_private_reader, publish
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI, SentMessage, ptb_bot
