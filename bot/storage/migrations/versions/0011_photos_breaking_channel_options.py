@@ -3,6 +3,9 @@
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-02 23:00:00.000000
+
+Plain ``ADD COLUMN`` statements (no batch table copy): every new column has a constant
+default, which SQLite adds in place, so a large outbox is not rewritten.
 """
 
 from __future__ import annotations
@@ -15,61 +18,43 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
+_COLUMNS = {
+    "articles": [
+        sa.Column("image_url", sa.Text(), nullable=False, server_default=""),
+        sa.Column("breaking", sa.Boolean(), nullable=False, server_default=sa.false()),
+    ],
+    "chats": [
+        sa.Column("breaking_alerts", sa.Boolean(), nullable=False, server_default=sa.true()),
+        sa.Column("photos", sa.Boolean(), nullable=False, server_default=sa.true()),
+        sa.Column("pin_breaking_hours", sa.SmallInteger(), nullable=False, server_default="0"),
+        sa.Column("silent_at_night", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("link_preview", sa.String(length=8), nullable=False, server_default="auto"),
+    ],
+    "outbox": [
+        sa.Column("no_photo", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("photo", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("unpin_at", sa.DateTime(), nullable=True),
+    ],
+}
+
 
 def upgrade() -> None:
-    with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("image_url", sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(
-            sa.Column("breaking", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("chats", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("breaking_alerts", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-        batch_op.add_column(
-            sa.Column("photos", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-        batch_op.add_column(
-            sa.Column("pin_breaking_hours", sa.SmallInteger(), nullable=False, server_default="0")
-        )
-        batch_op.add_column(
-            sa.Column("silent_at_night", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(
-            sa.Column("link_preview", sa.String(length=8), nullable=False, server_default="auto")
-        )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("no_photo", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(
-            sa.Column("photo", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(sa.Column("unpin_at", sa.DateTime(), nullable=True))
-        batch_op.create_index(
-            "ix_outbox_unpin",
-            ["unpin_at"],
-            unique=False,
-            sqlite_where=sa.text("unpin_at IS NOT NULL"),
-            postgresql_where=sa.text("unpin_at IS NOT NULL"),
-        )
+    for table, columns in _COLUMNS.items():
+        for column in columns:
+            op.add_column(table, column)
+    op.create_index(
+        "ix_outbox_unpin",
+        "outbox",
+        ["unpin_at"],
+        unique=False,
+        sqlite_where=sa.text("unpin_at IS NOT NULL"),
+        postgresql_where=sa.text("unpin_at IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_unpin")
-        batch_op.drop_column("unpin_at")
-        batch_op.drop_column("photo")
-        batch_op.drop_column("no_photo")
-    with op.batch_alter_table("chats", schema=None) as batch_op:
-        for name in (
-            "link_preview",
-            "silent_at_night",
-            "pin_breaking_hours",
-            "photos",
-            "breaking_alerts",
-        ):
-            batch_op.drop_column(name)
-    with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.drop_column("breaking")
-        batch_op.drop_column("image_url")
+    op.drop_index("ix_outbox_unpin", table_name="outbox")
+    for table, columns in reversed(_COLUMNS.items()):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for column in reversed(columns):
+                batch_op.drop_column(column.name)
