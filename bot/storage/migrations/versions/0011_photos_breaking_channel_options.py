@@ -18,7 +18,7 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-_COLUMNS = {
+_COLUMNS: dict[str, list[sa.Column[object]]] = {
     "articles": [
         sa.Column("image_url", sa.Text(), nullable=False, server_default=""),
         sa.Column("breaking", sa.Boolean(), nullable=False, server_default=sa.false()),
