@@ -1,7 +1,7 @@
 """lead images and breaking news on articles; photo, pin, quiet and preview options
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 23:00:00.000000
 
 Plain ``ADD COLUMN`` statements (no batch table copy): every new column has a constant
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
