@@ -28,7 +28,15 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery import Publisher, Sender
 from bot.i18n import Translator
+from bot.inbox import Apology, DatabaseOutage, Inbox
 from bot.leadership import Leadership
+from bot.lifecycle import (
+    bring_up_telegram,
+    first_of,
+    greet_telegram,
+    stop_updates,
+    wait_for_stop,
+)
 from bot.links import tracked_links
 from bot.mostread import MostReadStore
 from bot.net.guard import OutboundGuard
@@ -36,12 +44,13 @@ from bot.net.policy import OutboundPolicy
 from bot.outbox import Applied, Dead, Delivery, Outcome
 from bot.pacing import Pacer
 from bot.posts import PostBuilder
-from bot.startup import connect_telegram, listen, wait_for_database
+from bot.startup import listen, wait_for_database
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.repo import ensure_feed, sync_catalog_channels
 from bot.telegram.limiter import SharedBudgetLimiter
 from bot.telegram.request import AiohttpRequest
+from bot.updates import Poller, UpdateProcessor
 from bot.web import WebServer
 from bot.web.health import HealthChecks, database_check, leadership_check
 from bot.web.ingest import IngestHook
@@ -79,6 +88,7 @@ class Parts:
     alerts: Alerts
     application: Application[Any, Any, Any, Any, Any, Any] | None
     publisher: Publisher
+    inbox: Inbox | None = None
 
 
 @dataclass
@@ -143,9 +153,25 @@ def build_application(
         .rate_limiter(SharedBudgetLimiter(pacer, budget=budget))
         .job_queue(None)
     )
-    if settings.webhook_url:
-        builder = builder.updater(None)  # updates arrive at POST /telegram instead
+    # No PTB Updater: it acknowledges updates before they are stored (bot.updates polls).
+    builder = builder.updater(None)
     return builder.build()
+
+
+def build_inbox(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    alerts: Alerts,
+    translator: Translator,
+) -> Inbox:
+    apology = Apology(
+        application.bot,
+        lambda language: translator.gettext(
+            translator.pick_language(language), "errors.unavailable"
+        ),
+    )
+    return Inbox(sessions, clock, DatabaseOutage(alerts), apology)
 
 
 def _editors_alerts(settings: Settings, bot: Bot | None) -> Alerts:
@@ -234,6 +260,9 @@ async def assemble(
             alerts,
             application,
             publisher,
+            None
+            if application is None
+            else build_inbox(application, sessions, clock, alerts, translator),
         )
         if isinstance(alerts, BatchedAlerts):
             await alerts.close()
@@ -313,7 +342,14 @@ async def run(
         # no public one.
         private = MetricsServer(settings, parts.sessions, checks)
         web = (
-            WebServer(settings, parts.sessions, application=app, redirects=redirects, ingest=ingest)
+            WebServer(
+                settings,
+                parts.sessions,
+                application=app,
+                redirects=redirects,
+                ingest=ingest,
+                inbox=parts.inbox,
+            )
             if serve_updates
             else None
         )
@@ -330,7 +366,15 @@ async def run(
             if do_work:
                 workers = start_workers(parts, catalog, stop, telegram_ready, checks)
             connecting = asyncio.create_task(
-                bring_up_telegram(parts, app, settings, stop, telegram_ready), name="telegram"
+                bring_up_telegram(
+                    parts.application,
+                    app,
+                    lambda: greet(parts, settings),
+                    lambda until: receive_updates(parts, settings, until),
+                    stop,
+                    telegram_ready,
+                ),
+                name="telegram",
             )
             log.info(
                 "newsbot running (role %s): %d feeds, %s%s, metrics and health on %s:%d",
@@ -359,80 +403,35 @@ async def run(
             await stop_updates(parts.application)
 
 
-async def wait_for_stop(stop: asyncio.Event, connecting: asyncio.Task[None]) -> None:
-    """Until SIGINT/SIGTERM; a start failure of the Telegram side (a rejected token) ends
-    the run early with its error."""
-    stopping = asyncio.create_task(stop.wait())
-    try:
-        done, _ = await asyncio.wait({stopping, connecting}, return_when=asyncio.FIRST_COMPLETED)
-        if connecting in done:
-            connecting.result()  # raises the start failure, if any
-            await stopping
-    finally:
-        stopping.cancel()
+async def greet(parts: Parts, settings: Settings) -> None:
+    app = parts.application
+    assert app is not None
+    await greet_telegram(
+        app, settings, lambda: publish_menus(app.bot, parts.services), list(ALLOWED_UPDATES)
+    )
 
 
-async def bring_up_telegram(
-    parts: Parts,
-    app: Application[Any, Any, Any, Any, Any, Any] | None,
-    settings: Settings,
-    stop: asyncio.Event,
-    ready: asyncio.Event,
-) -> None:
-    """Connect to Telegram, retrying while it is unreachable; then receive updates and let
-    the sender go (``ready``). Feeds are polled meanwhile, filling the outbox."""
-    if parts.application is None:  # dry run: nothing to connect to
-        ready.set()
-        return
-    if app is None:  # worker: the sender's bot only
-        if await connect_telegram(parts.application.initialize, stop):
-            ready.set()
-        return
-    if not await connect_telegram(lambda: greet_telegram(app, settings, parts.services), stop):
-        return
-    await app.start()
-    if app.updater is not None:
-        updater = app.updater
-
-        async def start_polling() -> None:
-            # PTB deletes a webhook left from webhook mode before the first getUpdates.
-            await updater.start_polling(
-                drop_pending_updates=False, allowed_updates=list(ALLOWED_UPDATES)
-            )
-
-        if not await connect_telegram(start_polling, stop):
-            return
-    ready.set()
-
-
-async def greet_telegram(
-    app: Application[Any, Any, Any, Any, Any, Any], settings: Settings, services: Services
-) -> None:
-    """Initialize PTB (getMe), publish the menus and register the webhook, if any.
-
-    Every step is safe to repeat, so a failure part-way is retried from the start.
-    """
-    await app.initialize()
-    await publish_menus(app.bot, services)
-    if settings.webhook_url:
-        await app.bot.set_webhook(
-            settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value()
-            if settings.webhook_secret
-            else None,
-            allowed_updates=list(ALLOWED_UPDATES),
-            max_connections=settings.webhook_max_connections,
+async def receive_updates(parts: Parts, settings: Settings, stop: asyncio.Event) -> None:
+    """Store and handle updates until ``stop``: long polling unless a webhook is set (then
+    ``POST /telegram`` stores them). One process at a time handles the inbox (on
+    PostgreSQL, the holder of the ``updates`` lease), so each update is handled once."""
+    app, inbox = parts.application, parts.inbox
+    assert app is not None and inbox is not None
+    processor = UpdateProcessor(app, inbox, parts.sessions, parts.services.clock)
+    polling = (
+        None
+        if settings.webhook_url
+        else asyncio.create_task(
+            Poller(app, inbox, list(ALLOWED_UPDATES)).run(stop), name="polling"
         )
-
-
-async def stop_updates(app: Application[Any, Any, Any, Any, Any, Any] | None) -> None:
-    if app is None:
-        return
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    await app.shutdown()
+    )
+    try:
+        await Leadership(parts.engine, "updates").run(stop, processor.run)
+    finally:
+        if polling is not None:
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
 
 
 def start_workers(
@@ -470,7 +469,7 @@ def start_workers(
     sender_lead = Leadership(parts.engine, "sender")
 
     async def sending(until: asyncio.Event) -> None:
-        await _first(until, telegram_ready)
+        await first_of(until, telegram_ready)
         # A new leader knows nothing of what the previous one sent in its last second:
         # wait that second out, so the two together stay within Telegram's limits.
         with contextlib.suppress(TimeoutError):
@@ -487,16 +486,6 @@ def start_workers(
         asyncio.create_task(scheduler_lead.run(stop, scheduling), name="scheduler"),
         asyncio.create_task(sender_lead.run(stop, sending), name="sender"),
     ]
-
-
-async def _first(*events: asyncio.Event) -> None:
-    """Wait until any of ``events`` is set."""
-    waiters = [asyncio.create_task(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 def _leads(lead: Leadership) -> Callable[[], bool]:

@@ -394,3 +394,29 @@ class HealthProbeRow(Base):
 
     process: Mapped[str] = mapped_column(String(120), primary_key=True)
     probed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InboxRow(Base):
+    """An update from Telegram, stored before it is acknowledged, handled once.
+
+    Handled rows stay for a day (Telegram may deliver an unconfirmed update again within
+    that time; the primary key then ignores it) and are pruned with the other retention.
+    """
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index(
+            "ix_inbox_pending",
+            "update_id",
+            sqlite_where=text("handled_at IS NULL"),
+            postgresql_where=text("handled_at IS NULL"),
+        ),
+        Index("ix_inbox_handled", "handled_at"),
+    )

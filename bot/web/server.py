@@ -19,6 +19,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.inbox import Inbox
 from bot.web.ingest import IngestHook
 from bot.web.listener import Listener
 from bot.web.redirect import Redirects
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 SETTINGS = web.AppKey("settings", Settings)
 PTB_APP = web.AppKey("ptb_application", object)
+INBOX = web.AppKey("inbox", Inbox)
 
 MAX_UPDATE_BYTES = 1 << 20
 
@@ -61,7 +63,11 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     except Exception:
         log.warning("webhook: unreadable update ignored")
         return web.Response(status=400)
-    await application.update_queue.put(update)
+    if update is None or not isinstance(data, dict):
+        return web.Response(status=400)
+    # Answered 200 only once stored: otherwise Telegram delivers it again later.
+    if not await request.app[INBOX].accept([(update.update_id, data)]):
+        return web.Response(status=503)
     return web.Response(text="ok")
 
 
@@ -71,13 +77,15 @@ def make_app(
     application: Application[Any, Any, Any, Any, Any, Any] | None = None,
     redirects: Redirects | None = None,
     ingest: IngestHook | None = None,
+    inbox: Inbox | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app[SESSIONS] = sessions
     app[SETTINGS] = settings
     app.router.add_get("/healthz", healthz)
-    if application is not None and settings.webhook_url:
+    if application is not None and inbox is not None and settings.webhook_url:
         app[PTB_APP] = application
+        app[INBOX] = inbox
         app.router.add_post("/telegram", telegram_webhook)
     if redirects is not None:
         redirects.install(app)
@@ -96,6 +104,7 @@ class WebServer(Listener):
         application: Application[Any, Any, Any, Any, Any, Any] | None = None,
         redirects: Redirects | None = None,
         ingest: IngestHook | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
-        app = make_app(settings, sessions, application, redirects, ingest)
+        app = make_app(settings, sessions, application, redirects, ingest, inbox)
         super().__init__(app, settings.web_host, settings.web_port)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import Parts, assemble
+from bot.app import Parts, assemble, receive_updates
 from bot.catalog import Catalog
 from bot.storage.models import ChatRegionRow, ChatRow
 from bot.storage.repo import NewArticle, enqueue_article, insert_article, set_chat_regions
@@ -77,18 +78,19 @@ async def bot_running(
 ) -> AsyncIterator[Parts]:
     """assemble() plus long polling, like ``newsbot run`` without the scheduler."""
     catalog = catalog or make_catalog([])
-    async with assemble(
-        make_settings(api, database_url, **settings), catalog, dry_run=False, clock=clock
-    ) as parts:
+    config = make_settings(api, database_url, **settings)
+    async with assemble(config, catalog, dry_run=False, clock=clock) as parts:
         app = parts.application
-        assert app is not None and app.updater is not None
+        assert app is not None
         await app.initialize()
         await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        stop = asyncio.Event()
+        receiving = asyncio.create_task(receive_updates(parts, config, stop))
         try:
             yield parts
         finally:
-            await app.updater.stop()
+            stop.set()
+            await asyncio.wait_for(receiving, 10)
             await app.stop()
             await app.shutdown()
 

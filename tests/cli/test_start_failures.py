@@ -34,6 +34,7 @@ def run_bot(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         NEWSBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         NEWSBOT_TELEGRAM_API_URL="http://127.0.0.1:9",
         NEWSBOT_WEB_PORT="0",
+        NEWSBOT_METRICS_PORT="0",
         NEWSBOT_LOG_LEVEL="WARNING",
         NEWSBOT_DB_WAIT="1",
         PYTHONPATH=str(REPO),
@@ -77,11 +78,12 @@ def test_a_url_without_async_driver_says_what_to_write(tmp_path: Path) -> None:
     assert "NEWSBOT_DATABASE_URL" in line and "postgresql+asyncpg://" in line
 
 
-def test_a_port_in_use_names_the_setting(tmp_path: Path, busy_port: int) -> None:
-    result = run_bot(tmp_path, NEWSBOT_WEB_PORT=str(busy_port))
+@pytest.mark.parametrize("setting", ["NEWSBOT_WEB_PORT", "NEWSBOT_METRICS_PORT"])
+def test_a_port_in_use_names_the_setting(tmp_path: Path, busy_port: int, setting: str) -> None:
+    result = run_bot(tmp_path, **{setting: str(busy_port)})
     line = one_line(result)
     assert result.returncode == 2
-    assert "NEWSBOT_WEB_PORT" in line and f"127.0.0.1:{busy_port}" in line
+    assert setting in line and f"127.0.0.1:{busy_port}" in line
 
 
 async def test_a_rejected_token_exits_2_without_showing_it(tmp_path: Path) -> None:

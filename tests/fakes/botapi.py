@@ -388,6 +388,7 @@ class FakeBotAPI:
         self._migrated: dict[int, int] = {}
         self._injected: dict[str, deque[_Injected]] = {}
         self._delays: dict[str, float] = {}
+        self._held: set[str] = set()
         # Internals.
         self._messages: dict[tuple[int, int], SentMessage] = {}
         self._photos: set[tuple[int, int]] = set()  # messages that are photos with a caption
@@ -554,6 +555,22 @@ class FakeBotAPI:
             self._delays[method.lower()] = seconds
         else:
             self._delays.pop(method.lower(), None)
+
+    def hold(self, method: str) -> None:
+        """Keep calls of ``method`` waiting, *before* doing any work, until ``release``.
+
+        A held call whose client went away meanwhile (the bot was killed) is dropped
+        undone, as Telegram never saw it.
+        """
+        self._held.add(method.lower())
+
+    def release(self, method: str) -> None:
+        self._held.discard(method.lower())
+        self._notify()
+
+    def held_calls(self, method: str) -> int:
+        """Calls of ``method`` waiting now."""
+        return sum(1 for r in self.calls(method) if r.status == 0)
 
     # ------------------------------------------------------------------ updates to push
 
@@ -880,6 +897,11 @@ class FakeBotAPI:
         method = request.match_info["method"]
         record = RecordedRequest(method, params, files, self._clock())
         self.requests.append(record)
+        while method.lower() in self._held and not self._closing:
+            await self._wait_changed(at_most=0.05)
+        if request.transport is None:  # the client is gone: nothing was done
+            record.status = 499
+            return web.Response(status=499)
         try:
             if request.match_info["token"] != self.token:
                 raise _ApiError(401, "Unauthorized")
