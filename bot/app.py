@@ -131,6 +131,12 @@ async def prepare_database(settings: Settings, catalog: Catalog, clock: Clock) -
 
     try:
         return await wait_for_database(prepare, settings.db_wait)
+    except Exception:
+        await engine.dispose()
+        # aiosqlite stops a failed connection's thread with a reply to this loop: let it
+        # arrive before the loop closes, or the thread prints a traceback of its own.
+        await asyncio.sleep(0.2)
+        raise
     except BaseException:
         await engine.dispose()
         raise
