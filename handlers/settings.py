@@ -344,6 +344,10 @@ class SubscriberSettings:
                     )
                 ],
             ]
+            if mode == "digest" and row is not None:  # the button names the state it sets
+                on = row.digest_when_empty
+                label = (CHECK if on else "") + tr.plain(lang, "settings.empty_digest_button")
+                rows.append([self.g.button(label, uid, cid, "sN", "off" if on else "on")])
             return tr.gettext(lang, "settings.mode_prompt"), InlineKeyboardMarkup([*rows, back])
         if screen == "t":
             current = row.digest_minute if row is not None else None
@@ -493,6 +497,9 @@ class SubscriberSettings:
             if row.mode == "digest":  # the first digest comes at the next digest time
                 row.last_digest_at = self.s.clock.now()
             return ("t" if row.mode == "digest" else "m"), False
+        if name == "sN" and args and args[0] in ("on", "off"):
+            row.digest_when_empty = args[0] == "on"
+            return "d", True
         if name == "sT" and first is not None and first < 24:
             row.digest_minute = first * 60
             return "m", False

@@ -4,9 +4,10 @@ A subscriber in digest mode is due once their local digest time has passed since
 their last digest. Their digest lists the articles of the last day (at most since the
 previous digest) in their language and regions, grouped by region, leaving out what
 they already received one by one; it is split into several messages, between whole
-blocks, when it is longer than Telegram allows. The digest is marked as sent before
-it is sent (at most once, as for posts: DESIGN.md decision 2), and sent through the
-bot's shared rate limiter, so it paces itself like any reply.
+blocks, when it is longer than Telegram allows. A day without news sends nothing, unless
+the reader asked for the digest on such days too (it then says so). The digest is marked
+as sent before it is sent (at most once, as for posts: DESIGN.md decision 2), and sent
+through the bot's shared rate limiter, so it paces itself like any reply.
 
 It ends with the few most-read articles of the cached list (``MostReadStore``) for
 the reader's regions (and outlet-wide ones, as above), a different view of the same
@@ -56,6 +57,7 @@ class Subscriber:
     timezone: str
     digest_minute: int
     last_digest_at: datetime | None
+    when_empty: bool = False  # also on days without news (the reader asked for it)
 
 
 def is_due(sub: Subscriber, now: datetime) -> bool:
@@ -126,6 +128,7 @@ class DigestJob:
             ChatRow.timezone,
             ChatRow.digest_minute,
             ChatRow.last_digest_at,
+            ChatRow.digest_when_empty,
         ).where(
             ChatRow.kind == "private",
             ChatRow.active == true(),
@@ -251,8 +254,12 @@ class DigestJob:
             if not int(getattr(claimed, "rowcount", 0) or 0):
                 return False  # another process took it
             regions, articles = await self.articles(session, sub, now)
+        groups = self.group(regions, articles)
+        if not sub.when_empty and not any(items for _, items in groups):
+            log.debug("no news for the digest of chat %s: none sent", sub.address)
+            return False  # the day is marked done all the same: no retry every tick
         top = await self.most_read(sub, regions)
-        messages = self.render(sub, now, self.group(regions, articles), top)
+        messages = self.render(sub, now, groups, top)
         for text in messages:
             try:
                 await self.send(sub.address, text)

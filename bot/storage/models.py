@@ -143,6 +143,8 @@ class ChatRow(Base):
     quiet_start: Mapped[int | None] = mapped_column(SmallInteger)  # None: quiet hours off
     quiet_end: Mapped[int | None] = mapped_column(SmallInteger)
     last_digest_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The reader asked for the digest on days without news too (else none is sent then).
+    digest_when_empty: Mapped[bool] = mapped_column(Boolean, default=False)
     # Why a chat is paused: "admin" (by its admins) or "removed" (the bot lost its rights).
     pause_reason: Mapped[str | None] = mapped_column(String(16))
     # Reader revenue: the subscriber hid donation appeals; opted in to the weekly most-read.

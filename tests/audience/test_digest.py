@@ -107,16 +107,25 @@ async def test_long_digest_is_grouped_split_and_skips_received(
     assert "Story 100 " not in whole and "Story 101 " not in whole
 
 
-async def test_empty_digest_says_so(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_empty_digest_only_when_asked_then_says_so(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     now = datetime(2026, 3, 2, 4, 30)
     async with sessions.begin() as session:
-        await _reader(session, now - timedelta(days=1), ["georgia"])
+        pk = await _reader(session, now - timedelta(days=1), ["georgia"])
     sent: list[str] = []
 
     async def send(_address: str, text: str) -> None:
         sent.append(text)
 
-    assert await DigestJob(CATALOG, TR, sessions, FrozenClock(now), send).run() == 1
+    assert await DigestJob(CATALOG, TR, sessions, FrozenClock(now), send).run() == 0
+    assert sent == []
+    async with sessions.begin() as session:
+        await session.execute(
+            update(ChatRow).where(ChatRow.id == pk).values(digest_when_empty=True)
+        )
+    later = now + timedelta(days=1)
+    assert await DigestJob(CATALOG, TR, sessions, FrozenClock(later), send).run() == 1
     assert sent == [TR.gettext("en", "digest.empty")]
 
 

@@ -157,7 +157,10 @@ async def test_no_block_without_a_real_list_but_an_empty_digest_still_gets_one(
     heading = TR.plain("ru", "digest.mostread_heading")
     assert len(sent) == 1 and "Story 1 " in sent[0] and heading not in sent[0]
 
-    # The next day nothing new, but the cached list is there: the reader gets both.
+    # The next day nothing new, but the cached list is there: a reader who asked for the
+    # digest on such days gets both.
+    async with sessions.begin() as session:
+        await session.execute(update(ChatRow).values(digest_when_empty=True))
     store = MostReadStore(sessions, "clicks", 6)
     async with sessions.begin() as session:
         await store.save(session, "ru", [MostReadItem("Главное", "https://x.example/m")], start)
