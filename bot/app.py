@@ -44,6 +44,8 @@ from bot.net.policy import OutboundPolicy
 from bot.outbox import Applied, Dead, Delivery, Outcome
 from bot.pacing import Pacer
 from bot.posts import PostBuilder
+from bot.retention import EVERY as RETENTION_EVERY
+from bot.retention import Retention
 from bot.startup import listen, wait_for_database
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import upgrade
@@ -440,6 +442,16 @@ async def receive_updates(parts: Parts, settings: Settings, stop: asyncio.Event)
                 await polling
 
 
+def retention_for(parts: Parts) -> Retention:
+    settings = parts.services.settings
+    return Retention(
+        parts.sessions,
+        parts.services.clock,
+        keep_deliveries_days=settings.keep_deliveries_days,
+        keep_articles_days=settings.keep_articles_days,
+    )
+
+
 def start_workers(
     parts: Parts,
     catalog: Catalog,
@@ -462,6 +474,7 @@ def start_workers(
         extra += correction_jobs(
             parts.sessions, services.posts, services.clock, bot, parts.ingestor.check_removed
         )
+        extra.append(("retention", RETENTION_EVERY, retention_for(parts).prune))
         extra += pin_jobs(parts.sessions, services.clock, bot)
         scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread, extra=extra)
         scheduler.start()

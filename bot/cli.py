@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply database migrations")
+    db_commands.add_parser("prune", help="delete what retention allows now")
     backup = db_commands.add_parser(
         "backup", help="copy the database while the bot runs (PostgreSQL: print pg_dump)"
     )
@@ -168,6 +169,27 @@ async def _db_upgrade(settings: Settings) -> None:
         await engine.dispose()
 
 
+async def _db_prune(settings: Settings) -> None:
+    """``newsbot db prune``: what the hourly retention job does, now, once."""
+    from bot.clock import SystemClock
+    from bot.retention import Retention
+    from bot.storage.engine import create_engine, session_factory
+    from bot.storage.migrate import upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        retention = Retention(
+            session_factory(engine),
+            SystemClock(),
+            keep_deliveries_days=settings.keep_deliveries_days,
+            keep_articles_days=settings.keep_articles_days,
+        )
+        print(f"pruned: {await retention.prune()}")
+    finally:
+        await engine.dispose()
+
+
 async def _check_online(settings: Settings, catalog: Catalog) -> int:
     """Every finding on one line: confirmations on stdout, problems on stderr; exit 2
     when there is any problem."""
@@ -244,6 +266,9 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "db":
         settings = load_settings(**({"catalog": args.catalog} if args.catalog else {}))
         configure_logging(settings)
+        if args.db_command == "prune":
+            asyncio.run(_db_prune(settings))
+            return EXIT_OK
         asyncio.run(_db_upgrade(settings))
         return EXIT_OK
     dry_run = bool(getattr(args, "dry_run", False))

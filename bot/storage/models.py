@@ -298,6 +298,21 @@ class ClickRow(Base):
     )
 
 
+class ClickDayRow(Base):
+    """Taps of one target on one UTC day, folded from ``clicks`` once the day is older
+    than every stats window (retention): the history stays, one row per target a day."""
+
+    __tablename__ = "click_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    language: Mapped[str] = mapped_column(String(8))
+    regions: Mapped[str] = mapped_column(String(512), default="")
+    taps: Mapped[int] = mapped_column(Integer)
+
+
 class DonationRow(Base):
     """A Telegram Stars payment, recorded once by its ``telegram_payment_charge_id``."""
 
