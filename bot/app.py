@@ -21,6 +21,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.activity import activity_check, telegram_check
 from bot.alerts import Alerts, BatchedAlerts, LogAlerts
 from bot.budget import SharedBudget
 from bot.catalog import Catalog
@@ -38,6 +39,7 @@ from bot.lifecycle import (
     wait_for_stop,
 )
 from bot.links import tracked_links
+from bot.metrics import shared_feed_metrics
 from bot.mostread import MostReadStore
 from bot.net.guard import OutboundGuard
 from bot.net.policy import OutboundPolicy
@@ -346,6 +348,8 @@ async def run(
         )
         checks = HealthChecks(role)
         checks.add("database", database_check(parts.sessions, parts.services.clock))
+        telegram_ready = asyncio.Event()
+        checks.add("telegram", telegram_check(parts.application, telegram_ready))
         # Every role has the private listener (/metrics, detailed /healthz); a worker has
         # no public one.
         private = MetricsServer(settings, parts.sessions, checks)
@@ -361,7 +365,6 @@ async def run(
             if serve_updates
             else None
         )
-        telegram_ready = asyncio.Event()
         workers: list[asyncio.Task[None]] = []
         connecting: asyncio.Task[None] | None = None
         try:
@@ -501,6 +504,15 @@ def start_workers(
         parts.sender.metrics.watch_leader(lead.name, _leads(lead))
     if checks is not None:
         checks.add("leadership", leadership_check([scheduler_lead, sender_lead]))
+        checks.add(
+            "activity",
+            activity_check(
+                shared_feed_metrics(),
+                parts.sender.metrics,
+                _leads(scheduler_lead),
+                max((feed.interval for feed in catalog.feeds), default=None),
+            ),
+        )
     return [
         asyncio.create_task(scheduler_lead.run(stop, scheduling), name="scheduler"),
         asyncio.create_task(sender_lead.run(stop, sending), name="sender"),

@@ -26,6 +26,8 @@ from bot.unknown import unknown_counts
 # Final and intermediate states an outcome can leave a row in (``bot.outbox.Applied``).
 OUTCOME_STATES = ("sent", "retry", "unknown", "dead", "dropped")
 BACKLOG_STATES = ("pending", "retry", "claimed", "inflight")
+# Poll outcomes that mean the feed answered and was read.
+GOOD_POLLS = ("new", "unchanged", "not_modified")
 
 
 class DeliveryMetrics:
@@ -78,11 +80,14 @@ class DeliveryMetrics:
             registry=registry,
         )
         self._backlog_keys: set[tuple[str, str]] = set()
+        self.last_sent_at: float | None = None  # wall clock of the last message sent
         self._backlog_read: tuple[object, float] | None = None  # (from where, when)
 
     def outcome(self, state: str, chat_kind: str, count: int = 1) -> None:
         """``count`` rows to chats of ``chat_kind`` reached ``state``."""
         self.deliveries.labels(state=state, chat_kind=chat_kind).inc(count)
+        if state == "sent":
+            self.last_sent_at = time.time()  # for the detailed /healthz
 
     def throttled(self, chat_kind: str) -> None:
         self.rate_limited.labels(chat_kind=chat_kind).inc()
@@ -158,9 +163,12 @@ class FeedMetrics:
             ["feed"],
             registry=registry,
         )
+        self.last_good_poll_at: float | None = None  # wall clock of the last good poll
 
     def polled(self, url: str, outcome: str, seconds: float) -> None:
         self.polls.labels(outcome=outcome).inc()
+        if outcome in GOOD_POLLS:
+            self.last_good_poll_at = time.time()  # for the detailed /healthz
         if outcome == "skipped":
             return
         self.duration.observe(seconds)

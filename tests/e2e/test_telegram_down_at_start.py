@@ -8,7 +8,9 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable
+from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -53,6 +55,12 @@ async def eventually(predicate: Callable[[], bool], within: float) -> None:
             await asyncio.sleep(0.05)
 
 
+async def healthz(url: str) -> tuple[int, dict[str, Any]]:
+    """The detailed report of the private listener: (status, body)."""
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, await response.json()
+
+
 def attempts_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if "Telegram not reachable" in r.getMessage()]
 
@@ -68,7 +76,9 @@ async def test_posts_go_out_once_telegram_comes_up(
     async with FeedServer() as site:
         site.set_feed("/feed/", wordpress_feed(FIRST, site="https://caucasus-wire.example"))
         catalog = make_catalog([site.url("/feed/")], interval=10)
-        settings = make_settings(api, database_url)
+        metrics_port = free_port()
+        settings = make_settings(api, database_url, metrics_port=metrics_port)
+        health = f"http://127.0.0.1:{metrics_port}/healthz"
         try:
             async with running(settings, catalog):
                 # Down: the first poll happens and the retries are logged, one line each.
@@ -81,12 +91,24 @@ async def test_posts_go_out_once_telegram_comes_up(
                             break
                         await asyncio.sleep(0.2)
                 assert api.sent == []
+                status, report = await healthz(health)
+                assert status == 503 and report["checks"]["telegram"]["reachable"] is False
+                assert report["checks"]["activity"]["last_good_poll"]["at"] is not None
                 await api.start()  # Telegram is back
                 await api.wait_for(lambda: bool(api.messages_to(GEORGIA_CHANNEL)), within=20)
                 posts = api.messages_to(GEORGIA_CHANNEL)
                 assert len(posts) == 1
                 assert "parliament passes the budget" in posts[0].plain_text
                 await api.wait_for(lambda: bool(api.calls("getUpdates")), within=5)
+                async with asyncio.timeout(10):  # outcomes are recorded per flushed batch
+                    while True:
+                        status, report = await healthz(health)
+                        if report["checks"]["activity"]["last_send"]["at"] is not None:
+                            break
+                        await asyncio.sleep(0.2)
+                assert status == 200, report
+                assert report["checks"]["telegram"]["reachable"] is True
+                assert report["role"] == "all"
         finally:
             await api.stop()
     lines = attempts_logged(caplog)
