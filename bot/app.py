@@ -484,9 +484,12 @@ def start_workers(
         try:
             await until.wait()
         finally:
-            scheduler.shutdown(wait=False)
-            with contextlib.suppress(TimeoutError):  # a poll running now commits first
+            # No new job starts; a poll running now commits first (shutting the scheduler
+            # down at once would cancel it mid-way, with a traceback in the log).
+            scheduler.pause()
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(parts.ingestor.wait_idle(), 30)
+            scheduler.shutdown(wait=False)
 
     sender_lead = Leadership(parts.engine, "sender")
 

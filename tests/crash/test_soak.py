@@ -1,0 +1,42 @@
+"""The soak bench in its 60-second form: random Bot API, feed and (on PostgreSQL) database
+faults plus SIGKILLs; no duplicate, losses within the in-flight bound, no traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.conftest import postgres_url
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_soak() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("newsbot_soak", REPO / "bench" / "soak.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db", ["sqlite", "postgres"])
+async def test_a_minute_of_faults_and_kills_sends_nothing_twice(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if db == "postgres" and postgres_url() is None:
+        pytest.skip("PostgreSQL not configured")
+    soak = load_soak()
+    args = ["--seconds", "60", "--feeds", "5", "--subscribers", "300", "--kill-every", "25"]
+    status = await asyncio.to_thread(soak.main, [*args, "--db", db, "--seed", "7"])
+    out = capsys.readouterr().out
+    assert "duplicates: 0 (must be 0)" in out, out
+    assert "unhandled exceptions (tracebacks in the logs): 0" in out, out
+    assert "2 SIGKILLs" in out, out
+    assert status == 0, out
