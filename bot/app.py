@@ -28,6 +28,7 @@ from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery import Publisher, Sender
+from bot.errors import ConfigError
 from bot.i18n import Translator
 from bot.inbox import Apology, DatabaseOutage, Inbox
 from bot.leadership import Leadership
@@ -48,7 +49,7 @@ from bot.pacing import Pacer
 from bot.posts import PostBuilder
 from bot.retention import EVERY as RETENTION_EVERY
 from bot.retention import Retention
-from bot.startup import listen, wait_for_database
+from bot.startup import listen, sqlite_file_problem, wait_for_database
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.repo import ensure_feed, sync_catalog_channels
@@ -123,6 +124,9 @@ def open_outbound(
 
 async def prepare_database(settings: Settings, catalog: Catalog, clock: Clock) -> AsyncEngine:
     """Migrate and sync the catalog, waiting up to ``NEWSBOT_DB_WAIT`` for the database."""
+    problem = sqlite_file_problem(settings.database_url)
+    if problem is not None:
+        raise ConfigError([problem])
     engine = create_engine(settings.database_url)
 
     async def prepare() -> AsyncEngine:

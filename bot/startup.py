@@ -14,11 +14,13 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.errors import ConfigError, StartFailure
@@ -60,6 +62,32 @@ def database_problem(exc: BaseException) -> str | None:
         return (
             "NEWSBOT_DATABASE_URL: cannot open the SQLite file; "
             "check that its directory exists and is writable"
+        )
+    return None
+
+
+def sqlite_file_problem(url: str) -> str | None:
+    """Why a SQLite file URL cannot work, checked before any connection is tried.
+
+    A missing or read-only directory will not fix itself while we wait, and failing before
+    the driver starts keeps its connection thread out of a loop that is about to close.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    directory = os.path.dirname(os.path.abspath(parsed.database))
+    if not os.path.isdir(directory):
+        return (
+            f"NEWSBOT_DATABASE_URL: the SQLite file's directory {directory} does not exist; "
+            "create it or fix the path"
+        )
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return (
+            f"NEWSBOT_DATABASE_URL: the SQLite file's directory {directory} is not writable "
+            "by this user; fix its permissions or the path"
         )
     return None
 

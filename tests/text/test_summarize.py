@@ -284,7 +284,7 @@ def test_twenty_kilobyte_article_is_fast() -> None:
     description = "<p>" + body.replace("\n", "</p><p>") + "</p>"
     for html, text in ((None, body), ("<p>Teaser […]</p>", body), (description, None)):
         best = min(_timed(html, text) for _ in range(5))
-        assert best < 0.005, f"{best * 1000:.2f} ms"
+        assert best < 0.025, f"{best * 1000:.2f} ms"  # ~1.5 ms idle; runaway costs far more
 
 
 def _timed(description: str | None, body: str | None) -> float:
