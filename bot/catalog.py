@@ -140,6 +140,27 @@ class Region(_Strict):
         return value
 
 
+class Topic(_Strict):
+    """A subject readers and chats may follow besides regions (economy, politics...).
+
+    An article has a topic when one of its WordPress categories or tags is among the
+    topic's ``categories`` (one list for every language, or a list per language), else
+    when one of its ``keywords`` is in its categories, URL path or title.
+    """
+
+    code: str
+    name: LocalizedText
+    categories: list[str] | dict[str, list[str]] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not _REGION_CODE.match(value):
+            raise ValueError(f"{value!r} must match [a-z0-9_]+")
+        return value
+
+
 class Feed(_Strict):
     url: str
     language: str
@@ -274,6 +295,7 @@ class Donate(_Strict):
 class Catalog(_Strict):
     outlet: Outlet
     regions: list[Region] = Field(default_factory=list)
+    topics: list[Topic] = Field(default_factory=list)
     feeds: list[Feed] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     mostread: MostRead = Field(default_factory=MostRead)
@@ -299,6 +321,13 @@ class Catalog(_Strict):
         if value.get(self.default_language):
             return value[self.default_language]
         return next(iter(value.values()), "")
+
+    def topic(self, code: str) -> Topic | None:
+        return next((t for t in self.topics if t.code == code), None)
+
+    def topic_name(self, code: str, lang: str | None) -> str:
+        topic = self.topic(code)
+        return self.text(topic.name, lang) if topic else code
 
     def region_name(self, code: str, lang: str | None) -> str:
         region = self.region(code)
@@ -330,6 +359,7 @@ def cross_check(catalog: Catalog) -> list[str]:
         problems += _localized_keys(f"regions[{i}].name", region.name, langs)
         if isinstance(region.categories, dict):
             problems += _localized_keys(f"regions[{i}].categories", region.categories, langs)
+    problems += _topic_problems(catalog)
     known = set(codes)
     unmatched = catalog.outlet.unmatched
     if unmatched not in ("none", "all") and unmatched not in known:
@@ -362,6 +392,27 @@ def cross_check(catalog: Catalog) -> list[str]:
         for i, link in enumerate(catalog.donate.links):
             problems += _localized_keys(f"donate.links[{i}].label", link.label, langs)
             problems += _localized_keys(f"donate.links[{i}].url", link.url, langs)
+    return problems
+
+
+def _topic_problems(catalog: Catalog) -> list[str]:
+    """Topics: unique codes that cannot be read as a language in a deep link
+    (``georgia-en-economy``), names and categories in declared languages, and something
+    to match articles by."""
+    problems: list[str] = []
+    langs = set(catalog.languages)
+    codes = [t.code for t in catalog.topics]
+    for i, topic in enumerate(catalog.topics):
+        where = f"topics[{i}]"
+        if codes.index(topic.code) != i:
+            problems.append(f"{where}.code: {topic.code!r} is declared twice")
+        if topic.code in langs:
+            problems.append(f"{where}.code: {topic.code!r} is also a language code")
+        if not topic.categories and not topic.keywords:
+            problems.append(f"{where}: give categories or keywords, or no article will match")
+        problems += _localized_keys(f"{where}.name", topic.name, langs)
+        if isinstance(topic.categories, dict):
+            problems += _localized_keys(f"{where}.categories", topic.categories, langs)
     return problems
 
 

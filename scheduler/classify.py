@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from bot.catalog import Catalog, Region
+from bot.catalog import Catalog, Region, Topic
 from bot.domain import FeedEntry
 from bot.text.fold import contains_keyword, fold
 
@@ -40,7 +40,7 @@ def category_term(text: str) -> str:
     return " ".join(part for part in _TERM_SEPARATORS.split(folded) if part)
 
 
-def _category_sets(region: Region) -> dict[str, frozenset[str]]:
+def _category_sets(region: Region | Topic) -> dict[str, frozenset[str]]:
     raw = region.categories
     per_language = raw if isinstance(raw, dict) else {ANY_LANGUAGE: raw}
     return {
@@ -72,6 +72,19 @@ class RegionMatcher:
     @classmethod
     def from_catalog(cls, catalog: Catalog) -> RegionMatcher:
         return cls.from_regions(catalog.regions, catalog.outlet.unmatched)
+
+    @classmethod
+    def from_topics(cls, topics: Sequence[Topic]) -> RegionMatcher:
+        """The same rules for the catalog's topics: categories first, then keywords
+        (a topic's code is not a keyword: "economy" in a URL is not the topic)."""
+        return cls(
+            keywords=tuple((t.code, tuple(t.keywords)) for t in topics if t.keywords),
+            categories=tuple((t.code, _category_sets(t)) for t in topics if t.categories),
+        )
+
+    def topics(self, entry: FeedEntry, lang: str | None) -> tuple[str, ...]:
+        """An article's topics: its categories' topics, else its keywords'."""
+        return self.by_categories(entry.categories, lang) or self.by_keywords(entry, lang)
 
     def classify(
         self, entry: FeedEntry, fixed: Sequence[str] = (), lang: str | None = None

@@ -221,6 +221,7 @@ class Ingestor:
         self._on_enqueued = on_enqueued
         self._fetch_pages = fetch_pages
         self._matcher = RegionMatcher.from_catalog(catalog)
+        self._topics = RegionMatcher.from_topics(catalog.topics)
         self._locks: dict[str, asyncio.Lock] = {}
         self._writes = asyncio.Lock()
         self._gap_alerted: dict[str, datetime] = {}
@@ -836,6 +837,7 @@ class Ingestor:
                     announced=index in announce,
                     image_url=entry.image_url or images.get(key, ""),
                     breaking=self._is_breaking(entry, feed.language),
+                    topics=self._topics.topics(entry, feed.language),
                 )
             )
         return articles

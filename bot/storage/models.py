@@ -180,6 +180,41 @@ class ChatRegionRow(Base):
     __table_args__ = (Index("ix_chat_regions_region", "region"),)
 
 
+class ArticleTopicRow(Base):
+    """Catalog topics of an article (from its categories and tags), for the enqueue."""
+
+    __tablename__ = "article_topics"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ChatTopicRow(Base):
+    """Topics a destination chose: with any, it gets only articles of one of them."""
+
+    __tablename__ = "chat_topics"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ChatKeywordRow(Base):
+    """A reader's keyword: ``term`` folded as :func:`bot.text.terms.keyword_term` makes it
+    (a trailing ``*`` for a word prefix), ``label`` as the reader wrote it."""
+
+    __tablename__ = "chat_keywords"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(String(128), primary_key=True)
+    label: Mapped[str] = mapped_column(String(128))
+
+
 # Rows the sender may claim. Written out literally (not as bound parameters) so that the
 # database can prove a query's condition matches the partial index ``ix_outbox_claim``.
 DUE_CONDITION = "state IN ('pending', 'retry')"

@@ -31,9 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
 from bot.localtime import DEFAULT_DIGEST_MINUTE, DEFAULT_QUIET, quiet_until
+from bot.storage.follows import follow_condition
 from bot.storage.models import (
     ArticleRegionRow,
     ArticleRow,
+    ArticleTopicRow,
     AuditRow,
     ChatManagerRow,
     ChatRegionRow,
@@ -159,6 +161,7 @@ class NewArticle:
     announced: bool
     image_url: str = ""
     breaking: bool = False
+    topics: tuple[str, ...] = ()
 
 
 async def insert_article(session: AsyncSession, article: NewArticle, now: datetime) -> int:
@@ -185,6 +188,11 @@ async def insert_article(session: AsyncSession, article: NewArticle, now: dateti
             insert_ignoring_conflicts(session, ArticleRegionRow),
             [{"article_id": row.id, "region": code} for code in article.regions],
         )
+    if article.topics:
+        await session.execute(
+            insert_ignoring_conflicts(session, ArticleTopicRow),
+            [{"article_id": row.id, "topic": code} for code in article.topics],
+        )
     return row.id
 
 
@@ -204,8 +212,10 @@ async def enqueue_article(
     subscribed to one of its regions (or to all regions) and in instant mode. An
     article without regions goes to the destinations that take all regions, and with
     ``unmatched_to_all`` (``[outlet] unmatched = "all"``) to every destination of its
-    language. Rows for readers who are in their quiet hours right now are due when those
-    end (``next_attempt_at``), decided in the same INSERT ... SELECT.
+    language. A chat that chose topics or keywords gets only articles that match one
+    (:func:`bot.storage.follows.follow_condition`). Rows for readers who are in their
+    quiet hours right now are due when those end (``next_attempt_at``), decided in the
+    same INSERT ... SELECT.
 
     Breaking news goes ahead of every queued delivery (priority lowered by
     :data:`BREAKING_AHEAD`), also to digest readers who kept breaking alerts on, and
@@ -239,7 +249,7 @@ async def enqueue_article(
         literal(now),
         false(),
         unpin,
-    ).where(and_(wanted, region_match))
+    ).where(and_(wanted, region_match, await follow_condition(session, article_id)))
     stmt = (
         insert_ignoring_conflicts(session, OutboxRow)
         .from_select(

@@ -149,3 +149,24 @@ def test_region_categories_unmatched_and_wordpress_are_checked() -> None:
     assert catalog.outlet.unmatched == "armenia"
     assert catalog.feeds[0].wordpress is False and catalog.feeds[0].wordpress_base is None
     assert parse_catalog(VALID).outlet.unmatched == "none"
+
+
+def test_topics_are_checked() -> None:
+    data = copy.deepcopy(VALID)
+    data["topics"] = [
+        {"code": "economy", "name": {"en": "Economy", "de": "Wirtschaft"}, "categories": ["x"]},
+        {"code": "economy", "name": "Economy again", "keywords": ["lari"]},
+        {"code": "en", "name": "English?", "categories": {"fr": ["anglais"]}},
+        {"code": "Culture!", "name": "Culture"},
+        {"code": "sport", "name": "Sport"},
+    ]
+    problems = problems_of(data)
+    assert "topics[0].name.de: 'de' is not in outlet.languages" in problems
+    assert "topics[1].code: 'economy' is declared twice" in problems
+    assert "topics[2].code: 'en' is also a language code" in problems
+    assert "topics[2].categories.fr: 'fr' is not in outlet.languages" in problems
+    assert "topics[3].code: 'Culture!' must match [a-z0-9_]+" in problems
+    assert "topics[4]: give categories or keywords, or no article will match" in problems
+    data["topics"] = [{"code": "economy", "name": {"en": "Economy"}, "categories": ["biz"]}]
+    catalog = parse_catalog(data)
+    assert catalog.topic_name("economy", "ru") == "Economy" and catalog.topic("culture") is None
