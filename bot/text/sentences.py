@@ -20,215 +20,64 @@ depends on the word before it and the words after it. Line breaks always end a s
 (paragraphs from HTML and from text extraction arrive one per line). Colons end nothing
 outside Armenian: a summary must not stop at "he said:".
 
+Web text (comments under an article, social posts quoted in it) adds a few shapes: a
+reply that opens with the @mention it answers, a sentence after a bracketed source
+(``(BBC) The…``), a lower-case restart after a full stop, a list item's number
+(``2. Квадрокоптер``) and emoji that close a line. The per-language lists live in
+:mod:`bot.text.sentence_rules`.
+
 Measured on the gold corpus with ``bench/sentences.py``.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["iter_sentences", "iter_spans", "split_sentences"]
-
-_CLOSERS = "\"'»”’“)]›"
-_OPENERS = "\"'«„“‘‚‹([¿¡"
-_DASHES = "—–-"
-_EMOJI = (
-    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff"
-    "\ufe0f\u200d\u20e3\U000e0020-\U000e007f]"
+from bot.text.sentence_rules import (
+    DASHES,
+    EMOJI,
+    OPENERS,
+    SMILEY,
+    Rules,
+    rules_for,
 )
-_SMILEY = r"(?:(?<!\S)[:;=]-?[)(DPp]++|(?<!\))\){2,}+)"
-_SPACED_CLOSER = "[”»“]"
+
+__all__ = ["iter_sentences", "iter_spans", "split_sentences"]
 
 #: How far back to look for the word before a period; abbreviations are shorter.
 _WINDOW = 40
 _PREV_TOKEN = re.compile(r"(\S+)\s*$")
 _LINES = re.compile(r"[^\n\r\u2028\u2029\x0b\x0c\x1c-\x1e\x85]+")
 _DOTTED = re.compile(r"^(?:\w{1,3}\.)+\w{1,3}$")
-_LEAD = re.compile(f"(?P<prefix>[{re.escape(_OPENERS + _DASHES)}\\s]*)(?P<word>\\w[\\w'’.-]*)?")
-_STRIP_OPENERS = re.compile(f"^[{re.escape(_OPENERS)}]+")
+_LEAD = re.compile(f"(?P<prefix>[{re.escape(OPENERS + DASHES)}\\s]*)(?P<word>\\w[\\w'’.-]*)?")
+_STRIP_OPENERS = re.compile(f"^[{re.escape(OPENERS)}]+")
 _LEADING_DIGITS = re.compile(r"^\d+(?=\D)")
 #: ``?" Next``: a straight quote set off by a space closes the sentence when the
 #: sentence has an odd number of them (it opened one).
 _SPACED_QUOTE = re.compile(r'[ \t\xa0]+(?P<quote>")(?:\s+|$)')
 #: A number that labels a line ("2004:") is short.
 _LABEL_CHARS = 12
-_EMOJI_TERM = re.compile(f"(?:{_EMOJI}|{_SMILEY})++")
-
-
-@dataclass(frozen=True, slots=True)
-class _Rules:
-    """What one script needs to decide a boundary.
-
-    ``never`` holds abbreviations always followed by more of the sentence (titles before
-    names, ``e.g.``). ``soft`` holds abbreviations that sometimes end a sentence
-    (``U.S.``, ``a.m.``): in cased scripts they end one only before a common sentence
-    opener from ``starters`` or a quote; in Georgian they end one unless a bracket
-    closes after them. ``before_number`` abbreviations never end a sentence before a number
-    (``No. 5``, ``стр. 12``). ``final`` abbreviations (``и т.д.``, ``və s.``) end a
-    sentence like an ordinary word; ``year_marks`` (``2018 г.``) do so only after a
-    number (``г. Москва`` is a city). ``attribution`` lists who-said-it verbs that continue a
-    sentence after a closing quote or dash in uncased Georgian.
-    """
-
-    candidate: re.Pattern[str]
-    cased: bool
-    never: frozenset[str] = frozenset()
-    soft: frozenset[str] = frozenset()
-    starters: frozenset[str] = frozenset()
-    before_number: frozenset[str] = frozenset()
-    attribution: frozenset[str] = frozenset()
-    final: frozenset[str] = frozenset()
-    year_marks: frozenset[str] = frozenset()
-    colon_is_stop: bool = False
-    period_is_stop: bool = True
-
-
-def _candidate(terminators: str) -> re.Pattern[str]:
-    """Terminal punctuation (or emoji) run, adjacent closers and emoji, whitespace.
-
-    Built to stay linear on hostile input (``"!" * 5000``, ``")" * 30``): a run is only
-    tried from its first character (lookbehind) and never given back (possessive
-    quantifiers). The leading lookahead lists every possible first character, which lets
-    the engine skip ahead by character class.
-    """
-    terms = re.escape(terminators)
-    punct = f"(?<![{terms}])[{terms}]++"
-    emoji = f"(?<!{_EMOJI})(?:{_EMOJI}|{_SMILEY})++"
-    close = (
-        f"[{re.escape(_CLOSERS)}]*+{_EMOJI}*+"
-        f"(?:[ \\t\\xa0]++(?:{_EMOJI}++|{_SMILEY}|{_SPACED_CLOSER})(?=\\s))*+"
-    )
-    first = f"(?=[{terms}:;=)]|{_EMOJI})"
-    return re.compile(f"{first}(?P<term>{punct}|{emoji})(?P<close>{close})\\s+")
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Latin titles and abbreviations seen in every language's news (foreign names).
-_SHARED_NEVER = _words("mr mrs ms dr prof st jr sr mt messrs sens reps")
-
-_EN_NEVER = _words(
-    """mme mlle sen rep gov gen col lt sgt capt cmdr adm maj rev hon pres supt insp det
-    ft e.g i.e cf viz ca vs v op"""
-)
-_EN_FINAL = _words("etc")
-_EN_SOFT = _words("u.s u.k u.n e.u d.c a.m p.m inc corp ltd co bros llc plc dept univ est al no")
-_EN_STARTERS = _words(
-    """the a an he she it they we i you this that these those there but and so in on at as
-    if when while after before however his her its their our my it's i'm we're they're
-    what who why how where some many most one two three all both police officials
-    meanwhile yet still then now today yesterday for by with from to not during since"""
-)
-_EN_BEFORE_NUMBER = _words(
-    "no nos vol p pp art fig ch sec jan feb mar apr jun jul aug sep sept oct nov dec"
-)
-
-_RU_NEVER = _words(
-    """т.е т.к т.н т.ч т.о им ул пр просп пл пер наб б-р бул св проф акад доц ген тов гр
-    г-н г-жа дж о р оз пос д ж.д ст ст.ст напр англ рус лат нем франц фр греч итал исп араб
-    кит яп укр груз арм азерб ок вв"""
-)
-_RU_SOFT = _words("млн млрд тыс руб долл коп н.э до.н.э см с")
-_RU_FINAL = _words("т.д т.п др и.т.д и.т.п")
-_RU_YEAR = _words("г гг")
-_RU_STARTERS = _words(
-    """он она оно они это этот эта эти в во на но и а как так однако по при мы я вы его ее
-    её их тогда также кроме после до для из за не что когда если там здесь тем сейчас
-    теперь уже все всё у к о об от"""
-)
-_RU_BEFORE_NUMBER = _words("ст стр с № рис табл гл п пп ч т")
-
-_KA_NEVER = _words(
-    """ე.ი ე.წ ქ ს ბ ქ-ნი ბ-ნი ბ-ნმა ქ-ნმა ქალბ ბატ პროფ აკად დოქტ ძვ მაგ იხ შდრ ძვ.წ წმ
-    ბერძნ ძვ.ბერძნ ლათ ინგლ ესპ ესტ ფრ ფრანგ გერმ იტალ რუს არაბ ებრ სხვ დაახლ ჩრდ სამხ
-    აღმ დას სოფ არქ შემოკლ აბრევ ტ გვ ქნ მლნ მლრდ"""
-)
-_KA_SOFT = _words("სთ ათ ლ კმ")
-_KA_FINAL = _words("ა.შ")
-_KA_YEAR = _words("წ წწ")
-_KA_BEFORE_NUMBER = _words("გვ ნ მუხ")
-_KA_ATTRIBUTION = _words(
-    """თქვა თქვეს ამბობს ამბობენ განაცხადა განუცხადა აცხადებს დაამატა ჰკითხა იკითხა უთხრა
-    მიუგო აღნიშნა უპასუხა შენიშნა წერს დაწერა განმარტა ჩათვალა დასძინა ჰკითხეს მითხრა
-    იტყობინება"""
-)
-
-_HY_NEVER = _words("պրն տկն օրին մ.թ.ա մ.թ դոկտ պրոֆ ակադ")
-_HY_SOFT = _words("թ թթ դ դդ մլն մլրդ հազ")
-_HY_BEFORE_NUMBER = _words("էջ հ")
-
-_AZ_NEVER = _words("akad dos küç şəh ş r məs c qəs k mək ak")
-_AZ_SOFT = _words("b.e e.ə b.e.ə e.ə.ə mln mlrd min man")
-_AZ_FINAL = frozenset({"və s", "və b"})
-_AZ_STARTERS = _words(
-    """bu o onlar biz mən sən siz lakin ancaq amma və bununla həmçinin bundan sonra əvvəl
-    indi dünən həmin əgər çünki"""
-)
-_AZ_BEFORE_NUMBER = _words("s səh no bənd mad")
-
-_LATIN_TERMINATORS = ".!?…"
-
-_RULES: dict[str, _Rules] = {
-    "en": _Rules(
-        candidate=_candidate(_LATIN_TERMINATORS),
-        cased=True,
-        never=_SHARED_NEVER | _EN_NEVER,
-        soft=_EN_SOFT,
-        starters=_EN_STARTERS,
-        before_number=_EN_BEFORE_NUMBER,
-        final=_EN_FINAL,
-    ),
-    "ru": _Rules(
-        candidate=_candidate(_LATIN_TERMINATORS),
-        cased=True,
-        never=_SHARED_NEVER | _RU_NEVER,
-        soft=_RU_SOFT,
-        starters=_RU_STARTERS,
-        before_number=_RU_BEFORE_NUMBER,
-        final=_RU_FINAL,
-        year_marks=_RU_YEAR,
-    ),
-    "ka": _Rules(
-        candidate=_candidate(_LATIN_TERMINATORS),
-        cased=False,
-        never=_SHARED_NEVER | _KA_NEVER,
-        soft=_KA_SOFT,
-        before_number=_KA_BEFORE_NUMBER,
-        attribution=_KA_ATTRIBUTION,
-        final=_KA_FINAL,
-        year_marks=_KA_YEAR,
-    ),
-    "hy": _Rules(
-        candidate=_candidate(_LATIN_TERMINATORS + "։:"),
-        cased=True,
-        never=_SHARED_NEVER | _HY_NEVER,
-        soft=_HY_SOFT,
-        before_number=_HY_BEFORE_NUMBER,
-        colon_is_stop=True,
-        period_is_stop=False,
-    ),
-    "az": _Rules(
-        candidate=_candidate(_LATIN_TERMINATORS),
-        cased=True,
-        never=_SHARED_NEVER | _AZ_NEVER,
-        soft=_AZ_SOFT,
-        starters=_AZ_STARTERS,
-        before_number=_AZ_BEFORE_NUMBER,
-        final=_AZ_FINAL,
-    ),
-}
-#: Unknown languages: no abbreviation lists (initials and ``U.S.``-style acronyms are
-#: still recognised by their shape).
-_FALLBACK = _Rules(candidate=_candidate(_LATIN_TERMINATORS), cased=True)
-
-
-def _rules_for(lang: str) -> _Rules:
-    """Rules for a language code such as ``ru`` or ``ru-RU``; English-like otherwise."""
-    return _RULES.get(lang.lower().replace("_", "-").split("-")[0], _FALLBACK)
+#: A list item's number (``2.``); a longer number before a period is a year or amount.
+_LIST_DIGITS = 2
+#: Letters in a word that no abbreviation reaches.
+_PLAIN_WORD = 4
+#: A sentence never starts with these (``13 чел. / км2``, ``ok. , then``).
+_NOT_OPENING = ",;:/"
+#: ``…на байке @user ещё!``: in comment threads a reply opens with the @mention of the
+#: one it answers, straight after the last word of the comment before (no punctuation,
+#: which the candidates handle) and followed by the reply's first word.
+_REPLY = re.compile(r"(?<=\w[ \t\xa0])(?=@\w+(?:[.-]\w+)*[ \t\xa0]+[^\W\d_])")
+_MENTION = re.compile(r"(?<!\S)@\w")
+#: A paragraph with this many @mentions is a comment thread.
+_THREAD_MENTIONS = 2
+#: ``…коснулся. (А. А. Ахматова) В третьем стихе…``: a bracketed aside, then a word.
+#: The bracket's words stand apart (``(А. А. Ахматова)``, not ``one(s)`` or ``2)``).
+_AFTER_BRACKET = re.compile(r"(?<!\S)\([^()\n]{0,80}[^\W\d_]\)[ \t\xa0]+(?=(?P<word>[^\W\d_]+))")
+_EMOJI_TERM = re.compile(f"(?:{EMOJI}|{SMILEY})++")
+_EMOJI_ONLY = re.compile(f"\\s*+(?:{EMOJI}++\\s*+)++")
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,11 +89,11 @@ class _Next:
 
     @property
     def has_dash(self) -> bool:
-        return any(char in _DASHES for char in self.prefix)
+        return any(char in DASHES for char in self.prefix)
 
     @property
     def has_quote(self) -> bool:
-        return any(char in _OPENERS for char in self.prefix)
+        return any(char in OPENERS for char in self.prefix)
 
     @property
     def key(self) -> str:
@@ -286,7 +135,7 @@ def _keys(word: str, prev: str) -> tuple[str, ...]:
     return word, joined, f"{prev} {word}"
 
 
-def _period_is_boundary(text: str, match: re.Match[str], nxt: _Next, rules: _Rules) -> bool:
+def _period_is_boundary(text: str, match: re.Match[str], nxt: _Next, rules: Rules) -> bool:
     """Decide a period (the last character of the ``term`` group) before ``nxt``."""
     original, prev = _words_before(text, match.end("term") - 1)
     if not original:
@@ -319,7 +168,7 @@ def _period_is_boundary(text: str, match: re.Match[str], nxt: _Next, rules: _Rul
     return nxt.key in rules.starters or (nxt.has_quote and not is_letter)
 
 
-def _case_allows(nxt: _Next, rules: _Rules) -> bool:
+def _case_allows(nxt: _Next, rules: Rules) -> bool:
     """Whether the next word may start a sentence, by its letter case."""
     first = nxt.word[:1]
     if not first:
@@ -335,7 +184,23 @@ def _exclaimed(term: str, close: str, nxt: _Next) -> bool:
     return term[-1] in "!?" and not close.strip() and not nxt.prefix.strip()
 
 
-def _continues(nxt: _Next, close: str, rules: _Rules) -> bool:
+def _restarts_lower(text: str, match: re.Match[str], nxt: _Next, rules: Rules) -> bool:
+    """``…в сетях. но они…``: web text starts sentences in lower case after a full stop
+    too. Only after a plain word (no abbreviation can look like one: long, all letters,
+    not listed) and before a plain word, so ``т. е. он`` and ``etc. and`` stay whole."""
+    if not rules.lower_restarts or match.group("term") != ".":
+        return False
+    if match.group("close") or nxt.prefix.strip():
+        return False
+    original, prev = _words_before(text, match.end("term") - 1)
+    word = original.lower()
+    if len(word) < _PLAIN_WORD or not word.isalpha() or not nxt.word.isalpha():
+        return False
+    listed = (rules.never, rules.soft, rules.final, rules.year_marks, rules.before_number)
+    return not any(key in names for names in listed for key in _keys(word, prev))
+
+
+def _continues(nxt: _Next, close: str, rules: Rules) -> bool:
     """Attribution after a quote: ``«…?» — спросил он``, ``„…“ თქვა მან``, ``„…“. თქვა``
     (``close`` holds the closers around the punctuation)."""
     if not rules.cased:
@@ -344,8 +209,10 @@ def _continues(nxt: _Next, close: str, rules: _Rules) -> bool:
     return nxt.has_dash and nxt.word[:1].islower()
 
 
-def _is_boundary(text: str, match: re.Match[str], rules: _Rules) -> bool:
+def _is_boundary(text: str, match: re.Match[str], rules: Rules) -> bool:
     """Whether the candidate ``match`` (punctuation, closers, whitespace) ends a sentence."""
+    if text.startswith(tuple(_NOT_OPENING), match.end()):
+        return False
     nxt = _next_at(text, match.end())
     term = match.group("term")
     if _EMOJI_TERM.fullmatch(term):  # a new comment opens with a capital or a @mention
@@ -357,7 +224,9 @@ def _is_boundary(text: str, match: re.Match[str], rules: _Rules) -> bool:
     around = text[max(0, match.start() - 1) : match.start()] + match.group("close")
     if _continues(nxt, around, rules):
         return False
-    if not _case_allows(nxt, rules) and not _exclaimed(term, match.group("close"), nxt):
+    if not _case_allows(nxt, rules) and not (
+        _exclaimed(term, match.group("close"), nxt) or _restarts_lower(text, match, nxt, rules)
+    ):
         return False
     if term == ":":
         before = text[max(0, match.start() - 2) : match.start()].rstrip()[-1:]
@@ -368,15 +237,61 @@ def _is_boundary(text: str, match: re.Match[str], rules: _Rules) -> bool:
 
 
 def _is_label(line: str, start: int, match: re.Match[str]) -> bool:
-    """``2004: A major quake…``: a number alone before a colon labels what follows."""
-    if match.group("term") not in ":։" or match.start() - start > _LABEL_CHARS:
+    """``2004: A major quake…``: a number alone before a colon labels what follows, and
+    ``2. Sell the car.`` numbers a list item: neither ends a sentence of its own."""
+    if match.start() - start > _LABEL_CHARS:
         return False
-    return line[start : match.start()].strip().isdigit()
+    before = line[start : match.start()].strip()
+    if match.group("term") in ":։":
+        return before.isdigit()
+    return match.group("term") == "." and before.isdigit() and len(before) <= _LIST_DIGITS
 
 
-def _iter_line(line: str, offset: int, rules: _Rules) -> Iterator[tuple[int, int]]:
+def _opens(match: re.Match[str], rules: Rules) -> bool:
+    """After a closing bracket (a source, a year, a smile), a capitalised word that
+    commonly opens a sentence opens one; a name may follow a bracket mid-sentence."""
+    word = match.group("word")
+    return rules.cased and word[0].isupper() and word.lower() in rules.starters
+
+
+def _iter_line(line: str, offset: int, rules: Rules) -> Iterator[tuple[int, int]]:
+    """Sentences of one line; emoji that close the line after the last sentence belong
+    to it (``Вот это да! 😊🌷``)."""
+    start = 0
+    last: tuple[int, int] | None = None
+    for end, after in _cuts(line, rules):
+        if line[start:end].strip():
+            if last is not None:
+                yield last
+            last = offset + start, offset + end
+        start = after
+    tail = line[start:]
+    if last is not None and _EMOJI_ONLY.fullmatch(tail):
+        last = last[0], offset + len(line)
+    elif tail.strip():
+        if last is not None:
+            yield last
+        last = offset + start, offset + len(line)
+    if last is not None:
+        yield last
+
+
+def _cuts(line: str, rules: Rules) -> Iterator[tuple[int, int]]:
+    """``(end, after)`` of each sentence end in one line, in order: punctuation that
+    ends a sentence, and the @mention that opens a reply in web comments."""
+    thread = len(_MENTION.findall(line)) >= _THREAD_MENTIONS
+    replies = heapq.merge(
+        (match.start() for match in _REPLY.finditer(line) if thread),
+        (match.end() for match in _AFTER_BRACKET.finditer(line) if _opens(match, rules)),
+    )
+    reply = next(replies, None)
     start = quotes = counted = 0
     for match in rules.candidate.finditer(line):
+        while reply is not None and reply < match.start():
+            if reply >= start:
+                yield reply, reply
+                start = reply
+            reply = next(replies, None)
         if match.start() < start:  # inside a quote already given to the sentence before
             continue
         if _is_label(line, start, match) or not _is_boundary(line, match, rules):
@@ -387,16 +302,17 @@ def _iter_line(line: str, offset: int, rules: _Rules) -> Iterator[tuple[int, int
         counted = end
         if quote and quotes % 2:
             end, after = quote.end("quote"), quote.end()
-        if line[start:end].strip():
-            yield offset + start, offset + end
+        yield end, after
         start = after
-    if line[start:].strip():
-        yield offset + start, offset + len(line)
+    while reply is not None:
+        if reply >= start:
+            yield reply, reply
+        reply = next(replies, None)
 
 
 def iter_spans(text: str, lang: str) -> Iterator[tuple[int, int]]:
     """Yield ``(start, end)`` offsets of each sentence in ``text``, spaces excluded."""
-    rules = _rules_for(lang)
+    rules = rules_for(lang)
     for line in _LINES.finditer(text):
         for start, end in _iter_line(line.group(), line.start(), rules):
             chunk = text[start:end]

@@ -29,6 +29,10 @@ TREEBANK_FILES: tuple[tuple[str, str, float], ...] = (
     ("ka.jsonl", "ka", 0.95),
     ("hy.jsonl", "hy", 0.95),
 )
+#: Files whose target applies to the text as it stands (:func:`as_web_text`): the issue
+#: counts English EWT as "web text whose unpunctuated lines count as sentences". Every
+#: other target applies to the corpus as given (sentences joined with one space).
+WEB_TARGETS: frozenset[str] = frozenset({"en.jsonl"})
 GOLD_FILES: tuple[tuple[str, str], ...] = tuple(
     (name, lang) for name, lang, _ in (*NEWS_FILES, *TREEBANK_FILES)
 )

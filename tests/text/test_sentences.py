@@ -165,10 +165,20 @@ def test_line_breaks_end_sentences_and_spaces_are_dropped() -> None:
 
 
 def test_emoji_end_social_sentences() -> None:
-    assert split_sentences("Как красиво! 😍😍 Зато в горах снег 🏔 Приезжайте", "ru") == [
-        "Как красиво! 😍😍",
+    """Emoji glued to a sentence's end close it; set off by a space after the full stop
+    they open the next comment, unless nothing follows them on the line."""
+    assert split_sentences("Как красиво!😍😍 Зато в горах снег 🏔 Приезжайте", "ru") == [
+        "Как красиво!😍😍",
         "Зато в горах снег 🏔",
         "Приезжайте",
+    ]
+    assert split_sentences("Вот и лето. 😆 а оказалось, нет.", "ru") == [
+        "Вот и лето.",
+        "😆 а оказалось, нет.",
+    ]
+    assert split_sentences("Спасибо. Вот это да!!! 😊🌷👍", "ru") == [
+        "Спасибо.",
+        "Вот это да!!! 😊🌷👍",
     ]
 
 
@@ -254,3 +264,63 @@ def test_sentences_cover_the_text(text: str, lang: str) -> None:
 )
 def test_quote_attribution_and_web_text_rules(text: str, lang: str, expected: list[str]) -> None:
     assert split_sentences(text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        # A list item's number belongs to the item; so does a keycap digit.
+        (
+            "Продаю вещи. 1. Приставку PS4. 2. Квадрокоптер.",
+            "ru",
+            ["Продаю вещи.", "1. Приставку PS4.", "2. Квадрокоптер."],
+        ),
+        (
+            "Требуют: 1⃣ Поднять зарплату. 2⃣ Отменить налоги.",
+            "ru",
+            ["Требуют: 1⃣ Поднять зарплату.", "2⃣ Отменить налоги."],
+        ),
+        ("It ended in 2019. 12 people came.", "en", ["It ended in 2019.", "12 people came."]),
+        # Abbreviations before a number or a name; a sentence never opens with "/".
+        ("Звоните по тел. 8 800 500. Ждём.", "ru", ["Звоните по тел. 8 800 500.", "Ждём."]),
+        ("Барри Гордон (род. 21 декабря 1948 г.) -- актёр.", "ru", None),
+        ("Сборник составлен в XVIII в. Киршей Даниловым.", "ru", None),
+        ("Плотность 13 чел. / км2.", "ru", None),
+        ("P.S. А ты заметил воробья?", "ru", None),
+        # Web text restarts in lower case after a plain word and a full stop.
+        ("Читать можно в сетях. но они мешают.", "ru", ["Читать можно в сетях.", "но они мешают."]),
+        ("We ate apples, pears etc. and then left.", "en", None),
+        ("Это было в 1990 г. он уехал.", "ru", None),
+        ("Bu, gənc müştərilər üçün uyğun olacaq. çünki bu tələbdir.", "az", None),
+        # A reply in a comment thread opens with the @mention it answers.
+        (
+            "Красивые вы ребята @anna Шедеврально! @oleg спасибо",
+            "ru",
+            ["Красивые вы ребята", "@anna Шедеврально!", "@oleg спасибо"],
+        ),
+        ("Пишите абоненту @MerPolCC в Твиттере.", "ru", None),
+        (
+            "Mail john plus @example.com. Here are two.",
+            "en",
+            ["Mail john plus @example.com.", "Here are two."],
+        ),
+        # A bracketed source or author, then a sentence opener.
+        (
+            "Поцелуем руки коснулся (А. А. Ахматова) В третьем стихе три ударения.",
+            "ru",
+            ["Поцелуем руки коснулся (А. А. Ахматова)", "В третьем стихе три ударения."],
+        ),
+        (
+            "Rockets hit the base (BBC) The army said so.",
+            "en",
+            ["Rockets hit the base (BBC)", "The army said so."],
+        ),
+        ("Take the boat 2) I would like an island.", "en", None),
+        ("The United Nations (UN) Security Council met.", "en", None),
+    ],
+)
+def test_list_reply_bracket_and_lower_case_rules(
+    text: str, lang: str, expected: list[str] | None
+) -> None:
+    """``None``: one sentence, the text itself."""
+    assert split_sentences(text, lang) == (expected or [text])

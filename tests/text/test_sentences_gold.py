@@ -1,10 +1,10 @@
 """Sentence boundaries against the gold corpus (NTREX news and UD treebanks).
 
-Thresholds sit just under what the splitter reaches (see ``bench/sentences.py``), so a
-rule change that loses quality fails here. NTREX is professional news translation and is
-the target (≥ 0.95 everywhere). UD boundaries follow treebank conventions on noisy web
-text (headings, emoticons, email headers without punctuation), so their recall is lower
-by nature, English web text most of all.
+The targets (issue 13): F1 ≥ 0.97 on NTREX news in each language, ≥ 0.95 on the Russian,
+Georgian and Armenian treebanks, all on the corpus as given (sentences joined with one
+space), and ≥ 0.90 on English EWT as web text whose unpunctuated lines count as
+sentences. Precision and recall thresholds sit just under what the splitter reaches (see
+``bench/sentences.py``), so a rule change that loses quality fails here.
 """
 
 from __future__ import annotations
@@ -17,24 +17,35 @@ from bot.text.sentences import split_sentences
 from tests.text.gold_corpus import (
     NEWS_FILES,
     TREEBANK_FILES,
+    WEB_TARGETS,
     as_web_text,
     corpus_dir,
     score_file,
     sentences_dir,
 )
 
-#: file -> (language, minimum precision, minimum recall)
+#: file -> (language, minimum precision, minimum recall), on the corpus as given.
 THRESHOLDS: dict[str, tuple[str, float, float]] = {
     "ntrex/en.jsonl": ("en", 0.99, 0.98),
-    "ntrex/ru.jsonl": ("ru", 0.96, 0.97),
-    "ntrex/ka.jsonl": ("ka", 0.96, 0.95),
-    "ntrex/hy.jsonl": ("hy", 0.96, 0.98),
-    "ntrex/az.jsonl": ("az", 0.97, 0.98),
-    "en.jsonl": ("en", 0.98, 0.75),
-    "ru.jsonl": ("ru", 0.96, 0.91),
+    "ntrex/ru.jsonl": ("ru", 0.96, 0.975),
+    "ntrex/ka.jsonl": ("ka", 0.965, 0.955),
+    "ntrex/hy.jsonl": ("hy", 0.96, 0.985),
+    "ntrex/az.jsonl": ("az", 0.975, 0.98),
+    "en.jsonl": ("en", 0.98, 0.79),
+    "ru.jsonl": ("ru", 0.97, 0.925),
     "ka.jsonl": ("ka", 0.99, 0.97),
     "hy.jsonl": ("hy", 0.99, 0.99),
-    "az.jsonl": ("az", 0.97, 0.98),
+    "az.jsonl": ("az", 0.975, 0.98),
+}
+
+#: Below target on the form the issue names, and why (strict: passing fails the test,
+#: so the mark comes off as soon as the figure is reached).
+_KNOWN_BELOW = {
+    "ntrex/ka.jsonl": (
+        "Georgian news as given: 49 of its 63 missed boundaries follow a segment the "
+        "translation left without final punctuation, and most extra ones are two real "
+        "sentences the translation keeps on one line; as text stands it reaches 0.984"
+    ),
 }
 
 
@@ -50,12 +61,32 @@ def test_boundary_precision_and_recall(name: str) -> None:
     assert scores.recall >= min_recall, f"{name}: recall {scores.recall:.3f}"
 
 
+def _target_cases() -> list[object]:
+    cases: list[object] = []
+    for name, lang, target in (*NEWS_FILES, *TREEBANK_FILES):
+        marks = []
+        if name in _KNOWN_BELOW:
+            marks.append(pytest.mark.xfail(reason=_KNOWN_BELOW[name], strict=True))
+        cases.append(pytest.param(name, lang, target, id=name, marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "lang", "target"), _target_cases())
+def test_f1_target_on_the_form_the_issue_names(name: str, lang: str, target: float) -> None:
+    """News and the ru/ka/hy treebanks as given; English EWT as web text."""
+    path = sentences_dir() / name
+    if not path.is_file():
+        pytest.skip(f"gold corpus file {path} not found (set NEWSBOT_CORPUS_DIR)")
+    scores = score_file(path, lang, split_sentences, web=name in WEB_TARGETS)
+    assert scores.f1 >= target, f"{name}: F1 {scores.f1:.3f}"
+
+
 @pytest.mark.parametrize(
     ("name", "lang", "target"), [*NEWS_FILES, *TREEBANK_FILES], ids=lambda v: str(v)
 )
 def test_f1_target_on_text_as_it_stands(name: str, lang: str, target: float) -> None:
-    """The targets (news ≥ 0.97; treebanks ≥ 0.95, English web text ≥ 0.90), with the
-    sentences that have no final punctuation on their own line, as in their source."""
+    """Every file also reaches its target with the sentences that have no final
+    punctuation on their own line, as in their source (how the summarizer gets text)."""
     path = sentences_dir() / name
     if not path.is_file():
         pytest.skip(f"gold corpus file {path} not found (set NEWSBOT_CORPUS_DIR)")
