@@ -220,9 +220,6 @@ async def assemble(
             [lang for lang in catalog.languages if lang in Translator.available()],
             catalog.default_language,
         )
-        posts = PostBuilder(
-            catalog, translator, links=tracked_links(settings.signing_key(), settings.public_url)
-        )
         pacer = Pacer(settings.effective_rate)
         # Several processes share one database, and Telegram's limit: on PostgreSQL every
         # send also takes its grant from the budget they share (bot.budget).
@@ -232,6 +229,12 @@ async def assemble(
             else None
         )
         application = None if dry_run else build_application(settings, http, pacer, budget)
+        posts = PostBuilder(
+            catalog,
+            translator,
+            links=tracked_links(settings.signing_key(), settings.public_url),
+            sharing=inline_mode(application),
+        )
         publisher: Publisher
         if application is None:
             publisher = DryRunPublisher(posts, out)
@@ -283,6 +286,23 @@ async def assemble(
     finally:
         await net.close()
         await engine.dispose()
+
+
+def inline_mode(
+    application: Application[Any, Any, Any, Any, Any, Any] | None,
+) -> Callable[[], bool]:
+    """Whether the bot answers inline queries (BotFather's /setinline), as getMe said;
+    False before the bot is initialized and in a dry run."""
+
+    def enabled() -> bool:
+        if application is None:
+            return False
+        try:
+            return bool(application.bot.supports_inline_queries)
+        except RuntimeError:  # getMe not called yet
+            return False
+
+    return enabled
 
 
 def _dead_letter_alerts(alerts: Alerts) -> Any:

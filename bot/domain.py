@@ -47,11 +47,14 @@ class ParsedFeed:
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """An inline keyboard button: exactly one of ``url`` or ``callback_data`` is set."""
+    """An inline keyboard button: exactly one of ``url``, ``callback_data`` or
+    ``share_query`` is set. ``share_query`` opens Telegram's chat picker with this inline
+    query typed for the bot there (``switch_inline_query_chosen_chat``)."""
 
     text: str
     url: str | None = None
     callback_data: str | None = None
+    share_query: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,9 @@ paragraph on every ``appeal_every``-th article (chosen by article id, so every
 chat shows it on the same posts), never on breaking posts; a reader who hid
 appeals gets neither.
 
+Private posts get a Share button (Telegram's chat picker, then inline mode sends the
+card) when the bot has inline mode.
+
 An article that exists in other languages (hreflang links in the feed) gets one row
 of URL buttons to those versions, "Read in: RU · KA · …", limited to the catalog's
 languages and to :data:`MAX_ROW_BUTTONS` (Telegram's limit for one row).
@@ -54,10 +57,12 @@ class PostBuilder:
         *,
         links: LinkBuilder = direct_link,
         cache_size: int = 512,
+        sharing: Callable[[], bool] = lambda: False,
     ) -> None:
         self._catalog = catalog
         self._tr = translator
         self._links = links
+        self._sharing = sharing
         self._cache: OrderedDict[tuple[object, ...], RenderedMessage] = OrderedDict()
         self._cache_size = cache_size
 
@@ -77,6 +82,7 @@ class PostBuilder:
             delivery.summary,
             delivery.alternates,
             delivery.breaking,
+            self.shares(delivery),
         )
         cached = self._cache.get(key)
         if cached is not None:
@@ -103,6 +109,7 @@ class PostBuilder:
             read_more=read_more,
             extra_buttons=[
                 *self.read_in_rows(d, lang, edition),
+                *self.share_rows(d, lang),
                 *([] if d.hide_appeals else self.donate_rows(lang, edition)),
             ],
             limit=limit,
@@ -112,6 +119,20 @@ class PostBuilder:
         if d.plain_text:
             return RenderedMessage(visible_text(message.text), message.buttons, True)
         return message
+
+    def shares(self, d: Delivery) -> bool:
+        """Whether the post carries a Share button: private posts only, and only when the
+        bot has inline mode (Telegram refuses the button otherwise)."""
+        return d.chat_kind == "private" and self._sharing()
+
+    def share_rows(self, d: Delivery, lang: str) -> list[list[Button]]:
+        """The Share button: Telegram's chat picker, with ``#<article id>`` typed for the
+        bot there, which inline mode answers with this story's card."""
+        if not self.shares(d):
+            return []
+        return [
+            [Button(text=self._tr.plain(lang, "post.share_button"), share_query=f"#{d.article_id}")]
+        ]
 
     def _with_appeal(self, d: Delivery, lang: str) -> str:
         """The summary, ending with the catalog's appeal on the posts the cadence picks

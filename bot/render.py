@@ -56,6 +56,7 @@ HASHTAG_UNITS = 64
 MAX_BUTTONS_PER_ROW = 8
 MAX_BUTTONS = 100
 CALLBACK_DATA_BYTES = 64
+SHARE_QUERY_CHARS = 256  # an inline query's limit
 
 
 # --- measuring -------------------------------------------------------------------------
@@ -340,8 +341,12 @@ def _post_html(post: _Post, link: str | None) -> str:
 def _clean_button(button: Button) -> Button | None:
     """The button with a safe label and target, or ``None`` if Telegram would reject it."""
     text = clean_line(button.text)
-    if not text or (button.url is None) == (button.callback_data is None):
+    actions = (button.url, button.callback_data, button.share_query)
+    if not text or sum(action is not None for action in actions) != 1:
         return None
+    if button.share_query is not None:
+        query = clean_line(button.share_query)[:SHARE_QUERY_CHARS]
+        return Button(text=text, share_query=query)
     if button.url is not None:
         url = http_url(button.url)
         return Button(text=text, url=url) if url else None

@@ -16,6 +16,7 @@ from handlers.ids import ChatIds
 from handlers.mostread import MostRead
 from handlers.operator import Operator
 from handlers.payments import Payments
+from handlers.search import Search
 from handlers.services import Services
 from handlers.settings import Guard, SubscriberSettings
 from handlers.stats import Stats
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 # The update types the handlers below take (commands and messages, also edited; channel
 # posts for /id; buttons; the bot's own membership; Stars checkout). Telegram sends only
 # these, by webhook or long polling: chat_member, reactions and the like never arrive.
+# Inline queries (``@bot words``) once inline mode is on in BotFather.
 ALLOWED_UPDATES = (
     "message",
     "edited_message",
@@ -32,8 +34,9 @@ ALLOWED_UPDATES = (
     "callback_query",
     "my_chat_member",
     "pre_checkout_query",
+    "inline_query",
 )
-MENU = ("start", "help", "mostread", "donate", "settings", "channels", "stop")
+MENU = ("start", "help", "mostread", "search", "donate", "settings", "channels", "stop")
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -53,6 +56,7 @@ def register(application: AnyApplication, services: Services) -> None:
         *Donate(services).handlers(),
         *Payments(services).handlers(),
         *Stats(services).handlers(),
+        *Search(services).handlers(),
         *Operator(services).handlers(),
         *ids.handlers(),
     ]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Update
+from telegram import Update, User
 
 from bot.alerts import Alerts, LogAlerts
 from bot.callbacks import RateLimiter
@@ -61,13 +61,23 @@ class Services:
         """The reader's language: their saved choice, else Telegram's, else the outlet's."""
         chat = update.effective_chat
         if chat is not None and chat.type == "private":
-            async with self.sessions() as session:
-                saved = await session.scalar(
-                    select(ChatRow.language).where(
-                        ChatRow.address == str(chat.id), ChatRow.thread_id == 0
-                    )
-                )
-            if saved in self.catalog.languages:
+            saved = await self._saved_language(chat.id)
+            if saved is not None:
                 return saved
         user = update.effective_user
         return self.translator.pick_language(user.language_code if user else None)
+
+    async def language_of_user(self, user: User) -> str:
+        """A user's language where there is no chat (inline queries): the one saved for
+        their private chat with the bot, else Telegram's, else the outlet's."""
+        saved = await self._saved_language(user.id)
+        return saved or self.translator.pick_language(user.language_code)
+
+    async def _saved_language(self, private_chat_id: int) -> str | None:
+        async with self.sessions() as session:
+            saved = await session.scalar(
+                select(ChatRow.language).where(
+                    ChatRow.address == str(private_chat_id), ChatRow.thread_id == 0
+                )
+            )
+        return saved if saved in self.catalog.languages else None

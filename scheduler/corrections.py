@@ -35,6 +35,7 @@ from bot.posts import PostBuilder
 from bot.render import CAPTION_LIMIT
 from bot.storage.models import ArticleRow, ChatRow, EditRow, FeedRow, OutboxRow
 from bot.telegram.markup import keyboard
+from bot.text.search import searchable
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ async def queue_corrections(
             .values(
                 title=fix.title,
                 summary=fix.summary,
+                search_text=searchable(fix.title, fix.summary),
                 alternates=fix.alternates,
                 text_source="feed",
                 updated_at=now,

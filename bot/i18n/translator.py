@@ -50,7 +50,7 @@ __all__ = [
 LOCALES_DIR = Path(__file__).parent / "locales"
 PO_FILE = "messages.po"
 # The commands of the private-chat menu, in menu order (descriptions: ``commands.<name>``).
-COMMANDS = ("start", "help", "mostread", "donate", "settings", "channels", "stop")
+COMMANDS = ("start", "help", "mostread", "search", "donate", "settings", "channels", "stop")
 # Babel locales for dates and numbers where the bare language code is ambiguous or poorer.
 BABEL_LOCALES = {"ka": "ka_GE", "hy": "hy_AM", "az": "az_Latn_AZ"}
 _FORMATTER = string.Formatter()

@@ -98,6 +98,9 @@ class ArticleRow(Base):
     image_url: Mapped[str] = mapped_column(Text, default="")
     # Breaking news (a catalog category, or the CMS push said so): ahead of everything.
     breaking: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Title and summary folded for search (``bot.text.search.searchable``): inline mode and
+    # /search compare substrings of it within a window of recent stories of one language.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     __table_args__ = (Index("ix_articles_language_created", "language", "created_at"),)
 

@@ -43,6 +43,7 @@ from bot.storage.models import (
     FeedRow,
     OutboxRow,
 )
+from bot.text.search import searchable
 
 ALL_REGIONS = "*"
 PRIORITY = {"channel": 0, "supergroup": 1, "group": 1, "private": 2}
@@ -180,6 +181,7 @@ async def insert_article(session: AsyncSession, article: NewArticle, now: dateti
         announced=article.announced,
         image_url=article.image_url,
         breaking=article.breaking,
+        search_text=searchable(article.title, article.summary),
     )
     session.add(row)
     await session.flush()

@@ -31,7 +31,15 @@ log = logging.getLogger(__name__)
 MAX_REPLY_WAIT = 30.0
 _Answer = bool | dict[str, Any] | list[dict[str, Any]]
 _SENDING = frozenset(
-    {"sendMessage", "sendPhoto", "sendInvoice", "editMessageText", "copyMessage", "deleteMessage"}
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendInvoice",
+        "editMessageText",
+        "copyMessage",
+        "deleteMessage",
+        "answerInlineQuery",
+    }
 )
 
 

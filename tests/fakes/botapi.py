@@ -49,6 +49,7 @@ from bot.telegram.html_rules import (
     utf16_len,
 )
 from bot.telegram.request import AiohttpRequest
+from tests.fakes.inline import InlineMode
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -85,6 +86,7 @@ _METHODS: Final = {
     "editmessagereplymarkup": "_edit_message_reply_markup",
     "deletemessage": "_delete_message",
     "answercallbackquery": "_answer_callback_query",
+    "answerinlinequery": "_answer_inline_query",
     "getchat": "_get_chat",
     "getchatmember": "_get_chat_member",
     "getchatadministrators": "_get_chat_administrators",
@@ -313,7 +315,7 @@ def _peak(times: Iterable[float], window: float) -> int:
 # --------------------------------------------------------------------------- the server
 
 
-class FakeBotAPI:
+class FakeBotAPI(InlineMode):
     """A Bot API server on ``127.0.0.1`` (see the module docstring).
 
     Args:
@@ -328,6 +330,8 @@ class FakeBotAPI:
         clock: monotonic clock for limits and timestamps.
         port: the loopback port to listen on (0: any free one), so a test can name the
             address before the server is up (Telegram unreachable at the bot's start).
+        inline: the bot has inline mode (BotFather's /setinline): getMe says so, inline
+            queries can be pushed, and buttons that switch to inline mode are accepted.
     """
 
     def __init__(
@@ -344,6 +348,7 @@ class FakeBotAPI:
         bot_username: str = "newsbot_test_bot",
         clock: Callable[[], float] = time.monotonic,
         port: int = 0,
+        inline: bool = False,
     ) -> None:
         self.token = token
         self.port = port
@@ -362,6 +367,7 @@ class FakeBotAPI:
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
+        self._init_inline(inline)
         self.base_url = ""
         # What happened, for assertions.
         self.requests: list[RecordedRequest] = []
@@ -1081,6 +1087,8 @@ class FakeBotAPI:
         parsed: tuple[str, list[Entity]],
         markup: JSON | None,
     ) -> SentMessage:
+        if markup and not self.bot_user["supports_inline_queries"] and _inline_buttons(markup):
+            raise _ApiError(400, "Bad Request: BOT_INLINE_DISABLED")
         parse_mode = record.params.get("parse_mode")
         sent = SentMessage(
             chat_id=chat_id,
@@ -1538,6 +1546,17 @@ def _check_button(button: Any) -> None:
             raise _ApiError(
                 400, f"Bad Request: inline keyboard button URL '{url}' is invalid: Wrong HTTP URL"
             )
+
+
+def _inline_buttons(markup: JSON) -> bool:
+    """Whether a keyboard has buttons that need inline mode (Telegram refuses them
+    without it)."""
+    return any(
+        key.startswith("switch_inline_query")
+        for row in markup.get("inline_keyboard") or []
+        for button in row
+        for key in button
+    )
 
 
 def _check_invoice(params: JSON) -> tuple[str, str, int]:

@@ -14,6 +14,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     PreCheckoutQueryHandler,
 )
@@ -95,6 +96,8 @@ def handler_kinds(handler: BaseHandler[Any, Any, Any]) -> set[str]:
         return {"callback_query"}
     if isinstance(handler, PreCheckoutQueryHandler):
         return {"pre_checkout_query"}
+    if isinstance(handler, InlineQueryHandler):
+        return {"inline_query"}
     if isinstance(handler, ChatMemberHandler):
         return {
             ChatMemberHandler.MY_CHAT_MEMBER: {"my_chat_member"},
@@ -118,4 +121,4 @@ async def test_allowed_updates_cover_every_registered_handler(database_url: str)
             handlers = [h for group in parts.application.handlers.values() for h in group]
     taken = set().union(*(handler_kinds(h) for h in handlers)) - NOT_FOR_THIS_BOT
     assert taken - set(ALLOWED_UPDATES) == set(), "handled but never asked of Telegram"
-    assert {"channel_post", "callback_query", "my_chat_member"} <= taken
+    assert {"channel_post", "callback_query", "my_chat_member", "inline_query"} <= taken
