@@ -1,4 +1,4 @@
-"""Migration 0019 folds the stories already stored in the search window."""
+"""Migration 0020 folds the stories already stored in the search window."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.storage.migrate import upgrade
 async def test_recent_stories_are_searchable_after_the_upgrade(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
-        await upgrade(engine, "0018")
+        await upgrade(engine, "0019")
         now = datetime.now(UTC).replace(tzinfo=None)
         async with engine.begin() as conn:
             for n, age in enumerate((1, 90)):

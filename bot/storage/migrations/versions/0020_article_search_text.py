@@ -1,7 +1,7 @@
 """article search text: titles and summaries folded for inline mode and /search
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-03 03:50:00.000000
 
 Stories of the search window (``bot.storage.search.SEARCH_DAYS``) that are already stored
@@ -17,8 +17,8 @@ from alembic import op
 
 from bot.text.search import searchable
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
