@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from scheduler import ingest
+from scheduler.ingest import apply as ingest_apply
 from tests.fakes.feedserver import FeedServer, rss_feed, wordpress_feed
 from tests.ingest.support import SITE, articles, catalog_for, outbox, rig
 
@@ -100,8 +100,8 @@ async def test_a_write_racing_another_process_is_skipped_not_crashed(
         async def stale(entries: list[tuple[str, object]]) -> list[tuple[str, object]]:
             return entries  # as if checked before the other process committed
 
-        monkeypatch.setattr(ingest, "known_keys", nothing_known)
-        monkeypatch.setattr(ingest, "known_canonical_urls", nothing_known)
+        monkeypatch.setattr(ingest_apply, "known_keys", nothing_known)
+        monkeypatch.setattr(ingest_apply, "known_canonical_urls", nothing_known)
         monkeypatch.setattr(r.ingestor, "_fresh", stale)
         report = (await r.ingestor.poll_all())[0]
         assert (report.outcome, report.error) == ("skipped", "concurrent write")

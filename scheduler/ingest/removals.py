@@ -1,0 +1,100 @@
+"""Articles the site removed: gone from its WordPress REST API within the correction window.
+
+Operators are told once per article, and with ``[outlet] delete_removed`` the messages
+already sent are queued for deletion (:func:`scheduler.corrections.queue_action`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.alerts import Alerts
+from bot.catalog import Catalog, Feed
+from bot.clock import Clock
+from scheduler.corrections import Removed, queue_action, recent_wordpress_articles, removed_from
+from scheduler.fetch import Fetcher
+from scheduler.identity import entry_key
+from scheduler.wordpress import posts_since
+
+log = logging.getLogger(__name__)
+
+Write = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+def removal_notice(article: Removed, deleting: int, delete_removed: bool) -> str:
+    """The editors' alert for one removed article."""
+    what = (
+        f"{deleting} sent messages queued for deletion"
+        if delete_removed
+        else "sent messages kept ([outlet] delete_removed is off)"
+    )
+    return f"Article removed from the site: {article.title} ({article.url}); {what}"
+
+
+class Removals:
+    """Asks each WordPress feed's REST API which recent articles still exist."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        sessions: async_sessionmaker[AsyncSession],
+        write: Write,
+        fetcher: Fetcher,
+        clock: Clock,
+        alerts: Alerts,
+    ) -> None:
+        self._catalog = catalog
+        self._sessions = sessions
+        self._write = write
+        self._fetcher = fetcher
+        self._clock = clock
+        self._alerts = alerts
+        self._told: set[int] = set()
+
+    async def check(self, bases: list[tuple[Feed, str]]) -> int:
+        """Every feed with a REST base and a correction window; returns how many articles
+        were found removed. One site's trouble never stops the others."""
+        found = 0
+        for feed, base in bases:
+            if feed.corrections_hours:
+                try:
+                    found += await self._check(feed, base)
+                except Exception:
+                    log.exception("removal check of %s failed", feed.url, extra={"feed": feed.url})
+        return found
+
+    async def _check(self, feed: Feed, base: str) -> int:
+        now = self._clock.now()
+        since = now - timedelta(hours=feed.corrections_hours)
+        async with self._sessions() as session:
+            stored = await recent_wordpress_articles(session, feed.url, since)
+        stored = [(k, a) for k, a in stored if a.article_id not in self._told]
+        if not stored:
+            return 0
+        listing = await posts_since(self._fetcher, base, since.replace(tzinfo=UTC), feed.language)
+        if listing.error:
+            log.warning("removal check of %s skipped: %s", feed.url, listing.error)
+        gone = removed_from(stored, {entry_key(e) for e in listing.entries}, listing.error)
+        for article in gone:
+            self._told.add(article.article_id)
+            await self._report(feed, article, now)
+        return len(gone)
+
+    async def _report(self, feed: Feed, article: Removed, now: datetime) -> None:
+        deleting = 0
+        delete = self._catalog.outlet.delete_removed
+        if delete:
+            async with self._write() as session:
+                deleting = await queue_action(session, article.article_id, "delete", now)
+        log.warning(
+            "article removed by the site: %s (%d messages to delete)",
+            article.url,
+            deleting,
+            extra={"feed": feed.url, "article_url": article.url},
+        )
+        await self._alerts.alert(removal_notice(article, deleting, delete))
