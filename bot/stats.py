@@ -1,14 +1,14 @@
 """Figures for the newsroom (``/stats``): audience, output, taps and Stars, over 7 and 30 days.
 
 Queries are grouped aggregates that run the same on SQLite and PostgreSQL; the
-text and the chart are pure functions of the resulting :class:`Stats`, so they
-are tested without a database, and the chart renders off the event loop (it is
-CPU work: the caller uses ``asyncio.to_thread``).
+text and the charts (``bot.stats_chart``) are pure functions of the resulting
+:class:`Stats`, so they are tested without a database. Readers are counted twice, apart:
+people (private chats) and subscriptions (region × language); the 30-day trend is
+``bot.stats_trend``.
 """
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.stats_trend import Trend, collect_trend
 from bot.storage.models import (
     ArticleRow,
     ChatRegionRow,
@@ -46,9 +47,11 @@ class Window:
 @dataclass(frozen=True)
 class Stats:
     now: datetime
-    subscribers: Counter[tuple[str, str]]  # (region, language) -> private subscribers
+    subscribers: Counter[tuple[str, str]]  # (region, language) -> subscriptions
     channels: int  # active channels and groups
     windows: tuple[Window, ...]
+    people: int = 0  # active private readers following at least one region
+    trend: Trend | None = None
 
     def window(self, days: int) -> Window:
         return next(w for w in self.windows if w.days == days)
@@ -67,6 +70,19 @@ async def subscribers(session: AsyncSession) -> Counter[tuple[str, str]]:
         .group_by(ChatRegionRow.region, ChatRow.language)
     )
     return Counter({(r, lang): int(n) for r, lang, n in await session.execute(query)})
+
+
+async def people(session: AsyncSession) -> int:
+    """Active private readers following something: people, however many subscriptions
+    (region × language) each has."""
+    followers = select(ChatRegionRow.chat_id).distinct().subquery()
+    query = (
+        select(func.count())
+        .select_from(ChatRow)
+        .join(followers, followers.c.chat_id == ChatRow.id)
+        .where(ChatRow.kind == "private", ChatRow.active.is_(True))
+    )
+    return int(await session.scalar(query) or 0)
 
 
 async def active_channels(session: AsyncSession) -> int:
@@ -122,7 +138,14 @@ async def collect(session: AsyncSession, now: datetime) -> Stats:
         read_more, donate = await _taps(session, since)
         stars, donations = await _stars(session, since)
         windows.append(Window(days, posts, deliveries, read_more, donate, stars, donations))
-    return Stats(now, await subscribers(session), await active_channels(session), tuple(windows))
+    return Stats(
+        now,
+        await subscribers(session),
+        await active_channels(session),
+        tuple(windows),
+        people=await people(session),
+        trend=await collect_trend(session, now),
+    )
 
 
 # --------------------------------------------------------------------------- presentation
@@ -146,7 +169,8 @@ def format_stats(stats: Stats, region_names: dict[str, str]) -> str:
 
     lines = [f"Newsroom stats, {stats.now:%Y-%m-%d %H:%M} UTC"]
     total = sum(stats.subscribers.values())
-    lines.append(f"Subscribers: {total} (region × language); channels and groups: {stats.channels}")
+    lines.append(f"Readers: {stats.people}, with {total} subscriptions (region × language)")
+    lines.append(f"Channels and groups: {stats.channels}")
     by_region = region_totals(stats)
     if by_region:
         lines.append("  by region: " + pairs(by_region))
@@ -161,58 +185,17 @@ def format_stats(stats: Stats, region_names: dict[str, str]) -> str:
         lines.append(f"  Read more taps: {sum(w.read_more.values())} ({pairs(w.read_more)})")
         lines.append(f"  Donate taps: {sum(w.donate.values())} ({pairs(w.donate)})")
         lines.append(f"  Stars received: {w.stars} from {w.donations} donations")
+    if stats.trend is not None:
+        t = stats.trend
+        lines.append("")
+        lines.append(
+            f"Readers over {len(t.days)} days: {t.total('new')} new, {t.total('lost')} left "
+            "(day by day in the second chart)"
+        )
     return "\n".join(lines)
 
 
-def render_chart(stats: Stats, region_names: dict[str, str]) -> bytes:
-    """One PNG for a phone: subscribers per region, then Read-more taps per region (7 vs 30 d).
-
-    CPU-bound (run it in a thread); the Agg backend needs no display.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    subscribers = region_totals(stats)
-    week, month = stats.window(7), stats.window(30)
-    codes = _ordered_codes([subscribers, month.read_more, week.read_more])
-    labels = ["All" if c in (ALL, "all") else region_names.get(c, c) for c in codes] or ["(none)"]
-    positions = list(range(len(labels)))
-
-    figure = Figure(figsize=(6, 8), dpi=150, layout="constrained")
-    top, bottom = figure.subplots(2, 1)
-    top.barh(positions, [subscribers.get(c, 0) for c in codes] or [0], color="#2a6f97")
-    top.set_title("Subscribers per region", fontsize=15)
-    bottom.barh(
-        [p + 0.2 for p in positions],
-        [week.read_more.get(c, 0) for c in codes] or [0],
-        height=0.4,
-        label="7 days",
-        color="#f4a261",
-    )
-    bottom.barh(
-        [p - 0.2 for p in positions],
-        [month.read_more.get(c, 0) for c in codes] or [0],
-        height=0.4,
-        label="30 days",
-        color="#2a9d8f",
-    )
-    bottom.set_title("Read more taps per region", fontsize=15)
-    bottom.legend(fontsize=12)
-    for axes in (top, bottom):
-        axes.set_yticks(positions, labels, fontsize=13)
-        axes.invert_yaxis()
-        axes.tick_params(axis="x", labelsize=11)
-        axes.xaxis.get_major_locator().set_params(integer=True)
-        axes.grid(axis="x", alpha=0.3)
-    figure.suptitle(f"{stats.now:%Y-%m-%d}", fontsize=11, color="#555555")
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
-
-
-def _ordered_codes(counters: Sequence[Counter[str]]) -> list[str]:
+def ordered_codes(counters: Sequence[Counter[str]]) -> list[str]:
     seen: list[str] = []
     for counter in counters:
         for code, _n in counter.most_common():

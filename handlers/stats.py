@@ -1,4 +1,5 @@
-"""/stats for the outlet's operators: a short text and one chart, readable on a phone.
+"""/stats for the outlet's operators: a short text and two charts (where the readers are;
+the last 30 days), readable on a phone.
 
 The figures come from ``bot.stats`` (grouped queries); the chart is drawn in a
 thread so a slow render never holds up other readers' replies. Anyone else gets
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
-from bot.stats import collect, format_stats, render_chart
+from bot.stats import collect, format_stats
+from bot.stats_chart import render_chart, render_trend
 from handlers.mostread import age_text
 from handlers.services import Services
 
@@ -39,12 +42,19 @@ class Stats:
         names = self.region_names()
         text = format_stats(figures, names) + await self.mostread_status()
         await message.reply_text(text, parse_mode=None)
-        try:
-            png = await asyncio.to_thread(render_chart, figures, names)
-        except Exception:  # a chart is a bonus: the figures were already sent
-            log.exception("stats chart could not be drawn")
-            return
-        await message.reply_photo(InputFile(png, filename="stats.png"))
+        trend = figures.trend
+        charts: list[tuple[str, Callable[[], bytes]]] = [
+            ("stats.png", lambda: render_chart(figures, names))
+        ]
+        if trend is not None:
+            charts.append(("trend.png", lambda: render_trend(trend)))
+        for filename, draw in charts:
+            try:
+                png = await asyncio.to_thread(draw)
+            except Exception:  # a chart is a bonus: the figures were already sent
+                log.exception("stats chart %s could not be drawn", filename)
+                continue
+            await message.reply_photo(InputFile(png, filename=filename))
 
     async def mostread_status(self) -> str:
         """How old each language's most-read list is, and the source's last error."""

@@ -15,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.audience_metrics import shared_audience_metrics
 from bot.config import Settings
 from bot.metrics import shared_metrics
 from bot.web.health import HealthChecks
@@ -33,12 +34,14 @@ async def detailed_healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text; the backlog gauge is read from the database first (at most every
-    few seconds), and served stale with a warning if the database does not answer."""
+    """Prometheus text; the backlog gauge (at most every few seconds) and the audience
+    gauges of ``/stats`` (at most once a minute) are read from the database first, and
+    served stale with a warning if the database does not answer."""
     try:
         await shared_metrics().refresh_backlog(request.app[SESSIONS])
+        await shared_audience_metrics().refresh(request.app[SESSIONS])
     except Exception as exc:
-        log.warning("metrics: backlog not refreshed, database unavailable: %r", exc)
+        log.warning("metrics: gauges not refreshed, database unavailable: %r", exc)
     body = generate_latest()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.stats import Stats, Window, collect, format_stats, render_chart
+from bot.stats import Stats, Window, collect, format_stats
+from bot.stats_chart import chart_figure, render_chart, render_trend, trend_figure
+from bot.stats_trend import Trend, collect_trend, trend_days
 from bot.storage.models import (
     ArticleRow,
     ChatRegionRow,
@@ -131,6 +133,7 @@ async def test_stats_queries(sessions: async_sessionmaker[AsyncSession]) -> None
         {("georgia", "en"): 1, ("georgia", "ru"): 1, ("armenia", "ru"): 1, ("*", "en"): 1}
     )
     assert stats.channels == 1
+    assert stats.people == 3  # three readers, four subscriptions
     week, month = stats.window(7), stats.window(30)
     assert (week.posts, week.deliveries) == (1, 2)
     assert (month.posts, month.deliveries) == (2, 3)
@@ -159,13 +162,14 @@ def sample() -> Stats:
             Window(7, 12, 900, Counter({"georgia": 30, "armenia": 4}), Counter({"all": 2}), 250, 1),
             Window(30, 50, 4000, Counter({"georgia": 90, "armenia": 20}), Counter(), 1300, 3),
         ),
+        people=150,
     )
 
 
 def test_text_is_short_and_names_regions() -> None:
     text = format_stats(sample(), NAMES)
-    assert len(text.splitlines()) <= 16 and len(text) < 1200
-    assert "Subscribers: 167" in text and "channels and groups: 3" in text
+    assert len(text.splitlines()) <= 18 and len(text) < 1200
+    assert "Readers: 150, with 167 subscriptions" in text and "Channels and groups: 3" in text
     assert "by region: Georgia 120, Armenia 40, all regions 7" in text
     assert "by language: en 127, ru 40" in text
     assert "Last 7 days: 12 posts, 900 messages delivered" in text
@@ -190,11 +194,102 @@ async def test_stats_command_for_operators_only(database_url: str) -> None:
         async with running(settings, make_catalog([])):
             api.push_message(reader, reader, "/stats")
             api.push_message(operator, operator, "/stats")
-            await api.wait_for(lambda: bool(api.messages_to(operator, "sendPhoto")), within=15)
+            await api.wait_for(lambda: len(api.messages_to(operator, "sendPhoto")) == 2, within=20)
             await api.wait_for(lambda: bool(api.messages_to(reader)), within=5)
         text = api.messages_to(operator)[-1].plain_text
         assert "Newsroom stats" in text and "Last 30 days" in text
-        photo = api.calls("sendPhoto")[-1]
-        assert photo.files["photo"].data.startswith(b"\x89PNG")
+        photos = api.calls("sendPhoto")
+        assert [p.files["photo"].filename for p in photos] == ["stats.png", "trend.png"]
+        assert all(p.files["photo"].data.startswith(b"\x89PNG") for p in photos)
         assert "only for the outlet's operators" in api.messages_to(reader)[-1].plain_text
         assert api.messages_to(reader, "sendPhoto") == []
+
+
+async def test_trend_counts_each_day(sessions: async_sessionmaker[AsyncSession]) -> None:
+    await seed(sessions)
+    async with sessions.begin() as session:
+        for address, age, active in [("n1", 0, True), ("n2", 0, True), ("n3", 3, False)]:
+            at = NOW - age * DAY
+            session.add(
+                ChatRow(
+                    address=address,
+                    thread_id=0,
+                    kind="private",
+                    title=address,
+                    language="en",
+                    created_at=at,
+                    updated_at=at,
+                    active=active,
+                )
+            )
+    async with sessions() as session:
+        trend = await collect_trend(session, NOW)
+    assert len(trend.days) == 30 and trend.days[-1] == NOW.date()
+    today, three_days_ago = -1, -4
+    assert trend.series["new"][today] == 2 and trend.series["new"][three_days_ago] == 1
+    assert trend.series["lost"][three_days_ago] == 1 and trend.total("lost") == 1
+    assert trend.series["deliveries"][-2] == 2 and trend.total("deliveries") == 3
+    assert trend.total("read_more") == 4  # a tap counts once; the 40-day-old one is outside
+    assert trend.total("donate") == 1
+    assert trend.series["stars"][-2] == 250 and trend.total("stars") == 300  # refund left out
+    assert not trend.empty
+
+
+def empty_trend() -> Trend:
+    days = trend_days(NOW)
+    return Trend(
+        days,
+        {
+            name: (0,) * len(days)
+            for name in ("new", "lost", "deliveries", "read_more", "donate", "stars")
+        },
+    )
+
+
+def test_charts_with_no_data_start_at_zero() -> None:
+    """No −0.04..0.04 axis: empty counts read 0 to at least 1, in whole numbers."""
+    empty = Stats(NOW, Counter(), 0, (Window(7), Window(30)))
+    for figure, limits in (
+        (chart_figure(empty, NAMES), "get_xlim"),
+        (trend_figure(empty_trend()), "get_ylim"),
+    ):
+        for axes in figure.axes:
+            low, high = getattr(axes, limits)()
+            assert low == 0 and high >= 1, (axes.get_title(), low, high)
+    assert render_trend(empty_trend()).startswith(b"\x89PNG")
+    assert empty_trend().empty
+
+
+async def test_metrics_carry_the_stats_figures(sessions: async_sessionmaker[AsyncSession]) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from bot.audience_metrics import AudienceMetrics
+
+    await seed(sessions)
+    async with sessions.begin() as session:  # one tap today, inside any 30-day window
+        today = datetime.now(UTC).replace(tzinfo=None)
+        session.add(
+            ClickRow(
+                kind="article",
+                target="today",
+                url="https://x.example/today/",
+                language="en",
+                regions="georgia",
+                reader="r7",
+                day=today.date(),
+                created_at=today,
+            )
+        )
+    registry = CollectorRegistry()
+    metrics = AudienceMetrics(registry)
+    await metrics.refresh(sessions)
+    text = generate_latest(registry).decode()
+    assert "newsbot_readers 3.0" in text
+    assert 'newsbot_subscriptions{language="ru",region="georgia"} 1.0' in text
+    assert 'newsbot_subscriptions{language="en",region="all"} 1.0' in text
+    assert "newsbot_channels 1.0" in text
+    async with sessions() as session:  # the same wall clock: the seed's days may be in it
+        trend = await collect_trend(session, today)
+    assert trend.total("read_more") >= 1
+    assert f'newsbot_last_30_days{{figure="read_more_taps"}} {trend.total("read_more")}.0' in text
+    assert f'newsbot_last_30_days{{figure="stars"}} {trend.total("stars")}.0' in text

@@ -49,7 +49,10 @@ async def test_metrics_are_not_on_the_public_listener(database_url: str) -> None
 
             async with http.get(f"{internal}/metrics") as response:
                 assert response.status == 200
-                assert "newsbot_deliveries_total" in await response.text()
+                body = await response.text()
+                assert "newsbot_deliveries_total" in body
+                assert "newsbot_readers 0.0" in body  # the /stats figures, read on scrape
+                assert 'newsbot_last_30_days{figure="stars"} 0.0' in body
             for _ in range(50):  # on PostgreSQL the leases are taken a moment after start
                 async with http.get(f"{internal}/healthz") as response:
                     report = await response.json()
