@@ -22,7 +22,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.callbacks import Action, CallbackSigner, RateLimiter
 from bot.i18n import SafeHTML
-from bot.localtime import DEFAULT_QUIET, hhmm
+from bot.localtime import DEFAULT_QUIET
 from bot.storage.models import ChatRow
 from bot.storage.repo import (
     chat_region_codes,
@@ -275,10 +275,15 @@ class SubscriberSettings:
     def back(self, lang: str, uid: int, cid: int) -> list[InlineKeyboardButton]:
         return [self.g.button(self.tr.plain(lang, "settings.back_button"), uid, cid, "sO", "m")]
 
-    def hours(self, current: int | None, name: str, uid: int, cid: int, *prefix: int) -> Rows:
+    def hours(
+        self, lang: str, current: int | None, name: str, uid: int, cid: int, *prefix: int
+    ) -> Rows:
+        """24 hour buttons, written as the text around them writes times (Babel: "6:00 AM"
+        in English, "06:00" in Russian); fewer per row when the labels are long."""
+        labels = [self.clock_time(lang, hour * 60) for hour in range(24)]
         buttons = [
             self.g.button(
-                (CHECK if current == hour * 60 else "") + hhmm(hour * 60),
+                (CHECK if current == hour * 60 else "") + labels[hour],
                 uid,
                 cid,
                 name,
@@ -287,7 +292,7 @@ class SubscriberSettings:
             )
             for hour in range(24)
         ]
-        return chunk(buttons, 6)
+        return chunk(buttons, 6 if max(map(len, labels)) <= 5 else 4)
 
     async def screen(
         self, session: AsyncSession, screen: str, uid: int, cid: int, ui_lang: str
@@ -351,7 +356,7 @@ class SubscriberSettings:
             return tr.gettext(lang, "settings.mode_prompt"), InlineKeyboardMarkup([*rows, back])
         if screen == "t":
             current = row.digest_minute if row is not None else None
-            rows = self.hours(current, "sT", uid, cid)
+            rows = self.hours(lang, current, "sT", uid, cid)
             text = tr.gettext(
                 lang, "settings.digest_time_prompt", timezone=row.timezone if row else "UTC"
             )
@@ -369,12 +374,12 @@ class SubscriberSettings:
             rows = [[toggle]]
             if on and row is not None:
                 text += "\n\n" + tr.gettext(lang, "settings.quiet_start_prompt")
-                rows += self.hours(row.quiet_start, "sS", uid, cid)
+                rows += self.hours(lang, row.quiet_start, "sS", uid, cid)
             return text, InlineKeyboardMarkup([*rows, back])
         if screen == "e":
             start = row.quiet_start if row is not None and row.quiet_start is not None else 0
             rows = self.hours(
-                row.quiet_end if row is not None else None, "sE", uid, cid, start // 60
+                lang, row.quiet_end if row is not None else None, "sE", uid, cid, start // 60
             )
             return tr.gettext(lang, "settings.quiet_end_prompt"), InlineKeyboardMarkup(
                 [*rows, back]

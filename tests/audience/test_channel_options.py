@@ -52,7 +52,7 @@ async def test_admin_makes_the_channel_silent_at_night_with_large_previews(
         await tap(api, ADMIN, ADMIN, "large")
         details = latest(api, ADMIN)
         assert details is not None
-        assert "Silent from 23:00 to 08:00" in details.plain_text
+        assert "Silent from 11:00 PM to 8:00 AM" in details.plain_text
         assert "Link previews: large" in details.plain_text
         assert {"✅ large", "🔔 Ring at night too"} <= set(buttons(details))
         row, _ = await subscription(parts, CHANNEL)

@@ -44,7 +44,7 @@ async def test_no_digest_on_a_day_without_news_unless_asked(database_url: str) -
         await tap(api, READER, READER, "Delivery")
         assert QUIET_DAY_BUTTON not in buttons(latest(api, READER))  # instant readers: no digest
         await tap(api, READER, READER, "Once a day (digest)")
-        await tap(api, READER, READER, "18:00")
+        await tap(api, READER, READER, "6:00\u202fPM")
         job = digest_job(parts, clock)
 
         # 18:00 in Tbilisi with nothing new: no message, and the day is done.

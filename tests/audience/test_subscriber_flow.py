@@ -63,7 +63,7 @@ async def test_subscribe_with_buttons_then_post_then_digest(database_url: str) -
         await tap(api, READER, READER, "Delivery")
         await tap(api, READER, READER, "Once a day (digest)")
         assert "digest" in latest(api, READER).plain_text.lower()  # type: ignore[union-attr]
-        await tap(api, READER, READER, "18:00")
+        await tap(api, READER, READER, "6:00\u202fPM")
         row, _ = await subscription(parts, READER)
         assert row is not None and row.mode == "digest" and row.digest_minute == 18 * 60
 
