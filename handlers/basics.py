@@ -15,7 +15,7 @@ from telegram.ext import (
 
 from handlers.services import Services
 from handlers.settings import SubscriberSettings
-from handlers.subscriptions import parse_deep_link, subscribe_edition
+from handlers.subscriptions import parse_link, subscribe_edition, topic_names
 
 
 class Basics:
@@ -30,22 +30,23 @@ class Basics:
         lang = await self.s.language_for(update)
         tr = self.s.translator
         if context.args:
-            edition = parse_deep_link(context.args[0], self.s.catalog, lang)
-            if edition is None:
+            link = parse_link(context.args[0], self.s.catalog, lang)
+            if link is None:
                 await message.reply_text(
                     tr.gettext(lang, "start.deeplink_invalid"), parse_mode=ParseMode.HTML
                 )
                 return
-            region, edition_lang = edition
-            await subscribe_edition(self.s, update, region, edition_lang)
-            await message.reply_text(
-                tr.gettext(
-                    edition_lang,
-                    "start.deeplink_subscribed",
-                    edition=self.edition_name(region, edition_lang),
-                ),
-                parse_mode=ParseMode.HTML,
+            region, edition_lang = link.region, link.language
+            await subscribe_edition(self.s, update, region, edition_lang, link.topics)
+            text = tr.gettext(
+                edition_lang,
+                "start.deeplink_subscribed",
+                edition=self.edition_name(region, edition_lang),
             )
+            if link.topics:
+                names = topic_names(self.s.catalog, link.topics, edition_lang)
+                text += "\n" + tr.gettext(edition_lang, "start.deeplink_topics", topics=names)
+            await message.reply_text(text, parse_mode=ParseMode.HTML)
             return
         if self.subscriber is not None:
             await self.subscriber.show_start(update)

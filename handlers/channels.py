@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import time
+from datetime import datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
@@ -44,6 +44,7 @@ from bot.callbacks import Action
 from bot.i18n import SafeHTML
 from bot.postform import PREVIEW_CHOICES
 from bot.render import escape
+from bot.storage.follows import Follows, chat_follows, toggle_chat_topic
 from bot.storage.models import ChatRow
 from bot.storage.repo import (
     PRIORITY,
@@ -57,10 +58,11 @@ from bot.storage.repo import (
     set_chat_regions,
     toggle_chat_region,
 )
+from handlers.follows import topic_buttons
 from handlers.publisher import chat_id_of
 from handlers.services import Services
 from handlers.settings import CHECK, HANDLER, Guard, chunk, edit
-from handlers.subscriptions import parse_deep_link
+from handlers.subscriptions import follow_lines, parse_deep_link
 from handlers.topics import Topics, topic_name_of
 
 log = logging.getLogger(__name__)
@@ -215,7 +217,13 @@ class Channels:
         return InlineKeyboardMarkup([*chunk(languages, 3), *chunk(toggles, 2), [done]])
 
     def details(
-        self, row: ChatRow, regions: Sequence[str], lang: str, uid: int, cid: int
+        self,
+        row: ChatRow,
+        regions: Sequence[str],
+        lang: str,
+        uid: int,
+        cid: int,
+        follows: Follows | None = None,
     ) -> tuple[str, InlineKeyboardMarkup]:
         tr = self.tr
         names = ", ".join(self.catalog.region_name(code, lang) for code in regions)
@@ -229,7 +237,7 @@ class Channels:
                 lang, "channels.status_paused" if row.paused else "channels.status_active"
             ),
         )
-        text += "".join("\n" + line for line in self.extras(row, lang))
+        text += "".join("\n" + line for line in self.extras(row, lang, follows))
 
         def b(key: str, name: str, *args: int) -> InlineKeyboardButton:
             return self.g.button(tr.plain(lang, key), uid, cid, name, row.id, *args)
@@ -237,10 +245,10 @@ class Channels:
         pause = (
             b("channels.resume_button", "cU") if row.paused else b("channels.pause_button", "cP")
         )
-        rows = [
-            [b("channels.edit_button", "cE")],
-            [pause, b("channels.disconnect_button", "cX")],
-        ]
+        rows = [[b("channels.edit_button", "cE")]]
+        if self.catalog.topics:
+            rows.append([b("channels.topics_button", "cK")])
+        rows.append([pause, b("channels.disconnect_button", "cX")])
         # The buttons name the state they set (1 on, 0 off): an old one tapped twice is a no-op.
         if self.catalog.donate is not None:
             if row.hide_appeals:
@@ -260,6 +268,13 @@ class Channels:
             rows.append([self.g.button(tr.plain(lang, "settings.back_button"), uid, cid, "cB")])
         return text, InlineKeyboardMarkup(rows)
 
+    async def card(
+        self, session: AsyncSession, row: ChatRow, lang: str, uid: int, cid: int
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        """The chat's card from what is stored now: regions, topics and options."""
+        regions = await chat_region_codes(session, row.id)
+        return self.details(row, regions, lang, uid, cid, await chat_follows(session, row.id))
+
     def preview_buttons(
         self, row: ChatRow, lang: str, uid: int, cid: int
     ) -> list[InlineKeyboardButton]:
@@ -277,14 +292,14 @@ class Channels:
             for index, choice in enumerate(PREVIEW_CHOICES)
         ]
 
-    def extras(self, row: ChatRow, lang: str) -> list[str]:
+    def extras(self, row: ChatRow, lang: str, follows: Follows | None = None) -> list[str]:
         """Lines under the details: donation appeals (when the outlet has any), weekly post.
 
         The weekly most-read comes on Mondays at the chat's digest time in its time zone,
         which channel admins do not set, so the zone is named.
         """
         tr = self.tr
-        lines = []
+        lines = follow_lines(tr, self.catalog, follows or Follows(), lang)
         if self.catalog.donate is not None:
             key = "settings.appeals_hidden" if row.hide_appeals else "settings.appeals_shown"
             appeals = SafeHTML(tr.gettext(lang, key))
@@ -589,6 +604,13 @@ class Channels:
                 markup = self.editor(
                     row, await chat_region_codes(session, pk), lang, uid, cid, setup
                 )
+            elif name == "cK" or (name == "cT" and index is not None):
+                if not await self.topic_change(session, row, name, index, uid, now):
+                    await self.g.answer(update, "errors.stale_button", alert=True)
+                    return
+                text, markup = self.topics_screen(
+                    row, await chat_follows(session, pk), lang, uid, cid
+                )
             elif name == "cE":
                 regions = await chat_region_codes(session, pk)
                 text = self.tr.gettext(lang, "channels.editions_prompt", chat=self.title(row))
@@ -599,9 +621,7 @@ class Channels:
                 if name == "cD" and action.int_arg(1) == 1:
                     test_post = (row.address, row.thread_id, row.language)
                     await audit(session, now, uid, row, "test_post")
-                text, markup = self.details(
-                    row, await chat_region_codes(session, pk), lang, uid, cid
-                )
+                text, markup = await self.card(session, row, lang, uid, cid)
             elif name in ("cP", "cU"):
                 row.paused = name == "cP"
                 row.pause_reason = "admin" if row.paused else None
@@ -612,9 +632,7 @@ class Channels:
                     "channels.paused" if row.paused else "channels.resumed",
                     chat=self.title(row),
                 )
-                details, markup = self.details(
-                    row, await chat_region_codes(session, pk), lang, uid, cid
-                )
+                details, markup = await self.card(session, row, lang, uid, cid)
                 text = note + "\n\n" + details
             elif name in ("cA", "cW") and index in (0, 1):
                 on = index == 1
@@ -625,23 +643,17 @@ class Channels:
                     row.weekly_mostread = on
                     await audit(session, now, uid, row, "weekly_on" if on else "weekly_off")
                 row.updated_at = now
-                text, markup = self.details(
-                    row, await chat_region_codes(session, pk), lang, uid, cid
-                )
+                text, markup = await self.card(session, row, lang, uid, cid)
             elif name == "cN" and index in (0, 1):
                 row.silent_at_night = index == 1
                 row.updated_at = now
                 await audit(session, now, uid, row, "silent_on" if index else "silent_off")
-                text, markup = self.details(
-                    row, await chat_region_codes(session, pk), lang, uid, cid
-                )
+                text, markup = await self.card(session, row, lang, uid, cid)
             elif name == "cV" and index is not None and index < len(PREVIEW_CHOICES):
                 row.link_preview = PREVIEW_CHOICES[index]
                 row.updated_at = now
                 await audit(session, now, uid, row, "link_preview", row.link_preview)
-                text, markup = self.details(
-                    row, await chat_region_codes(session, pk), lang, uid, cid
-                )
+                text, markup = await self.card(session, row, lang, uid, cid)
             elif name == "cX":
                 text = self.tr.gettext(lang, "channels.confirm_disconnect", chat=self.title(row))
                 markup = InlineKeyboardMarkup(
@@ -695,6 +707,35 @@ class Channels:
             )
         await edit(query, text, markup)
         await self.done(update)
+
+    async def topic_change(
+        self,
+        session: AsyncSession,
+        row: ChatRow,
+        name: str,
+        index: int | None,
+        uid: int,
+        now: datetime,
+    ) -> bool:
+        """``cT``: turn one topic on or off (audited); False for an index the catalog lacks."""
+        if name != "cT":
+            return True
+        if index is None or index >= len(self.catalog.topics):
+            return False
+        code = self.catalog.topics[index].code
+        on = await toggle_chat_topic(session, row.id, code)
+        row.updated_at = now
+        await audit(session, now, uid, row, "topic_on" if on else "topic_off", code)
+        return True
+
+    def topics_screen(
+        self, row: ChatRow, follows: Follows, lang: str, uid: int, cid: int
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        """Topic toggles for one chat, then back to its card."""
+        text = self.tr.gettext(lang, "channels.topics_prompt", chat=self.title(row))
+        rows = topic_buttons(self.g, self.catalog, follows.topics, lang, uid, cid, "cT", row.id)
+        back = self.g.button(self.tr.plain(lang, "settings.back_button"), uid, cid, "cM", row.id)
+        return text, InlineKeyboardMarkup([*rows, [back]])
 
     def handlers(self) -> list[HANDLER]:
         private = filters.ChatType.PRIVATE

@@ -12,6 +12,7 @@ from handlers.basics import Basics
 from handlers.channels import Channels
 from handlers.chat_members import ChatMembers
 from handlers.donate import Donate
+from handlers.follows import FollowSettings
 from handlers.ids import ChatIds
 from handlers.mostread import MostRead
 from handlers.operator import Operator
@@ -50,6 +51,7 @@ def register(application: AnyApplication, services: Services) -> None:
     for handler in [
         *basics.handlers(),
         *subscriber.handlers(),
+        *FollowSettings(services, guard).handlers(),
         *Channels(services, guard).handlers(),
         *ChatMembers(services).handlers(),
         *MostRead(services).handlers(),

@@ -23,6 +23,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.callbacks import Action, CallbackSigner, RateLimiter
 from bot.i18n import SafeHTML
 from bot.localtime import DEFAULT_QUIET
+from bot.storage.follows import Follows, chat_follows
 from bot.storage.models import ChatRow
 from bot.storage.repo import (
     chat_region_codes,
@@ -32,7 +33,7 @@ from bot.storage.repo import (
     toggle_chat_region,
 )
 from handlers.services import Services
-from handlers.subscriptions import add_region
+from handlers.subscriptions import add_region, follow_lines
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,13 @@ class SubscriberSettings:
     def greeting(self, lang: str) -> str:
         return self.tr.gettext(lang, "start.greeting", outlet=self.catalog.outlet.name)
 
-    def summary(self, row: ChatRow | None, regions: Sequence[str], lang: str) -> str:
+    def summary(
+        self,
+        row: ChatRow | None,
+        regions: Sequence[str],
+        lang: str,
+        follows: Follows | None = None,
+    ) -> str:
         tr = self.tr
         names = ", ".join(self.catalog.region_name(code, lang) for code in regions)
         if row is not None and row.mode == "digest":
@@ -219,7 +226,8 @@ class SubscriberSettings:
         )
         breaking = row is None or row.breaking_alerts
         alerts = tr.gettext(lang, "settings.breaking_on" if breaking else "settings.breaking_off")
-        return text + "\n" + self.weekly_line(row, lang) + "\n" + alerts
+        lines = [text, *follow_lines(tr, self.catalog, follows or Follows(), lang)]
+        return "\n".join([*lines, self.weekly_line(row, lang), alerts])
 
     def weekly_line(self, row: ChatRow | None, lang: str) -> str:
         """The weekly most-read choice: it comes on Mondays at the chat's digest time."""
@@ -242,6 +250,7 @@ class SubscriberSettings:
         return InlineKeyboardMarkup(
             [
                 [b("settings.regions_button", "r"), b("settings.language_button", "l")],
+                [self.g.button(self.tr.plain(lang, "settings.follow_button"), uid, cid, "fO")],
                 [b("settings.delivery_button", "d"), b("settings.quiet_button", "q")],
                 [b("settings.timezone_button", "z")],
                 *([button] for button in self.toggles(lang, uid, cid, row)),
@@ -310,10 +319,11 @@ class SubscriberSettings:
             row.language if row is not None and row.language in self.catalog.languages else ui_lang
         )
         regions = await chat_region_codes(session, row.id) if row is not None else []
+        follows = await chat_follows(session, row.id) if row is not None else Follows()
         tr = self.tr
         back = self.back(lang, uid, cid)
         if screen == "done":
-            return self.summary(row, regions, lang), None
+            return self.summary(row, regions, lang, follows), None
         if screen == "s":
             return self.greeting(lang), self.start_markup(lang, uid, cid)
         if screen == "g":
@@ -392,7 +402,9 @@ class SubscriberSettings:
             ]
             text = tr.gettext(lang, "settings.timezone_prompt", timezone=zone_now)
             return text, InlineKeyboardMarkup([*chunk(buttons, 2), back])
-        text = tr.gettext(lang, "settings.title") + "\n\n" + self.summary(row, regions, lang)
+        text = (
+            tr.gettext(lang, "settings.title") + "\n\n" + self.summary(row, regions, lang, follows)
+        )
         return text, self.menu(lang, uid, cid, row)
 
     # ---- commands ------------------------------------------------------------------

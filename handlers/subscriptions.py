@@ -3,27 +3,56 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.catalog import Catalog
+from bot.i18n import Translator
+from bot.storage.follows import Follows, add_chat_topics
 from bot.storage.models import ChatRow
 from bot.storage.repo import add_chat_region, chat_region_codes, ensure_private_chat
 from handlers.services import Services
 
-_PAYLOAD = re.compile(r"^([a-z0-9_]{1,48})(?:-([a-z]{2,3}))?$")
+_PAYLOAD = re.compile(r"^[a-z0-9_]{1,48}(?:-[a-z0-9_]{1,48}){0,8}$")
+
+
+@dataclass(frozen=True, slots=True)
+class DeepLink:
+    """What a ``start=`` payload asks for: an edition, and perhaps topics."""
+
+    region: str
+    language: str
+    topics: tuple[str, ...] = ()
+
+
+def parse_link(payload: str, catalog: Catalog, reader_lang: str) -> DeepLink | None:
+    """``<region>[-<lang>][-<topic>...]``: ``georgia-en``, ``georgia``, ``georgia-en-economy``,
+    ``georgia-economy-culture`` (no language: the reader's). None when anything is unknown.
+
+    Topic codes are never language codes (``newsbot check``), so the second part reads
+    one way only.
+    """
+    text = payload.strip().lower()
+    if _PAYLOAD.match(text) is None:
+        return None
+    region, *rest = text.split("-")
+    lang = reader_lang
+    if rest and rest[0] in catalog.languages:
+        lang, rest = rest[0], rest[1:]
+    if catalog.region(region) is None or lang not in catalog.languages:
+        return None
+    if any(catalog.topic(code) is None for code in rest):
+        return None
+    return DeepLink(region, lang, tuple(dict.fromkeys(rest)))
 
 
 def parse_deep_link(payload: str, catalog: Catalog, reader_lang: str) -> tuple[str, str] | None:
-    """``<region>-<lang>`` or ``<region>`` (in the reader's language); None when invalid."""
-    match = _PAYLOAD.match(payload.strip().lower())
-    if match is None:
-        return None
-    region, lang = match.group(1), match.group(2) or reader_lang
-    if catalog.region(region) is None or lang not in catalog.languages:
-        return None
-    return region, lang
+    """The edition of a payload (region, language), or None when invalid."""
+    link = parse_link(payload, catalog, reader_lang)
+    return (link.region, link.language) if link is not None else None
 
 
 async def add_region(session: AsyncSession, catalog: Catalog, row: ChatRow, region: str) -> None:
@@ -35,8 +64,10 @@ async def add_region(session: AsyncSession, catalog: Catalog, row: ChatRow, regi
     await add_chat_region(session, row.id, region)
 
 
-async def subscribe_edition(services: Services, update: Update, region: str, lang: str) -> None:
-    """Add a region to the reader's subscription and set their edition language."""
+async def subscribe_edition(
+    services: Services, update: Update, region: str, lang: str, topics: Sequence[str] = ()
+) -> None:
+    """Add a region (and topics) to the reader's subscription and set their edition language."""
     chat = update.effective_chat
     if chat is None:
         return
@@ -47,3 +78,22 @@ async def subscribe_edition(services: Services, update: Update, region: str, lan
         row.active = True
         row.updated_at = now
         await add_region(session, services.catalog, row, region)
+        await add_chat_topics(session, row.id, topics)
+
+
+def topic_names(catalog: Catalog, codes: Sequence[str], lang: str) -> str:
+    """Topic names in ``lang``, in the catalog's words (codes it no longer has left out)."""
+    return ", ".join(catalog.topic_name(code, lang) for code in codes if catalog.topic(code))
+
+
+def follow_lines(tr: Translator, catalog: Catalog, follows: Follows, lang: str) -> list[str]:
+    """The lines a settings summary or a channel card shows: topics (when the catalog has
+    any) and keywords (when the chat follows some)."""
+    lines = []
+    if catalog.topics:
+        names = topic_names(catalog, follows.topics, lang) or tr.plain(lang, "follow.topics_all")
+        lines.append(tr.gettext(lang, "follow.topics_line", topics=names))
+    if follows.keywords:
+        labels = ", ".join(label for _, label in follows.keywords)
+        lines.append(tr.gettext(lang, "follow.keywords_line", keywords=labels))
+    return lines

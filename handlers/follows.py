@@ -1,0 +1,238 @@
+"""A reader's topics and keywords (``/settings`` → "Topics and keywords").
+
+One screen, reached from the settings menu, redrawn in place after every tap, as the other
+settings screens are (``handlers.settings``): topic toggles (``fT.<index>``), one button
+per keyword that removes it (``fX.<token>``, a short hash of the keyword, so a button
+still names the same keyword after the list changed), and "Add a keyword" (``fK``),
+which asks for the words with a reply prompt. The words come back as a reply to that
+prompt, recognised by its text: no conversation state is kept between the two messages,
+so any process may take the answer. Buttons are signed and bound to the reader (forged
+or foreign ones change nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.callbacks import Action
+from bot.catalog import Catalog
+from bot.i18n import Translator
+from bot.storage.follows import (
+    MAX_KEYWORDS,
+    Follows,
+    add_chat_keywords,
+    chat_follows,
+    keyword_token,
+    remove_chat_keyword,
+    toggle_chat_topic,
+)
+from bot.storage.models import ChatRow
+from bot.storage.repo import ensure_private_chat, find_chat
+from bot.text.terms import keyword_term
+from handlers.services import Services
+from handlers.settings import CHECK, HANDLER, Guard, Rows, chunk, edit
+from handlers.subscriptions import topic_names
+
+log = logging.getLogger(__name__)
+PROMPT_KEY = "follow.keyword_prompt"
+_SEPARATORS = re.compile(r"[,;\n،]+")
+
+
+def topic_buttons(
+    guard: Guard,
+    catalog: Catalog,
+    chosen: tuple[str, ...],
+    lang: str,
+    uid: int,
+    cid: int,
+    name: str,
+    *lead: int,
+) -> Rows:
+    """A toggle per catalog topic (``name`` with ``lead`` arguments, then its index)."""
+    buttons = [
+        guard.button(
+            (CHECK if topic.code in chosen else "") + catalog.text(topic.name, lang),
+            uid,
+            cid,
+            name,
+            *lead,
+            index,
+        )
+        for index, topic in enumerate(catalog.topics)
+    ]
+    return chunk(buttons, 2)
+
+
+def split_keywords(text: str) -> list[str]:
+    return [part.strip() for part in _SEPARATORS.split(text) if part.strip()]
+
+
+class ReplyToPrompt(filters.MessageFilter):
+    """A message answering the bot's keyword prompt (in any of the UI languages)."""
+
+    def __init__(self, tr: Translator) -> None:
+        super().__init__(name="ReplyToPrompt")
+        self.prompts = {tr.plain(lang, PROMPT_KEY).strip() for lang in tr.languages}
+
+    def filter(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return (
+            replied is not None
+            and replied.from_user is not None
+            and replied.from_user.is_bot
+            and (replied.text or "").strip() in self.prompts
+        )
+
+
+class FollowSettings:
+    """The reader's topics and keywords screen; callback actions start with ``f``."""
+
+    def __init__(self, services: Services, guard: Guard) -> None:
+        self.s = services
+        self.g = guard
+        self.tr = services.translator
+        self.catalog = services.catalog
+
+    def screen(
+        self, follows: Follows, lang: str, uid: int, cid: int
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        tr = self.tr
+        none = tr.plain(lang, "follow.none")
+        labels = ", ".join(label for _, label in follows.keywords)
+        text = tr.gettext(
+            lang,
+            "follow.screen",
+            topics=topic_names(self.catalog, follows.topics, lang) or none,
+            keywords=labels or none,
+            limit=MAX_KEYWORDS,
+        )
+        rows = topic_buttons(self.g, self.catalog, follows.topics, lang, uid, cid, "fT")
+        removals = [
+            self.g.button("✖ " + label, uid, cid, "fX", keyword_token(term))
+            for term, label in follows.keywords
+        ]
+        rows += chunk(removals, 2)
+        if len(follows.keywords) < MAX_KEYWORDS:
+            rows.append(
+                [self.g.button(tr.plain(lang, "follow.add_keyword_button"), uid, cid, "fK")]
+            )
+        back = tr.plain(lang, "settings.back_button")
+        rows.append([self.g.button(back, uid, cid, "sO", "m")])
+        return text, InlineKeyboardMarkup(rows)
+
+    async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        tapped = await self.g.tap(update, "f")
+        if tapped is None:
+            return
+        query, action = tapped
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != "private":
+            await self.g.answer(update, "errors.stale_button", alert=True)
+            return
+        lang = await self.s.language_for(update)
+        now = self.s.clock.now()
+        async with self.s.sessions.begin() as session:
+            row = await ensure_private_chat(session, chat.id, chat.full_name or "", lang, now)
+            if not await self.apply(session, row, action):
+                await self.g.answer(update, "errors.stale_button", alert=True)
+                return
+            follows = await chat_follows(session, row.id)
+        if action.name == "fK":
+            await self.ask(query.message, lang)
+        else:
+            await edit(query, *self.screen(follows, lang, user.id, chat.id))
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            log.info("could not answer a callback query: %s", exc)
+
+    async def apply(self, session: AsyncSession, row: ChatRow, action: Action) -> bool:
+        """Store what a tap asks for; False for a tap that names nothing (forged or old)."""
+        index = action.int_arg(0)
+        if action.name == "fO" or action.name == "fK":
+            return not action.args
+        if action.name == "fT" and index is not None and index < len(self.catalog.topics):
+            await toggle_chat_topic(session, row.id, self.catalog.topics[index].code)
+            return True
+        if action.name == "fX" and len(action.args) == 1:
+            term = (await chat_follows(session, row.id)).keyword_for(action.args[0])
+            if term is not None:
+                await remove_chat_keyword(session, row.id, term)
+            return True  # already removed: the redraw shows it
+        return False
+
+    async def ask(self, message: object, lang: str) -> None:
+        """The reply prompt for new keywords (as a new message: the screen stays)."""
+        if not isinstance(message, Message):
+            return
+        await message.reply_text(
+            self.tr.gettext(lang, PROMPT_KEY),
+            parse_mode=ParseMode.HTML,
+            reply_markup=ForceReply(input_field_placeholder="Karabakh, Batumi*"),
+        )
+
+    async def on_keywords(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The reader answered the prompt: add what is usable, say what was not."""
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None or not message.text:
+            return
+        if not await self.g.allow_command(update):
+            return
+        lang = await self.s.language_for(update)
+        usable: list[tuple[str, str]] = []
+        refused: list[str] = []
+        for word in split_keywords(message.text)[: MAX_KEYWORDS * 2]:
+            term = keyword_term(word)
+            if term is None:
+                refused.append(word[:40])
+            else:
+                usable.append((term, " ".join(word.split())[:64]))
+        now = self.s.clock.now()
+        async with self.s.sessions.begin() as session:
+            row = await ensure_private_chat(session, chat.id, chat.full_name or "", lang, now)
+            added, full = await add_chat_keywords(session, row.id, usable)
+            follows = await chat_follows(session, row.id)
+        lines = self.outcome(lang, added, refused, full, bool(usable))
+        text, markup = self.screen(follows, lang, user.id, chat.id)
+        await message.reply_text(
+            "\n".join(lines) + "\n\n" + text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+
+    def outcome(
+        self, lang: str, added: list[str], refused: list[str], full: bool, any_usable: bool
+    ) -> list[str]:
+        tr = self.tr
+        lines = []
+        if added:
+            lines.append(tr.gettext(lang, "follow.keywords_added", keywords=", ".join(added)))
+        if refused:
+            lines.append(tr.gettext(lang, "follow.keywords_invalid", keywords=", ".join(refused)))
+        if full:
+            lines.append(tr.gettext(lang, "follow.keywords_full", limit=MAX_KEYWORDS))
+        elif any_usable and not added:
+            lines.append(tr.gettext(lang, "follow.keywords_known"))
+        return lines
+
+    def handlers(self) -> list[HANDLER]:
+        private = filters.ChatType.PRIVATE
+        answer = private & filters.TEXT & ~filters.COMMAND & ReplyToPrompt(self.tr)
+        return [
+            CallbackQueryHandler(self.on_button, pattern=r"^f[A-Z]"),
+            MessageHandler(answer, self.on_keywords),
+        ]
+
+
+async def reader_follows(session: AsyncSession, chat_id: int) -> Follows:
+    """What a private chat follows (nothing before its first contact)."""
+    row = await find_chat(session, str(chat_id))
+    return await chat_follows(session, row.id) if row is not None else Follows()
+
+
+__all__ = ["FollowSettings", "reader_follows", "topic_buttons"]
