@@ -21,6 +21,7 @@ from handlers.search import Search
 from handlers.services import Services
 from handlers.settings import Guard, SubscriberSettings
 from handlers.stats import Stats
+from handlers.timezones import TimeZonePicker
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 def register(application: AnyApplication, services: Services) -> None:
     guard = Guard(services)  # one rate limiter for every configuration action
     subscriber = SubscriberSettings(services, guard)
+    zones = TimeZonePicker(services, guard, subscriber)
     basics = Basics(services, subscriber)
     ids = ChatIds(services)
     for early in ids.early_handlers():  # group -1: a forward it leaves goes on to group 0
@@ -52,6 +54,7 @@ def register(application: AnyApplication, services: Services) -> None:
         *basics.handlers(),
         *subscriber.handlers(),
         *FollowSettings(services, guard).handlers(),
+        *zones.handlers(),
         *Channels(services, guard).handlers(),
         *ChatMembers(services).handlers(),
         *MostRead(services).handlers(),

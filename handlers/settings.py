@@ -32,6 +32,7 @@ from bot.storage.repo import (
     find_chat,
     toggle_chat_region,
 )
+from bot.zones import zone_label
 from handlers.services import Services
 from handlers.subscriptions import add_region, follow_lines
 
@@ -368,7 +369,9 @@ class SubscriberSettings:
             current = row.digest_minute if row is not None else None
             rows = self.hours(lang, current, "sT", uid, cid)
             text = tr.gettext(
-                lang, "settings.digest_time_prompt", timezone=row.timezone if row else "UTC"
+                lang,
+                "settings.digest_time_prompt",
+                timezone=zone_label(row.timezone if row else "UTC"),
             )
             return text, InlineKeyboardMarkup([*rows, back])
         if screen == "q":
@@ -400,8 +403,11 @@ class SubscriberSettings:
                 self.g.button((CHECK if zone == zone_now else "") + zone, uid, cid, "sZ", index)
                 for index, zone in enumerate(self.zones)
             ]
-            text = tr.gettext(lang, "settings.timezone_prompt", timezone=zone_now)
-            return text, InlineKeyboardMarkup([*chunk(buttons, 2), back])
+            if zone_now not in self.zones:  # picked through "Another time zone"
+                buttons.insert(0, self.g.button(CHECK + zone_label(zone_now), uid, cid, "sO", "m"))
+            other = self.g.button(tr.plain(lang, "timezone.other_button"), uid, cid, "zC", 0)
+            text = tr.gettext(lang, "settings.timezone_prompt", timezone=zone_label(zone_now))
+            return text, InlineKeyboardMarkup([*chunk(buttons, 2), [other], back])
         text = (
             tr.gettext(lang, "settings.title") + "\n\n" + self.summary(row, regions, lang, follows)
         )

@@ -1,0 +1,160 @@
+"""Any time zone for a reader: /settings → Time zone → "Another time zone…" lists countries
+(names in the reader's language, a page at a time), then the country's zones; or the
+reader sends a city or a UTC offset (``bot.zones``).
+
+Button actions start with ``z`` and are signed like every settings button. After the
+"Another time zone" tap the bot expects a typed answer from that reader for a while (in
+memory, bounded); any other text then still gets the usual hint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import OrderedDict
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.callbacks import Action
+from bot.storage.models import ChatRow
+from bot.storage.repo import ensure_private_chat
+from bot.zones import countries, country_zones, find_zone, zone_label
+from handlers.services import Services
+from handlers.settings import HANDLER, Guard, Rows, SubscriberSettings, chunk, edit
+
+PAGE = 20  # countries per page (two columns)
+ANSWER_SECONDS = 600.0  # how long a typed city or offset is expected after the tap
+MAX_WAITING = 10_000
+
+
+class AwaitingZone(filters.MessageFilter):
+    """Private text from a reader the bot asked for a city or an offset."""
+
+    def __init__(self) -> None:
+        super().__init__(name="AwaitingZone")
+        self.until: OrderedDict[int, float] = OrderedDict()
+
+    def expect(self, user_id: int) -> None:
+        self.until.pop(user_id, None)
+        self.until[user_id] = time.monotonic() + ANSWER_SECONDS
+        while len(self.until) > MAX_WAITING:
+            self.until.popitem(last=False)
+
+    def done(self, user_id: int) -> None:
+        self.until.pop(user_id, None)
+
+    def filter(self, message: object) -> bool:
+        user = getattr(message, "from_user", None)
+        deadline = self.until.get(user.id) if user is not None else None
+        return deadline is not None and time.monotonic() < deadline
+
+
+class TimeZonePicker:
+    def __init__(self, services: Services, guard: Guard, settings: SubscriberSettings) -> None:
+        self.s = services
+        self.g = guard
+        self.settings = settings
+        self.tr = services.translator
+        self.awaiting = AwaitingZone()
+
+    def countries_screen(self, lang: str, page: int, uid: int, cid: int) -> tuple[str, Rows]:
+        found = countries(lang)
+        pages = max(1, -(-len(found) // PAGE))
+        page = min(max(page, 0), pages - 1)
+        shown = found[page * PAGE : (page + 1) * PAGE]
+        rows = chunk([self.g.button(name, uid, cid, "zK", code) for code, name in shown], 2)
+        nav = []
+        if page > 0:
+            nav.append(self.g.button("«", uid, cid, "zC", page - 1))
+        if page + 1 < pages:
+            nav.append(self.g.button("»", uid, cid, "zC", page + 1))
+        rows += [nav] if nav else []
+        rows.append(
+            [self.g.button(self.tr.plain(lang, "settings.back_button"), uid, cid, "sO", "z")]
+        )
+        return self.tr.gettext(lang, "timezone.country_prompt"), rows
+
+    def zones_screen(self, lang: str, code: str, uid: int, cid: int) -> tuple[str, Rows] | None:
+        zones = country_zones(code, lang)
+        if not zones:
+            return None
+        buttons = [
+            self.g.button(label, uid, cid, "zZ", code, n) for n, (_z, label) in enumerate(zones)
+        ]
+        page = next((n // PAGE for n, (c, _) in enumerate(countries(lang)) if c == code), 0)
+        back = [self.g.button(self.tr.plain(lang, "settings.back_button"), uid, cid, "zC", page)]
+        return self.tr.gettext(lang, "timezone.zone_prompt"), [*chunk(buttons, 2), back]
+
+    async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        tapped = await self.g.tap(update, "z")
+        user, chat = update.effective_user, update.effective_chat
+        if tapped is None or user is None or chat is None or chat.type != "private":
+            return
+        query, action = tapped
+        lang = await self.s.language_for(update)
+        shown = await self.show(action, lang, user.id, chat.id, chat.full_name or "")
+        if shown is None:
+            await self.g.answer(update, "errors.stale_button", alert=True)
+            return
+        await edit(query, shown[0], InlineKeyboardMarkup(shown[1]))
+        with contextlib.suppress(TelegramError):
+            await query.answer()
+
+    async def show(
+        self, action: Action, lang: str, uid: int, cid: int, title: str
+    ) -> tuple[str, list[list[InlineKeyboardButton]]] | None:
+        """The screen a tap leads to (storing the zone when one is picked), or None."""
+        code = action.args[0] if action.args else ""
+        if action.name == "zC":
+            self.awaiting.expect(uid)
+            return self.countries_screen(lang, action.int_arg(0) or 0, uid, cid)
+        zones = country_zones(code, lang) if code.isalnum() else []
+        if action.name == "zK" and len(zones) > 1:
+            return self.zones_screen(lang, code, uid, cid)
+        index = action.int_arg(1) if action.name == "zZ" else 0
+        if action.name not in ("zK", "zZ") or index is None or index >= len(zones):
+            return None
+        return await self.choose(zones[index][0], lang, uid, cid, title)
+
+    async def choose(
+        self, zone: str, lang: str, uid: int, cid: int, title: str
+    ) -> tuple[str, list[list[InlineKeyboardButton]]]:
+        """Store ``zone`` and return the settings menu, headed by what changed."""
+        self.awaiting.done(uid)
+        now = self.s.clock.now()
+        async with self.s.sessions.begin() as session:
+            row: ChatRow = await ensure_private_chat(session, cid, title, lang, now)
+            row.timezone = zone
+            row.updated_at = now
+            text, markup = await self.settings.screen(session, "m", uid, cid, lang)
+        head = self.tr.gettext(lang, "timezone.set", timezone=zone_label(zone))
+        rows = [list(row) for row in markup.inline_keyboard] if markup is not None else []
+        return f"{head}\n\n{text}", rows
+
+    async def on_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None or not message.text:
+            return
+        if not await self.g.allow_command(update):
+            return
+        lang = await self.s.language_for(update)
+        zone = find_zone(message.text)
+        if zone is None:
+            await message.reply_text(
+                self.tr.gettext(lang, "timezone.unknown"), parse_mode=ParseMode.HTML
+            )
+            return
+        text, rows = await self.choose(zone, lang, user.id, chat.id, chat.full_name or "")
+        await message.reply_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows)
+        )
+
+    def handlers(self) -> list[HANDLER]:
+        private = filters.ChatType.PRIVATE
+        return [
+            CallbackQueryHandler(self.on_button, pattern=r"^z[A-Z]"),
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND & self.awaiting, self.on_text),
+        ]
