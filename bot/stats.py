@@ -158,43 +158,6 @@ def region_totals(stats: Stats) -> Counter[str]:
     return totals
 
 
-def format_stats(stats: Stats, region_names: dict[str, str]) -> str:
-    """A short plain-text summary for a phone screen."""
-
-    def name(code: str) -> str:
-        return "all regions" if code in (ALL, "all") else region_names.get(code, code)
-
-    def pairs(counter: Counter[str]) -> str:
-        return ", ".join(f"{name(k)} {v}" for k, v in counter.most_common()) or "none"
-
-    lines = [f"Newsroom stats, {stats.now:%Y-%m-%d %H:%M} UTC"]
-    total = sum(stats.subscribers.values())
-    lines.append(f"Readers: {stats.people}, with {total} subscriptions (region × language)")
-    lines.append(f"Channels and groups: {stats.channels}")
-    by_region = region_totals(stats)
-    if by_region:
-        lines.append("  by region: " + pairs(by_region))
-    languages: Counter[str] = Counter()
-    for (_region, lang), n in stats.subscribers.items():
-        languages[lang] += n
-    if languages:
-        lines.append("  by language: " + ", ".join(f"{k} {v}" for k, v in languages.most_common()))
-    for w in stats.windows:
-        lines.append("")
-        lines.append(f"Last {w.days} days: {w.posts} posts, {w.deliveries} messages delivered")
-        lines.append(f"  Read more taps: {sum(w.read_more.values())} ({pairs(w.read_more)})")
-        lines.append(f"  Donate taps: {sum(w.donate.values())} ({pairs(w.donate)})")
-        lines.append(f"  Stars received: {w.stars} from {w.donations} donations")
-    if stats.trend is not None:
-        t = stats.trend
-        lines.append("")
-        lines.append(
-            f"Readers over {len(t.days)} days: {t.total('new')} new, {t.total('lost')} left "
-            "(day by day in the second chart)"
-        )
-    return "\n".join(lines)
-
-
 def ordered_codes(counters: Sequence[Counter[str]]) -> list[str]:
     seen: list[str] = []
     for counter in counters:

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
-from bot.stats import collect, format_stats
+from bot.stats import collect
 from bot.stats_chart import render_chart, render_trend
+from bot.stats_text import format_stats
 from handlers.mostread import age_text
 from handlers.services import Services
 
@@ -27,8 +28,7 @@ class Stats:
     def __init__(self, services: Services) -> None:
         self.s = services
 
-    def region_names(self) -> dict[str, str]:
-        lang = self.s.catalog.default_language
+    def region_names(self, lang: str) -> dict[str, str]:
         return {r.code: self.s.catalog.region_name(r.code, lang) for r in self.s.catalog.regions}
 
     async def stats(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -39,8 +39,10 @@ class Stats:
             return
         async with self.s.sessions() as session:
             figures = await collect(session, self.s.clock.now())
-        names = self.region_names()
-        text = format_stats(figures, names) + await self.mostread_status()
+        lang = await self.s.language_for(update)
+        names = self.region_names(lang)
+        text = format_stats(figures, names, self.s.translator, lang)
+        text += await self.mostread_status()
         await message.reply_text(text, parse_mode=None)
         trend = figures.trend
         charts: list[tuple[str, Callable[[], bytes]]] = [

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.stats import Stats, Window, collect, format_stats
+from bot.i18n import Translator
+from bot.stats import Stats, Window, collect
 from bot.stats_chart import chart_figure, render_chart, render_trend, trend_figure
+from bot.stats_text import format_stats
 from bot.stats_trend import Trend, collect_trend, trend_days
 from bot.storage.models import (
     ArticleRow,
@@ -25,6 +27,7 @@ from tests.revenue.support import running, settings_for
 NOW = datetime(2026, 11, 20, 12, 0)
 DAY = timedelta(days=1)
 NAMES = {"georgia": "Georgia", "armenia": "Armenia"}
+TR = Translator.load(["en", "ru", "ka", "hy", "az"], "en")
 
 
 async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -149,7 +152,7 @@ async def test_stats_on_an_empty_database(sessions: async_sessionmaker[AsyncSess
         stats = await collect(session, NOW)
     assert stats.subscribers == Counter() and stats.channels == 0
     assert all(w.posts == w.stars == 0 and not w.read_more for w in stats.windows)
-    assert "Stars received: 0 from 0 donations" in format_stats(stats, NAMES)
+    assert "Stars received: 0 · donations: 0" in format_stats(stats, NAMES, TR, "en")
     assert render_chart(stats, NAMES).startswith(b"\x89PNG")
 
 
@@ -167,15 +170,28 @@ def sample() -> Stats:
 
 
 def test_text_is_short_and_names_regions() -> None:
-    text = format_stats(sample(), NAMES)
+    text = format_stats(sample(), NAMES, TR, "en")
     assert len(text.splitlines()) <= 18 and len(text) < 1200
-    assert "Readers: 150, with 167 subscriptions" in text and "Channels and groups: 3" in text
+    assert "Readers: 150 · subscriptions (region × language): 167" in text
+    assert "Channels and groups: 3" in text
     assert "by region: Georgia 120, Armenia 40, all regions 7" in text
     assert "by language: en 127, ru 40" in text
-    assert "Last 7 days: 12 posts, 900 messages delivered" in text
+    assert "Last 7 days" in text and "Posts: 12 · messages delivered: 900" in text
     assert "Read more taps: 34 (Georgia 30, Armenia 4)" in text
     assert "Donate taps: 2 (all regions 2)" in text
-    assert "Stars received: 1300 from 3 donations" in text
+    assert "Stars received: 1,300 · donations: 3" in text
+
+
+def test_text_in_the_operators_language() -> None:
+    names = {"georgia": "Грузия", "armenia": "Армения"}
+    text = format_stats(sample(), names, TR, "ru").replace("\xa0", " ").replace("\u202f", " ")
+    assert text.startswith("Статистика редакции, 20 нояб. 2026 г. 12:00 UTC")
+    assert "Читатели: 150 · подписки (регион × язык): 167" in text
+    assert "по регионам: Грузия 120, Армения 40, все регионы 7" in text
+    assert "Получено звёзд: 1 300 · пожертвования: 3" in text
+    for lang in ("ka", "hy", "az"):
+        other = format_stats(sample(), NAMES, TR, lang)
+        assert "Newsroom" not in other and "167" in other
 
 
 def test_chart_is_a_phone_sized_png() -> None:
