@@ -492,15 +492,27 @@ def start_workers(
     async def scheduling(until: asyncio.Event) -> None:
         bot = parts.application.bot if parts.application is not None else None
         services = parts.services
+        live = bot is not None  # a dry run sends no digests, weekly lists or deletions
+        wake = parts.sender.wake
         extra = digest_jobs(
-            catalog, parts.translator, parts.sessions, services.clock, bot, services.mostread
+            catalog,
+            parts.translator,
+            parts.sessions,
+            services.clock,
+            enabled=live,
+            mostread=services.mostread,
+            on_enqueued=wake,
         )
         extra += weekly_jobs(
-            catalog, parts.translator, parts.sessions, services.mostread, services.clock, bot
+            catalog,
+            parts.translator,
+            parts.sessions,
+            services.mostread,
+            services.clock,
+            enabled=live,
+            on_enqueued=wake,
         )
-        extra += correction_jobs(
-            parts.sessions, services.posts, services.clock, bot, parts.ingestor.check_removed
-        )
+        extra += correction_jobs(parts.ingestor.check_removed if live else None)
         extra.append(("retention", RETENTION_EVERY, retention_for(parts).prune))
         extra += pin_jobs(parts.sessions, services.clock, bot)
         scheduler = build_scheduler(catalog, parts.ingestor, parts.mostread, extra=extra)

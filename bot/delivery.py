@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.budget import SharedBudget
 from bot.clock import Clock
 from bot.leadership import LeaseLost
+from bot.messages import enqueue_pins
 from bot.metrics import DeliveryMetrics, shared_metrics
 from bot.outbox import (
     Applied,
@@ -195,10 +196,14 @@ class Sender:
             self._lease = None
 
     async def drain(self, within: float = 300.0) -> None:
-        """Send everything that is due now, then return (``poll --once``)."""
+        """Send everything that is due now, then return (``poll --once``); a pause
+        Telegram asked for (429) that outlasts ``within`` ends it (the rows keep their
+        time and are sent by the next run)."""
         await self.recover()
         deadline = self._clock.monotonic() + within
-        while self._clock.monotonic() < deadline:
+        while (now := self._clock.monotonic()) < deadline:
+            if self._pacer.global_delay(now, 1) > deadline - now:
+                break
             if await self.step() == 0:
                 await self._finish()
                 if not await self._has_due_soon():
@@ -492,6 +497,13 @@ class Sender:
         now = self._clock.now()
         sent = [(d.id, o) for d, o in outcomes if isinstance(o, Sent)]
         await record_sent(session, sent, now)
+        # A breaking post's pin is queued with its outcome: paced like any request.
+        pins = [
+            (d.id, d.chat_pk)
+            for d, o in outcomes
+            if d.pin and isinstance(o, Sent) and o.message_id is not None
+        ]
+        await enqueue_pins(session, pins, now)
         applied: list[tuple[Delivery, Outcome, Applied]] = []
         for delivery, outcome in outcomes:
             if isinstance(outcome, Sent):

@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import BindParameter, Table, Update, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.messages import POST, reserved_messages
 from bot.storage.models import DUE_CONDITION, ArticleRow, ChatRow, OutboxRow
 
 DUE_STATES = ("pending", "retry")
@@ -110,6 +111,8 @@ _RESERVED_ROWS = (
         _CHATS.c.silent_at_night,
         _OUTBOX.c.no_photo,
         _OUTBOX.c.unpin_at,
+        _OUTBOX.c.priority,
+        _OUTBOX.c.next_attempt_at,
     )
     .join_from(_OUTBOX, _CHATS, _CHATS.c.id == _OUTBOX.c.chat_id)
     .join(_ARTICLES, _ARTICLES.c.id == _OUTBOX.c.article_id)
@@ -122,7 +125,8 @@ MAX_ATTEMPTS = 6
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """Everything needed to render and send one outbox row."""
+    """Everything needed to render and send one outbox row (a post, or another kind:
+    ``bot.messages``)."""
 
     id: int
     attempts: int
@@ -147,6 +151,10 @@ class Delivery:
     silent_at_night: bool = False
     pin: bool = False  # a breaking post this chat pins
     sent_as_photo: bool = False  # for corrections: the message is a photo with a caption
+    kind: str = POST  # post | digest | weekly | alert | test | edit | delete | pin
+    body: str = ""  # the ready text of a digest, a weekly list, an alert or a test post
+    target_message_id: int | None = None  # the message an edit, deletion or pin acts on
+    target_state: str = ""  # that post's outbox state ("" when it is no longer stored)
 
     @property
     def chat_key(self) -> str:
@@ -200,6 +208,13 @@ class Migrated:
 
 
 @dataclass(frozen=True, slots=True)
+class Skipped:
+    """Nothing left to do: the message to edit is unchanged or gone, or was never sent."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
 class ResendAsPlainText:
     """Telegram could not parse our HTML: send once more as plain text, and report."""
 
@@ -214,7 +229,15 @@ class ResendWithoutPhoto:
 
 
 Outcome = (
-    Sent | Retry | Unknown | Dead | ChatGone | Migrated | ResendAsPlainText | ResendWithoutPhoto
+    Sent
+    | Retry
+    | Unknown
+    | Dead
+    | ChatGone
+    | Migrated
+    | ResendAsPlainText
+    | ResendWithoutPhoto
+    | Skipped
 )
 
 
@@ -244,56 +267,99 @@ async def claim_due(
     if not ids:
         return []
     rows = (await session.execute(_RESERVED_ROWS, {"ids": ids})).all()
-    return [
-        Delivery(
-            id=oid,
-            attempts=attempts,
-            plain_text=bool(plain),
-            chat_pk=chat_pk,
-            address=address,
-            thread_id=thread,
-            chat_kind=kind,
-            chat_language=language,
-            article_id=article_id,
-            title=title,
-            url=url,
-            summary=summary,
-            regions=tuple(regions.split()) if regions else (),
-            hide_appeals=bool(hide),
-            alternates=alternates or "",
-            image_url=image_url or "",
-            breaking=bool(breaking),
-            photos=bool(photos) and kind != "private",
-            no_photo=bool(no_photo),
-            link_preview=link_preview or "auto",
-            silent_at_night=bool(silent),
-            pin=unpin_at is not None,
-        )
-        for (
-            oid,
-            attempts,
-            plain,
-            article_id,
-            chat_pk,
-            address,
-            thread,
-            kind,
-            language,
-            hide,
-            title,
-            url,
-            summary,
-            regions,
-            alternates,
-            image_url,
-            breaking,
-            photos,
-            link_preview,
-            silent,
-            no_photo,
-            unpin_at,
-        ) in rows
-    ]
+    order: dict[int, tuple[int, datetime, int]] = {}
+    deliveries = [_post(row, order) for row in rows]
+    if len(deliveries) < len(ids):  # other kinds than posts (bot.messages)
+        deliveries += [_message(row, order) for row in await reserved_messages(session, ids)]
+        deliveries.sort(key=lambda d: order[d.id])
+    return deliveries
+
+
+def _post(row: Any, order: dict[int, tuple[int, datetime, int]]) -> Delivery:
+    (
+        oid,
+        attempts,
+        plain,
+        article_id,
+        chat_pk,
+        address,
+        thread,
+        kind,
+        language,
+        hide,
+        title,
+        url,
+        summary,
+        regions,
+        alternates,
+        image_url,
+        breaking,
+        photos,
+        link_preview,
+        silent,
+        no_photo,
+        unpin_at,
+        priority,
+        due,
+    ) = row
+    order[oid] = (priority, due, oid)
+    return Delivery(
+        id=oid,
+        attempts=attempts,
+        plain_text=bool(plain),
+        chat_pk=chat_pk,
+        address=address,
+        thread_id=thread,
+        chat_kind=kind,
+        chat_language=language,
+        article_id=article_id,
+        title=title,
+        url=url,
+        summary=summary,
+        regions=tuple(regions.split()) if regions else (),
+        hide_appeals=bool(hide),
+        alternates=alternates or "",
+        image_url=image_url or "",
+        breaking=bool(breaking),
+        photos=bool(photos) and kind != "private",
+        no_photo=bool(no_photo),
+        link_preview=link_preview or "auto",
+        silent_at_night=bool(silent),
+        pin=unpin_at is not None,
+    )
+
+
+def _message(row: Any, order: dict[int, tuple[int, datetime, int]]) -> Delivery:
+    """A reserved row of another kind (``bot.messages.RESERVED_MESSAGES``)."""
+    (oid, attempts, plain, kind, body, priority, due) = row[:7]
+    (chat_pk, address, thread, chat_kind, language, hide) = row[7:13]
+    (message_id, target_state, photo, target_plain) = row[13:17]
+    (article_id, title, url, summary, regions, alternates, image_url, breaking) = row[17:]
+    order[oid] = (priority, due, oid)
+    return Delivery(
+        id=oid,
+        attempts=attempts,
+        plain_text=bool(plain) or bool(target_plain),
+        chat_pk=chat_pk,
+        address=address,
+        thread_id=thread,
+        chat_kind=chat_kind,
+        chat_language=language,
+        article_id=article_id or 0,
+        title=title or "",
+        url=url or "",
+        summary=summary or "",
+        regions=tuple(regions.split()) if regions else (),
+        hide_appeals=bool(hide),
+        alternates=alternates or "",
+        image_url=image_url or "",
+        breaking=bool(breaking),
+        sent_as_photo=bool(photo),
+        kind=kind,
+        body=body or "",
+        target_message_id=message_id,
+        target_state=target_state or "",
+    )
 
 
 async def mark_inflight(session: AsyncSession, ids: Sequence[int], at: datetime) -> set[int]:
@@ -409,6 +475,9 @@ async def record_outcome(
         case ResendWithoutPhoto(error=err):
             values.update(state="pending", no_photo=True, last_error=err, next_attempt_at=now)
             applied = Applied("retry")
+        case Skipped(error=err):
+            values.update(state="dropped", last_error=err)
+            applied = Applied("dropped")
         case ChatGone(error=err):
             values.update(state="dropped", last_error=err)
             dropped = await _close_chat(session, delivery, now, err)

@@ -95,7 +95,9 @@ async def _posts_and_deliveries(session: AsyncSession, since: datetime) -> tuple
         select(func.count()).where(ArticleRow.announced.is_(True), ArticleRow.created_at >= since)
     )
     sent = await session.scalar(
-        select(func.count()).where(OutboxRow.state == "sent", OutboxRow.updated_at >= since)
+        select(func.count()).where(
+            OutboxRow.state == "sent", OutboxRow.kind == "post", OutboxRow.updated_at >= since
+        )
     )
     return int(posts or 0), int(sent or 0)
 

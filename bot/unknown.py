@@ -49,7 +49,7 @@ async def unknown_by_article(session: AsyncSession, limit: int = 10) -> list[Unk
     """The ``limit`` articles whose unknown deliveries are the most recent, newest first."""
     recent = (
         select(OutboxRow.article_id, func.max(OutboxRow.updated_at).label("last_at"))
-        .where(OutboxRow.state == "unknown")
+        .where(OutboxRow.state == "unknown", OutboxRow.article_id.is_not(None))  # posts
         .group_by(OutboxRow.article_id)
         .order_by(func.max(OutboxRow.updated_at).desc(), OutboxRow.article_id.desc())
         .limit(limit)

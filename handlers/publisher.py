@@ -1,9 +1,11 @@
 """The publisher: one outbox delivery becomes one Bot API call, and its answer an outcome.
 
-This is where Telegram's answers are interpreted (DESIGN.md decisions 2 and 4):
-a 429 pauses everything, 403 means the chat is gone, a migrated group moves,
-unparseable HTML is resent once as plain text, and a request whose answer
-never came is ``Unknown`` (never re-sent).
+This is where Telegram's answers are interpreted (DESIGN.md decisions 2 and 4), for every
+kind of outbox row alike (posts, digests, weekly lists, alerts, test posts, edits,
+deletions, pins: ``bot.messages``): a 429 pauses everything, 403 means the chat is gone,
+a migrated group moves, unparseable HTML is resent once as plain text, an edit of an
+unchanged or vanished message has nothing left to do, and a request whose answer never
+came is ``Unknown`` (never re-sent).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from telegram.request import RequestData
 
 from bot.clock import Clock, SystemClock
 from bot.domain import Button, RenderedMessage
+from bot.messages import DELETE, PIN, POST, TEXT_KINDS
 from bot.outbox import (
     ChatGone,
     Dead,
@@ -40,12 +43,15 @@ from bot.outbox import (
     ResendWithoutPhoto,
     Retry,
     Sent,
+    Skipped,
     Unknown,
 )
 from bot.postform import PostForm, is_night, post_form
 from bot.posts import PostBuilder
+from bot.render import CAPTION_LIMIT
 from bot.telegram.markup import keyboard
 from bot.telegram.request import ConnectionNotSent
+from bot.text.html import html_to_text
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +67,23 @@ CHAT_GONE_HINTS = (
     "message thread not found",
     "peer_id_invalid",
 )
+
+
+#: Answers to an edit, a deletion or a pin that leave nothing to do (a post's send never
+#: gets them): the message is unchanged, or gone, or too old to change.
+MESSAGE_GONE_HINTS = (
+    "message is not modified",
+    "message to edit not found",
+    "message to delete not found",
+    "message to pin not found",
+    "message can't be edited",
+    "message can't be deleted",
+    "message_id_invalid",
+)
+#: An edit, deletion or pin whose post is still being sent waits this long (seconds).
+WAIT_FOR_POST = 60.0
+#: States of a post that may still get its message id.
+_SENDING = ("pending", "retry", "claimed", "inflight")
 
 
 def chat_id_of(address: str) -> int | str:
@@ -85,6 +108,8 @@ def interpret(exc: Exception) -> Outcome:
             text = exc.message.lower()
             if "can't parse entities" in text or "can't find end" in text:
                 return ResendAsPlainText(error=exc.message)
+            if any(hint in text for hint in MESSAGE_GONE_HINTS):
+                return Skipped(error=exc.message)
             if any(hint in text for hint in CHAT_GONE_HINTS):
                 return ChatGone(error=exc.message)
             return Dead(error=exc.message)
@@ -130,7 +155,8 @@ class TelegramPublisher:
 
     A post with a lead image goes out as ``sendPhoto`` (``bot.postform``); when Telegram
     refuses the image, the row is resent once as text. A breaking post for a chat that
-    pins it is pinned right after it is sent (the unpin is scheduled on its outbox row).
+    pins it gets a ``pin`` row when it is recorded as sent (``bot.delivery``): the pin is
+    paced like every other request.
     """
 
     def __init__(
@@ -180,6 +206,20 @@ class TelegramPublisher:
         return post_form(delivery, message, night=night)
 
     async def publish(self, delivery: Delivery) -> Outcome:
+        """One outbox row, whatever its kind, as one Bot API call and its outcome."""
+        if delivery.kind == POST:
+            return await self._post(delivery)
+        if delivery.kind in TEXT_KINDS:
+            return await self._call("sendMessage", self.text_params(delivery))
+        if delivery.target_message_id is None:
+            return without_message(delivery)
+        method, params = self.message_call(delivery, delivery.target_message_id)
+        outcome = await self._call(method, params, pin=delivery.kind == PIN)
+        if isinstance(outcome, Unknown):  # an edit, deletion or pin may safely go again
+            return Retry(error=outcome.error)
+        return outcome
+
+    async def _post(self, delivery: Delivery) -> Outcome:
         message = self._posts.build(delivery)
         form = self.form(delivery, message)
         method = "sendPhoto" if form.photo else "sendMessage"
@@ -193,21 +233,78 @@ class TelegramPublisher:
                 log.warning("image %s refused in %s: %s", form.photo, delivery.address, exc)
                 return ResendWithoutPhoto(error=str(exc))
             return interpret(exc)
-        raw_id = result.get("message_id") if isinstance(result, dict) else None
-        message_id = int(raw_id) if raw_id is not None else None
-        if delivery.pin and message_id is not None:
-            await self._pin(delivery, message_id)
-        return Sent(message_id=message_id, photo=bool(form.photo))
+        return Sent(message_id=_message_id(result), photo=bool(form.photo))
 
-    async def _pin(self, delivery: Delivery, message_id: int) -> None:
-        """Pin a breaking post; a refusal (no rights) is logged and the post stays sent."""
-        params = {"chat_id": chat_id_of(delivery.address), "message_id": message_id}
+    async def _call(self, method: str, params: dict[str, Any], *, pin: bool = False) -> Outcome:
         try:
-            await self._bot.request.post(
-                f"{self._bot.base_url}/pinChatMessage", request_data=ready_parameters(params)
+            result = await self._bot.request.post(
+                f"{self._bot.base_url}/{method}", request_data=ready_parameters(params)
             )
+        except BadRequest as exc:
+            if pin:  # no right to pin, say: the post stays sent, unpinned
+                log.warning("could not pin in %s: %s", params["chat_id"], exc.message)
+                return Skipped(error=exc.message)
+            return interpret(exc)
         except Exception as exc:
-            log.warning("could not pin message %d in %s: %s", message_id, delivery.address, exc)
+            return interpret(exc)
+        return Sent(message_id=_message_id(result))
+
+    def text_params(self, delivery: Delivery) -> dict[str, Any]:
+        """A digest, weekly list, alert or test post: its ready HTML, without preview."""
+        params: dict[str, Any] = {
+            "chat_id": chat_id_of(delivery.address),
+            "link_preview_options": _PREVIEW[True],
+        }
+        if delivery.plain_text:
+            params["text"] = html_to_text(delivery.body)
+        else:
+            params["text"] = delivery.body
+            params["parse_mode"] = ParseMode.HTML.value
+        if delivery.thread_id:
+            params["message_thread_id"] = delivery.thread_id
+        if self._paid:
+            params["allow_paid_broadcast"] = True
+        return params
+
+    def message_call(self, delivery: Delivery, message_id: int) -> tuple[str, dict[str, Any]]:
+        """The edit (text or caption, rendered from the article as it is now), deletion or
+        pin of a post's message."""
+        params: dict[str, Any] = {
+            "chat_id": chat_id_of(delivery.address),
+            "message_id": message_id,
+        }
+        if delivery.kind == DELETE:
+            return "deleteMessage", params
+        if delivery.kind == PIN:
+            return "pinChatMessage", params
+        if delivery.sent_as_photo:
+            message = self._posts.build(delivery, limit=CAPTION_LIMIT)
+            params["caption"] = message.text
+            method = "editMessageCaption"
+        else:
+            message = self._posts.build(delivery)
+            params["text"] = message.text
+            params["link_preview_options"] = _PREVIEW[message.disable_preview]
+            method = "editMessageText"
+        if not delivery.plain_text:
+            params["parse_mode"] = ParseMode.HTML.value
+        markup = markup_json(message.buttons)
+        if markup is not None:
+            params["reply_markup"] = markup
+        return method, params
+
+
+def without_message(delivery: Delivery) -> Outcome:
+    """An edit, deletion or pin whose post has no message id: it waits while the post is
+    still being sent; a post that ended unsent (or was pruned) has nothing to change."""
+    if delivery.target_state in _SENDING:
+        return Retry(error=f"{delivery.kind} waits for its post to be sent", after=WAIT_FOR_POST)
+    return Skipped(error=f"no message to {delivery.kind}")
+
+
+def _message_id(result: object) -> int | None:
+    raw = result.get("message_id") if isinstance(result, dict) else None
+    return int(raw) if raw is not None else None
 
 
 class _Parameter(NamedTuple):
@@ -247,9 +344,14 @@ class DryRunPublisher:
         self.count = 0
 
     async def publish(self, delivery: Delivery) -> Outcome:
-        message = self._posts.build(delivery)
         out = self._out or sys.stdout
         where = delivery.address + (f" (topic {delivery.thread_id})" if delivery.thread_id else "")
+        if delivery.kind != POST:
+            what = delivery.body or f"[{delivery.kind} of message {delivery.target_message_id}]"
+            print(f"──── {delivery.kind} to {where} ────\n{what}\n", file=out, flush=True)
+            self.count += 1
+            return Sent(message_id=None)
+        message = self._posts.build(delivery)
         lines = [
             f"──── to {where} [{delivery.chat_kind}, {delivery.chat_language}] ────",
             message.text,

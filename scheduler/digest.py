@@ -5,9 +5,10 @@ their last digest. Their digest lists the articles of the last day (at most sinc
 previous digest) in their language and regions, grouped by region, leaving out what
 they already received one by one; it is split into several messages, between whole
 blocks, when it is longer than Telegram allows. A day without news sends nothing, unless
-the reader asked for the digest on such days too (it then says so). The digest is marked
-as sent before it is sent (at most once, as for posts: DESIGN.md decision 2), and sent
-through the bot's shared rate limiter, so it paces itself like any reply.
+the reader asked for the digest on such days too (it then says so). The day's digest is
+claimed and its messages queued in one transaction, as ``digest`` rows of the outbox
+(``bot.messages``): the sender sends them like posts, paced, retried after a 429, its
+reader deactivated on a 403, exactly once where Telegram lets us know.
 
 It ends with the few most-read articles of the cached list (``MostReadStore``) for
 the reader's regions (and outlet-wide ones, as above), a different view of the same
@@ -24,14 +25,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
 
 from bot.catalog import Catalog
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.localtime import last_digest_time, to_local
+from bot.messages import DIGEST, enqueue_texts
 from bot.mostread import MostReadItem, MostReadStore
 from bot.render import render_list, split_html_blocks
 from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, OutboxRow
@@ -45,8 +44,6 @@ MAX_ARTICLES = 300
 ITEMS_PER_BLOCK = 15
 MOSTREAD_ITEMS = 3
 RECEIVED = ("sent", "inflight", "unknown", "claimed")
-
-Send = Callable[[str, str], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,21 +72,6 @@ def for_reader(items: Sequence[MostReadItem], regions: Sequence[str]) -> list[Mo
     return [i for i in items if not i.regions or wanted.intersection(i.regions)]
 
 
-def bot_sender(bot: Bot) -> Send:
-    """Send through PTB: the shared limiter paces it per chat and within the global budget."""
-
-    async def send(address: str, text: str) -> None:
-        chat: int | str = int(address) if address.lstrip("-").isdigit() else address
-        await bot.send_message(
-            chat,
-            text,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
-
-    return send
-
-
 class DigestJob:
     def __init__(
         self,
@@ -97,28 +79,30 @@ class DigestJob:
         translator: Translator,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
-        send: Send,
         *,
         mostread: MostReadStore | None = None,
+        on_enqueued: Callable[[], None] | None = None,
     ) -> None:
         self.catalog = catalog
         self.tr = translator
         self.sessions = sessions
         self.clock = clock
-        self.send = send
         self.mostread = mostread
+        self.on_enqueued = on_enqueued  # wakes the sender
 
     async def run(self) -> int:
-        """Send every due digest; returns how many subscribers got one."""
+        """Queue every due digest; returns how many subscribers got one."""
         now = self.clock.now()
-        sent = 0
+        queued = 0
         for sub in await self.due(now):
             try:
                 if await self.deliver(sub, now):
-                    sent += 1
+                    queued += 1
             except Exception:  # one reader's failure never stops the others
                 log.exception("digest for chat %s failed", sub.address)
-        return sent
+        if queued and self.on_enqueued is not None:
+            self.on_enqueued()
+        return queued
 
     async def due(self, now: datetime) -> list[Subscriber]:
         query = select(
@@ -141,14 +125,11 @@ class DigestJob:
         return [sub for sub in subs if is_due(sub, now)]
 
     async def articles(
-        self, session: AsyncSession, sub: Subscriber, now: datetime
-    ) -> tuple[list[str], list[ArticleRow]]:
+        self, session: AsyncSession, sub: Subscriber, regions: Sequence[str], now: datetime
+    ) -> list[ArticleRow]:
+        """The day's articles in the reader's language not already received one by one
+        (``regions`` are applied by :meth:`group`)."""
         since = max(sub.last_digest_at or now - WINDOW, now - WINDOW)
-        regions = list(
-            await session.scalars(
-                select(ChatRegionRow.region).where(ChatRegionRow.chat_id == sub.pk)
-            )
-        )
         received = exists().where(
             OutboxRow.article_id == ArticleRow.id,
             OutboxRow.chat_id == sub.pk,
@@ -166,7 +147,7 @@ class DigestJob:
             .order_by(ArticleRow.created_at, ArticleRow.id)
             .limit(MAX_ARTICLES)
         )
-        return regions, list(await session.scalars(query))
+        return list(await session.scalars(query))
 
     def group(
         self, regions: Sequence[str], articles: Sequence[ArticleRow]
@@ -241,6 +222,11 @@ class DigestJob:
         return split_html_blocks([*blocks, closing])
 
     async def deliver(self, sub: Subscriber, now: datetime) -> bool:
+        """Claim the reader's day and queue its digest, in one transaction (another
+        process that claimed it first wins; a failure leaves the day unclaimed)."""
+        async with self.sessions() as session:
+            regions = await self.regions(session, sub.pk)
+        top = await self.most_read(sub, regions)
         async with self.sessions.begin() as session:
             claimed = await session.execute(
                 update(ChatRow)
@@ -253,30 +239,20 @@ class DigestJob:
             )
             if not int(getattr(claimed, "rowcount", 0) or 0):
                 return False  # another process took it
-            regions, articles = await self.articles(session, sub, now)
-        groups = self.group(regions, articles)
-        if not sub.when_empty and not any(items for _, items in groups):
-            log.debug("no news for the digest of chat %s: none sent", sub.address)
-            return False  # the day is marked done all the same: no retry every tick
-        top = await self.most_read(sub, regions)
-        messages = self.render(sub, now, groups, top)
-        for text in messages:
-            try:
-                await self.send(sub.address, text)
-            except Forbidden as exc:
-                log.info("digest reader %s is gone: %s", sub.address, exc)
-                await self.deactivate(sub.pk, now)
-                return False
-            except TelegramError as exc:
-                log.warning("digest to %s failed: %s", sub.address, exc)
-                return False
+            articles = await self.articles(session, sub, regions, now)
+            groups = self.group(regions, articles)
+            if not sub.when_empty and not any(items for _, items in groups):
+                log.debug("no news for the digest of chat %s: none sent", sub.address)
+                return False  # the day is marked done all the same: no retry every tick
+            messages = self.render(sub, now, groups, top)
+            await enqueue_texts(session, sub.pk, DIGEST, messages, now)
         return True
 
-    async def deactivate(self, pk: int, now: datetime) -> None:
-        async with self.sessions.begin() as session:
-            await session.execute(
-                update(ChatRow).where(ChatRow.id == pk).values(active=False, updated_at=now)
-            )
+    @staticmethod
+    async def regions(session: AsyncSession, pk: int) -> list[str]:
+        return list(
+            await session.scalars(select(ChatRegionRow.region).where(ChatRegionRow.chat_id == pk))
+        )
 
 
 def digest_jobs(
@@ -284,11 +260,16 @@ def digest_jobs(
     translator: Translator,
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
-    bot: Bot | None,
+    *,
+    enabled: bool,
     mostread: MostReadStore | None = None,
+    on_enqueued: Callable[[], None] | None = None,
 ) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
-    """The scheduler entry for ``build_scheduler(extra=...)``; none without a bot (dry run)."""
-    if bot is None:
+    """The scheduler entry for ``build_scheduler(extra=...)``; none when not ``enabled``
+    (a dry run has no readers to send digests to)."""
+    if not enabled:
         return []
-    job = DigestJob(catalog, translator, sessions, clock, bot_sender(bot), mostread=mostread)
+    job = DigestJob(
+        catalog, translator, sessions, clock, mostread=mostread, on_enqueued=on_enqueued
+    )
     return [("digest", EVERY_SECONDS, job.run)]

@@ -16,8 +16,8 @@ replies never wait for any of this (they read the cache).
 
 The weekly most-read post (``WeeklyMostRead``) goes to the chats that opted in
 (``chats.weekly_mostread``) on Monday at the chat's digest time in its time
-zone, at most once a week (claimed in the database before it is sent), through
-the bot's shared limiter like every other send.
+zone, at most once a week: the week is claimed and the list queued as a ``weekly``
+outbox row in one transaction, and the sender sends it like a post (``bot.messages``).
 """
 
 from __future__ import annotations
@@ -39,15 +39,13 @@ from cssselect import SelectorError
 from lxml import etree
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.error import RetryAfter, TelegramError
 
 from bot.catalog import Catalog
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.links import pack_url, unpack_url
 from bot.localtime import at_minute, to_local
+from bot.messages import WEEKLY, enqueue_texts
 from bot.mostread import MostReadItem, MostReadStore
 from bot.render import render_list
 from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, ClickRow, MostReadRow
@@ -295,8 +293,6 @@ class MostReadRefresher:
 WEEKLY_WEEKDAY = 0  # Monday, at the chat's digest time in its time zone
 WEEKLY_CHECK_SECONDS = 300.0
 
-SendList = Callable[[str, int, str], Awaitable[object]]  # (address, thread id, HTML text)
-
 
 @dataclass(frozen=True, slots=True)
 class WeeklyReader:
@@ -333,22 +329,6 @@ def for_regions(items: Sequence[MostReadItem], regions: set[str]) -> list[MostRe
     return [i for i in items if regions.intersection(i.regions)]
 
 
-def telegram_list_sender(bot: Bot) -> SendList:
-    """Send through PTB: the shared limiter paces it like every other send."""
-
-    async def send(address: str, thread_id: int, text: str) -> None:
-        chat: int | str = int(address) if address.lstrip("-").isdigit() else address
-        await bot.send_message(
-            chat,
-            text,
-            message_thread_id=thread_id or None,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
-
-    return send
-
-
 class WeeklyMostRead:
     """The week's most-read list, once a week, to the chats that opted in."""
 
@@ -359,25 +339,28 @@ class WeeklyMostRead:
         sessions: async_sessionmaker[AsyncSession],
         store: MostReadStore,
         clock: Clock,
-        send: SendList,
+        *,
+        on_enqueued: Callable[[], None] | None = None,
     ) -> None:
         self.catalog = catalog
         self.tr = translator
         self.sessions = sessions
         self.store = store
         self.clock = clock
-        self.send = send
+        self.on_enqueued = on_enqueued  # wakes the sender
 
     async def run(self) -> int:
-        """Send every due weekly post; returns how many chats got one."""
+        """Queue every due weekly post; returns how many chats got one."""
         now = self.clock.now()
-        sent = 0
+        queued = 0
         for reader in await self.due(now):
             try:
-                sent += int(await self.deliver(reader, now))
+                queued += int(await self.deliver(reader, now))
             except Exception:  # one chat's failure never stops the others
                 log.exception("weekly most-read for chat %s failed", reader.address)
-        return sent
+        if queued and self.on_enqueued is not None:
+            self.on_enqueued()
+        return queued
 
     async def due(self, now: datetime) -> list[WeeklyReader]:
         query = select(
@@ -399,7 +382,16 @@ class WeeklyMostRead:
         return [r for r in readers if weekly_due(r, now)]
 
     async def deliver(self, reader: WeeklyReader, now: datetime) -> bool:
-        """Claim this week's post (at most once, like every post), then send it."""
+        """Claim this week's post and queue it, in one transaction (at most once, like
+        every post; a failure leaves the week unclaimed)."""
+        async with self.sessions() as session:
+            regions = set(
+                await session.scalars(
+                    select(ChatRegionRow.region).where(ChatRegionRow.chat_id == reader.pk)
+                )
+            )
+        top = await self.store.top(reader.language)
+        items = for_regions(top.items, regions)
         async with self.sessions.begin() as session:
             claimed = await session.execute(
                 update(ChatRow)
@@ -412,17 +404,14 @@ class WeeklyMostRead:
             )
             if not int(getattr(claimed, "rowcount", 0) or 0):
                 return False  # another process took it
-            regions = set(
-                await session.scalars(
-                    select(ChatRegionRow.region).where(ChatRegionRow.chat_id == reader.pk)
-                )
-            )
-        top = await self.store.top(reader.language)
-        items = for_regions(top.items, regions)
-        if not items:
-            log.info("weekly most-read: nothing for chat %s this week", reader.address)
-            return False
-        text = render_list(
+            if not items:
+                log.info("weekly most-read: nothing for chat %s this week", reader.address)
+                return False
+            await enqueue_texts(session, reader.pk, WEEKLY, [self.render(reader, items)], now)
+        return True
+
+    def render(self, reader: WeeklyReader, items: Sequence[MostReadItem]) -> str:
+        return render_list(
             heading=self.tr.gettext(
                 reader.language, "mostread.heading", outlet=self.catalog.outlet.name
             ),
@@ -431,25 +420,6 @@ class WeeklyMostRead:
                 for i in items
             ],
         )
-        try:
-            await self.send(reader.address, reader.thread_id, text)
-        except RetryAfter as exc:  # refused before sending: try again at the next check
-            log.info("weekly most-read to %s postponed: %s", reader.address, exc)
-            await self.unclaim(reader, now)
-            return False
-        except TelegramError as exc:
-            log.warning("weekly most-read to %s failed: %s", reader.address, exc)
-            return False
-        return True
-
-    async def unclaim(self, reader: WeeklyReader, claimed_at: datetime) -> None:
-        async with self.sessions.begin() as session:
-            await session.execute(
-                update(ChatRow)
-                .where(ChatRow.id == reader.pk, ChatRow.last_weekly_at == claimed_at)
-                .values(last_weekly_at=reader.last_weekly_at)
-                .execution_options(synchronize_session=False)
-            )
 
 
 def weekly_jobs(
@@ -458,10 +428,13 @@ def weekly_jobs(
     sessions: async_sessionmaker[AsyncSession],
     store: MostReadStore,
     clock: Clock,
-    bot: Bot | None,
+    *,
+    enabled: bool,
+    on_enqueued: Callable[[], None] | None = None,
 ) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
-    """The scheduler entry for ``build_scheduler(extra=...)``; none without a bot (dry run)."""
-    if bot is None:
+    """The scheduler entry for ``build_scheduler(extra=...)``; none when not ``enabled``
+    (a dry run)."""
+    if not enabled:
         return []
-    job = WeeklyMostRead(catalog, translator, sessions, store, clock, telegram_list_sender(bot))
+    job = WeeklyMostRead(catalog, translator, sessions, store, clock, on_enqueued=on_enqueued)
     return [("weekly-mostread", WEEKLY_CHECK_SECONDS, job.run)]

@@ -224,7 +224,10 @@ DUE_CONDITION = "state IN ('pending', 'retry')"
 
 
 class OutboxRow(Base):
-    """One delivery: an article to a destination (DESIGN.md decision 1).
+    """One message to Telegram (DESIGN.md decision 1): a post (an article to a
+    destination), or another kind (``bot.messages``): a digest, a weekly list, an editors'
+    alert or a test post carry their text in ``body``; an edit, a deletion or a pin acts
+    on the post ``target_id``.
 
     State machine: pending -> inflight -> sent | retry | unknown | dead | dropped;
     retry -> inflight again when ``next_attempt_at`` is due.
@@ -233,8 +236,14 @@ class OutboxRow(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    # None for kinds other than posts: the unique (article, chat) pair holds for posts only.
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="post", server_default="post")
+    body: Mapped[str | None] = mapped_column(Text)  # the ready text of a digest, list, alert
+    # The post an edit, a deletion or a pin acts on (no foreign key: a post pruned by
+    # retention leaves its late edit nothing to do, which the sender records as such).
+    target_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     state: Mapped[str] = mapped_column(String(16), default="pending")
     priority: Mapped[int] = mapped_column(SmallInteger, default=2)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -272,29 +281,14 @@ class OutboxRow(Base):
             sqlite_where=text("unpin_at IS NOT NULL"),
             postgresql_where=text("unpin_at IS NOT NULL"),
         ),
+        # A correction finds the open edit of a post (edits and pins only).
+        Index(
+            "ix_outbox_target",
+            "target_id",
+            sqlite_where=text("target_id IS NOT NULL"),
+            postgresql_where=text("target_id IS NOT NULL"),
+        ),
     )
-
-
-class EditRow(Base):
-    """A sent message still to be corrected (``edit``) or removed (``delete``).
-
-    One row per outbox row: the job renders the article as it is *now* when it runs,
-    so a second correction before the first is applied needs no second row.
-    """
-
-    __tablename__ = "edits"
-
-    outbox_id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"),
-        ForeignKey("outbox.id", ondelete="CASCADE"),
-        primary_key=True,
-    )
-    action: Mapped[str] = mapped_column(String(8), default="edit")  # edit | delete
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    due_at: Mapped[datetime] = mapped_column(DateTime)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-
-    __table_args__ = (Index("ix_edits_due", "due_at"),)
 
 
 class MostReadRow(Base):

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Parts, assemble, receive_updates
 from bot.catalog import Catalog
-from bot.storage.models import ChatRegionRow, ChatRow
+from bot.storage.models import ChatRegionRow, ChatRow, OutboxRow
 from bot.storage.repo import NewArticle, enqueue_article, insert_article, set_chat_regions
 from tests.crash.support import reader_row
 from tests.e2e.support import make_catalog, make_settings
@@ -53,15 +53,22 @@ class SetClock:
     def __init__(self, start: datetime) -> None:
         self.start = start
         self.origin = time.monotonic()
+        self.skipped = 0.0  # seconds the monotonic clock jumped (``jump``)
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=time.monotonic() - self.origin)
 
     def monotonic(self) -> float:
-        return time.monotonic()
+        return time.monotonic() + self.skipped
 
     def advance(self, **delta: float) -> None:
         self.start += timedelta(**delta)
+
+    def jump(self, seconds: float) -> None:
+        """Both clocks forward: a pause the sender keeps by the monotonic clock (a 429's
+        ``retry_after``) is over, and rows due by then are due."""
+        self.start += timedelta(seconds=seconds)
+        self.skipped += seconds
 
 
 # 10:00 UTC = 14:00 in Tbilisi and Yerevan: outside the default quiet hours.
@@ -174,3 +181,24 @@ async def publish(
         )
         await enqueue_article(session, article, language, list(regions), now)
     return article
+
+
+async def queued(sessions: async_sessionmaker[AsyncSession], kind: str) -> list[tuple[str, str]]:
+    """The (chat address, text) of every message of ``kind`` still waiting in the outbox,
+    in sending order (digests and weekly lists are queued there, the sender sends them)."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(ChatRow.address, OutboxRow.body)
+            .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+            .where(OutboxRow.kind == kind, OutboxRow.state == "pending")
+            .order_by(OutboxRow.priority, OutboxRow.next_attempt_at, OutboxRow.id)
+        )
+        return [(address, body or "") for address, body in rows]
+
+
+async def run_and_send(parts: Parts, job: Callable[[], Awaitable[int]]) -> int:
+    """Run a job that queues messages (a digest, a weekly list), then let the sender send
+    what is due; returns what the job returned."""
+    result = await job()
+    await parts.sender.drain(within=30)
+    return result

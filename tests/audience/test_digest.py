@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import Translator
@@ -12,7 +12,7 @@ from bot.storage.models import ChatRow, OutboxRow
 from bot.storage.repo import NewArticle, insert_article
 from bot.telegram.html_rules import parse_telegram_html, utf16_len
 from scheduler.digest import DigestJob, Subscriber, is_due
-from tests.audience.support import FrozenClock, add_private_reader
+from tests.audience.support import FrozenClock, add_private_reader, queued
 from tests.e2e.support import make_catalog
 
 CATALOG = make_catalog([])
@@ -85,18 +85,14 @@ async def test_long_digest_is_grouped_split_and_skips_received(
                 updated_at=start,
             )
         )
-    sent: list[tuple[str, str]] = []
-
-    async def send(address: str, text: str) -> None:
-        sent.append((address, text))
-
     clock = FrozenClock(datetime(2026, 3, 2, 3, 0))  # 07:00 in Yerevan: not yet
-    job = DigestJob(CATALOG, TR, sessions, clock, send)
+    job = DigestJob(CATALOG, TR, sessions, clock)
     assert await job.run() == 0
     clock.current = datetime(2026, 3, 2, 4, 30)  # 08:30
     assert await job.run() == 1
     assert await job.run() == 0
-    assert len(sent) >= 2
+    sent = await queued(sessions, "digest")
+    assert len(sent) >= 2 and {address for address, _ in sent} == {"4242"}
     texts = [parse_telegram_html(text)[0] for _, text in sent]
     assert all(utf16_len(text) <= 4096 for text in texts)
     whole = "\n".join(texts)
@@ -113,20 +109,15 @@ async def test_empty_digest_only_when_asked_then_says_so(
     now = datetime(2026, 3, 2, 4, 30)
     async with sessions.begin() as session:
         pk = await _reader(session, now - timedelta(days=1), ["georgia"])
-    sent: list[str] = []
-
-    async def send(_address: str, text: str) -> None:
-        sent.append(text)
-
-    assert await DigestJob(CATALOG, TR, sessions, FrozenClock(now), send).run() == 0
-    assert sent == []
+    assert await DigestJob(CATALOG, TR, sessions, FrozenClock(now)).run() == 0
+    assert await queued(sessions, "digest") == []
     async with sessions.begin() as session:
         await session.execute(
             update(ChatRow).where(ChatRow.id == pk).values(digest_when_empty=True)
         )
     later = now + timedelta(days=1)
-    assert await DigestJob(CATALOG, TR, sessions, FrozenClock(later), send).run() == 1
-    assert sent == [TR.gettext("en", "digest.empty")]
+    assert await DigestJob(CATALOG, TR, sessions, FrozenClock(later)).run() == 1
+    assert await queued(sessions, "digest") == [("4242", TR.gettext("en", "digest.empty"))]
 
 
 async def test_an_article_of_no_region_is_in_the_digest_only_when_the_catalog_says_all(
@@ -143,15 +134,13 @@ async def test_an_article_of_no_region_is_in_the_digest_only_when_the_catalog_sa
         "languages": ["en", "ru", "ka", "hy", "az"],
     }
     for choice, wanted in (("none", False), ("all", True)):
-        sent: list[str] = []
-
-        async def send(_address: str, text: str, into: list[str] = sent) -> None:
-            into.append(parse_telegram_html(text)[0])
-
         catalog = make_catalog([], outlet={**outlet, "unmatched": choice})
         clock = FrozenClock(datetime(2026, 3, 2, 4, 30))
-        assert await DigestJob(catalog, TR, sessions, clock, send).run() == 1
-        assert "Story 1 " in sent[0]
-        assert ("Story 2 " in sent[0]) is wanted, choice
+        assert await DigestJob(catalog, TR, sessions, clock).run() == 1
+        [(_, text)] = await queued(sessions, "digest")
+        sent = parse_telegram_html(text)[0]
+        assert "Story 1 " in sent
+        assert ("Story 2 " in sent) is wanted, choice
         async with sessions.begin() as session:  # due again for the next choice
             await session.execute(update(ChatRow).values(last_digest_at=start))
+            await session.execute(delete(OutboxRow))

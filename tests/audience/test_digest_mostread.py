@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import Translator
 from bot.mostread import MostReadItem, MostReadStore
-from bot.storage.models import ChatRow
+from bot.storage.models import ChatRow, OutboxRow
 from bot.storage.repo import NewArticle, insert_article
 from bot.telegram.html_rules import parse_telegram_html, utf16_len
-from scheduler.digest import DigestJob, bot_sender
+from scheduler.digest import DigestJob
 from tests.audience.revenue import revenue_catalog, running
 from tests.audience.support import (
     NOON,
@@ -21,6 +21,8 @@ from tests.audience.support import (
     add_private_reader,
     next_from_bot,
     publish,
+    queued,
+    run_and_send,
 )
 from tests.e2e.support import make_catalog
 from tests.fakes.botapi import FakeBotAPI
@@ -53,18 +55,15 @@ async def test_digest_ends_with_the_readers_most_read(database_url: str) -> None
         await publish(parts, "g1", "Tbilisi news", "en", ("georgia",), clock.now())
         await publish(parts, "g2", "Batumi port expands", "en", ("georgia",), clock.now())
         clock.advance(hours=23)  # 14:00 in Tbilisi the next day: the 08:00 digest is due
-        app = parts.application
-        assert app is not None
         job = DigestJob(
             parts.services.catalog,
             parts.translator,
             parts.sessions,
             clock,
-            bot_sender(app.bot),
             mostread=parts.services.mostread,
         )
         before = len(api.messages_to(READER))
-        assert await job.run() == 1
+        assert await run_and_send(parts, job.run) == 1
         digest = api.messages_to(READER)[before:]
         assert len(digest) == 1
         text = digest[0].plain_text
@@ -110,13 +109,11 @@ async def _articles(sessions: async_sessionmaker[AsyncSession], at: datetime, co
 async def _digest(
     sessions: async_sessionmaker[AsyncSession], store: MostReadStore, now: datetime
 ) -> list[str]:
-    sent: list[str] = []
-
-    async def send(_address: str, text: str) -> None:
-        sent.append(text)
-
-    job = DigestJob(CATALOG, TR, sessions, FrozenClock(now), send, mostread=store)
+    job = DigestJob(CATALOG, TR, sessions, FrozenClock(now), mostread=store)
     assert await job.run() == 1
+    sent = [text for _, text in await queued(sessions, "digest")]
+    async with sessions.begin() as session:  # sent, as far as the next digest is concerned
+        await session.execute(update(OutboxRow).values(state="sent"))
     return sent
 
 

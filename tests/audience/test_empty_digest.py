@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import Parts
-from scheduler.digest import DigestJob, bot_sender
+from scheduler.digest import DigestJob
 from tests.audience.support import (
     NOON,
     SetClock,
@@ -14,6 +14,7 @@ from tests.audience.support import (
     latest,
     next_from_bot,
     publish,
+    run_and_send,
     subscription,
     tap,
 )
@@ -24,11 +25,7 @@ QUIET_DAY_BUTTON = "Also on days without news"
 
 
 def digest_job(parts: Parts, clock: SetClock) -> DigestJob:
-    app = parts.application
-    assert app is not None
-    return DigestJob(
-        parts.services.catalog, parts.translator, parts.sessions, clock, bot_sender(app.bot)
-    )
+    return DigestJob(parts.services.catalog, parts.translator, parts.sessions, clock)
 
 
 async def test_no_digest_on_a_day_without_news_unless_asked(database_url: str) -> None:
@@ -50,7 +47,7 @@ async def test_no_digest_on_a_day_without_news_unless_asked(database_url: str) -
         # 18:00 in Tbilisi with nothing new: no message, and the day is done.
         clock.advance(hours=5)
         before = len(api.messages_to(READER))
-        assert await job.run() == 0
+        assert await run_and_send(parts, job.run) == 0
         assert len(api.messages_to(READER)) == before
         row, _ = await subscription(parts, READER)
         assert row is not None and row.last_digest_at is not None
@@ -60,7 +57,7 @@ async def test_no_digest_on_a_day_without_news_unless_asked(database_url: str) -
         clock.advance(hours=2)
         await publish(parts, "g1", "Batumi port expands", "en", ("georgia",), clock.now())
         clock.advance(hours=22)
-        assert await job.run() == 1
+        assert await run_and_send(parts, job.run) == 1
         assert "Batumi port expands" in api.messages_to(READER)[-1].plain_text
 
         # The reader asks for it on quiet days too: the next quiet day says so.
@@ -73,6 +70,6 @@ async def test_no_digest_on_a_day_without_news_unless_asked(database_url: str) -
         assert row is not None and row.digest_when_empty
         clock.advance(hours=24)
         count = len(api.messages_to(READER))
-        assert await job.run() == 1
+        assert await run_and_send(parts, job.run) == 1
         assert len(api.messages_to(READER)) == count + 1
         assert "No new articles" in api.messages_to(READER)[-1].plain_text

@@ -75,7 +75,7 @@ async def test_reader_hides_appeals_for_themselves_and_opts_in_to_weekly(
         assert menu is not None and "Weekly most-read: every Monday at 8:00" in menu.plain_text
         assert "Stop the weekly most-read" in buttons(menu)
         weekly = WeeklyMostRead(
-            catalog, parts.translator, parts.sessions, parts.services.mostread, clock, _no_send
+            catalog, parts.translator, parts.sessions, parts.services.mostread, clock
         )
         assert [r.address for r in await weekly.due(clock.now())] == [str(READER)]
         query = api.push_callback_query(READER, opt_in, chat_id=READER)
@@ -99,10 +99,6 @@ async def press(api: FakeBotAPI, user_id: int, message: SentMessage, label: str)
     )
     qid = str(query["callback_query"]["id"])
     await api.wait_for(lambda: qid in api.callback_answers, within=10)
-
-
-async def _no_send(_address: str, _thread: int, _text: str) -> None:
-    raise AssertionError("nothing is sent here")
 
 
 async def test_channel_admin_toggles_are_checked_and_audited(database_url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.storage.models import OutboxRow
-from scheduler.digest import DigestJob, bot_sender
+from scheduler.digest import DigestJob
 from tests.audience.support import (
     NOON,
     SetClock,
@@ -14,6 +14,7 @@ from tests.audience.support import (
     latest,
     next_from_bot,
     publish,
+    run_and_send,
     subscription,
     tap,
 )
@@ -77,16 +78,12 @@ async def test_subscribe_with_buttons_then_post_then_digest(database_url: str) -
             rows = (await session.scalars(select(OutboxRow).where(OutboxRow.article_id > 3))).all()
         assert rows == []
         # ...but one digest after 18:00 in Tbilisi (14:00 UTC), with the new articles only.
-        app = parts.application
-        assert app is not None
-        job = DigestJob(
-            parts.services.catalog, parts.translator, parts.sessions, clock, bot_sender(app.bot)
-        )
-        assert await job.run() == 0  # 15:00 in Tbilisi: not yet
+        job = DigestJob(parts.services.catalog, parts.translator, parts.sessions, clock)
+        assert await run_and_send(parts, job.run) == 0  # 15:00 in Tbilisi: not yet
         clock.advance(hours=4)
         before = len(api.messages_to(READER))
-        assert await job.run() == 1
-        assert await job.run() == 0  # once a day
+        assert await run_and_send(parts, job.run) == 1
+        assert await run_and_send(parts, job.run) == 0  # once a day
         digest = api.messages_to(READER)[before:]
         assert len(digest) == 1
         text = digest[0].plain_text

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import aiohttp
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import ExtBot
 
-from bot.clock import SystemClock
+from bot.catalog import Catalog
+from bot.clock import Clock, SystemClock
 from bot.delivery import Sender
 from bot.i18n import Translator
 from bot.metrics import DeliveryMetrics
@@ -45,3 +50,29 @@ def ext_bot(
         request=AiohttpRequest(http, read_timeout=read_timeout),
         rate_limiter=SharedBudgetLimiter(pacer),
     )
+
+
+@contextlib.asynccontextmanager
+async def sender_for(
+    api: FakeBotAPI,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock | None = None,
+    catalog: Catalog | None = None,
+) -> AsyncIterator[Sender]:
+    """The production sender and publisher (every outbox kind) talking to ``api``."""
+    translator = Translator.load(["en", "ru"], "en")
+    posts = PostBuilder(catalog or make_catalog([]), translator)
+    pacer = Pacer(100)
+    async with aiohttp.ClientSession() as http:
+        bot = ext_bot(api, http, pacer)
+        await bot.initialize()
+        try:
+            yield Sender(
+                sessions,
+                TelegramPublisher(bot, posts, clock=clock),
+                pacer,
+                clock or SystemClock(),
+                metrics=DeliveryMetrics(CollectorRegistry()),
+            )
+        finally:
+            await bot.shutdown()

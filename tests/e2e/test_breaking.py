@@ -108,6 +108,8 @@ async def test_a_pushed_breaking_story_goes_first_pinned_and_to_digest_readers_a
                 took = time.monotonic() - pushed_at
                 await api.wait_for(lambda: bool(breaking_to(api, int(DIGEST_READER))), within=10)
                 await api.wait_for(lambda: len(api.sent) >= 2 * READERS + 3, within=30)
+                # The pin is an outbox row of its own, queued when the post is recorded.
+                await api.wait_for(lambda: bool(api.pinned.get(GEORGIA_CHANNEL)), within=10)
             finally:
                 stop.set()
                 await sender
@@ -129,9 +131,12 @@ async def test_a_pushed_breaking_story_goes_first_pinned_and_to_digest_readers_a
         assert breaking_to(api, int(NO_ALERTS_READER)) == []
         async with sessions() as session:
             rows = list(await session.scalars(select(OutboxRow)))
-        urgent = [r.priority for r in rows if r.article_id != old]
-        usual = [r.priority for r in rows if r.article_id == old]
+        posts = [r for r in rows if r.kind == "post"]
+        urgent = [r.priority for r in posts if r.article_id != old]
+        usual = [r.priority for r in posts if r.article_id == old]
         assert len(urgent) == READERS + 2 and max(urgent) < min(usual)
+        [pin] = [r for r in rows if r.kind == "pin"]  # once, right behind its post
+        assert pin.state == "sent" and pin.priority < min(urgent)
 
         # Two hours later the unpin job lifts the pin.
         async with ptb_bot(api) as bot:

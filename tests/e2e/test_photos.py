@@ -16,7 +16,6 @@ from aiohttp import web
 from bot.app import assemble
 from bot.catalog import Catalog
 from bot.config import Settings
-from scheduler.corrections import CorrectionJob
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, item, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer, wordpress_feed
@@ -35,14 +34,8 @@ async def life(settings: Settings, catalog: Catalog, *, corrections: bool = Fals
         try:
             await parts.ingestor.poll_all()
             await parts.sender.drain(within=30)
-            if corrections:
-                job = CorrectionJob(
-                    parts.sessions,
-                    parts.services.posts,
-                    parts.application.bot,
-                    parts.services.clock,
-                )
-                await job.run()
+            if corrections:  # the edits the poll queued (sent by the same drain)
+                await parts.sender.drain(within=30)
         finally:
             await parts.application.shutdown()
 

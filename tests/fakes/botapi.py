@@ -527,7 +527,8 @@ class FakeBotAPI(InlineMode):
     def block_chat(
         self, chat_id: int, description: str = "Forbidden: bot was blocked by the user"
     ) -> None:
-        """From now on, sends and edits to ``chat_id`` answer 403 with ``description``."""
+        """From now on, sends, edits and deletions in ``chat_id`` answer 403 with
+        ``description``."""
         self._blocked[chat_id] = description
 
     def unblock_chat(self, chat_id: int) -> None:
@@ -1397,6 +1398,9 @@ class FakeBotAPI(InlineMode):
 
     async def _delete_message(self, record: RecordedRequest) -> bool:
         chat_id = self._resolve_chat(record.params)
+        blocked = self._blocked.get(chat_id)
+        if blocked is not None:  # kicked or blocked: Telegram refuses deletions too
+            raise _ApiError(403, blocked)
         message_id = int(record.params.get("message_id") or 0)
         if self._messages.pop((chat_id, message_id), None) is None:
             raise _ApiError(400, "Bad Request: message to delete not found")

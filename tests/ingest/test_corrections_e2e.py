@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import assemble
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.storage.models import ArticleRow, EditRow
-from scheduler.corrections import CorrectionJob
+from bot.storage.models import ArticleRow, OutboxRow
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, item, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer, wordpress_feed
@@ -25,17 +24,13 @@ FIXED = "Tbilisi council approves the 2027 budget"
 
 
 async def life(settings: Settings, catalog: Catalog) -> None:
-    """Start, poll, send what is due, apply due corrections, stop."""
+    """Start, poll, send what is due (posts, and the edits a poll queued), stop."""
     async with assemble(settings, catalog, dry_run=False, fetch_limits=FAST) as parts:
         assert parts.application is not None and parts.services is not None
         await parts.application.initialize()
         try:
             await parts.ingestor.poll_all()
             await parts.sender.drain(within=30)
-            job = CorrectionJob(
-                parts.sessions, parts.services.posts, parts.application.bot, parts.services.clock
-            )
-            await job.run()
         finally:
             await parts.application.shutdown()
 
@@ -110,7 +105,9 @@ async def test_a_correction_after_the_window_is_not_applied(
         assert api.messages_to(GEORGIA_CHANNEL, "editMessageText") == []
         async with sessions() as session:
             assert await session.scalar(select(ArticleRow.title)) == FIRST
-            assert list(await session.scalars(select(EditRow))) == []
+            assert (
+                list(await session.scalars(select(OutboxRow).where(OutboxRow.kind == "edit"))) == []
+            )
 
 
 async def test_corrections_switched_off_edit_nothing(database_url: str) -> None:

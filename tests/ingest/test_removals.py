@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import assemble
 from bot.catalog import Catalog
 from bot.config import Settings
-from bot.storage.models import EditRow
-from scheduler.corrections import CorrectionJob
+from bot.storage.models import OutboxRow
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer
@@ -33,7 +32,7 @@ def unpublish(site: FakeWordPress, post_id: int) -> None:
 
 
 async def life(settings: Settings, catalog: Catalog, *, check: bool = False) -> None:
-    """Start, poll, send, look for removed articles, apply due edits, stop."""
+    """Start, poll, send, look for removed articles, send the deletions, stop."""
     async with assemble(settings, catalog, dry_run=False, fetch_limits=FAST) as parts:
         assert parts.application is not None
         await parts.application.initialize()
@@ -42,10 +41,7 @@ async def life(settings: Settings, catalog: Catalog, *, check: bool = False) -> 
             await parts.sender.drain(within=30)
             if check:
                 await parts.ingestor.check_removed()
-            job = CorrectionJob(
-                parts.sessions, parts.services.posts, parts.application.bot, parts.services.clock
-            )
-            await job.run()
+                await parts.sender.drain(within=30)
         finally:
             await parts.application.shutdown()
 
@@ -118,4 +114,7 @@ async def test_operators_are_told_once_and_a_failing_api_removes_nothing(
             [alert] = [a for a in r.alerts.sent if "removed" in a]
             assert "story number 2" in alert and "kept" in alert
         async with sessions() as session:
-            assert list(await session.scalars(select(EditRow))) == []
+            assert (
+                list(await session.scalars(select(OutboxRow).where(OutboxRow.kind == "delete")))
+                == []
+            )

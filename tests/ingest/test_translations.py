@@ -14,7 +14,7 @@ from bot.app import assemble
 from bot.i18n import Translator
 from bot.outbox import Delivery
 from bot.posts import MAX_ROW_BUTTONS, PostBuilder, parse_alternates
-from bot.storage.models import EditRow
+from bot.storage.models import OutboxRow
 from scheduler.translations import polylang_ids, wpml_alternates
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
@@ -153,7 +153,9 @@ async def test_a_translation_published_later_updates_the_article_without_edits(
         [article] = await articles(sessions)
         assert parse_alternates(article.alternates) == [("ru", f"{SITE}/ru/9/")]
         async with sessions() as session:
-            assert list(await session.scalars(select(EditRow))) == []
+            assert (
+                list(await session.scalars(select(OutboxRow).where(OutboxRow.kind == "edit"))) == []
+            )
 
 
 def test_wpml_and_polylang_fields_are_read_and_bad_ones_ignored() -> None:

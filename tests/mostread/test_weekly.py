@@ -17,11 +17,12 @@ from scheduler.mostread import (
     WeeklyReader,
     for_regions,
     last_weekly_time,
-    telegram_list_sender,
     weekly_due,
 )
+from tests.audience.support import SetClock as RunningClock
+from tests.delivery.support import sender_for
 from tests.e2e.support import make_catalog
-from tests.fakes.botapi import FakeBotAPI, ptb_bot
+from tests.fakes.botapi import FakeBotAPI
 
 SITE = "https://caucasus-wire.example"
 MONDAY = datetime(2026, 11, 23)  # a Monday (naive UTC)
@@ -140,16 +141,17 @@ async def test_weekly_post_goes_once_a_week_to_opted_in_chats(
     await add_chat(sessions, "103", "private", "en", ["georgia"], active=False)
     api.set_chat(-100200, "supergroup", title="Forum")
     translator = Translator.load(["en", "ru"], "en")
-    async with ptb_bot(api) as bot:
-        job = WeeklyMostRead(catalog, translator, sessions, store, clock, telegram_list_sender(bot))
-        # Monday 06:00 UTC: 10:00 in Tbilisi (slot 09:00) but 06:00 in the forum (slot 08:00).
-        assert await job.run() == 1
-        assert await job.run() == 0  # already sent this week
-        clock.at += timedelta(days=3)
-        assert await job.run() == 0  # the forum never had one: it waits for Monday 08:00
-        clock.at = MONDAY.replace(hour=8, minute=30) + timedelta(days=7)
-        assert await job.run() == 2
-        assert await job.run() == 0
+    job = WeeklyMostRead(catalog, translator, sessions, store, clock)
+    # Monday 06:00 UTC: 10:00 in Tbilisi (slot 09:00) but 06:00 in the forum (slot 08:00).
+    assert await job.run() == 1
+    assert await job.run() == 0  # already queued this week
+    clock.at += timedelta(days=3)
+    assert await job.run() == 0  # the forum never had one: it waits for Monday 08:00
+    clock.at = MONDAY.replace(hour=8, minute=30) + timedelta(days=7)
+    assert await job.run() == 2
+    assert await job.run() == 0
+    async with sender_for(api, sessions, RunningClock(clock.at)) as sender:
+        await sender.drain(within=30)
 
     to_reader = api.messages_to(101)
     assert len(to_reader) == 2
@@ -172,10 +174,10 @@ async def test_a_send_refused_with_retry_after_is_tried_again(
     await add_chat(sessions, "101", "private", "en", ["*"])
     api.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     translator = Translator.load(["en"], "en")
-    async with ptb_bot(api) as bot:
-        job = WeeklyMostRead(
-            make_catalog([]), translator, sessions, store, clock, telegram_list_sender(bot)
-        )
-        assert await job.run() == 0
-        assert await job.run() == 1
+    job = WeeklyMostRead(make_catalog([]), translator, sessions, store, clock)
+    assert await job.run() == 1
+    assert await job.run() == 0  # queued once: the sender retries it
+    async with sender_for(api, sessions, RunningClock(clock.at)) as sender:
+        await sender.drain(within=30)
     assert len(api.messages_to(101)) == 1
+    assert len(api.calls("sendMessage")) == 2  # refused once, then sent

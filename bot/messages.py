@@ -1,0 +1,206 @@
+"""Outbox kinds other than posts: how they are queued, and what the sender reads of them.
+
+Every message leaves through the outbox (DESIGN.md): besides posts, the queue holds
+
+- ``digest`` and ``weekly``: a reader's daily digest (one row per message when it is
+  split) and the weekly most-read list, their text rendered when queued (``body``);
+- ``alert`` (the editors' chat) and ``test`` (a channel admin's test post), text too;
+- ``edit``, ``delete`` and ``pin``: a correction, a removal or a breaking post's pin,
+  acting on the message of the post row ``target_id``.
+
+They share the sender, its pacing and budget, the publisher's one reading of Telegram's
+answers (429, 403, migration, bad HTML, a message gone) and the queue's guarantees: a
+row is queued in the transaction that decides it (a digest with its day's claim, an
+edit with the correction, a pin with its post's outcome) and marked in flight before
+its request, so nothing is lost on the way and nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import BindParameter, Table, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import ArticleRow, ChatRow, OutboxRow
+
+POST = "post"
+DIGEST = "digest"
+WEEKLY = "weekly"
+ALERT = "alert"
+TEST = "test"
+EDIT = "edit"
+DELETE = "delete"
+PIN = "pin"
+#: Kinds whose text is queued with them (``body``).
+TEXT_KINDS = (DIGEST, WEEKLY, ALERT, TEST)
+#: Kinds that act on a post's message (``target_id``).
+TARGET_KINDS = (EDIT, DELETE, PIN)
+
+#: Priorities (lower goes first; a chat's posts are 0 for channels, 1 groups, 2 private,
+#: breaking news 3 less). Editors' alerts and an admin's test post are few and awaited;
+#: a pin follows its breaking post at once; digests and weekly lists come after the
+#: instant posts of the moment. Edits and deletions take their chat's priority.
+PRIORITY = {ALERT: 0, TEST: 0, PIN: -4, DIGEST: 3, WEEKLY: 3}
+
+_OPEN_TARGETED = ("pending", "retry")
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_CHATS = cast(Table, ChatRow.__table__)
+_ARTICLES = cast(Table, ArticleRow.__table__)
+_TARGET = _OUTBOX.alias("target")
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+
+#: What the sender needs of reserved rows of these kinds: the chat, and for edits,
+#: deletions and pins the post's message and its article as it is now.
+RESERVED_MESSAGES = (
+    select(
+        _OUTBOX.c.id,
+        _OUTBOX.c.attempts,
+        _OUTBOX.c.plain_text,
+        _OUTBOX.c.kind,
+        _OUTBOX.c.body,
+        _OUTBOX.c.priority,
+        _OUTBOX.c.next_attempt_at,
+        _CHATS.c.id,
+        _CHATS.c.address,
+        _CHATS.c.thread_id,
+        _CHATS.c.kind,
+        _CHATS.c.language,
+        _CHATS.c.hide_appeals,
+        _TARGET.c.message_id,
+        _TARGET.c.state,
+        _TARGET.c.photo,
+        _TARGET.c.plain_text,
+        _ARTICLES.c.id,
+        _ARTICLES.c.title,
+        _ARTICLES.c.url,
+        _ARTICLES.c.summary,
+        _ARTICLES.c.regions,
+        _ARTICLES.c.alternates,
+        _ARTICLES.c.image_url,
+        _ARTICLES.c.breaking,
+    )
+    .join_from(_OUTBOX, _CHATS, _CHATS.c.id == _OUTBOX.c.chat_id)
+    .outerjoin(_TARGET, _TARGET.c.id == _OUTBOX.c.target_id)
+    .outerjoin(_ARTICLES, _ARTICLES.c.id == _TARGET.c.article_id)
+    .where(_OUTBOX.c.id.in_(_IDS), _OUTBOX.c.kind != POST)
+)
+
+
+async def reserved_messages(session: AsyncSession, ids: Sequence[int]) -> Sequence[Any]:
+    """The rows of :data:`RESERVED_MESSAGES` for these reserved ids (posts are left out)."""
+    return (await session.execute(RESERVED_MESSAGES, {"ids": list(ids)})).all()
+
+
+async def enqueue_texts(
+    session: AsyncSession,
+    chat_pk: int,
+    kind: str,
+    texts: Sequence[str],
+    now: datetime,
+    *,
+    plain: bool = False,
+) -> int:
+    """Queue ready messages to one chat, in order (a digest split in parts keeps its
+    order: each part is due a microsecond after the one before)."""
+    if not texts:
+        return 0
+    await session.execute(
+        insert(OutboxRow),
+        [
+            _row(chat_pk, kind, now + timedelta(microseconds=n), now, body=text, plain=plain)
+            for n, text in enumerate(texts)
+        ],
+    )
+    return len(texts)
+
+
+async def enqueue_on_posts(
+    session: AsyncSession, kind: str, post_ids: Sequence[int], now: datetime
+) -> int:
+    """Queue an edit or a deletion of each post's message (its chat's priority).
+
+    A post whose edit or deletion is still waiting gets no second row: the waiting one
+    takes this kind and is due now (an edit renders the article as it is when it
+    leaves, so one edit serves any number of corrections). One that already left (in
+    flight) was rendered before this change: a new row follows it.
+    """
+    if not post_ids:
+        return 0
+    waiting = set(
+        await session.scalars(
+            select(OutboxRow.target_id).where(
+                OutboxRow.target_id.in_(list(post_ids)),
+                OutboxRow.kind.in_((EDIT, DELETE)),
+                OutboxRow.state.in_(_OPEN_TARGETED),
+            )
+        )
+    )
+    if waiting:
+        await session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.target_id.in_(waiting),
+                OutboxRow.kind.in_((EDIT, DELETE)),
+                OutboxRow.state.in_(_OPEN_TARGETED),
+            )
+            .values(kind=kind, state="pending", attempts=0, next_attempt_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    fresh = [pid for pid in post_ids if pid not in waiting]
+    if fresh:
+        posts = await session.execute(
+            select(OutboxRow.id, OutboxRow.chat_id, ChatRow.priority)
+            .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+            .where(OutboxRow.id.in_(fresh))
+        )
+        await session.execute(
+            insert(OutboxRow),
+            [
+                _row(chat, kind, now, now, target=pid, priority=priority)
+                for pid, chat, priority in posts
+            ],
+        )
+    return len(post_ids)
+
+
+async def enqueue_pins(
+    session: AsyncSession, posts: Sequence[tuple[int, int]], now: datetime
+) -> None:
+    """Queue the pin of each (post row, chat) just sent: recorded in the transaction
+    that records the post as sent, so a pin is neither lost nor doubled by a crash."""
+    if posts:
+        await session.execute(
+            insert(OutboxRow), [_row(chat, PIN, now, now, target=pid) for pid, chat in posts]
+        )
+
+
+def _row(
+    chat_pk: int,
+    kind: str,
+    due: datetime,
+    now: datetime,
+    *,
+    body: str | None = None,
+    target: int | None = None,
+    priority: int | None = None,
+    plain: bool = False,
+) -> dict[str, object]:
+    return {
+        "article_id": None,
+        "chat_id": chat_pk,
+        "kind": kind,
+        "body": body,
+        "target_id": target,
+        "state": "pending",
+        "priority": PRIORITY.get(kind, 2) if priority is None else priority,
+        "attempts": 0,
+        "next_attempt_at": due,
+        "created_at": now,
+        "updated_at": now,
+        "plain_text": plain,
+        "no_photo": False,
+        "photo": False,
+    }
