@@ -205,6 +205,19 @@ class ChatTopicRow(Base):
     topic: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
+class ChatLanguageRow(Base):
+    """A reader's editions after their first (``chats.language``), in their order: a story
+    reaches them once, in the first of these it exists in (``bot.storage.editions``)."""
+
+    __tablename__ = "chat_languages"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    rank: Mapped[int] = mapped_column(SmallInteger)
+
+
 class ChatKeywordRow(Base):
     """A reader's keyword: ``term`` folded as :func:`bot.text.terms.keyword_term` makes it
     (a trailing ``*`` for a word prefix), ``label`` as the reader wrote it."""

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
 from bot.localtime import DEFAULT_DIGEST_MINUTE, DEFAULT_QUIET, quiet_until
+from bot.storage.editions import language_condition
 from bot.storage.follows import follow_condition
 from bot.storage.models import (
     ArticleRegionRow,
@@ -210,7 +211,8 @@ async def enqueue_article(
 ) -> int:
     """Create one outbox row per matching destination, in one statement.
 
-    A destination matches when it is active, not paused, in the article's language,
+    A destination matches when it is active, not paused, in the article's language (a
+    reader may follow several: :func:`bot.storage.editions.language_condition`),
     subscribed to one of its regions (or to all regions) and in instant mode. An
     article without regions goes to the destinations that take all regions, and with
     ``unmatched_to_all`` (``[outlet] unmatched = "all"``) to every destination of its
@@ -235,7 +237,7 @@ async def enqueue_article(
         chat.active == true(),
         chat.paused == false(),
         mode,
-        chat.language == language,
+        await language_condition(session, article_id, language),
     )
     due = await _due_after_quiet_hours(session, wanted, now, breaking=breaking)
     priority = chat.priority - BREAKING_AHEAD if breaking else chat.priority
