@@ -5,19 +5,22 @@ backlog per state and audience, what is due now and what waits for later, the un
 and dead-letter totals, the time to drain at the configured rate, and the articles whose
 deliveries' fate is unknown. ``/resend <article>`` queues one of those articles again for
 its channels (never for groups or private chats: see ``bot.unknown``). Anyone else who
-tries them gets a polite refusal, and nothing about the queue.
+tries them gets a polite refusal, and nothing about the queue. Both answer in the
+operator's language.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from babel.dates import format_timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
+from bot.i18n import Translator
 from bot.outbox import BACKLOG_STATES, Backlog, backlog
 from bot.pacing import drain_seconds
 from bot.storage.models import ArticleRow, AuditRow
@@ -26,61 +29,74 @@ from handlers.services import Services
 
 log = logging.getLogger(__name__)
 TITLE_CHARS = 60
-RESEND_USAGE = "Usage: /resend <article id> (the ids are listed by /queue)"
-
-AUDIENCES = {0: "channels", 1: "groups", 2: "private"}
+AUDIENCES = {0: "queue.channels", 1: "queue.groups", 2: "queue.private"}
 
 
-def human_duration(seconds: float) -> str:
-    """``42 s``, ``3 min 20 s``, ``2 h 5 min``: precise enough for an operator."""
+def human_duration(seconds: float, lang: str = "en") -> str:
+    """``42s``, ``3m 20s``, ``2h 5m`` (as ``lang`` abbreviates units): precise enough for
+    an operator."""
     total = round(seconds)
-    if total < 60:
-        return f"{total} s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(hours, "hours"), (minutes, "minutes"), (secs, "seconds")]
+    shown = [(n, unit) for n, unit in parts if n] or [(0, "seconds")]
+    if hours:  # seconds say nothing next to hours
+        shown = [(n, unit) for n, unit in shown if unit != "seconds"]
+    return " ".join(
+        format_timedelta(timedelta(**{unit: n}), format="narrow", threshold=1, locale=lang)
+        for n, unit in shown
+    )
 
 
-def format_unknown(articles: Sequence[UnknownArticle]) -> list[str]:
+def format_unknown(articles: Sequence[UnknownArticle], tr: Translator, lang: str) -> list[str]:
     """One line per article with deliveries of unknown fate (pure, like ``format_queue``)."""
     if not articles:
         return []
-    lines = ["Unknown deliveries by article (newest first; /resend <id> resends to channels):"]
+    lines = [tr.plain(lang, "queue.unknown_heading")]
     for article in articles:
         title = article.title if len(article.title) <= TITLE_CHARS else article.title[:59] + "…"
-        lines.append(
-            f"  #{article.article_id} {title}: channels {article.channels}"
-            f" · groups {article.groups} · private {article.private}"
+        line = tr.plain(
+            lang,
+            "queue.unknown_line",
+            id=str(article.article_id),
+            title=title,
+            channels=article.channels,
+            groups=article.groups,
+            private=article.private,
         )
+        lines.append(f"  {line}")
     return lines
 
 
 def format_queue(
-    report: Backlog, rate: float, now: datetime, unknown: Sequence[UnknownArticle] = ()
+    report: Backlog,
+    rate: float,
+    now: datetime,
+    tr: Translator,
+    lang: str,
+    unknown: Sequence[UnknownArticle] = (),
 ) -> str:
-    """The ``/queue`` answer as plain text (pure, so it is tested without Telegram)."""
-    lines = [f"Outbox backlog: {report.total} to send"]
+    """The ``/queue`` answer as plain text in ``lang`` (pure, tested without Telegram)."""
+    lines = [tr.plain(lang, "queue.backlog", total=report.total)]
     for state in BACKLOG_STATES:
         row = {p: report.by_state.get((state, p), 0) for p in AUDIENCES}
         if any(row.values()):
-            parts = " · ".join(f"{AUDIENCES[p]} {n}" for p, n in row.items())
+            parts = " · ".join(f"{tr.plain(lang, AUDIENCES[p])} {n}" for p, n in row.items())
             lines.append(f"  {state}: {parts}")
     later = report.total - report.due_now
-    lines.append(f"Due now: {report.due_now}; scheduled later: {later}")
+    lines.append(tr.plain(lang, "queue.due", due=report.due_now, later=later))
     if report.next_later is not None:
         wait = max(0.0, (report.next_later - now).total_seconds())
-        lines.append(f"Next scheduled send in {human_duration(wait)}")
+        lines.append(tr.plain(lang, "queue.next", wait=human_duration(wait, lang)))
     eta = drain_seconds(
         report.due_now,
         rate,
         busiest_private=report.busiest_private,
         busiest_group=report.busiest_group,
     )
-    lines.append(f"At {rate:g} messages/s: about {human_duration(eta)} to drain what is due")
-    lines.append(f"Unknown (never re-sent): {report.unknown}; dead letters: {report.dead}")
-    lines.extend(format_unknown(unknown))
+    lines.append(tr.plain(lang, "queue.drain", rate=f"{rate:g}", eta=human_duration(eta, lang)))
+    lines.append(tr.plain(lang, "queue.unknown", unknown=report.unknown, dead=report.dead))
+    lines.extend(format_unknown(unknown, tr, lang))
     return "\n".join(lines)
 
 
@@ -98,7 +114,9 @@ class Operator:
         async with self.s.sessions() as session:
             report = await backlog(session, now)
             unknown = await unknown_by_article(session)
-        text = format_queue(report, self.s.settings.effective_rate, now, unknown)
+        lang = await self.s.language_for(update)
+        rate = self.s.settings.effective_rate
+        text = format_queue(report, rate, now, self.s.translator, lang, unknown)
         await message.reply_text(text, parse_mode=None)
 
     async def resend(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -106,16 +124,18 @@ class Operator:
         message = update.effective_message
         if message is None or not await self.s.refuse_unless_operator(update):
             return
+        tr, lang = self.s.translator, await self.s.language_for(update)
         args = context.args or []
         if len(args) != 1 or not args[0].lstrip("#").isdigit():
-            await message.reply_text(RESEND_USAGE, parse_mode=None)
+            await message.reply_text(tr.plain(lang, "resend.usage"), parse_mode=None)
             return
         article_id = int(args[0].lstrip("#"))
         user = update.effective_user
         now = self.s.clock.now()
         async with self.s.sessions.begin() as session:
             if await session.get(ArticleRow, article_id) is None:
-                await message.reply_text(f"There is no article #{article_id}.", parse_mode=None)
+                missing = tr.plain(lang, "resend.no_article", id=str(article_id))
+                await message.reply_text(missing, parse_mode=None)
                 return
             channels, others = await resend_to_channels(session, article_id, now)
             await self._audit(session, article_id, channels, user.id if user else None, now)
@@ -125,7 +145,8 @@ class Operator:
             article_id,
             len(channels),
         )
-        answer = resend_answer(article_id, [address for _, address in channels], others)
+        addresses = [address for _, address in channels]
+        answer = resend_answer(article_id, addresses, others, tr, lang)
         await message.reply_text(answer, parse_mode=None)
 
     @staticmethod
@@ -153,17 +174,20 @@ class Operator:
         return [CommandHandler("queue", self.queue), CommandHandler("resend", self.resend)]
 
 
-def resend_answer(article_id: int, channels: Sequence[str], others: int) -> str:
+def resend_answer(
+    article_id: int, channels: Sequence[str], others: int, tr: Translator, lang: str
+) -> str:
     """What ``/resend`` did, and what it left alone."""
     if channels:
-        text = f"Article #{article_id} queued again for {len(channels)} channel(s): " + ", ".join(
-            channels
+        text = tr.plain(
+            lang,
+            "resend.queued",
+            id=str(article_id),
+            count=len(channels),
+            channels=", ".join(channels),
         )
     else:
-        text = f"Article #{article_id} has no unknown delivery to a channel."
+        text = tr.plain(lang, "resend.none", id=str(article_id))
     if others:
-        text += (
-            f"\n{others} unknown deliveries to groups and private chats stay as they are"
-            " (never resent: nobody can check there first)."
-        )
+        text += "\n" + tr.plain(lang, "resend.others", count=others)
     return text

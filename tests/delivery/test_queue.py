@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import run
+from bot.i18n import Translator
 from bot.metrics import shared_metrics
 from bot.outbox import Backlog, backlog
 from bot.pacing import drain_seconds
@@ -22,6 +23,7 @@ from tests.fakes.botapi import FakeBotAPI
 from tests.revenue.support import free_port
 
 ADMIN, STRANGER = 9001, 9002
+TR = Translator.load(["en", "ru", "ka", "hy", "az"], "en")
 
 
 def test_drain_time_is_bound_by_the_rate_or_the_busiest_chat() -> None:
@@ -32,9 +34,11 @@ def test_drain_time_is_bound_by_the_rate_or_the_busiest_chat() -> None:
 
 
 def test_durations_read_naturally() -> None:
-    assert human_duration(42.4) == "42 s"
-    assert human_duration(200) == "3 min 20 s"
-    assert human_duration(7500) == "2 h 5 min"
+    assert human_duration(42.4) == "42s"
+    assert human_duration(200) == "3m 20s"
+    assert human_duration(7500) == "2h 5m"
+    assert human_duration(0) == "0s"
+    assert human_duration(200, "ru") == "3 мин 20 с"
 
 
 def test_queue_text_lists_states_per_audience_and_the_drain_time() -> None:
@@ -48,14 +52,17 @@ def test_queue_text_lists_states_per_audience_and_the_drain_time() -> None:
         unknown=7,
         dead=1,
     )
-    text = format_queue(report, 30, at)
-    assert "Outbox backlog: 3007 to send" in text
+    text = format_queue(report, 30, at, TR, "en")
+    assert "Outbox backlog: 3,007 to send" in text
     assert "pending: channels 2 · groups 0 · private 3000" in text
     assert "retry: channels 0 · groups 0 · private 5" in text
-    assert "Due now: 3002; scheduled later: 5" in text
-    assert "Next scheduled send in 4 min" in text
-    assert "At 30 messages/s: about 1 min 40 s to drain" in text
+    assert "Due now: 3,002; scheduled later: 5" in text
+    assert "Next scheduled send in 4m" in text
+    assert "At 30 messages/s: about 1m 40s to drain" in text
     assert "Unknown (never re-sent): 7; dead letters: 1" in text
+    russian = format_queue(report, 30, at, TR, "ru")
+    assert "pending: каналы 2 · группы 0 · личные чаты 3" in russian.replace("\xa0", " ")
+    assert "примерно за 1 мин 40 с" in russian
 
 
 async def test_backlog_counts_states_due_rows_and_the_busiest_chat(
@@ -114,7 +121,7 @@ async def test_queue_answers_operators_and_politely_refuses_others(
     assert "Outbox backlog: 40 to send" in answer
     assert "pending: channels 0 · groups 0 · private 40" in answer
     assert "Due now: 0; scheduled later: 40" in answer
-    assert re.search(r"Next scheduled send in (1 h|59 min)", answer), answer
+    assert re.search(r"Next scheduled send in (1h|59m)", answer), answer
     assert len(api.sent) == 2  # nothing of the backlog went early
     # GET /metrics read the backlog gauge from the database when it was scraped.
     assert 'newsbot_outbox_backlog{priority="2",state="pending"} 40.0' in scraped

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import prepare_database, run
 from bot.clock import SystemClock
+from bot.i18n import Translator
 from bot.outbox import claim_due, mark_inflight
 from bot.storage.models import AuditRow, ChatRow, OutboxRow
 from bot.unknown import UnknownArticle, unknown_by_article, unknown_counts
@@ -22,18 +23,23 @@ from tests.revenue.support import free_port
 
 ADMIN, STRANGER = 9001, 9002
 READERS = 3
+TR = Translator.load(["en", "ru", "ka", "hy", "az"], "en")
 
 
 def test_unknown_lines_name_the_article_and_its_audiences() -> None:
     at = datetime(2026, 12, 2, 12, 0)
     lines = format_unknown(
-        [UnknownArticle(12, "T" * 80, channels=1, groups=0, private=14, last_at=at)]
+        [UnknownArticle(12, "T" * 80, channels=1, groups=0, private=14, last_at=at)], TR, "en"
     )
     assert lines[0].startswith("Unknown deliveries by article")
     assert lines[1] == f"  #12 {'T' * 59}…: channels 1 · groups 0 · private 14"
-    assert format_unknown([]) == []
-    assert resend_answer(12, [], 3).startswith("Article #12 has no unknown delivery to a channel.")
-    assert "3 unknown deliveries to groups and private chats stay" in resend_answer(12, [], 3)
+    assert format_unknown([], TR, "en") == []
+    answer = resend_answer(12, [], 3, TR, "en")
+    assert answer.startswith("Article #12 has no unknown delivery to a channel.")
+    assert "groups and private chats (3) stay" in answer
+    assert resend_answer(12, ["@a", "@b"], 0, TR, "ru") == (
+        "Статья #12 снова в очереди для каналов (2): @a, @b"
+    )
 
 
 async def test_a_row_dropped_while_reserved_is_not_marked_in_flight(
@@ -107,8 +113,8 @@ async def test_operators_see_unknown_deliveries_and_resend_them_to_channels_only
     queue, resent, again = (m.text for m in api.messages_to(ADMIN))
     assert f"#{article_id} Tbilisi metro extends to the airport: channels 1" in queue
     assert f"private {READERS}" in queue
-    assert resent.startswith(f"Article #{article_id} queued again for 1 channel(s):")
-    assert f"{READERS} unknown deliveries to groups and private chats stay" in resent
+    assert resent.startswith(f"Article #{article_id} queued again for channels (1):")
+    assert f"groups and private chats ({READERS}) stay" in resent
     assert again.startswith(f"Article #{article_id} has no unknown delivery to a channel.")
     assert len(api.messages_to(GEORGIA_CHANNEL)) == 1
     for reader in reader_ids(READERS):
