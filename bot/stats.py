@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.stats_trend import Trend, collect_trend
 from bot.storage.models import (
     ArticleRow,
+    ChatLanguageRow,
     ChatRegionRow,
     ChatRow,
     ClickRow,
@@ -62,12 +63,19 @@ def _since(now: datetime, days: int) -> datetime:
 
 
 async def subscribers(session: AsyncSession) -> Counter[tuple[str, str]]:
-    """Active private subscribers per (region, language); ``*`` = every region."""
+    """Active private subscriptions per (region, language); ``*`` = every region. A reader
+    of several editions (``chat_languages``) has one per region and language."""
+    readers = (ChatRow.kind == "private", ChatRow.active.is_(True))
+    editions = union_all(
+        select(ChatRow.id.label("chat_id"), ChatRow.language.label("language")).where(*readers),
+        select(ChatLanguageRow.chat_id, ChatLanguageRow.language)
+        .join(ChatRow, ChatRow.id == ChatLanguageRow.chat_id)
+        .where(*readers),
+    ).subquery()
     query = (
-        select(ChatRegionRow.region, ChatRow.language, func.count())
-        .join(ChatRow, ChatRow.id == ChatRegionRow.chat_id)
-        .where(ChatRow.kind == "private", ChatRow.active.is_(True))
-        .group_by(ChatRegionRow.region, ChatRow.language)
+        select(ChatRegionRow.region, editions.c.language, func.count())
+        .join(editions, editions.c.chat_id == ChatRegionRow.chat_id)
+        .group_by(ChatRegionRow.region, editions.c.language)
     )
     return Counter({(r, lang): int(n) for r, lang, n in await session.execute(query)})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import Translator
@@ -14,6 +15,7 @@ from bot.stats_text import format_stats
 from bot.stats_trend import Trend, collect_trend, trend_days
 from bot.storage.models import (
     ArticleRow,
+    ChatLanguageRow,
     ChatRegionRow,
     ChatRow,
     ClickRow,
@@ -309,3 +311,18 @@ async def test_metrics_carry_the_stats_figures(sessions: async_sessionmaker[Asyn
     assert trend.total("read_more") >= 1
     assert f'newsbot_last_30_days{{figure="read_more_taps"}} {trend.total("read_more")}.0' in text
     assert f'newsbot_last_30_days{{figure="stars"}} {trend.total("stars")}.0' in text
+
+
+async def test_a_reader_of_two_editions_is_one_person_with_more_subscriptions(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await seed(sessions)
+    async with sessions.begin() as session:
+        reader = await session.scalar(select(ChatRow.id).where(ChatRow.address == "1"))
+        assert reader is not None
+        session.add(ChatLanguageRow(chat_id=reader, language="ru", rank=1))
+    async with sessions() as session:
+        stats = await collect(session, NOW)
+    assert stats.people == 3
+    assert stats.subscribers[("georgia", "en")] == 1 and stats.subscribers[("georgia", "ru")] == 2
+    assert sum(stats.subscribers.values()) == 5
