@@ -40,6 +40,7 @@ from bot.lifecycle import (
     wait_for_stop,
 )
 from bot.links import tracked_links
+from bot.messages import ALERT, POST, enqueue_alert
 from bot.metrics import shared_feed_metrics
 from bot.mostread import MostReadStore
 from bot.net.guard import OutboundGuard
@@ -188,13 +189,30 @@ def build_inbox(
     return Inbox(sessions, clock, DatabaseOutage(alerts), apology)
 
 
-def _editors_alerts(settings: Settings, bot: Bot | None) -> Alerts:
+def _editors_alerts(
+    settings: Settings,
+    bot: Bot | None,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    wake: Callable[[], None],
+) -> Alerts:
+    """Alerts are outbox rows for the editors' chat, sent by the sender like any message.
+    When they cannot be queued (the database is down: the alert may well say so), they
+    go straight to Telegram instead, as a reply would."""
     chat = settings.editors_chat_id
     if bot is None or chat is None:
         return LogAlerts()
+    address = str(chat)
 
     async def send(text: str) -> None:
-        await bot.send_message(chat, text[:4000], parse_mode=None)
+        try:
+            async with sessions.begin() as session:
+                await enqueue_alert(session, address, text[:4000], clock.now())
+        except Exception as exc:
+            log.warning("alert not queued (%r); sending it directly", exc)
+            await bot.send_message(chat, text[:4000], parse_mode=None)
+            return
+        wake()
 
     return BatchedAlerts(send)
 
@@ -242,7 +260,15 @@ async def assemble(
             publisher = TelegramPublisher(
                 application.bot, posts, paid_broadcast=settings.paid_broadcast, clock=clock
             )
-        alerts = _editors_alerts(settings, application.bot if application else None)
+        woken: list[Callable[[], None]] = []  # the sender, once built, wakes for alerts
+
+        def wake_sender() -> None:
+            for wake in woken:
+                wake()
+
+        alerts = _editors_alerts(
+            settings, application.bot if application else None, sessions, clock, wake_sender
+        )
         sender = Sender(
             sessions,
             publisher,
@@ -251,6 +277,7 @@ async def assemble(
             on_outcome=_dead_letter_alerts(alerts),
             budget=budget,
         )
+        woken.append(sender.wake)
         sender.metrics.rate_limit.set(settings.effective_rate)
         store = MostReadStore(sessions, catalog.mostread.source, catalog.mostread.limit)
         ingestor = Ingestor(
@@ -307,11 +334,10 @@ def inline_mode(
 
 def _dead_letter_alerts(alerts: Alerts) -> Any:
     async def on_outcome(delivery: Delivery, outcome: Outcome, applied: Applied) -> None:
-        if applied.state == "dead":
+        if applied.state == "dead" and delivery.kind != ALERT:  # an alert's own: logged only
             reason = outcome.error if isinstance(outcome, Dead) else getattr(outcome, "error", "")
-            await alerts.alert(
-                f"Dead letter: article {delivery.article_id} to {delivery.address}: {reason}"
-            )
+            what = f"article {delivery.article_id}" if delivery.kind == POST else delivery.kind
+            await alerts.alert(f"Dead letter: {what} to {delivery.address}: {reason}")
 
     return on_outcome
 

@@ -17,6 +17,7 @@ its request, so nothing is lost on the way and nothing is sent twice.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -44,6 +45,8 @@ TARGET_KINDS = (EDIT, DELETE, PIN)
 #: a pin follows its breaking post at once; digests and weekly lists come after the
 #: instant posts of the moment. Edits and deletions take their chat's priority.
 PRIORITY = {ALERT: 0, TEST: 0, PIN: -4, DIGEST: 3, WEEKLY: 3}
+#: ``chats.origin`` of the row made for the editors' chat when it is no reader's chat.
+EDITORS = "editors"
 
 _OPEN_TARGETED = ("pending", "retry")
 _OUTBOX = cast(Table, OutboxRow.__table__)
@@ -175,6 +178,46 @@ async def enqueue_pins(
         await session.execute(
             insert(OutboxRow), [_row(chat, PIN, now, now, target=pid) for pid, chat in posts]
         )
+
+
+async def enqueue_alert(session: AsyncSession, address: str, text: str, now: datetime) -> None:
+    """Queue an editors' alert (plain text, escaped into the HTML every text kind takes)."""
+    chat = await editors_chat(session, address, now)
+    await enqueue_texts(session, chat, ALERT, [html.escape(text)], now)
+
+
+async def editors_chat(session: AsyncSession, address: str, now: datetime) -> int:
+    """The chat row alerts go to: the row made for the editors' chat (found by the
+    configured address it keeps as its title, so a migration it followed is kept), else
+    the row of that chat when it is also a channel or reader, else a new row, inactive
+    so that no post, digest or list is ever queued there."""
+    pk = await session.scalar(
+        select(ChatRow.id).where(ChatRow.origin == EDITORS, ChatRow.title == address)
+    )
+    if pk is None:
+        pk = await session.scalar(
+            select(ChatRow.id).where(ChatRow.address == address, ChatRow.thread_id == 0)
+        )
+    if pk is not None:
+        return pk
+    private = not address.startswith(("-", "@"))  # users' ids are positive
+    row = ChatRow(
+        address=address,
+        thread_id=0,
+        kind="private" if private else "group",
+        title=address,
+        language="en",
+        origin=EDITORS,
+        active=False,
+        paused=False,
+        mode="instant",
+        priority=PRIORITY[ALERT],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row.id
 
 
 def _row(

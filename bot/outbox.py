@@ -483,9 +483,8 @@ async def record_outcome(
             dropped = await _close_chat(session, delivery, now, err)
             applied = Applied("dropped", chat_deactivated=True, dropped=dropped)
         case Migrated(new_address=new):
-            await _move_chat(session, delivery.chat_pk, new, now)
-            values.update(state="pending", next_attempt_at=now, attempts=delivery.attempts)
-            applied = Applied("retry")
+            values.update(await _follow(session, delivery, new, now))
+            applied = Applied(str(values["state"]))
     await session.execute(update(_OUTBOX).where(_OUTBOX.c.id == delivery.id).values(**values))
     return applied
 
@@ -512,10 +511,39 @@ async def _close_chat(session: AsyncSession, delivery: Delivery, now: datetime, 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def _move_chat(session: AsyncSession, chat_pk: int, new_address: str, now: datetime) -> None:
+async def _follow(
+    session: AsyncSession, delivery: Delivery, new_address: str, now: datetime
+) -> dict[str, object]:
+    """A migrated group: the row goes again, now, to the supergroup (no attempt counted).
+
+    When the supergroup is a chat known already, the row moves to it (a post it has
+    already is not queued twice): sent again to the old group, it would loop.
+    """
+    again: dict[str, object] = {
+        "state": "pending",
+        "next_attempt_at": now,
+        "attempts": delivery.attempts,
+    }
+    known = await _move_chat(session, delivery.chat_pk, new_address, now)
+    if known is None:
+        return again
+    if delivery.kind == "post" and await session.scalar(
+        select(OutboxRow.id).where(
+            OutboxRow.article_id == delivery.article_id, OutboxRow.chat_id == known
+        )
+    ):
+        return {"state": "dropped", "last_error": f"migrated to {new_address}, already queued"}
+    return {**again, "chat_id": known}
+
+
+async def _move_chat(
+    session: AsyncSession, chat_pk: int, new_address: str, now: datetime
+) -> int | None:
+    """Rename the chat to its supergroup's id; returns the id of another chat row that
+    has that address already (the chat is then left as it is), else None."""
     chat = await session.get(ChatRow, chat_pk)
     if chat is None:
-        return
+        return None
     clash = await session.scalar(
         select(ChatRow.id).where(
             ChatRow.address == new_address, ChatRow.thread_id == chat.thread_id
@@ -525,6 +553,7 @@ async def _move_chat(session: AsyncSession, chat_pk: int, new_address: str, now:
         chat.address = new_address
         chat.kind = "supergroup"
         chat.updated_at = now
+    return clash
 
 
 # ---- backlog (metrics and the operators' /queue) -------------------------------------------

@@ -168,7 +168,8 @@ async def test_unsigned_payment_is_suspicious_not_thanked(database_url: str) -> 
         assert rows["stxForged"].suspicious and not rows["stxGood"].suspicious
 
         assert isinstance(parts.alerts, BatchedAlerts)
-        await parts.alerts.flush()
+        await parts.alerts.flush()  # queued in the outbox: the sender sends it
+        await parts.sender.drain(within=20)
         await next_from_bot(api, EDITORS_CHAT, "sendMessage", 1)
         alert = api.messages_to(EDITORS_CHAT)[-1].plain_text
         assert "Suspicious payment" in alert and "stxForged" in alert and "stxGood" not in alert

@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.alerts import BatchedAlerts
+from bot.app import assemble
 from bot.i18n import Translator
 from bot.messages import DIGEST, enqueue_texts
 from bot.mostread import MostReadItem, MostReadStore
@@ -27,7 +29,7 @@ from scheduler.digest import DigestJob
 from scheduler.mostread import WeeklyMostRead
 from tests.audience.support import SetClock
 from tests.delivery.support import sender_for
-from tests.e2e.support import make_catalog
+from tests.e2e.support import make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
 
 MONDAY_NINE = datetime(2026, 11, 23, 9, 0)  # a Monday, after the 08:00 digest/weekly slot
@@ -242,3 +244,28 @@ async def test_a_migrated_group_is_followed(
         case.clock.jump(3600)
         await case.drain()
         assert len(api.calls(METHOD[kind])) == 2  # the refused one, and the one resent
+
+
+async def test_editors_alerts_are_queued_and_follow_a_migrated_group(database_url: str) -> None:
+    """Alerts leave through the outbox too; the editors' group migrates once, and the
+    next alert goes straight to the supergroup (no loop back to the old id)."""
+    editors, moved = -777, -100777
+    async with FakeBotAPI(enforce_limits=False) as api:
+        api.set_chat(editors, "group", title="Editors")
+        api.migrate_chat(editors, moved)
+        settings = make_settings(api, database_url, editors_chat_id=editors)
+        async with assemble(settings, CATALOG, dry_run=False) as parts:
+            assert parts.application is not None and isinstance(parts.alerts, BatchedAlerts)
+            await parts.application.initialize()
+            try:
+                for text in ("Feed <x> failed", "Feed <y> failed"):
+                    await parts.alerts.alert(text)
+                    await parts.alerts.flush()
+                    assert not any(text in m.plain_text for m in api.messages_to(moved))
+                    await parts.sender.drain(within=30)
+            finally:
+                await parts.application.shutdown()
+    texts = [m.plain_text for m in api.messages_to(moved)]
+    assert texts == ["• Feed <x> failed", "• Feed <y> failed"]
+    to_old = [r for r in api.calls("sendMessage") if str(r.params.get("chat_id")) == str(editors)]
+    assert len(to_old) == 1  # refused once (migrated), never again
