@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import (
     BaseHandler,
@@ -15,7 +15,13 @@ from telegram.ext import (
 
 from handlers.services import Services
 from handlers.settings import SubscriberSettings
-from handlers.subscriptions import parse_link, subscribe_edition, topic_names
+from handlers.subscriptions import (
+    Subscribed,
+    language_label,
+    parse_link,
+    subscribe_edition,
+    topic_names,
+)
 
 
 class Basics:
@@ -37,7 +43,10 @@ class Basics:
                 )
                 return
             region, edition_lang = link.region, link.language
-            await subscribe_edition(self.s, update, region, edition_lang, link.topics)
+            done = await subscribe_edition(self.s, update, region, edition_lang, link.topics)
+            if done is not None and done.added:
+                await self.language_added(update, message, done, region, edition_lang)
+                return
             text = tr.gettext(
                 edition_lang,
                 "start.deeplink_subscribed",
@@ -56,13 +65,43 @@ class Basics:
             parse_mode=ParseMode.HTML,
         )
 
-    def edition_name(self, region: str, lang: str) -> str:
+    async def language_added(
+        self, update: Update, message: Message, done: Subscribed, region: str, lang: str
+    ) -> None:
+        """A reader of other languages added this one: say so, in their own language, with
+        a button that takes it back (and the region, when the link added it)."""
+        tr, catalog = self.s.translator, self.s.catalog
+        first = done.languages[0]
+        names = ", ".join(language_label(tr, code) for code in done.languages)
+        text = tr.gettext(
+            first,
+            "follow.language_added",
+            edition=self.edition_name(region, lang, first),
+            languages=names,
+        )
+        user, chat = update.effective_user, update.effective_chat
+        markup = None
+        if self.subscriber is not None and user is not None and chat is not None:
+            undo = self.subscriber.g.button(
+                tr.plain(first, "follow.undo_button"),
+                user.id,
+                chat.id,
+                "fU",
+                catalog.languages.index(lang),
+                [r.code for r in catalog.regions].index(region) if done.new_region else "k",
+            )
+            markup = InlineKeyboardMarkup([[undo]])
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+    def edition_name(self, region: str, lang: str, ui_lang: str | None = None) -> str:
+        """A region and a language ("Georgia · English"), named in ``ui_lang`` (by default
+        the edition's own language)."""
         language = (
             self.s.translator.language_name(lang)
             if lang in self.s.translator.languages
             else lang.upper()
         )
-        return f"{self.s.catalog.region_name(region, lang)} · {language}"
+        return f"{self.s.catalog.region_name(region, ui_lang or lang)} · {language}"
 
     async def help(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -24,6 +25,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 from bot.callbacks import Action
 from bot.catalog import Catalog
 from bot.i18n import Translator
+from bot.storage.editions import add_chat_language, chat_languages, remove_chat_language
 from bot.storage.follows import (
     MAX_KEYWORDS,
     Follows,
@@ -33,12 +35,12 @@ from bot.storage.follows import (
     remove_chat_keyword,
     toggle_chat_topic,
 )
-from bot.storage.models import ChatRow
+from bot.storage.models import ChatRegionRow, ChatRow
 from bot.storage.repo import ensure_private_chat, find_chat
 from bot.text.terms import keyword_term
 from handlers.services import Services
-from handlers.settings import CHECK, HANDLER, Guard, Rows, chunk, edit
-from handlers.subscriptions import topic_names
+from handlers.settings import CHECK, HANDLER, Guard, Rows, SubscriberSettings, chunk, edit
+from handlers.subscriptions import language_label, topic_names
 
 log = logging.getLogger(__name__)
 PROMPT_KEY = "follow.keyword_prompt"
@@ -94,9 +96,12 @@ class ReplyToPrompt(filters.MessageFilter):
 class FollowSettings:
     """The reader's topics and keywords screen; callback actions start with ``f``."""
 
-    def __init__(self, services: Services, guard: Guard) -> None:
+    def __init__(
+        self, services: Services, guard: Guard, subscriber: SubscriberSettings | None = None
+    ) -> None:
         self.s = services
         self.g = guard
+        self.subscriber = subscriber
         self.tr = services.translator
         self.catalog = services.catalog
 
@@ -140,14 +145,22 @@ class FollowSettings:
         now = self.s.clock.now()
         async with self.s.sessions.begin() as session:
             row = await ensure_private_chat(session, chat.id, chat.full_name or "", lang, now)
-            if not await self.apply(session, row, action):
+            if not await self.apply(session, row, action) and not await self.languages(
+                session, row, action
+            ):
                 await self.g.answer(update, "errors.stale_button", alert=True)
                 return
             follows = await chat_follows(session, row.id)
+            if action.name == "fA" and self.subscriber is not None:
+                shown = await self.subscriber.screen(session, "l", user.id, chat.id, lang)
+            elif action.name == "fU":
+                shown = (self.undone(row.language, follows), None)
+            else:
+                shown = self.screen(follows, lang, user.id, chat.id)
         if action.name == "fK":
             await self.ask(query.message, lang)
         else:
-            await edit(query, *self.screen(follows, lang, user.id, chat.id))
+            await edit(query, *shown)
         try:
             await query.answer()
         except TelegramError as exc:
@@ -167,6 +180,36 @@ class FollowSettings:
                 await remove_chat_keyword(session, row.id, term)
             return True  # already removed: the redraw shows it
         return False
+
+    async def languages(self, session: AsyncSession, row: ChatRow, action: Action) -> bool:
+        """``fA.<language>``: follow another edition too, or no more; ``fU.<language>.<region
+        or k>``: take back what a deep link added. False for an index the catalog lacks."""
+        langs, regions = self.catalog.languages, self.catalog.regions
+        index = action.int_arg(0)
+        if action.name not in ("fA", "fU") or index is None or index >= len(langs):
+            return False
+        code = langs[index]
+        if action.name == "fA":
+            if code in await chat_languages(session, row.id):
+                await remove_chat_language(session, row.id, code)
+            else:
+                await add_chat_language(session, row, code)
+            return True
+        region = action.int_arg(1)
+        if action.args[1:] != ("k",) and (region is None or region >= len(regions)):
+            return False
+        await remove_chat_language(session, row.id, code)
+        if region is not None:
+            await session.execute(
+                delete(ChatRegionRow).where(
+                    ChatRegionRow.chat_id == row.id, ChatRegionRow.region == regions[region].code
+                )
+            )
+        return True
+
+    def undone(self, lang: str, follows: Follows) -> str:
+        names = [language_label(self.tr, code) for code in (lang, *follows.languages)]
+        return self.tr.gettext(lang, "follow.language_undone", languages=", ".join(names))
 
     async def ask(self, message: object, lang: str) -> None:
         """The reply prompt for new keywords (as a new message: the screen stays)."""

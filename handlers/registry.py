@@ -53,7 +53,7 @@ def register(application: AnyApplication, services: Services) -> None:
     for handler in [
         *basics.handlers(),
         *subscriber.handlers(),
-        *FollowSettings(services, guard).handlers(),
+        *FollowSettings(services, guard, subscriber).handlers(),
         *zones.handlers(),
         *Channels(services, guard).handlers(),
         *ChatMembers(services).handlers(),

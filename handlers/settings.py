@@ -23,6 +23,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.callbacks import Action, CallbackSigner, RateLimiter
 from bot.i18n import SafeHTML
 from bot.localtime import DEFAULT_QUIET
+from bot.storage.editions import remove_chat_language
 from bot.storage.follows import Follows, chat_follows
 from bot.storage.models import ChatRow
 from bot.storage.repo import (
@@ -166,6 +167,22 @@ class SubscriberSettings:
                 index,
             )
             for index, region in enumerate(self.catalog.regions)
+        ]
+        return chunk(buttons, 2)
+
+    def also_buttons(self, lang: str, others: Sequence[str], uid: int, cid: int) -> Rows:
+        """A toggle per other edition the reader may follow besides their first (``fA``)."""
+        buttons = [
+            self.g.button(
+                (CHECK if code in others else "")
+                + self.tr.plain(lang, "follow.also_button", language=self.language_label(code)),
+                uid,
+                cid,
+                "fA",
+                index,
+            )
+            for index, code in enumerate(self.catalog.languages)
+            if code != lang
         ]
         return chunk(buttons, 2)
 
@@ -335,7 +352,10 @@ class SubscriberSettings:
             return tr.gettext(lang, "settings.regions_prompt"), InlineKeyboardMarkup([*rows, back])
         if screen == "l":
             rows = self._language_buttons(lang, "m", uid, cid)
-            return tr.gettext(lang, "settings.language_prompt"), InlineKeyboardMarkup([*rows, back])
+            rows += self.also_buttons(lang, follows.languages, uid, cid)
+            text = tr.gettext(lang, "settings.language_prompt")
+            text += "\n\n" + tr.gettext(lang, "follow.languages_hint")
+            return text, InlineKeyboardMarkup([*rows, back])
         if screen == "d":
             mode = row.mode if row is not None else "instant"
             rows = [
@@ -514,6 +534,7 @@ class SubscriberSettings:
             return ("g" if args[0] == "g" else "r"), True
         if name == "sL" and second is not None and second < len(self.catalog.languages):
             row.language = self.catalog.languages[second]
+            await remove_chat_language(session, row.id, row.language)  # first now, not also
             return ("s" if args[0] == "s" else "m"), False
         if name == "sM" and args and args[0] in ("i", "d"):
             row.mode = "instant" if args[0] == "i" else "digest"

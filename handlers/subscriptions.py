@@ -11,6 +11,7 @@ from telegram import Update
 
 from bot.catalog import Catalog
 from bot.i18n import Translator
+from bot.storage.editions import add_chat_language, chat_languages, remove_chat_language
 from bot.storage.follows import Follows, add_chat_topics
 from bot.storage.models import ChatRow
 from bot.storage.repo import add_chat_region, chat_region_codes, ensure_private_chat
@@ -66,19 +67,32 @@ async def add_region(session: AsyncSession, catalog: Catalog, row: ChatRow, regi
 
 async def subscribe_edition(
     services: Services, update: Update, region: str, lang: str, topics: Sequence[str] = ()
-) -> None:
-    """Add a region (and topics) to the reader's subscription and set their edition language."""
+) -> Subscribed | None:
+    """Add a region (and topics) to the reader's subscription, in the link's language.
+
+    A new reader (or one without regions) takes that language as theirs; a reader who
+    already follows regions in another language gets this one added after theirs, not
+    instead of them.
+    """
     chat = update.effective_chat
     if chat is None:
-        return
+        return None
     now = services.clock.now()
     async with services.sessions.begin() as session:
         row = await ensure_private_chat(session, chat.id, chat.full_name or "", lang, now)
-        row.language = lang
+        regions = await chat_region_codes(session, row.id)
+        added = False
+        if regions and row.active and row.language != lang:
+            added = await add_chat_language(session, row, lang)
+        elif row.language != lang:
+            await remove_chat_language(session, row.id, lang)
+            row.language = lang
         row.active = True
         row.updated_at = now
         await add_region(session, services.catalog, row, region)
         await add_chat_topics(session, row.id, topics)
+        others = tuple(await chat_languages(session, row.id))
+    return Subscribed(added, region not in regions, (row.language, *others))
 
 
 def topic_names(catalog: Catalog, codes: Sequence[str], lang: str) -> str:
@@ -96,4 +110,22 @@ def follow_lines(tr: Translator, catalog: Catalog, follows: Follows, lang: str) 
     if follows.keywords:
         labels = ", ".join(label for _, label in follows.keywords)
         lines.append(tr.gettext(lang, "follow.keywords_line", keywords=labels))
+    if follows.languages:
+        names = ", ".join(language_label(tr, code) for code in follows.languages)
+        lines.append(tr.gettext(lang, "follow.languages_line", languages=names))
     return lines
+
+
+def language_label(tr: Translator, lang: str) -> str:
+    """A language's name in itself ("Русский"), or its code when the bot has no UI in it."""
+    return tr.language_name(lang) if lang in tr.languages else lang.upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """What a deep link changed: a language added to a reader's others (``added``), and
+    whether the region was new; ``languages`` are the reader's, in order."""
+
+    added: bool
+    new_region: bool
+    languages: tuple[str, ...]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, delete, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.editions import chat_languages
 from bot.storage.models import ArticleRow, ArticleTopicRow, ChatKeywordRow, ChatRow, ChatTopicRow
 from bot.text.terms import text_terms
 
@@ -25,10 +26,12 @@ MAX_KEYWORDS = 10
 
 @dataclass(frozen=True, slots=True)
 class Follows:
-    """A chat's topics (catalog codes) and keywords (stored term, label as written)."""
+    """A chat's topics (catalog codes), keywords (stored term, label as written) and the
+    languages it follows after its first."""
 
     topics: tuple[str, ...] = ()
     keywords: tuple[tuple[str, str], ...] = ()
+    languages: tuple[str, ...] = ()
 
     def keyword_for(self, token: str) -> str | None:
         """The stored term a button's :func:`keyword_token` names, if still followed."""
@@ -77,7 +80,8 @@ async def chat_follows(session: AsyncSession, chat_pk: int) -> Follows:
         .where(ChatKeywordRow.chat_id == chat_pk)
         .order_by(ChatKeywordRow.label)
     )
-    return Follows(tuple(topics), tuple((t, label) for t, label in keywords))
+    pairs = tuple((t, label) for t, label in keywords)
+    return Follows(tuple(topics), pairs, tuple(await chat_languages(session, chat_pk)))
 
 
 async def toggle_chat_topic(session: AsyncSession, chat_pk: int, topic: str) -> bool:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import Parts
 from bot.catalog import Catalog
+from bot.storage.editions import chat_languages
 from bot.storage.follows import MAX_KEYWORDS, chat_follows
-from bot.storage.models import ChatRow
+from bot.storage.models import ArticleRow, ChatRow
 from bot.storage.repo import NewArticle, enqueue_article, insert_article
 from tests.audience.support import (
     NOON,
@@ -37,14 +39,25 @@ def catalog() -> Catalog:
     return make_catalog([], topics=TOPICS)
 
 
+def link(key: str, lang: str) -> str:
+    return f"https://caucasus-wire.example/{lang}/{key}/"
+
+
 async def story(
-    parts: Parts, key: str, title: str, now: datetime, *topics: str, lang: str = "en"
+    parts: Parts,
+    key: str,
+    title: str,
+    now: datetime,
+    *topics: str,
+    lang: str = "en",
+    versions: tuple[str, ...] = (),
 ) -> None:
-    """An article of Georgia as the Ingestor stores it, with its topics."""
-    url = f"https://caucasus-wire.example/{key}/"
+    """An article of Georgia as the Ingestor stores it, with its topics and links to its
+    ``versions`` in other languages."""
+    url = link(key, lang)
     async with parts.sessions.begin() as session:
         article = NewArticle(
-            key=key,
+            key=f"{key}-{lang}",
             url=url,
             canonical_url=url,
             title=title,
@@ -57,6 +70,10 @@ async def story(
             topics=topics,
         )
         article_id = await insert_article(session, article, now)
+        alternates = json.dumps([[other, link(key, other)] for other in versions])
+        await session.execute(
+            update(ArticleRow).where(ArticleRow.id == article_id).values(alternates=alternates)
+        )
         await enqueue_article(session, article_id, lang, ["georgia"], now)
 
 
@@ -221,3 +238,70 @@ async def test_channel_with_topics_gets_only_matching_stories(database_url: str)
         assert posts(api, CHANNEL) == ["Lari steady"]
         row, regions = await subscription(parts, CHANNEL)
         assert row is not None and regions == ["georgia"]
+
+
+async def languages_of(parts: Parts, address: int) -> tuple[str, list[str]]:
+    async with parts.sessions() as session:
+        row = await session.scalar(select(ChatRow).where(ChatRow.address == str(address)))
+        assert row is not None
+        return row.language, await chat_languages(session, row.id)
+
+
+async def test_two_languages_and_a_topic_each_story_once_first_language_first(
+    database_url: str,
+) -> None:
+    clock = SetClock(NOON)
+    async with (
+        FakeBotAPI() as api,
+        bot_running(api, database_url, clock, catalog=catalog()) as parts,
+    ):
+        api.push_message(READER, READER, "/start georgia-ru-economy")
+        await next_from_bot(api, READER, "sendMessage", 1)
+        api.push_message(READER, READER, "/start georgia-en-economy")  # adds, not replaces
+        await next_from_bot(api, READER, "sendMessage", 2)
+        added = latest(api, READER)
+        assert added is not None and "Добавлено: Грузия · English" in added.plain_text
+        assert "Русский, English" in added.plain_text and "Отменить" in buttons(added)
+        assert await languages_of(parts, READER) == ("ru", ["en"])
+
+        now = clock.now()
+        await story(parts, "s1", "Lari steady", now, "economy", versions=("ru",))
+        await story(parts, "s1", "Лари стабилен", now, "economy", lang="ru", versions=("en",))
+        await story(parts, "s2", "Wine exports grow", now, "economy")
+        await story(parts, "s3", "Opera season", now, "culture", versions=("ru",))
+        await story(parts, "s3", "Оперный сезон", now, "culture", lang="ru", versions=("en",))
+        await story(parts, "s4", "Налоги снизят", now, "economy", lang="ru", versions=("en",))
+        await story(parts, "s4", "Taxes to fall", now, "economy", versions=("ru",))
+        await parts.sender.drain(within=20)
+        assert sorted(posts(api, READER)) == sorted(
+            ["Лари стабилен", "Wine exports grow", "Налоги снизят"]
+        )
+
+
+async def test_undo_a_language_a_link_added_and_toggle_one_in_settings(
+    database_url: str,
+) -> None:
+    clock = SetClock(NOON)
+    async with (
+        FakeBotAPI() as api,
+        bot_running(api, database_url, clock, catalog=catalog()) as parts,
+    ):
+        api.push_message(READER, READER, "/start georgia-en")
+        await next_from_bot(api, READER, "sendMessage", 1)
+        api.push_message(READER, READER, "/start armenia-ru")
+        await next_from_bot(api, READER, "sendMessage", 2)
+        assert await languages_of(parts, READER) == ("en", ["ru"])
+        assert (await subscription(parts, READER))[1] == ["armenia", "georgia"]
+        await tap(api, READER, READER, "Undo")
+        assert "Undone. Your languages: English" in latest(api, READER).plain_text  # type: ignore[union-attr]
+        assert await languages_of(parts, READER) == ("en", [])
+        assert (await subscription(parts, READER))[1] == ["georgia"]
+
+        api.push_message(READER, READER, "/settings")
+        await next_from_bot(api, READER, "sendMessage", 3)
+        await tap(api, READER, READER, "Language")
+        await tap(api, READER, READER, "Also: ქართული")
+        assert "✅ Also: ქართული" in buttons(latest(api, READER))
+        assert await languages_of(parts, READER) == ("en", ["ka"])
+        await tap(api, READER, READER, "Русский")  # a new first language
+        assert await languages_of(parts, READER) == ("ru", ["ka"])
