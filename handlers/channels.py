@@ -44,7 +44,7 @@ from bot.callbacks import Action
 from bot.i18n import SafeHTML
 from bot.postform import PREVIEW_CHOICES
 from bot.render import escape
-from bot.storage.follows import Follows, chat_follows, toggle_chat_topic
+from bot.storage.follows import Follows, add_chat_topics, chat_follows, toggle_chat_topic
 from bot.storage.models import ChatRow
 from bot.storage.repo import (
     PRIORITY,
@@ -62,7 +62,7 @@ from handlers.follows import topic_buttons
 from handlers.publisher import chat_id_of
 from handlers.services import Services
 from handlers.settings import CHECK, HANDLER, Guard, chunk, edit
-from handlers.subscriptions import follow_lines, parse_deep_link
+from handlers.subscriptions import follow_lines, parse_link
 from handlers.topics import Topics, topic_name_of
 
 log = logging.getLogger(__name__)
@@ -413,8 +413,8 @@ class Channels:
         if not await self.g.allow_command(update):
             return
         lang = self.tr.pick_language(user.language_code)
-        edition = parse_deep_link(context.args[0], self.catalog, lang)
-        if edition is None:
+        link = parse_link(context.args[0], self.catalog, lang)
+        if link is None:
             await message.reply_text(
                 self.tr.gettext(lang, "channels.group_link_invalid"), parse_mode=ParseMode.HTML
             )
@@ -422,8 +422,18 @@ class Channels:
         thread = message.message_thread_id if message.is_topic_message else None
         title = chat.title or ""
         bot = context.bot
+        edition = (link.region, link.language)
         await self.connect(
-            message, bot, user.id, lang, chat.id, thread or 0, chat.type, title, edition
+            message,
+            bot,
+            user.id,
+            lang,
+            chat.id,
+            thread or 0,
+            chat.type,
+            title,
+            edition,
+            link.topics,
         )
 
     async def reply(self, message: Message, lang: str, key: str, title: str) -> None:
@@ -440,6 +450,7 @@ class Channels:
         kind: str,
         title: str,
         edition: tuple[str, str] | None = None,
+        topics: Sequence[str] = (),
     ) -> None:
         """Register the chat for an admin with the rights (and, from a link, its edition)."""
         in_group = message.chat.id == chat_id
@@ -494,6 +505,9 @@ class Channels:
                 region, row.language = edition
                 await add_chat_region(session, row.id, region)
                 await audit(session, now, user_id, row, "region_on", region)
+                await add_chat_topics(session, row.id, topics)  # a link may name topics
+                for code in topics:
+                    await audit(session, now, user_id, row, "topic_on", code)
             regions = await chat_region_codes(session, row.id)
             key = "channels.connected" if not in_group else "channels.editions_prompt"
             text = self.tr.gettext(lang, key, chat=self.title(row))

@@ -50,12 +50,6 @@ def parse_link(payload: str, catalog: Catalog, reader_lang: str) -> DeepLink | N
     return DeepLink(region, lang, tuple(dict.fromkeys(rest)))
 
 
-def parse_deep_link(payload: str, catalog: Catalog, reader_lang: str) -> tuple[str, str] | None:
-    """The edition of a payload (region, language), or None when invalid."""
-    link = parse_link(payload, catalog, reader_lang)
-    return (link.region, link.language) if link is not None else None
-
-
 async def add_region(session: AsyncSession, catalog: Catalog, row: ChatRow, region: str) -> None:
     """Add a region; the first region a reader picks also sets their time zone."""
     if not await chat_region_codes(session, row.id):

@@ -305,3 +305,24 @@ async def test_undo_a_language_a_link_added_and_toggle_one_in_settings(
         assert await languages_of(parts, READER) == ("en", ["ka"])
         await tap(api, READER, READER, "Русский")  # a new first language
         assert await languages_of(parts, READER) == ("ru", ["ka"])
+
+
+async def test_a_startgroup_link_with_a_topic_connects_the_group_with_it(
+    database_url: str,
+) -> None:
+    group = -1003000000101
+    clock = SetClock(NOON)
+    async with (
+        FakeBotAPI() as api,
+        bot_running(api, database_url, clock, catalog=catalog()) as parts,
+    ):
+        api.set_chat(group, "supergroup", title="Tbilisi Business")
+        api.set_member(group, ADMIN, "creator")
+        api.set_member(group, api.bot_user["id"], "member")
+        api.push_message(group, ADMIN, f"/start@{api.bot_user['username']} georgia-en-culture")
+        await next_from_bot(api, group, "sendMessage", 1)
+        assert await follows_of(parts, group) == (("culture",), [])
+        await story(parts, "e1", "Lari steady", clock.now(), "economy")
+        await story(parts, "c1", "Opera season opens", clock.now(), "culture")
+        await parts.sender.drain(within=20)
+        assert posts(api, group) == ["Opera season opens"]
