@@ -68,6 +68,7 @@ from handlers.registry import ALLOWED_UPDATES, publish_menus, register
 from handlers.services import Services
 from scheduler.corrections import correction_jobs
 from scheduler.digest import digest_jobs
+from scheduler.extract_pool import extraction_pool
 from scheduler.fetch import Fetcher, FetchLimits
 from scheduler.ingest import Ingestor, PollReport
 from scheduler.jobs import build_scheduler
@@ -380,7 +381,10 @@ async def run(
     """
     serve_updates = role in ("all", "web")
     do_work = role in ("all", "worker")
-    async with assemble(settings, catalog, dry_run=dry_run, out=out) as parts:
+    async with (
+        assemble(settings, catalog, dry_run=dry_run, out=out) as parts,
+        extraction_pool() if do_work else contextlib.nullcontext(),
+    ):
         app = parts.application if serve_updates else None
         redirects = Redirects(
             settings.signing_key(),

@@ -7,14 +7,13 @@ sentences. Metadata comes from the page's own declarations first (OpenGraph,
 ``article:*`` meta tags, JSON-LD ``NewsArticle``), which carry exact times, and
 from trafilatura's metadata as a fallback.
 
-Everything here is synchronous and CPU-bound, and never raises: callers run it in
-a thread (DESIGN.md decision 7) and get an empty :class:`ExtractedPage` for a page
-that cannot be read.
+Everything here is synchronous and CPU-bound, and never raises: callers run it in a
+worker process (:mod:`scheduler.extract_pool`) or a thread and get an empty
+:class:`ExtractedPage` for a page that cannot be read.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -23,23 +22,34 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import lxml.etree
 import lxml.html
 import trafilatura
 from trafilatura.settings import use_config
 
 from scheduler.charset import decode, header_charset, html_charset
+from scheduler.translations import alternates_in
 
 log = logging.getLogger(__name__)
 
 #: Pages larger than this (characters) are cut before parsing: a lead is near the top.
 MAX_PAGE_CHARS = 2_000_000
+#: Text that makes trafilatura's fallback comparison pointless: several summaries' worth.
+ENOUGH_TEXT = 1500
 #: Elements beyond this are not worth a tree walk (trafilatura skips such documents).
 MAX_TREE_SIZE = 50_000
-# Signal-based timeouts only work in the main thread; extraction runs in workers and the
-# page is already bounded in size.
+# trafilatura's own signal-based timeout is off: the worker pool bounds a page's time
+# (scheduler.extract_pool), and a thread cannot take signals.
 _CONFIG = use_config()
 _CONFIG.set("DEFAULT", "max_tree_size", str(MAX_TREE_SIZE))
 _CONFIG.set("DEFAULT", "extraction_timeout", "0")
+#: What the page head can give that trafilatura's metadata search would otherwise find.
+_HEAD_FIELDS = frozenset({"title", "published", "section"})
+_FURNITURE_TAGS = ("script", "style", "noscript", "svg", "form", "iframe", "nav", "aside")
+_FURNITURE = lxml.etree.XPath(
+    "//*[@id='comments' or @id='jp-relatedposts' or contains(@class, 'comments-area')"
+    " or contains(@class, 'comment-list') or contains(@class, 'widget-area')]"
+)
 _ARTICLE_TYPES = frozenset(
     {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
 )
@@ -57,6 +67,7 @@ class ExtractedPage:
     sections: tuple[str, ...] = ()  # region labels / categories the page declares
     language: str = ""
     image: str = ""  # the page's lead image (og:image, twitter:image, JSON-LD image)
+    alternates: tuple[tuple[str, str], ...] = ()  # hreflang links: (language, URL)
 
 
 def decode_page(body: bytes, headers: Mapping[str, str], url: str = "") -> str:
@@ -77,34 +88,35 @@ def decode_page(body: bytes, headers: Mapping[str, str], url: str = "") -> str:
     return decoded.text
 
 
-def extract_page(html: str, url: str) -> ExtractedPage:
-    """The article on ``html`` (fetched from ``url``); empty fields when not found."""
+def extract_page(html: str, url: str, *, metadata: bool = True) -> ExtractedPage:
+    """The article on ``html`` (fetched from ``url``); empty fields when not found.
+
+    Title, description, time and sections come from the page's head (OpenGraph,
+    ``article:*``, JSON-LD). trafilatura's own metadata search (dates above all) costs
+    about a third of the extraction, so it runs only when ``metadata`` is wanted and the
+    head lacks one of them; a page read for a feed's article (which has them) passes
+    ``metadata=False``.
+    """
     try:
-        return _extract(html[:MAX_PAGE_CHARS], url)
+        return _extract(html[:MAX_PAGE_CHARS], url, metadata)
     except Exception as exc:  # hostile HTML must never take the poller down
         log.warning("could not extract article text from %s: %s: %s", url, type(exc).__name__, exc)
         return ExtractedPage(url=url)
 
 
-def _extract(html: str, url: str) -> ExtractedPage:
+def _extract(html: str, url: str, metadata: bool) -> ExtractedPage:
     if not html.strip():
         return ExtractedPage(url=url)
     tree = lxml.html.document_fromstring(html)
-    size = sum(1 for _ in itertools.islice(tree.iter(), MAX_TREE_SIZE + 1))
-    if size > MAX_TREE_SIZE:
+    if tree.xpath("count(//*)") > MAX_TREE_SIZE:
         log.warning("article page %s has more than %d elements; not read", url, MAX_TREE_SIZE)
         return ExtractedPage(url=url)
     declared = _declared_metadata(tree)
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        favor_precision=True,
-        config=_CONFIG,
-    )
+    alternates = alternates_in(tree, url)
+    if metadata:
+        document = _trafilatura(tree, url, metadata=not declared.keys() >= _HEAD_FIELDS)
+    else:
+        document = _text_only(tree, html, url)
     text = title = description = ""
     sections: tuple[str, ...] = ()
     published: datetime | None = None
@@ -123,7 +135,46 @@ def _extract(html: str, url: str) -> ExtractedPage:
         sections=_unique((*_split(declared.get("section", "")), *sections)),
         language=(tree.get("lang") or "").split("-")[0].lower(),
         image=_absolute_http(declared.get("image", ""), url),
+        alternates=alternates,
     )
+
+
+def _trafilatura(tree: Any, url: str, *, metadata: bool, fast: bool = False) -> Any:
+    return trafilatura.bare_extraction(
+        tree,
+        url=url,
+        fast=fast,
+        with_metadata=metadata,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        favor_precision=True,
+        config=_CONFIG,
+    )
+
+
+def _text_only(tree: Any, html: str, url: str) -> Any:
+    """The article's text, as cheaply as it comes: page furniture dropped first, and
+    trafilatura's fallback extractors (a second and third reading of the page to compare
+    with) only when its own finds less than a summary's worth of text."""
+    _strip_furniture(tree)
+    document = _trafilatura(tree, url, metadata=False, fast=True)
+    if document is not None and len(document.text or "") >= ENOUGH_TEXT:
+        return document
+    tree = lxml.html.document_fromstring(html)  # the first pass pruned this one
+    _strip_furniture(tree)
+    return _trafilatura(tree, url, metadata=False)
+
+
+def _strip_furniture(tree: Any) -> None:
+    """Drop what is never the article before trafilatura walks the page: scripts, styles,
+    menus, asides, forms, and WordPress's comment, related-posts and widget areas.
+    trafilatura leaves them out of the text anyway, but its pruning passes cost time in
+    proportion to the whole tree (on a real WordPress page, most of it). Only when no
+    metadata is searched: trafilatura finds dates and categories in these parts too."""
+    lxml.etree.strip_elements(tree, *_FURNITURE_TAGS, with_tail=False)
+    for element in _FURNITURE(tree):
+        element.drop_tree()
 
 
 def _declared_metadata(tree: Any) -> dict[str, str]:

@@ -20,7 +20,8 @@ import lxml.html
 from cssselect import SelectorError
 
 from bot.domain import FeedEntry, ParsedFeed
-from scheduler.extract import ExtractedPage, decode_page, extract_page, json_ld_objects
+from scheduler.extract import ExtractedPage, decode_page, json_ld_objects
+from scheduler.extract_pool import read_listed
 from scheduler.fetch import Fetcher, FetchError, FetchRefused, FetchResult
 from scheduler.identity import canonical_url
 
@@ -145,7 +146,7 @@ async def _article(fetcher: Fetcher, url: str, accept: str) -> FeedEntry | None:
     if result.status != 200:
         log.warning("article page %s answered HTTP %d", url, result.status)
         return None
-    page = await asyncio.to_thread(extract_page, decode_page(result.body, result.headers, url), url)
+    page = await read_listed(result.body, result.headers, url)
     if not page.title:
         log.warning("article page %s has no title; skipped", url)
         return None

@@ -48,6 +48,11 @@ def page_alternates(html: str, url: str) -> Alternates:
         tree = lxml.html.fromstring(html[:HEAD_CHARS])
     except (ParserError, ValueError):
         return ()
+    return alternates_in(tree, url)
+
+
+def alternates_in(tree: Any, url: str) -> Alternates:
+    """:func:`page_alternates` of a page already parsed (the extraction pool's tree)."""
     found: dict[str, str] = {}
     for link in tree.iter("link"):
         rel = str(link.get("rel") or "").lower().split()

@@ -9,31 +9,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from bot.catalog import Feed
 from bot.domain import ParsedFeed
 from scheduler.discover import Discovery, discover, from_answer
-from scheduler.extract import decode_page, extract_page
+from scheduler.extract_pool import PageRead, read_article
 from scheduler.fetch import Fetcher, FetchError, FetchRefused, FetchResult
 from scheduler.ingest.entries import Keyed, needs_page
-from scheduler.translations import page_alternates, translations_for
+from scheduler.translations import translations_for
 
 log = logging.getLogger(__name__)
 
 #: Article pages fetched at once for one poll (the fetcher also limits per host).
 PAGE_FETCHES = 4
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
-
-
-@dataclass(frozen=True, slots=True)
-class PageRead:
-    """What an article page gave: its text, its ``hreflang`` language links and its lead
-    image."""
-
-    text: str = ""
-    alternates: tuple[tuple[str, str], ...] = ()
-    image: str = ""
 
 
 async def page_reads(
@@ -61,7 +51,8 @@ async def page_reads(
 
 
 async def page_read(fetcher: Fetcher, url: str) -> PageRead:
-    """One article page, extracted off the event loop; an empty read when unreadable."""
+    """One article page, read in the extraction pool (off the event loop); an empty read
+    when unreadable."""
     try:
         result = await fetcher.fetch(url, accept=HTML_ACCEPT)
     except FetchRefused:  # logged once per host: the feed's own text is used
@@ -72,14 +63,7 @@ async def page_read(fetcher: Fetcher, url: str) -> PageRead:
     if result.status != 200:
         log.warning("article page %s answered HTTP %d", url, result.status)
         return PageRead()
-    html = decode_page(result.body, result.headers, result.url)
-    return await asyncio.to_thread(_read_page, html, result.url)
-
-
-def _read_page(html: str, url: str) -> PageRead:
-    """Extraction and the page's language links, in one pass off the event loop."""
-    page = extract_page(html, url)
-    return PageRead(page.text, page_alternates(html, url), page.image)
+    return await read_article(result.body, result.headers, result.url)
 
 
 async def with_translations(fetcher: Fetcher, rest: str, fresh: list[Keyed]) -> list[Keyed]:
