@@ -4,7 +4,7 @@ Every message leaves through the outbox (DESIGN.md): besides posts, the queue ho
 
 - ``digest`` and ``weekly``: a reader's daily digest (one row per message when it is
   split) and the weekly most-read list, their text rendered when queued (``body``);
-- ``alert`` (the editors' chat) and ``test`` (a channel admin's test post), text too;
+- ``alert``: a batch of editors' alerts for the editors' chat, text too;
 - ``edit``, ``delete`` and ``pin``: a correction, a removal or a breaking post's pin,
   acting on the message of the post row ``target_id``.
 
@@ -31,20 +31,19 @@ POST = "post"
 DIGEST = "digest"
 WEEKLY = "weekly"
 ALERT = "alert"
-TEST = "test"
 EDIT = "edit"
 DELETE = "delete"
 PIN = "pin"
 #: Kinds whose text is queued with them (``body``).
-TEXT_KINDS = (DIGEST, WEEKLY, ALERT, TEST)
+TEXT_KINDS = (DIGEST, WEEKLY, ALERT)
 #: Kinds that act on a post's message (``target_id``).
 TARGET_KINDS = (EDIT, DELETE, PIN)
 
 #: Priorities (lower goes first; a chat's posts are 0 for channels, 1 groups, 2 private,
-#: breaking news 3 less). Editors' alerts and an admin's test post are few and awaited;
+#: breaking news 3 less). Editors' alerts are few and awaited;
 #: a pin follows its breaking post at once; digests and weekly lists come after the
 #: instant posts of the moment. Edits and deletions take their chat's priority.
-PRIORITY = {ALERT: 0, TEST: 0, PIN: -4, DIGEST: 3, WEEKLY: 3}
+PRIORITY = {ALERT: 0, PIN: -4, DIGEST: 3, WEEKLY: 3}
 #: ``chats.origin`` of the row made for the editors' chat when it is no reader's chat.
 EDITORS = "editors"
 

@@ -151,8 +151,8 @@ class Delivery:
     silent_at_night: bool = False
     pin: bool = False  # a breaking post this chat pins
     sent_as_photo: bool = False  # for corrections: the message is a photo with a caption
-    kind: str = POST  # post | digest | weekly | alert | test | edit | delete | pin
-    body: str = ""  # the ready text of a digest, a weekly list, an alert or a test post
+    kind: str = POST  # post | digest | weekly | alert | edit | delete | pin
+    body: str = ""  # the ready text of a digest, a weekly list or an alert
     target_message_id: int | None = None  # the message an edit, deletion or pin acts on
     target_state: str = ""  # that post's outbox state ("" when it is no longer stored)
 

@@ -1,8 +1,8 @@
 """The publisher: one outbox delivery becomes one Bot API call, and its answer an outcome.
 
 This is where Telegram's answers are interpreted (DESIGN.md decisions 2 and 4), for every
-kind of outbox row alike (posts, digests, weekly lists, alerts, test posts, edits,
-deletions, pins: ``bot.messages``): a 429 pauses everything, 403 means the chat is gone,
+kind of outbox row alike (posts, digests, weekly lists, alerts, edits, deletions, pins:
+``bot.messages``): a 429 pauses everything, 403 means the chat is gone,
 a migrated group moves, unparseable HTML is resent once as plain text, an edit of an
 unchanged or vanished message has nothing left to do, and a request whose answer never
 came is ``Unknown`` (never re-sent).
@@ -250,7 +250,7 @@ class TelegramPublisher:
         return Sent(message_id=_message_id(result))
 
     def text_params(self, delivery: Delivery) -> dict[str, Any]:
-        """A digest, weekly list, alert or test post: its ready HTML, without preview."""
+        """A digest, weekly list or alert: its ready HTML, without preview."""
         params: dict[str, Any] = {
             "chat_id": chat_id_of(delivery.address),
             "link_preview_options": _PREVIEW[True],

@@ -238,8 +238,8 @@ DUE_CONDITION = "state IN ('pending', 'retry')"
 
 class OutboxRow(Base):
     """One message to Telegram (DESIGN.md decision 1): a post (an article to a
-    destination), or another kind (``bot.messages``): a digest, a weekly list, an editors'
-    alert or a test post carry their text in ``body``; an edit, a deletion or a pin acts
+    destination), or another kind (``bot.messages``): a digest, a weekly list or an editors'
+    alert carries its text in ``body``; an edit, a deletion or a pin acts
     on the post ``target_id``.
 
     State machine: pending -> inflight -> sent | retry | unknown | dead | dropped;
