@@ -45,10 +45,11 @@ T = TypeVar("T")
 
 #: Seconds a worker spends on one page before it gives up on it.
 SOFT_TIMEOUT = 5.0
-#: Seconds after which a worker still on one page is killed.
-HARD_TIMEOUT = 20.0
 #: Pages in the pool per worker; more wait for a slot.
 QUEUE_PER_WORKER = 4
+#: Seconds after which a page still not read gets its worker killed: longer than a page
+#: can wait behind the others in its worker's queue, each stopped at the soft timeout.
+HARD_TIMEOUT = SOFT_TIMEOUT * (QUEUE_PER_WORKER + 1) + 5.0
 _REPEAT = 0.5
 
 
