@@ -39,7 +39,7 @@ from bot.outbox import (
     recover_after_crash,
     release,
 )
-from bot.pacing import Pacer
+from bot.pacing import REQUEST_WRITTEN, Pacer, Stamp
 from bot.storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ class Sender:
         transaction takes). Rows not sent (their chat must wait, or the sender is
         stopping) are given back at the end.
         """
-        await self._until_burst_is_due(self._expected)
+        await self._until_burst_is_due(self._expected, ahead=_PREPARE_AHEAD)
         if self._stopping():
             return 0
         queue: deque[Delivery] = deque()
@@ -266,8 +266,8 @@ class Sender:
                     break
                 busy = {d.chat_key for d in wave}  # empty: the rest waits for those chats
                 wave = self._plan_wave(queue, later, busy)
-                if wave:  # marked in flight only when the pacer lets it leave
-                    await self._until_burst_is_due(len(wave))
+                if wave:  # marked in flight just before the pacer lets it leave
+                    await self._until_burst_is_due(len(wave), ahead=_PREPARE_AHEAD)
                     wave = await self._mark_wave(wave, queue, marked)
         finally:
             if later or queue:
@@ -311,10 +311,13 @@ class Sender:
                 raise
         return [d for d in wave if d.id in marked]
 
-    async def _until_burst_is_due(self, size: int) -> None:
-        """Wait until the pacer allows a burst of ``size`` (or a stop)."""
+    async def _until_burst_is_due(self, size: int, ahead: float = 0.0) -> None:
+        """Wait until the pacer allows a burst of ``size`` within ``ahead`` seconds (or a
+        stop). The transaction that marks a wave in flight runs in those seconds, so the
+        wave leaves when the pacer allows it, not a transaction later: a burst that leaves
+        late can only lose time, since the next one is counted from it."""
         while not self._stopping():
-            delay = self._pacer.global_delay(self._clock.monotonic(), size)
+            delay = self._pacer.global_delay(self._clock.monotonic(), size) - ahead
             if delay <= 0:
                 return
             await self._pause(delay)
@@ -392,7 +395,7 @@ class Sender:
                 return  # a 429's pause: the rows go back rather than wait in flight
             admitted = 0 if delay > 0 else self._pacer.admit(now, want)
             if admitted == 0:
-                await self._pause(max(delay, _RECHECK))
+                await self._pause(delay if delay > 0 else _RECHECK)
                 continue
             if self._budget is not None:
                 admitted, wait = await self._shared_grant(admitted)
@@ -434,6 +437,8 @@ class Sender:
             await release(session, [d.id for d in queue], now)
 
     async def _send(self, delivery: Delivery) -> None:
+        stamp = Stamp(self._pacer, self._clock.monotonic)
+        REQUEST_WRITTEN.set(stamp)  # this task's own context: its request calls it
         try:
             outcome = await self._publisher.publish(delivery)
         except Exception as exc:  # a publisher bug must not lose the row's state
@@ -444,7 +449,7 @@ class Sender:
             )
             outcome = Retry(error=f"internal error: {exc!r}")
         finally:
-            self._pacer.landed(self._clock.monotonic())
+            stamp()  # no request written (a dry run, a failure): counted from its answer
             self._sending -= 1
             self._slot_freed.set()
         self.stats.published += 1
@@ -552,6 +557,7 @@ class Sender:
 SENT = Applied("sent")
 _FINAL_WRITES = 3  # tries to record the last outcomes when the sender stops
 _RECHECK = 0.005  # seconds; a reply took the room the pacer had promised: look again
+_PREPARE_AHEAD = 0.03  # seconds before a burst may leave that its transaction starts
 _HOLD_AT_MOST = 1.0  # seconds; see Sender._hold_at_most
 
 

@@ -17,15 +17,17 @@ Two rules together keep bursts within the limit:
 
 - a token bucket refilled at the rate less a small ``headroom`` sets the pace; it holds a
   burst's worth (plus a few messages, so a late wake-up is made up, not lost);
-- a window counts every send from the moment it is committed until one second after its
-  answer came back (``landed``). Telegram stamps a request somewhere between those two
-  moments, so no one-second window of Telegram's can hold more than ``rate`` of them,
-  whatever the network or a stalled event loop did to a burst on the way. With answers
-  back within ``headroom`` of a second (20 ms at 2 %), the window never slows the bucket.
-
-Replies to commands are counted in both. They wait only for room in the window (at most
-a burst period), and broadcasts leave room for replies that are waiting, so the sum stays
-within the limit.
+- a window counts every send as Telegram does, at its arrival. A send takes its place when
+  it is committed, and keeps it until ``1 s + reach`` after its request was written out
+  (``written``; at the latest when its answer came back). Telegram counts a request when
+  it arrives: after the moment the pacer let it go, and, allowing ``reach`` (15 ms) for
+  the way there, no later than ``reach`` after it was written; so no one-second window of
+  Telegram's can hold more than ``rate`` of them, even when a busy event loop or a new
+  connection writes a burst out late. The answer's own latency (Telegram's processing,
+  the way back) does not count against the rate: with answers taking 50 or 100 ms the
+  pace is the same as with answers in a millisecond. The reach is kept below
+  the bucket's headroom (15 ms against 20 ms a second), so the bucket sets the pace and
+  its spare message makes up a burst that left a little late.
 
 Time is passed in (monotonic seconds) so the rules are tested without sleeping.
 Per-chat state is pruned as it ages, so memory does not grow with the audience.
@@ -35,15 +37,22 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict, deque
+from collections.abc import Callable
+from contextvars import ContextVar
 
 PRIVATE_INTERVAL = 1.0
 GROUP_WINDOW = 60.0
 GROUP_LIMIT = 20
 MAX_BURST = 50
 BURSTS_PER_SECOND = 2
+REACH = 0.015  # seconds a request may take from its start to its arrival at Telegram
 _EPSILON = 0.001  # keeps float rounding from landing a send exactly on a window edge
-_AWAIT_ANSWERS = 0.01  # seconds to look again when room depends on answers still out
 _TOKEN_EPSILON = 1e-6  # a wake-up at the computed moment finds the token (or room) there
+_AWAIT_WRITES = 0.005  # seconds to look again when room depends on requests not yet written
+
+# Set around one send by whoever counted it in a pacer (a ``Stamp``); the HTTP layer
+# calls it once the request is written out (``bot.telegram.request``).
+REQUEST_WRITTEN: ContextVar[Callable[[], None] | None] = ContextVar("request_written", default=None)
 
 
 def default_burst(rate: float) -> int:
@@ -61,6 +70,7 @@ class Pacer:
         group_window: float = GROUP_WINDOW,
         group_limit: int = GROUP_LIMIT,
         headroom: float = 0.02,
+        reach: float = REACH,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -69,7 +79,8 @@ class Pacer:
         self.burst = max(1, min(burst or default_burst(rate), self.limit))
         self.refill = rate * (1.0 - headroom)  # tokens per second
         self.burst_period = self.burst / self.refill  # seconds between full bursts
-        self.window = 1.0 + _EPSILON
+        self.reach = reach
+        self.window = 1.0 + reach + _EPSILON  # a send's place, counted from its start
         self.private_interval = private_interval
         self.group_window = group_window
         self.group_limit = group_limit
@@ -78,8 +89,8 @@ class Pacer:
         self._capacity = float(self.burst + max(1, math.ceil(rate / 100)))
         self._tokens = self._capacity
         self._tokens_at = 0.0
-        self._landed: deque[float] = deque()  # answer times of the sends within the window
-        self._in_flight = 0  # sends committed whose answer has not come back
+        self._started: deque[float] = deque()  # write times of the sends within the window
+        self._unwritten = 0  # sends committed whose request is not written out yet
         self._replies_waiting = 0
         self._paused_until = 0.0
         self._private: OrderedDict[str, float] = OrderedDict()
@@ -94,34 +105,36 @@ class Pacer:
     def _spend(self, now: float) -> None:
         self._tokens = self._level(now) - 1.0
         self._tokens_at = max(now, self._tokens_at)
-        self._in_flight += 1
+        self._unwritten += 1
 
-    def landed(self, now: float) -> None:
-        """A send's answer came back (whatever it said): it leaves the window a second later."""
-        self._in_flight = max(0, self._in_flight - 1)
-        self._landed.append(now)
+    def written(self, now: float) -> None:
+        """A committed send's request was written out (or its answer came back first): it
+        leaves the window ``1 s + reach`` from now. Call once per send (``Stamp``)."""
+        self._unwritten = max(0, self._unwritten - 1)
+        started = self._started
+        started.append(max(now, started[-1]) if started else now)
 
     def _in_window(self, now: float) -> int:
-        landed = self._landed
-        while landed and landed[0] <= now - self.window:
-            landed.popleft()
-        return self._in_flight + len(landed)
+        started = self._started
+        while started and started[0] <= now - self.window:
+            started.popleft()
+        return self._unwritten + len(started)
 
     def sends_in_window(self, now: float) -> int:
-        """Sends the window counts at ``now``: those in flight and those answered within the
-        last second (read only, unlike the pruning the pacer does as time goes on)."""
-        return self._in_flight + sum(1 for at in self._landed if at > now - self.window)
+        """Sends the window counts at ``now`` (read only, unlike the pruning the pacer does
+        as time goes on)."""
+        return self._unwritten + sum(1 for at in self._started if at > now - self.window)
 
     def _room_at(self, now: float, need: int) -> float:
         """Earliest time the window has room for ``need`` more sends (a guess of
-        ``_AWAIT_ANSWERS`` from now when that needs answers still outstanding)."""
+        ``_AWAIT_WRITES`` from now when that needs requests not yet written out)."""
         need = min(need, self.limit)
         excess = self._in_window(now) + need - self.limit
         if excess <= 0:
             return now
-        if excess > len(self._landed):
-            return now + _AWAIT_ANSWERS
-        return self._landed[excess - 1] + self.window + _TOKEN_EPSILON
+        if excess > len(self._started):
+            return now + _AWAIT_WRITES
+        return self._started[excess - 1] + self.window + _TOKEN_EPSILON
 
     def global_delay(self, now: float, want: int = 1) -> float:
         """Seconds to wait before ``want`` broadcast messages (at most a burst) may go."""
@@ -149,9 +162,8 @@ class Pacer:
         self._replies_waiting = max(0, self._replies_waiting + (1 if waiting else -1))
 
     def take_for_reply(self, now: float) -> None:
-        """A reply goes now: it is counted in the window (call :meth:`landed` when its answer
-        comes) and taken from the broadcasts' budget (the tokens may go below zero;
-        broadcasts then wait for them)."""
+        """A reply goes now: it is counted in the window and taken from the broadcasts'
+        budget (the tokens may go below zero; broadcasts then wait for them)."""
         self._spend(now)
 
     def pause(self, until: float) -> None:
@@ -183,8 +195,7 @@ class Pacer:
         return max(now, sent[0] + self.group_window + _EPSILON)
 
     def commit(self, chat_key: str, kind: str, now: float) -> None:
-        """Record a broadcast message leaving now (global budget plus per-chat use); call
-        :meth:`landed` when its answer comes back."""
+        """Record a broadcast message leaving now (global budget plus per-chat use)."""
         self._spend(now)
         self.note_chat(chat_key, kind, now)
 
@@ -213,6 +224,23 @@ class Pacer:
     def tracked_chats(self) -> int:
         """How many chats the pacer currently remembers (for tests of flat memory)."""
         return len(self._private) + len(self._groups)
+
+
+class Stamp:
+    """Places one send in its pacer's window, once: when its request is written out
+    (``REQUEST_WRITTEN``), or at the latest when its answer came back."""
+
+    __slots__ = ("_clock", "_done", "_pacer")
+
+    def __init__(self, pacer: Pacer, clock: Callable[[], float]) -> None:
+        self._pacer = pacer
+        self._clock = clock
+        self._done = False
+
+    def __call__(self) -> None:
+        if not self._done:
+            self._done = True
+            self._pacer.written(self._clock())
 
 
 def drain_seconds(

@@ -24,7 +24,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.budget import SharedBudget
-from bot.pacing import Pacer
+from bot.pacing import REQUEST_WRITTEN, Pacer, Stamp
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +97,16 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
         args: Any,
         kwargs: dict[str, Any],
     ) -> _Answer:
-        """One call, counted in the pacer's window from now until its answer is back."""
+        """One call, counted in the pacer's window from now until a second and the reach
+        after its request was written out."""
         await self._wait_for_room()
+        stamp = Stamp(self._pacer, self._clock)
+        token = REQUEST_WRITTEN.set(stamp)
         try:
             return await callback(*args, **kwargs)
         finally:
-            self._pacer.landed(self._clock())
+            REQUEST_WRITTEN.reset(token)
+            stamp()
 
     async def _wait_for_room(self) -> None:
         """Wait (rarely, and at most a burst period) for room in the one-second window, then

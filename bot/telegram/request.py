@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Final
 
 import aiohttp
+import aiohttp.abc
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.pacing import REQUEST_WRITTEN
 
 __all__ = ["AiohttpRequest", "ConnectionNotSent", "NotSentTimedOut"]
 
@@ -186,7 +190,7 @@ class AiohttpRequest(BaseRequest):
         method: str,
         url: str,
         headers: dict[str, str],
-        data: bytes | aiohttp.FormData | None,
+        data: bytes | aiohttp.Payload | aiohttp.FormData | None,
         client_timeout: aiohttp.ClientTimeout,
     ) -> tuple[int, bytes]:
         """One HTTP exchange, with aiohttp's failures translated to PTB's exceptions."""
@@ -256,7 +260,7 @@ class AiohttpRequest(BaseRequest):
 
     def _encode_body(
         self, request_data: RequestData | None, has_files: bool
-    ) -> tuple[dict[str, str], bytes | aiohttp.FormData | None]:
+    ) -> tuple[dict[str, str], bytes | aiohttp.Payload | aiohttp.FormData | None]:
         """Encode parameters as one JSON body, or multipart when files are attached.
 
         The Bot API accepts JSON for every call without files. Encoding PTB's parameters in
@@ -268,6 +272,10 @@ class AiohttpRequest(BaseRequest):
             return {"User-Agent": self.USER_AGENT}, None
         if not has_files:
             body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+            written = REQUEST_WRITTEN.get()
+            if written is not None:  # a paced send: the pacer learns when it left
+                stamped = _StampedBody(body, written)
+                return {"User-Agent": self.USER_AGENT, "Content-Type": _JSON_CONTENT_TYPE}, stamped
             return {"User-Agent": self.USER_AGENT, "Content-Type": _JSON_CONTENT_TYPE}, body
         form = aiohttp.FormData()
         for name, value in request_data.json_parameters.items():
@@ -275,6 +283,21 @@ class AiohttpRequest(BaseRequest):
         for name, (filename, content, mimetype) in request_data.multipart_data.items():
             form.add_field(name, content, filename=filename, content_type=mimetype)
         return {"User-Agent": self.USER_AGENT}, form
+
+
+class _StampedBody(aiohttp.BytesPayload):
+    """A JSON body that tells the pacer when it was written out to the connection: the
+    moment from which Telegram's one-second window can hold the request (``bot.pacing``)."""
+
+    def __init__(self, value: bytes, written: Callable[[], None]) -> None:
+        super().__init__(value, content_type=_JSON_CONTENT_TYPE)
+        self._written = written
+
+    async def write_with_length(
+        self, writer: aiohttp.abc.AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        await super().write_with_length(writer, content_length)
+        self._written()
 
 
 def _not_sent_message(err: aiohttp.ClientConnectorError) -> str:

@@ -26,6 +26,7 @@ import asyncio
 import itertools
 import json
 import math
+import random
 import re
 import time
 from collections import deque
@@ -38,6 +39,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import telegram
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 from yarl import URL
 
 from bot.telegram.html_rules import (
@@ -312,6 +314,61 @@ def _peak(times: Iterable[float], window: float) -> int:
     return best
 
 
+# --------------------------------------------------------------------------- arrival
+
+
+class _ArrivalHandler(RequestHandler):
+    """A server connection that notes when its last bytes came in: a request's arrival.
+
+    Telegram counts a request when it arrives. Handlers run later, after whatever else the
+    event loop is doing (in tests the bot itself shares the loop, and a burst of fifty
+    requests is handled one after the other), so the moment a handler starts is not when
+    the request arrived. The client sends one request at a time per connection, so the
+    connection's last read is its request's arrival.
+    """
+
+    arrived_at = 0.0
+    clock: Callable[[], float] = time.monotonic
+
+    def data_received(self, data: bytes) -> None:
+        self.arrived_at = self.clock()
+        super().data_received(data)
+
+
+class _ArrivalServer(web.Server):
+    """Makes ``_ArrivalHandler`` connections (the rest is aiohttp's ``Server``)."""
+
+    arrival_clock: Callable[[], float] = time.monotonic
+
+    def __call__(self) -> RequestHandler:
+        handler = _ArrivalHandler(self, loop=self._loop, **self._kwargs)
+        handler.clock = self.arrival_clock
+        return handler
+
+
+class _ArrivalRunner(web.AppRunner):
+    """An ``AppRunner`` whose connections note their requests' arrival."""
+
+    def __init__(self, app: web.Application, clock: Callable[[], float], **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._arrival_clock = clock
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _ArrivalServer
+        assert isinstance(server, _ArrivalServer)
+        server.arrival_clock = self._arrival_clock
+        return server
+
+
+def _arrival(request: web.Request, clock: Callable[[], float]) -> float:
+    """When ``request`` arrived (its connection's last read), or now if unknown."""
+    protocol = request.protocol
+    if isinstance(protocol, _ArrivalHandler) and protocol.arrived_at:
+        return protocol.arrived_at
+    return clock()
+
+
 # --------------------------------------------------------------------------- the server
 
 
@@ -332,6 +389,11 @@ class FakeBotAPI(InlineMode):
             address before the server is up (Telegram unreachable at the bot's start).
         inline: the bot has inline mode (BotFather's /setinline): getMe says so, inline
             queries can be pushed, and buttons that switch to inline mode are accepted.
+        latency: seconds every answer takes after its request was counted (Telegram's
+            processing and the way back), drawn uniformly from ``latency ± latency_jitter``.
+        arrival_jitter: up to this many seconds (uniformly drawn) a request takes to arrive,
+            i.e. to be counted, after it reached the server (network jitter on the way in).
+        seed: of the random draws above.
     """
 
     def __init__(
@@ -349,8 +411,15 @@ class FakeBotAPI(InlineMode):
         clock: Callable[[], float] = time.monotonic,
         port: int = 0,
         inline: bool = False,
+        latency: float = 0.0,
+        latency_jitter: float = 0.0,
+        arrival_jitter: float = 0.0,
+        seed: int = 1,
     ) -> None:
         self.token = token
+        self.latency = (max(0.0, latency - latency_jitter), latency + latency_jitter)
+        self.arrival_jitter = arrival_jitter
+        self._random = random.Random(seed)
         self.port = port
         self.enforce_limits = enforce_limits
         self._limiter = _Limiter(
@@ -433,8 +502,8 @@ class FakeBotAPI(InlineMode):
         self._closing = False
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
-        self._runner = web.AppRunner(
-            app, access_log=None, handler_cancellation=False, shutdown_timeout=0.5
+        self._runner = _ArrivalRunner(
+            app, self._clock, access_log=None, handler_cancellation=False, shutdown_timeout=0.5
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -872,6 +941,18 @@ class FakeBotAPI(InlineMode):
         """The highest number of sends to all chats seen in any ``window``, per second."""
         return _peak(self._send_times, window) / window
 
+    def windows_over(self, limit: int, window: float = 1.0) -> int:
+        """Accepted sends that found more than ``limit`` sends (themselves included) in the
+        ``window`` seconds before their arrival: windows over the limit as Telegram counts
+        them, with no allowance for jitter (the 429s above allow ``global_burst`` more)."""
+        times = sorted(self._send_times)
+        over, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= window:
+                start += 1
+            over += end - start + 1 > limit
+        return over
+
     def achieved_rate(self) -> float:
         """Accepted sends per second between the first and the last one."""
         times = self._send_times
@@ -902,7 +983,12 @@ class FakeBotAPI(InlineMode):
         except ValueError:
             params, files = {"_unreadable": True}, {}
         method = request.match_info["method"]
-        record = RecordedRequest(method, params, files, self._clock())
+        slowed = method.lower() != "getupdates"
+        arrived = _arrival(request, self._clock)
+        if slowed and self.arrival_jitter > 0:
+            arrived += self._random.uniform(0.0, self.arrival_jitter)
+            await asyncio.sleep(max(0.0, arrived - self._clock()))
+        record = RecordedRequest(method, params, files, arrived)
         self.requests.append(record)
         while method.lower() in self._held and not self._closing:
             await self._wait_changed(at_most=0.05)
@@ -928,6 +1014,8 @@ class FakeBotAPI(InlineMode):
         delay = self._delays.get(method.lower())
         if delay:
             await asyncio.sleep(delay)
+        if slowed and self.latency[1] > 0:
+            await asyncio.sleep(self._random.uniform(*self.latency))
         return response
 
     def _raise_injected(self, method: str) -> None:

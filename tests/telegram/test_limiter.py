@@ -45,7 +45,7 @@ def fill_window(pacer: Pacer, landed_ago: float) -> None:
     answered = time.monotonic() - landed_ago
     for n in range(pacer.limit):
         pacer.commit(f"900{n}", "private", answered)
-        pacer.landed(answered)
+        pacer.written(answered)
 
 
 async def test_a_reply_goes_at_once_and_leaves_the_window_when_answered() -> None:
@@ -58,7 +58,7 @@ async def test_a_reply_goes_at_once_and_leaves_the_window_when_answered() -> Non
     assert pacer.sends_in_window(time.monotonic()) == 1  # counted until a second after
     for _ in range(pacer.limit - 1):
         pacer.take_for_reply(time.monotonic())
-        pacer.landed(time.monotonic())
+        pacer.written(time.monotonic())
     assert pacer.reply_delay(time.monotonic()) > 0.9  # the window is full now
 
 
