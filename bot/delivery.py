@@ -397,31 +397,49 @@ class Sender:
             if admitted == 0:
                 await self._pause(delay if delay > 0 else _RECHECK)
                 continue
+            go = ready[:admitted]
             if self._budget is not None:
-                admitted, wait = await self._shared_grant(admitted)
-                if admitted == 0:
+                go, busy, wait = await self._shared_grant(go, now)
+                if busy:  # a reply from another process reached these chats: later
+                    ready = [d for d in ready if d.id not in busy]
+                if not go:
+                    waiting = ready + held
                     await self._pause(max(wait, _RECHECK))
                     continue
                 now = self._clock.monotonic()
             # No await from admit() to the last commit: the pacer's count is exact.
-            for delivery in ready[:admitted]:
+            for delivery in go:
                 self._pacer.commit(delivery.chat_key, delivery.chat_kind, now)
                 self._sending += 1
                 task = asyncio.create_task(self._send(delivery))
                 self._fired.add(delivery.id)
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            waiting = ready[admitted:] + held
+            waiting = [d for d in ready if d.id not in self._fired] + held
 
-    async def _shared_grant(self, admitted: int) -> tuple[int, float]:
-        """Of ``admitted`` sends the local pacer allows, those the other processes leave
-        room for (``bot.budget``), as the pacer still allows them after asking; or
-        ``(0, seconds to wait)``."""
+    async def _shared_grant(
+        self, batch: list[Delivery], now: float
+    ) -> tuple[list[Delivery], set[int], float]:
+        """Of the ``batch`` the local pacer allows, those the other processes leave room
+        for (``bot.budget``), as the pacer still allows them after asking; the ids of rows
+        whose chat a reply from elsewhere reached (noted, so they wait for their chat);
+        and, when none may go, how long to wait."""
         assert self._budget is not None
-        granted, wait = await self._budget.take(admitted, reply=False)
-        if granted == 0 or self._stopping():
-            return 0, wait
-        return self._pacer.admit(self._clock.monotonic(), granted), 0.0
+        grant = await self._budget.take(
+            [d.address for d in batch],
+            [not Pacer.is_private(d.chat_kind) for d in batch],
+            reply=False,
+            own_used=lambda: self._pacer.sends_in_window(self._clock.monotonic()),
+            used=[self._pacer.chat_sends(d.chat_key, now) for d in batch],
+        )
+        now = self._clock.monotonic()
+        for i in grant.busy:
+            self._pacer.note_chat(batch[i].chat_key, batch[i].chat_kind, now)
+        busy = {batch[i].id for i in grant.busy}
+        if not grant.granted or self._stopping():
+            return [], busy, grant.wait
+        allowed = self._pacer.admit(now, len(grant.granted))
+        return [batch[i] for i in grant.granted[:allowed]], busy, 0.0
 
     def _chat_wait(self, delivery: Delivery, now: float) -> float:
         return self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now) - now

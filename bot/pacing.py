@@ -194,10 +194,20 @@ class Pacer:
             return now
         return max(now, sent[0] + self.group_window + _EPSILON)
 
+    def chat_sends(self, chat_key: str, now: float) -> int:
+        """Sends to this group or channel within its window (0 for a private chat)."""
+        sent = self._groups.get(chat_key)
+        return sum(1 for at in sent if at > now - self.group_window) if sent else 0
+
     def commit(self, chat_key: str, kind: str, now: float) -> None:
         """Record a broadcast message leaving now (global budget plus per-chat use)."""
         self._spend(now)
         self.note_chat(chat_key, kind, now)
+
+    def note_private(self, chat_key: str, now: float) -> None:
+        """A message to this private chat leaves now (again): its second starts now."""
+        self._private[chat_key] = now
+        self._private.move_to_end(chat_key)
 
     def note_chat(self, chat_key: str, kind: str, now: float) -> None:
         if self.is_private(kind):

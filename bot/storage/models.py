@@ -438,14 +438,31 @@ class IngestReplayRow(Base):
 
 
 class SendBudgetRow(Base):
-    """Sends granted per 20 ms slot by the database server's clock, all processes together
-    (PostgreSQL; ``bot.budget``). Rows older than a few seconds are deleted as grants go."""
+    """Sends granted per 20 ms slot by the database server's clock, per process (``owner``),
+    and replies refused for want of room (``waiting``) (PostgreSQL; ``bot.budget``). Rows
+    older than a few seconds are deleted as grants go."""
 
     __tablename__ = "send_budget"
 
     slot: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    owner: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     broadcasts: Mapped[int] = mapped_column(Integer)
     replies: Mapped[int] = mapped_column(Integer)
+    waiting: Mapped[int] = mapped_column(Integer)
+
+
+class SendReplyRow(Base):
+    """A reply, edit or deletion sent to a chat, by the database server's clock in ms
+    (PostgreSQL; ``bot.budget``): with the outbox, what each chat's own limit counts across
+    processes. Rows older than two minutes are deleted as grants go."""
+
+    __tablename__ = "send_replies"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    chat: Mapped[str] = mapped_column(String(64))
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_send_replies_chat", "chat", "at_ms"),)
 
 
 class HealthProbeRow(Base):

@@ -29,7 +29,9 @@ from bot.pacing import REQUEST_WRITTEN, Pacer, Stamp
 log = logging.getLogger(__name__)
 
 MAX_REPLY_WAIT = 30.0
+_ASK_AGAIN = 0.05  # seconds at most between two asks of a waiting reply (shared budget)
 _Answer = bool | dict[str, Any] | list[dict[str, Any]]
+_Chat = tuple[str, bool, str]  # address ("" for none), a group or channel, the pacer's key
 _SENDING = frozenset(
     {
         "sendMessage",
@@ -76,9 +78,9 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         if endpoint not in _SENDING:
             return await callback(*args, **kwargs)
-        await self._wait_for_chat(data)
+        chat = await self._wait_for_chat(data)
         try:
-            return await self._counted(callback, args, kwargs)
+            return await self._counted(callback, args, kwargs, chat)
         except ReplyHeldBack:
             raise  # our own refusal during a pause: Telegram said nothing new
         except RetryAfter as exc:
@@ -89,17 +91,21 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
                 raise
             log.warning("reply hit a 429; retrying after %.0f s", wait)
             await asyncio.sleep(wait)
-            return await self._counted(callback, args, kwargs)
+            return await self._counted(callback, args, kwargs, chat)
 
     async def _counted(
         self,
         callback: Callable[..., Coroutine[Any, Any, _Answer]],
         args: Any,
         kwargs: dict[str, Any],
+        chat: _Chat,
     ) -> _Answer:
         """One call, counted in the pacer's window from now until a second and the reach
         after its request was written out."""
-        await self._wait_for_room()
+        await self._wait_for_room(chat)
+        address, group, key = chat
+        if address and not group:  # its second is counted from now, not from the wait
+            self._pacer.note_private(key, self._clock())
         stamp = Stamp(self._pacer, self._clock)
         token = REQUEST_WRITTEN.set(stamp)
         try:
@@ -108,7 +114,7 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
             REQUEST_WRITTEN.reset(token)
             stamp()
 
-    async def _wait_for_room(self) -> None:
+    async def _wait_for_room(self, chat: _Chat) -> None:
         """Wait (rarely, and at most a burst period) for room in the one-second window, then
         take the reply's place in it; broadcasts leave that room to waiting replies.
 
@@ -124,34 +130,43 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
                 while delay > 0:
                     await asyncio.sleep(delay)
                     delay = self._pacer.reply_delay(self._clock())
-                await self._shared_grant()
+                await self._shared_grant(chat)
             finally:
                 self._pacer.reply_waiting(False)
         self._pacer.take_for_reply(self._clock())
 
-    async def _shared_grant(self) -> None:
-        """Wait for the other processes to leave room for this send (``bot.budget``);
-        broadcasts everywhere leave replies room first, so this is a few milliseconds."""
+    async def _shared_grant(self, chat: _Chat) -> None:
+        """Wait for the other processes to leave room for this send, and for its chat
+        (``bot.budget``); broadcasts everywhere make room for a waiting reply, so this
+        is a fraction of a second at most."""
         if self._budget is None:
             return
+        address, group, _key = chat
         waited = 0.0
         while waited < MAX_REPLY_WAIT:
-            granted, wait = await self._budget.take(1, reply=True)
-            if granted:
+            grant = await self._budget.take(
+                [address], [group], reply=True, own_used=self._own_in_window
+            )
+            if grant.granted:
                 return
+            wait = min(grant.wait, _ASK_AGAIN)
             await asyncio.sleep(wait)
             waited += wait
         raise ReplyHeldBack(timedelta(seconds=math.ceil(waited)))
 
-    async def _wait_for_chat(self, data: dict[str, Any]) -> None:
-        """Keep one chat's own limit (1/s private, 20/min groups) for replies too.
+    def _own_in_window(self) -> int:
+        return self._pacer.sends_in_window(self._clock())
+
+    async def _wait_for_chat(self, data: dict[str, Any]) -> _Chat:
+        """Keep one chat's own limit (1/s private, 20/min groups) for replies too; returns
+        the chat (address, whether a group or channel, the pacer's key).
 
         A reader who sends three commands at once gets three answers a second
         apart instead of a 429; a reply to a quiet chat never waits.
         """
         chat_id = data.get("chat_id")
         if chat_id is None:
-            return
+            return "", False, ""
         key = f"{chat_id}:{data.get('message_thread_id') or 0}"
         kind = "private" if str(chat_id).isdigit() else "group"
         now = self._clock()
@@ -159,3 +174,4 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
         if ready > now:
             await asyncio.sleep(ready - now)
         self._pacer.note_chat(key, kind, self._clock())
+        return str(chat_id), kind != "private", key
