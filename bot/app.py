@@ -239,11 +239,11 @@ async def assemble(
             [lang for lang in catalog.languages if lang in Translator.available()],
             catalog.default_language,
         )
-        pacer = Pacer(settings.effective_rate)
+        pacer = Pacer(settings.effective_rate, reach=settings.send_reach)
         # Several processes share one database, and Telegram's limit: on PostgreSQL every
         # send also takes its grant from the budget they share (bot.budget).
         budget = (
-            SharedBudget(engine, settings.effective_rate)
+            SharedBudget(engine, settings.effective_rate, reach=settings.send_reach)
             if SharedBudget.wanted(engine) and not dry_run
             else None
         )

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 SLOT = 0.02  # seconds per slot of the shared count
 REACH = 0.1  # seconds a granted send may take to reach Telegram (event loop, network)
-WINDOW_SLOTS = math.ceil((1.0 + REACH) / SLOT) + 1  # 56 slots: 1.12 s
+WINDOW_SLOTS = math.ceil((1.0 + REACH) / SLOT) + 1  # 56 slots: 1.12 s (at least)
 CHAT_MARGIN = 0.1  # seconds added to a chat's window: the reach, and clocks of two hosts
 CALL_WITHIN = 1.0  # seconds a grant may take; slower, the send goes on the local pacer alone
 _GRANT = text(
@@ -72,8 +72,17 @@ class Grant:
 class SharedBudget:
     """Grants of sends from the limits all processes share (PostgreSQL only)."""
 
-    def __init__(self, engine: AsyncEngine, rate: float, *, reserve: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        rate: float,
+        *,
+        reserve: int | None = None,
+        reach: float = 0.0,
+    ) -> None:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The others' sends count for the window, longer still by a larger network reach.
+        self.window_slots = max(WINDOW_SLOTS, math.ceil((1.0 + REACH + reach) / SLOT) + 1)
         self.limit = max(1, math.floor(rate))
         # Room broadcasts leave to replies even when none came lately (waiting replies
         # are given room as they come, see the module's docstring).
@@ -115,7 +124,7 @@ class SharedBudget:
             "lim": self.limit,
             "reserve": self.reserve,
             "slot_ms": round(SLOT * 1000),
-            "slots": WINDOW_SLOTS,
+            "slots": self.window_slots,
             "private_ms": round((PRIVATE_INTERVAL + CHAT_MARGIN) * 1000),
             "group_ms": round((GROUP_WINDOW + CHAT_MARGIN) * 1000),
             "group_lim": GROUP_LIMIT,

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     editors_chat_id: int | None = None
     broadcast_rate: float = Field(default=30.0, gt=0, le=1000)
     paid_broadcast: bool = False
+    # Seconds a request may take from being written out to reaching Telegram (network
+    # jitter): the pacer counts each send for a second plus this (bot.pacing).
+    send_reach: float = Field(default=0.015, ge=0, le=1)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     metrics_host: str = "127.0.0.1"

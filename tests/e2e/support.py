@@ -72,6 +72,9 @@ def make_settings(api: FakeBotAPI, database_url: str, **extra: Any) -> Settings:
         "database_url": database_url,
         "web_port": 0,
         "metrics_port": 0,
+        # A loaded test machine may hold a written request back for a while before the
+        # fake Bot API (on the same event loop) reads it: pacing with a wide margin.
+        "send_reach": 0.25,
         **extra,
     }
     return Settings(_env_file=None, **values)
