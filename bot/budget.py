@@ -4,7 +4,7 @@ Each process paces itself (``bot.pacing.Pacer``), but Telegram counts the bot as
 a ``web`` process answering commands and a ``worker`` broadcasting, each at the full rate,
 would together exceed it, and a reply from one and a broadcast from the other could both
 reach one reader within a second. So on PostgreSQL every send also takes a grant from the
-database (``newsbot_grant_sends``, migration 0019), folded into the one statement per
+database (``newsbot_grant_sends``, migration 0023), folded into the one statement per
 burst the sender already made (one per reply), never one per message:
 
 - **the global rate.** A small table counts the sends granted per 20 ms slot by the

@@ -1,7 +1,7 @@
 """one Telegram budget, counted as Telegram counts: grants per owner, chats' limits shared
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-03 04:10:00.000000
 
 ``send_budget`` rows now belong to the process that took them (``owner``): a process
@@ -21,8 +21,8 @@ import importlib
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
