@@ -44,7 +44,7 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-TEST_SEND_REACH = 0.25  # seconds; see bot_environment
+TEST_SEND_REACH = 0.1  # seconds; see bot_environment
 
 
 def reader_ids(count: int) -> list[int]:

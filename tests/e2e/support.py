@@ -74,7 +74,7 @@ def make_settings(api: FakeBotAPI, database_url: str, **extra: Any) -> Settings:
         "metrics_port": 0,
         # A loaded test machine may hold a written request back for a while before the
         # fake Bot API (on the same event loop) reads it: pacing with a wide margin.
-        "send_reach": 0.25,
+        "send_reach": 0.1,
         **extra,
     }
     return Settings(_env_file=None, **values)
