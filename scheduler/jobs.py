@@ -23,6 +23,8 @@ from scheduler.mostread import MostReadRefresher
 log = logging.getLogger(__name__)
 
 JITTER = 0.15
+#: Unfinished private fan-outs (a process died mid-way) are resumed this often.
+FANOUT_EVERY = 30.0
 
 
 def build_scheduler(
@@ -58,6 +60,16 @@ def build_scheduler(
         id="mostread",
         name="refresh most-read",
         next_run_time=start + timedelta(seconds=1),
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        ingestor.fan_out,
+        "interval",
+        seconds=FANOUT_EVERY,
+        id="fanout",
+        name="private fan-out",
+        next_run_time=start,
         coalesce=True,
         max_instances=1,
     )

@@ -101,8 +101,20 @@ class ArticleRow(Base):
     # Title and summary folded for search (``bot.text.search.searchable``): inline mode and
     # /search compare substrings of it within a window of recent stories of one language.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The private fan-out still to enqueue: private chats with a larger id get their rows
+    # next (0: none yet); NULL once done, or for an article that goes to no private chat.
+    fanout_after: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_articles_language_created", "language", "created_at"),)
+    __table_args__ = (
+        Index("ix_articles_language_created", "language", "created_at"),
+        # The fan-out job finds the few articles still fanning out from this index.
+        Index(
+            "ix_articles_fanout",
+            "id",
+            sqlite_where=text("fanout_after IS NOT NULL"),
+            postgresql_where=text("fanout_after IS NOT NULL"),
+        ),
+    )
 
     @property
     def region_codes(self) -> tuple[str, ...]:
@@ -167,6 +179,9 @@ class ChatRow(Base):
     __table_args__ = (
         UniqueConstraint("address", "thread_id", name="uq_chats_address_thread"),
         Index("ix_chats_language_active", "language", "active"),
+        # Channels and groups found among a million private chats without reading them
+        # (the ingest transaction's enqueue); private chats walked in id order by kind.
+        Index("ix_chats_kind_language", "kind", "language", "active"),
     )
 
 

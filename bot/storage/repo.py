@@ -208,6 +208,7 @@ async def enqueue_article(
     *,
     unmatched_to_all: bool = True,
     breaking: bool = False,
+    among: ColumnElement[bool] | None = None,
 ) -> int:
     """Create one outbox row per matching destination, in one statement.
 
@@ -224,7 +225,8 @@ async def enqueue_article(
     Breaking news goes ahead of every queued delivery (priority lowered by
     :data:`BREAKING_AHEAD`), also to digest readers who kept breaking alerts on, and
     skips their quiet hours; in channels that pin breaking posts the row carries the
-    time to unpin it. Returns the number of rows created.
+    time to unpin it. ``among`` narrows the destinations (one kind of chat, a range of
+    ids: :mod:`bot.storage.fanout`). Returns the number of rows created.
     """
     chat = ChatRow.__table__.c
     region_match = exists().where(ChatRegionRow.chat_id == chat.id)
@@ -239,6 +241,8 @@ async def enqueue_article(
         mode,
         await language_condition(session, article_id, language),
     )
+    if among is not None:
+        wanted = and_(wanted, among)
     due = await _due_after_quiet_hours(session, wanted, now, breaking=breaking)
     priority = chat.priority - BREAKING_AHEAD if breaking else chat.priority
     unpin = await _unpin_time(session, wanted, now) if breaking else literal(None, DateTime)

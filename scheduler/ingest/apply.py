@@ -19,6 +19,7 @@ from typing import NamedTuple
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.fanout import shared_chats
 from bot.storage.models import ArticleRow, FeedRow
 from bot.storage.repo import (
     NewArticle,
@@ -53,8 +54,9 @@ class Plan:
 
 
 class Saved(NamedTuple):
-    """What one transaction stored: articles, of them announced, outbox rows, and the
-    feed's new state (``None`` when the plan left it alone)."""
+    """What one transaction stored: articles, of them announced (their private fan-out
+    follows), channel and group outbox rows, and the feed's new state (``None`` when the
+    plan left it alone)."""
 
     stored: int
     announced: int
@@ -87,9 +89,14 @@ async def apply_plan(session: AsyncSession, plan: Plan, now: datetime) -> Saved:
 
 
 async def _store(session: AsyncSession, plan: Plan, article: NewArticle, now: datetime) -> int:
-    """One article row and, when it is announced, its deliveries; returns their count."""
+    """One article row and, when it is announced, its channel and group deliveries;
+    returns their count. Its private fan-out is only marked to do (``fanout_after``):
+    :mod:`scheduler.ingest.fanout` enqueues it after the commit, in chunks, so channels
+    and other feeds never wait for a million private rows."""
     article_id = await insert_article(session, article, now)
-    extra = extra_columns(article.key, plan.alternates, set(plan.rest_keys))
+    extra: dict[str, object] = {**extra_columns(article.key, plan.alternates, set(plan.rest_keys))}
+    if article.announced:
+        extra["fanout_after"] = 0
     if extra:
         await session.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(extra))
     if not article.announced:
@@ -102,6 +109,7 @@ async def _store(session: AsyncSession, plan: Plan, article: NewArticle, now: da
         now,
         unmatched_to_all=plan.unmatched_to_all,
         breaking=article.breaking,
+        among=shared_chats(),
     )
 
 

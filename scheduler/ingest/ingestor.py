@@ -26,6 +26,7 @@ from bot.catalog import Catalog, Feed
 from bot.clock import Clock
 from bot.domain import FeedEntry, ParsedFeed
 from bot.metrics import FeedMetrics, shared_feed_metrics
+from bot.storage.fanout import CHUNK
 from bot.storage.repo import ensure_feed
 from scheduler.corrections import Correction
 from scheduler.discover import effective_base
@@ -36,6 +37,7 @@ from scheduler.ingest.apply import Saved, apply_plan, write_feed
 from scheduler.ingest.articles import BreakingPush
 from scheduler.ingest.cmspush import CmsPush
 from scheduler.ingest.enrich import HTML_ACCEPT, discovered_api, with_translations
+from scheduler.ingest.fanout import AHEAD, FanOut
 from scheduler.ingest.gapfill import GapFill
 from scheduler.ingest.polling import (
     Answer,
@@ -83,6 +85,8 @@ class Ingestor:
         on_enqueued: Callable[[], None] = lambda: None,
         fetch_pages: bool = True,
         metrics: FeedMetrics | None = None,
+        fanout_chunk: int = CHUNK,
+        fanout_ahead: int = AHEAD,
     ) -> None:
         self._catalog = catalog
         self._metrics = metrics or shared_feed_metrics()
@@ -106,14 +110,31 @@ class Ingestor:
         self._gaps = GapFill(fetcher, clock, alerts, lambda found: self._fresh(found))
         self._removals = Removals(catalog, sessions, self._write, fetcher, clock, alerts)
         self._cms = CmsPush(catalog, fetcher, self, self._breaking_pushes)
+        self._fanout = FanOut(
+            self._write_beside,
+            clock,
+            unmatched_to_all=catalog.outlet.unmatched == "all",
+            on_enqueued=on_enqueued,
+            chunk=fanout_chunk,
+            ahead=fanout_ahead,
+        )
 
     async def poll_all(self) -> list[PollReport]:
         """Poll every catalog feed concurrently; one feed's failure never stops another.
 
         Forced: a feed is polled even before its next due time, except when its
-        server asked us to wait (``Retry-After``).
+        server asked us to wait (``Retry-After``). Returns once the private fan-out of
+        what they found is enqueued too.
         """
-        return list(await asyncio.gather(*(self.poll(f, force=True) for f in self._catalog.feeds)))
+        polls = (self.poll(f, force=True) for f in self._catalog.feeds)
+        reports = list(await asyncio.gather(*polls))
+        await self.fan_out()
+        return reports
+
+    async def fan_out(self) -> None:
+        """Enqueue every unfinished private fan-out (also the periodic job: it resumes
+        the ones a dead process left)."""
+        await self._fanout.drain()
 
     @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncSession]:
@@ -126,11 +147,24 @@ class Ingestor:
         async with self._writes, self._sessions.begin() as session:
             yield session
 
+    @contextlib.asynccontextmanager
+    async def _write_beside(self) -> AsyncIterator[AsyncSession]:
+        """A fan-out chunk's transaction: beside the polls' on PostgreSQL (row locks keep
+        them apart), in their queue on SQLite (one writer at a time anyway)."""
+        bind = self._sessions.kw.get("bind")
+        if bind is None or bind.dialect.name != "postgresql":
+            async with self._write() as session:
+                yield session
+            return
+        async with self._sessions.begin() as session:
+            yield session
+
     async def wait_idle(self) -> None:
         """Return once no poll is running (shutdown lets the last one commit)."""
         for lock in list(self._locks.values()):
             async with lock:
                 pass
+        await self._fanout.stop()
 
     async def poll(self, feed: Feed, *, force: bool = False) -> PollReport:
         lock = self._locks.setdefault(feed.url, asyncio.Lock())
@@ -226,12 +260,9 @@ class Ingestor:
         return await self._store(feed, state, result, parsed)
 
     async def _fetch(self, state: FeedState, accept: str | None) -> FetchResult:
-        if accept is None:
-            return await self._fetcher.fetch(
-                state.url, etag=state.etag, last_modified=state.last_modified
-            )
+        extra = {} if accept is None else {"accept": accept}
         return await self._fetcher.fetch(
-            state.url, etag=state.etag, last_modified=state.last_modified, accept=accept
+            state.url, etag=state.etag, last_modified=state.last_modified, **extra
         )
 
     async def _read(self, feed: Feed, result: FetchResult) -> ParsedFeed:
@@ -327,6 +358,8 @@ class Ingestor:
             saved = await apply_plan(session, plan, now)
         if saved.deliveries:
             self._on_enqueued()
+        if saved.announced:
+            self._fanout.kick()
         return saved
 
     # --- polling state -------------------------------------------------------------------
