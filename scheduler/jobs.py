@@ -64,7 +64,7 @@ def build_scheduler(
         max_instances=1,
     )
     scheduler.add_job(
-        ingestor.fan_out,
+        ingestor.resume_fan_out,
         "interval",
         seconds=FANOUT_EVERY,
         id="fanout",

@@ -132,9 +132,13 @@ class Ingestor:
         return reports
 
     async def fan_out(self) -> None:
-        """Enqueue every unfinished private fan-out (also the periodic job: it resumes
-        the ones a dead process left)."""
+        """Enqueue every unfinished private fan-out wholly, now (``poll --once``, tests)."""
         await self._fanout.drain()
+
+    async def resume_fan_out(self) -> None:
+        """The periodic job: make sure unfinished fan-outs (a dead process's too) go on,
+        a window ahead of the sender."""
+        self._fanout.kick()
 
     @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncSession]:
