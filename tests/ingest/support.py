@@ -84,7 +84,10 @@ async def rig(
     async with aiohttp.ClientSession() as http:
         fetcher = Fetcher(http, limits=limits)
         ingestor = Ingestor(catalog, sessions, fetcher, clock, alerts=alerts, **options)
-        yield Rig(ingestor, alerts, clock, catalog)
+        try:
+            yield Rig(ingestor, alerts, clock, catalog)
+        finally:  # a fan-out still running in the background ends before the database goes
+            await ingestor.wait_idle()
 
 
 async def feed_row(sessions: async_sessionmaker[AsyncSession], url: str) -> FeedRow:
