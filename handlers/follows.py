@@ -133,14 +133,11 @@ class FollowSettings:
         return text, InlineKeyboardMarkup(rows)
 
     async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        tapped = await self.g.tap(update, "f")
-        if tapped is None:
+        tapped = await self.g.private_tap(update, "f")
+        user, chat = update.effective_user, update.effective_chat
+        if tapped is None or user is None or chat is None:
             return
         query, action = tapped
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None or chat.type != "private":
-            await self.g.answer(update, "errors.stale_button", alert=True)
-            return
         lang = await self.s.language_for(update)
         now = self.s.clock.now()
         async with self.s.sessions.begin() as session:

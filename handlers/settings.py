@@ -86,6 +86,17 @@ class Guard:
             return None
         return query, action
 
+    async def private_tap(self, update: Update, prefix: str) -> tuple[CallbackQuery, Action] | None:
+        """:meth:`tap` for a reader's own screens, which exist only in the private chat."""
+        tapped = await self.tap(update, prefix)
+        if tapped is None:
+            return None
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != "private":
+            await self.answer(update, "errors.stale_button", alert=True)
+            return None
+        return tapped
+
     async def allow_command(self, update: Update) -> bool:
         """Rate limit for configuration commands; replies itself when refused."""
         user, message = update.effective_user, update.effective_message
@@ -482,14 +493,11 @@ class SubscriberSettings:
     # ---- buttons -------------------------------------------------------------------
 
     async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        tapped = await self.g.tap(update, "s")
-        if tapped is None:
+        tapped = await self.g.private_tap(update, "s")
+        user, chat = update.effective_user, update.effective_chat
+        if tapped is None or user is None or chat is None:
             return
         query, action = tapped
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None or chat.type != "private":
-            await self.g.answer(update, "errors.stale_button", alert=True)
-            return
         ui_lang = await self.s.language_for(update)
         now = self.s.clock.now()
         async with self.s.sessions.begin() as session:

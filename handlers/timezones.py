@@ -89,9 +89,9 @@ class TimeZonePicker:
         return self.tr.gettext(lang, "timezone.zone_prompt"), [*chunk(buttons, 2), back]
 
     async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        tapped = await self.g.tap(update, "z")
+        tapped = await self.g.private_tap(update, "z")
         user, chat = update.effective_user, update.effective_chat
-        if tapped is None or user is None or chat is None or chat.type != "private":
+        if tapped is None or user is None or chat is None:
             return
         query, action = tapped
         lang = await self.s.language_for(update)
