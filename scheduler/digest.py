@@ -2,13 +2,15 @@
 
 A subscriber in digest mode is due once their local digest time has passed since
 their last digest. Their digest lists the articles of the last day (at most since the
-previous digest) in their language and regions, grouped by region, leaving out what
-they already received one by one; it is split into several messages, between whole
-blocks, when it is longer than Telegram allows. A day without news sends nothing, unless
-the reader asked for the digest on such days too (it then says so). The day's digest is
-claimed and its messages queued in one transaction, as ``digest`` rows of the outbox
-(``bot.messages``): the sender sends them like posts, paced, retried after a 429, its
-reader deactivated on a 403, exactly once where Telegram lets us know.
+previous digest) in their regions, grouped by region, leaving out what they already
+received one by one; a story once, in the first of their languages that has it, and only
+what matches their topics and keywords (``scheduler.digest_pick``); it is split into
+several messages, between whole blocks, when it is longer than Telegram allows. A day
+without news sends nothing, unless the reader asked for the digest on such days too (it
+then says so). The day's digest is claimed and its messages queued in one transaction,
+as ``digest`` rows of the outbox (``bot.messages``): the sender sends them like posts,
+paced, retried after a 429, its reader deactivated on a 403, exactly once where Telegram
+lets us know.
 
 It ends with the few most-read articles of the cached list (``MostReadStore``) for
 the reader's regions (and outlet-wide ones, as above), a different view of the same
@@ -33,8 +35,10 @@ from bot.localtime import last_digest_time, to_local
 from bot.messages import DIGEST, enqueue_texts
 from bot.mostread import MostReadItem, MostReadStore
 from bot.render import render_list, split_html_blocks
-from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, OutboxRow
+from bot.storage.follows import chat_follows
+from bot.storage.models import ArticleRow, ArticleTopicRow, ChatRegionRow, ChatRow, OutboxRow
 from bot.storage.repo import ALL_REGIONS
+from scheduler.digest_pick import Interests, pick
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +129,12 @@ class DigestJob:
         return [sub for sub in subs if is_due(sub, now)]
 
     async def articles(
-        self, session: AsyncSession, sub: Subscriber, regions: Sequence[str], now: datetime
+        self, session: AsyncSession, sub: Subscriber, now: datetime
     ) -> list[ArticleRow]:
-        """The day's articles in the reader's language not already received one by one
-        (``regions`` are applied by :meth:`group`)."""
+        """The day's articles for the reader (``scheduler.digest_pick``: each story once,
+        in their first language that has it, not already received, matching their topics
+        and keywords); ``regions`` are applied by :meth:`group`."""
+        interests = await self.interests(session, sub)
         since = max(sub.last_digest_at or now - WINDOW, now - WINDOW)
         received = exists().where(
             OutboxRow.article_id == ArticleRow.id,
@@ -136,18 +142,38 @@ class DigestJob:
             OutboxRow.state.in_(RECEIVED),
         )
         query = (
-            select(ArticleRow)
+            select(ArticleRow, received)
             .where(
-                ArticleRow.language == sub.language,
+                ArticleRow.language.in_(interests.languages),
                 ArticleRow.created_at > since,
                 ArticleRow.created_at <= now,
                 ArticleRow.announced == true(),
-                ~received,
             )
             .order_by(ArticleRow.created_at, ArticleRow.id)
             .limit(MAX_ARTICLES)
         )
-        return list(await session.scalars(query))
+        rows = (await session.execute(query)).all()
+        articles = [article for article, _ in rows]
+        got = {article.id for article, was_received in rows if was_received}
+        topics: dict[int, set[str]] = {}
+        found = await session.execute(
+            select(ArticleTopicRow.article_id, ArticleTopicRow.topic).where(
+                ArticleTopicRow.article_id.in_([a.id for a in articles])
+            )
+        )
+        for article_id, topic in found:
+            topics.setdefault(article_id, set()).add(topic)
+        return pick(articles, got, interests, topics)
+
+    async def interests(self, session: AsyncSession, sub: Subscriber) -> Interests:
+        """The reader's languages in order, topics the catalog still lists, keywords."""
+        follows = await chat_follows(session, sub.pk)
+        known = {t.code for t in self.catalog.topics}
+        return Interests(
+            languages=(sub.language, *follows.languages),
+            topics=frozenset(t for t in follows.topics if t in known),
+            keywords=frozenset(term for term, _ in follows.keywords),
+        )
 
     def group(
         self, regions: Sequence[str], articles: Sequence[ArticleRow]
@@ -239,7 +265,7 @@ class DigestJob:
             )
             if not int(getattr(claimed, "rowcount", 0) or 0):
                 return False  # another process took it
-            articles = await self.articles(session, sub, regions, now)
+            articles = await self.articles(session, sub, now)
             groups = self.group(regions, articles)
             if not sub.when_empty and not any(items for _, items in groups):
                 log.debug("no news for the digest of chat %s: none sent", sub.address)

@@ -12,6 +12,7 @@ while an article fans out gets it when the cursor has not passed them yet. The r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -109,6 +110,7 @@ async def fan_out_chunk(
     now: datetime,
     *,
     unmatched_to_all: bool = True,
+    known_topics: Sequence[str] | None = None,
     size: int = CHUNK,
 ) -> tuple[int, bool]:
     """The next chunk of the article's private rows and its new cursor, in the caller's
@@ -133,6 +135,7 @@ async def fan_out_chunk(
         unmatched_to_all=unmatched_to_all,
         breaking=pending.breaking,
         among=private_chats(pending.after, upto),
+        known_topics=known_topics,
     )
     await session.execute(
         update(ArticleRow).where(ArticleRow.id == pending.article_id).values(fanout_after=upto)

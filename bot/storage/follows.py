@@ -43,11 +43,15 @@ def keyword_token(term: str) -> str:
     return hashlib.sha256(term.encode()).hexdigest()[:10]
 
 
-async def follow_condition(session: AsyncSession, article_id: int) -> ColumnElement[bool]:
+async def follow_condition(
+    session: AsyncSession, article_id: int, known_topics: Sequence[str] | None = None
+) -> ColumnElement[bool]:
     """Chats that chose no topic and no keyword, or one the article matches.
 
     Reads the article's topics, title and summary first (one short query each); the
-    terms a keyword could be go into the statement as one ``IN`` list.
+    terms a keyword could be go into the statement as one ``IN`` list. ``known_topics``
+    are the catalog's topic codes: a chosen topic the catalog no longer lists does not
+    count (its readers would otherwise get nothing at all); ``None`` counts every one.
     """
     chat = ChatRow.__table__.c
     topics = list(
@@ -62,6 +66,8 @@ async def follow_condition(session: AsyncSession, article_id: int) -> ColumnElem
     ).one_or_none()
     terms = text_terms(*texts) if texts is not None else []
     chose_topic = exists().where(ChatTopicRow.chat_id == chat.id)
+    if known_topics is not None:
+        chose_topic = chose_topic.where(ChatTopicRow.topic.in_(list(known_topics)))
     chose_keyword = exists().where(ChatKeywordRow.chat_id == chat.id)
     matches: list[ColumnElement[bool]] = []
     if topics:

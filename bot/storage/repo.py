@@ -209,6 +209,7 @@ async def enqueue_article(
     unmatched_to_all: bool = True,
     breaking: bool = False,
     among: ColumnElement[bool] | None = None,
+    known_topics: Sequence[str] | None = None,
 ) -> int:
     """Create one outbox row per matching destination, in one statement.
 
@@ -218,7 +219,8 @@ async def enqueue_article(
     article without regions goes to the destinations that take all regions, and with
     ``unmatched_to_all`` (``[outlet] unmatched = "all"``) to every destination of its
     language. A chat that chose topics or keywords gets only articles that match one
-    (:func:`bot.storage.follows.follow_condition`). Rows for readers who are in their
+    (:func:`bot.storage.follows.follow_condition`; only topics among ``known_topics``,
+    the catalog's, count as chosen). Rows for readers who are in their
     quiet hours right now are due when those end (``next_attempt_at``), decided in the
     same INSERT ... SELECT.
 
@@ -257,7 +259,7 @@ async def enqueue_article(
         literal(now),
         false(),
         unpin,
-    ).where(and_(wanted, region_match, await follow_condition(session, article_id)))
+    ).where(and_(wanted, region_match, await follow_condition(session, article_id, known_topics)))
     stmt = (
         insert_ignoring_conflicts(session, OutboxRow)
         .from_select(

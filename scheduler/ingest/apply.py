@@ -51,6 +51,7 @@ class Plan:
     corrections: Sequence[Correction] = ()
     feed_state: Callable[[bool, datetime], FeedUpdate] | None = None
     unmatched_to_all: bool = True
+    known_topics: tuple[str, ...] | None = None  # the catalog's topic codes
 
 
 class Saved(NamedTuple):
@@ -110,6 +111,7 @@ async def _store(session: AsyncSession, plan: Plan, article: NewArticle, now: da
         unmatched_to_all=plan.unmatched_to_all,
         breaking=article.breaking,
         among=shared_chats(),
+        known_topics=plan.known_topics,
     )
 
 

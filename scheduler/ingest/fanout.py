@@ -51,6 +51,7 @@ class FanOut:
         clock: Clock,
         *,
         unmatched_to_all: bool,
+        known_topics: tuple[str, ...] | None = None,
         on_enqueued: Callable[[], None],
         chunk: int = CHUNK,
         ahead: int = AHEAD,
@@ -58,6 +59,7 @@ class FanOut:
         self._write = write
         self._clock = clock
         self._unmatched_to_all = unmatched_to_all
+        self._known_topics = known_topics
         self._on_enqueued = on_enqueued
         self._chunk = chunk
         self._ahead = ahead
@@ -136,6 +138,7 @@ class FanOut:
                 article_id,
                 self._clock.now(),
                 unmatched_to_all=self._unmatched_to_all,
+                known_topics=self._known_topics,
                 size=self._chunk,
             )
         if rows:

@@ -114,6 +114,7 @@ class Ingestor:
             self._write_beside,
             clock,
             unmatched_to_all=catalog.outlet.unmatched == "all",
+            known_topics=tuple(t.code for t in catalog.topics),
             on_enqueued=on_enqueued,
             chunk=fanout_chunk,
             ahead=fanout_ahead,

@@ -89,6 +89,7 @@ class Prepare:
             alternates,
             frozenset(rest_keys),
             unmatched_to_all=self._catalog.outlet.unmatched == "all",
+            known_topics=tuple(t.code for t in self._catalog.topics),
         )
 
     async def corrections(

@@ -13,6 +13,7 @@ from bot.storage.editions import chat_languages
 from bot.storage.follows import MAX_KEYWORDS, chat_follows
 from bot.storage.models import ArticleRow, ChatRow
 from bot.storage.repo import NewArticle, enqueue_article, insert_article
+from scheduler.digest import DigestJob
 from tests.audience.support import (
     NOON,
     SetClock,
@@ -20,6 +21,7 @@ from tests.audience.support import (
     buttons,
     latest,
     next_from_bot,
+    run_and_send,
     subscription,
     tap,
 )
@@ -326,3 +328,41 @@ async def test_a_startgroup_link_with_a_topic_connects_the_group_with_it(
         await story(parts, "c1", "Opera season opens", clock.now(), "culture")
         await parts.sender.drain(within=20)
         assert posts(api, group) == ["Opera season opens"]
+
+
+async def test_a_digest_lists_each_story_once_in_the_first_language_and_only_followed_topics(
+    database_url: str,
+) -> None:
+    clock = SetClock(NOON)
+    async with (
+        FakeBotAPI() as api,
+        bot_running(api, database_url, clock, catalog=catalog()) as parts,
+    ):
+        api.push_message(READER, READER, "/start georgia-ru-economy")
+        await next_from_bot(api, READER, "sendMessage", 1)
+        api.push_message(READER, READER, "/start georgia-en-economy")
+        await next_from_bot(api, READER, "sendMessage", 2)
+        api.push_message(READER, READER, "/settings")
+        await next_from_bot(api, READER, "sendMessage", 3)
+        await tap(api, READER, READER, "Режим получения")
+        await tap(api, READER, READER, "Раз в день (дайджест)")
+        await tap(api, READER, READER, "18:00")
+
+        clock.advance(hours=1)
+        now = clock.now()
+        await story(parts, "s1", "Lari steady", now, "economy", versions=("ru",))
+        await story(parts, "s1", "Лари стабилен", now, "economy", lang="ru", versions=("en",))
+        await story(parts, "s2", "Wine exports grow", now, "economy")
+        await story(parts, "s3", "Opera season", now, "culture", versions=("ru",))
+        await story(parts, "s3", "Оперный сезон", now, "culture", lang="ru", versions=("en",))
+        await story(parts, "s4", "Taxes to fall", now, "economy", versions=("ru",))
+        await story(parts, "s4", "Налоги снизят", now, "economy", lang="ru", versions=("en",))
+        clock.advance(hours=4)  # 19:00 in Tbilisi
+        job = DigestJob(parts.services.catalog, parts.translator, parts.sessions, clock)
+        before = len(api.messages_to(READER))
+        assert await run_and_send(parts, job.run) == 1
+        digest = "\n".join(m.plain_text for m in api.messages_to(READER)[before:])
+        for title in ("Лари стабилен", "Wine exports grow", "Налоги снизят"):
+            assert digest.count(title) == 1, digest
+        for title in ("Lari steady", "Taxes to fall", "Opera season", "Оперный сезон"):
+            assert title not in digest, digest

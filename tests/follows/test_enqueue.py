@@ -33,7 +33,11 @@ async def _reader(
 
 
 async def _publish(
-    session: AsyncSession, key: str, title: str, topics: tuple[str, ...] = ()
+    session: AsyncSession,
+    key: str,
+    title: str,
+    topics: tuple[str, ...] = (),
+    known_topics: tuple[str, ...] | None = None,
 ) -> int:
     article = NewArticle(
         key=key,
@@ -49,7 +53,7 @@ async def _publish(
         topics=topics,
     )
     article_id = await insert_article(session, article, NOW)
-    await enqueue_article(session, article_id, "en", ["georgia"], NOW)
+    await enqueue_article(session, article_id, "en", ["georgia"], NOW, known_topics=known_topics)
     return article_id
 
 
@@ -77,6 +81,24 @@ async def test_topics_and_keywords_narrow_a_chat_and_others_get_everything(
     assert got[karabakh] == {a_kara}
     assert got[either] == {a_tbil}
     assert got[georgian] == {a_batumi}
+
+
+async def test_a_topic_the_catalog_dropped_no_longer_counts_as_chosen(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    catalog_topics = ("economy", "culture")  # "sport" was removed from the catalog
+    async with sessions.begin() as session:
+        only_sport = await _reader(session, "1", topics=("sport",))
+        sport_and_economy = await _reader(session, "2", topics=("sport", "economy"))
+        a_econ = await _publish(session, "e", "Lari falls", ("economy",), catalog_topics)
+        a_none = await _publish(session, "n", "Weather", (), catalog_topics)
+    async with sessions() as session:
+        rows = (await session.execute(select(OutboxRow.chat_id, OutboxRow.article_id))).all()
+    got: dict[int, set[int]] = {}
+    for chat, article in rows:
+        got.setdefault(chat, set()).add(article)
+    assert got[only_sport] == {a_econ, a_none}  # as if it had chosen no topic
+    assert got[sport_and_economy] == {a_econ}
 
 
 async def test_at_most_ten_keywords(sessions: async_sessionmaker[AsyncSession]) -> None:
