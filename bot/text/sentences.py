@@ -66,6 +66,11 @@ _LIST_DIGITS = 2
 _PLAIN_WORD = 4
 #: A sentence never starts with these (``13 чел. / км2``, ``ok. , then``).
 _NOT_OPENING = ",;:/"
+#: ``…ჯარიმა. . ეს``: a period standing alone is a typo that belongs to the sentence
+#: before it, never a sentence of its own.
+_STRAY_PERIOD = re.compile(r"\.(?=\s|$)")
+#: What follows a Latin initial (``J. Smith``, ``J. R. R.``): a capitalised name.
+_LATIN_NAME = re.compile(r"[A-Z](?:[a-z]|\.)")
 #: ``…на байке @user ещё!``: in comment threads a reply opens with the @mention of the
 #: one it answers, straight after the last word of the comment before (no punctuation,
 #: which the candidates handle) and followed by the reply's first word.
@@ -164,8 +169,20 @@ def _period_is_boundary(text: str, match: re.Match[str], nxt: _Next, rules: Rule
     if not (known or is_letter or _DOTTED.match(word)):
         return True
     if not rules.cased:
-        return not is_letter
+        return not is_letter or _latin_grade(original, nxt)
     return nxt.key in rules.starters or (nxt.has_quote and not is_letter)
+
+
+def _latin_grade(letter: str, nxt: _Next) -> bool:
+    """``ქულა A. SCIS-ის…``: in an uncased script a Latin capital before a period is an
+    initial only when a Latin name follows in Latin letters (``J. Smith``); before an
+    acronym or a number it is a grade, a class or a list letter that ends the sentence.
+    A script-native name after it (``ჯორჯ W. ბუში``) keeps it an initial."""
+    if not ("A" <= letter <= "Z") or not nxt.word or nxt.prefix.strip():
+        return False
+    if nxt.word[0].isdigit():
+        return True
+    return "A" <= nxt.word[0] <= "Z" and not _LATIN_NAME.match(nxt.word)
 
 
 def _case_allows(nxt: _Next, rules: Rules) -> bool:
@@ -211,7 +228,7 @@ def _continues(nxt: _Next, close: str, rules: Rules) -> bool:
 
 def _is_boundary(text: str, match: re.Match[str], rules: Rules) -> bool:
     """Whether the candidate ``match`` (punctuation, closers, whitespace) ends a sentence."""
-    if text.startswith(tuple(_NOT_OPENING), match.end()):
+    if text.startswith(tuple(_NOT_OPENING), match.end()) or _STRAY_PERIOD.match(text, match.end()):
         return False
     nxt = _next_at(text, match.end())
     term = match.group("term")

@@ -324,3 +324,40 @@ def test_list_reply_bracket_and_lower_case_rules(
 ) -> None:
     """``None``: one sentence, the text itself."""
     assert split_sentences(text, lang) == (expected or [text])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        # A period standing alone is a typo of the sentence before it.
+        (
+            "ჯარიმა 2,000 დოლარი. . ეს არ არის პირველი.",
+            "ka",
+            ["ჯარიმა 2,000 დოლარი. .", "ეს არ არის პირველი."],
+        ),
+        ("It cost $5. . Then it rose.", "en", ["It cost $5. .", "Then it rose."]),
+        (
+            "Peace in the region . . . This will end.",
+            "en",
+            ["Peace in the region . . .", "This will end."],
+        ),
+        # Georgian: a Latin capital is a grade before an acronym or a number...
+        (
+            "მოსწავლეებმა მიიღეს ქულა A. SCIS-ის სკოლებმა იგივე თქვეს.",
+            "ka",
+            ["მოსწავლეებმა მიიღეს ქულა A.", "SCIS-ის სკოლებმა იგივე თქვეს."],
+        ),
+        ("კლასი B. 2018 წელს გაიზარდა.", "ka", ["კლასი B.", "2018 წელს გაიზარდა."]),
+        # ...and an initial before a name, in Latin or in Georgian letters.
+        ("მოვიდა J. Smith და წავიდა.", "ka", None),
+        ("ჯორჯ W. ბუში ჩამოვიდა.", "ka", None),
+        ("მოვიდა J. R. R. Tolkien.", "ka", None),
+        # Who asked: a Georgian speech verb after a closing quote continues the sentence.
+        ('"ფასდაკლებას ვიღებ?" დაინტერესდა ის.', "ka", None),
+    ],
+)
+def test_stray_period_latin_grade_and_speech_verbs(
+    text: str, lang: str, expected: list[str] | None
+) -> None:
+    """``None``: one sentence, the text itself."""
+    assert split_sentences(text, lang) == (expected or [text])

@@ -28,7 +28,7 @@ from tests.text.gold_corpus import (
 THRESHOLDS: dict[str, tuple[str, float, float]] = {
     "ntrex/en.jsonl": ("en", 0.99, 0.98),
     "ntrex/ru.jsonl": ("ru", 0.96, 0.975),
-    "ntrex/ka.jsonl": ("ka", 0.965, 0.955),
+    "ntrex/ka.jsonl": ("ka", 0.966, 0.955),
     "ntrex/hy.jsonl": ("hy", 0.96, 0.985),
     "ntrex/az.jsonl": ("az", 0.975, 0.98),
     "en.jsonl": ("en", 0.98, 0.79),
@@ -42,9 +42,11 @@ THRESHOLDS: dict[str, tuple[str, float, float]] = {
 #: so the mark comes off as soon as the figure is reached).
 _KNOWN_BELOW = {
     "ntrex/ka.jsonl": (
-        "Georgian news as given: 49 of its 63 missed boundaries follow a segment the "
-        "translation left without final punctuation, and most extra ones are two real "
-        "sentences the translation keeps on one line; as text stands it reaches 0.984"
+        "Georgian news as given (0.964): 49 of its 62 missed boundaries follow a segment "
+        "that ends in a plain word, 35 of them where the translator dropped the English "
+        "source's full stop; no word, ending or line break marks them in the text, and "
+        "the 41 extra boundaries are full stops the translation put inside one segment. "
+        "As text stands it reaches 0.985 (docs/benchmarks.md)"
     ),
 }
 
