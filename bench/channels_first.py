@@ -56,16 +56,16 @@ from telegram.ext import ExtBot  # noqa: E402
 
 from bot.alerts import LogAlerts  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
-from bot.delivery import Sender  # noqa: E402
 from bot.i18n import Translator  # noqa: E402
 from bot.metrics import DeliveryMetrics  # noqa: E402
-from bot.pacing import Pacer  # noqa: E402
-from bot.posts import PostBuilder  # noqa: E402
+from bot.outbox.compose import PostBuilder  # noqa: E402
+from bot.outbox.pacing import Pacer  # noqa: E402
+from bot.outbox.sender import Sender  # noqa: E402
 from bot.storage.engine import create_engine, session_factory  # noqa: E402
 from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, OutboxRow  # noqa: E402
 from bot.telegram.limiter import SharedBudgetLimiter  # noqa: E402
+from bot.telegram.publisher import TelegramPublisher  # noqa: E402
 from bot.telegram.request import AiohttpRequest  # noqa: E402
-from handlers.publisher import TelegramPublisher  # noqa: E402
 from scheduler.fetch import Fetcher  # noqa: E402
 from scheduler.ingest import Ingestor  # noqa: E402
 from tests.e2e.support import item, make_catalog  # noqa: E402

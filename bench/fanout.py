@@ -271,17 +271,17 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
     from prometheus_client import CollectorRegistry
     from telegram.ext import ExtBot
 
-    from bot.budget import SharedBudget
     from bot.clock import SystemClock
-    from bot.delivery import Sender
     from bot.heap import freeze_startup_heap
     from bot.i18n import Translator
     from bot.metrics import DeliveryMetrics
-    from bot.pacing import Pacer
-    from bot.posts import PostBuilder
+    from bot.outbox.budget import SharedBudget
+    from bot.outbox.compose import PostBuilder
+    from bot.outbox.pacing import Pacer
+    from bot.outbox.sender import Sender
     from bot.telegram.limiter import SharedBudgetLimiter
+    from bot.telegram.publisher import TelegramPublisher
     from bot.telegram.request import AiohttpRequest
-    from handlers.publisher import TelegramPublisher
     from tests.e2e.support import make_catalog
 
     paid = rate > TELEGRAM_FREE_RATE

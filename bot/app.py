@@ -23,11 +23,9 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.activity import activity_check, telegram_check
 from bot.alerts import Alerts, BatchedAlerts, LogAlerts
-from bot.budget import SharedBudget
 from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.delivery import Publisher, Sender
 from bot.errors import ConfigError
 from bot.i18n import Translator
 from bot.inbox import Apology, DatabaseOutage, Inbox
@@ -40,14 +38,16 @@ from bot.lifecycle import (
     wait_for_stop,
 )
 from bot.links import tracked_links
-from bot.messages import ALERT, POST, enqueue_alert
 from bot.metrics import shared_feed_metrics
 from bot.mostread import MostReadStore
 from bot.net.guard import OutboundGuard
 from bot.net.policy import OutboundPolicy
-from bot.outbox import Applied, Dead, Delivery, Outcome
-from bot.pacing import Pacer
-from bot.posts import PostBuilder
+from bot.outbox.budget import SharedBudget
+from bot.outbox.compose import PostBuilder
+from bot.outbox.kinds import ALERT, POST, enqueue_alert
+from bot.outbox.pacing import Pacer
+from bot.outbox.queue import Applied, Dead, Delivery, Outcome
+from bot.outbox.sender import Publisher, Sender
 from bot.retention import EVERY as RETENTION_EVERY
 from bot.retention import Retention
 from bot.startup import listen, sqlite_file_problem, wait_for_database
@@ -55,6 +55,7 @@ from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from bot.storage.repo import ensure_feed, sync_catalog_channels
 from bot.telegram.limiter import SharedBudgetLimiter
+from bot.telegram.publisher import DryRunPublisher, TelegramPublisher
 from bot.telegram.request import AiohttpRequest
 from bot.updates import Poller, UpdateProcessor
 from bot.web import WebServer
@@ -63,7 +64,6 @@ from bot.web.ingest import IngestHook
 from bot.web.private import MetricsServer
 from bot.web.redirect import Redirects
 from handlers.pins import pin_jobs
-from handlers.publisher import DryRunPublisher, TelegramPublisher
 from handlers.registry import ALLOWED_UPDATES, publish_menus, register
 from handlers.services import Services
 from scheduler.corrections import correction_jobs
@@ -241,7 +241,7 @@ async def assemble(
         )
         pacer = Pacer(settings.effective_rate, reach=settings.send_reach)
         # Several processes share one database, and Telegram's limit: on PostgreSQL every
-        # send also takes its grant from the budget they share (bot.budget).
+        # send also takes its grant from the budget they share (bot.outbox.budget).
         budget = (
             SharedBudget(engine, settings.effective_rate, reach=settings.send_reach)
             if SharedBudget.wanted(engine) and not dry_run

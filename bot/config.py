@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(default=30.0, gt=0, le=1000)
     paid_broadcast: bool = False
     # Seconds a request may take from being written out to reaching Telegram (network
-    # jitter): the pacer counts each send for a second plus this (bot.pacing).
+    # jitter): the pacer counts each send for a second plus this (bot.outbox.pacing).
     send_reach: float = Field(default=0.015, ge=0, le=1)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, urlsplit
 
-from bot.posts import LinkBuilder, direct_link
+from bot.outbox.compose import LinkBuilder, direct_link
 
 Kind = Literal["article", "donate"]
 KINDS: tuple[Kind, ...] = ("article", "donate")

@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.outbox import backlog_counts, oldest_due
+from bot.outbox.queue import backlog_counts, oldest_due
 from bot.unknown import unknown_counts
 
-# Final and intermediate states an outcome can leave a row in (``bot.outbox.Applied``).
+# Final and intermediate states an outcome can leave a row in (``bot.outbox.queue.Applied``).
 OUTCOME_STATES = ("sent", "retry", "unknown", "dead", "dropped")
 BACKLOG_STATES = ("pending", "retry", "claimed", "inflight")
 # Poll outcomes that mean the feed answered and was read.

@@ -42,8 +42,8 @@ from telegram.ext import (
 
 from bot.callbacks import Action
 from bot.i18n import SafeHTML
-from bot.postform import PREVIEW_CHOICES
-from bot.render import escape
+from bot.outbox.postform import PREVIEW_CHOICES
+from bot.outbox.render import escape
 from bot.storage.follows import Follows, add_chat_topics, chat_follows, toggle_chat_topic
 from bot.storage.models import ChatRow
 from bot.storage.repo import (
@@ -58,8 +58,8 @@ from bot.storage.repo import (
     set_chat_regions,
     toggle_chat_region,
 )
+from bot.telegram.publisher import chat_id_of
 from handlers.follows import topic_buttons
-from handlers.publisher import chat_id_of
 from handlers.services import Services
 from handlers.settings import CHECK, HANDLER, Guard, chunk, edit
 from handlers.subscriptions import follow_lines, parse_link

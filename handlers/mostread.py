@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot.mostread import MostReadList, SourceStatus
-from bot.render import escape, render_list
+from bot.outbox.render import escape, render_list
 from handlers.services import Services
 
 

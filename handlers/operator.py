@@ -21,8 +21,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot.i18n import Translator
-from bot.outbox import BACKLOG_STATES, Backlog, backlog
-from bot.pacing import drain_seconds
+from bot.outbox.pacing import drain_seconds
+from bot.outbox.queue import BACKLOG_STATES, Backlog, backlog
 from bot.storage.models import ArticleRow, AuditRow
 from bot.unknown import UnknownArticle, resend_to_channels, unknown_by_article
 from handlers.services import Services

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.mostread import MostReadStore
-from bot.posts import PostBuilder
+from bot.outbox.compose import PostBuilder
 from bot.storage.models import ChatRow
 
 

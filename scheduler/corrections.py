@@ -5,8 +5,8 @@ title or summary (computed the same way as when it was stored) within the feed's
 ``corrections_hours`` updates the article row and queues one ``edit`` outbox row per
 sent message, in the poll's own transaction (:func:`queue_corrections`). The sender
 then edits those messages (``editMessageText``, or the caption of a photo), rendered
-from the article as it is then by the same :class:`~bot.posts.PostBuilder` as the post,
-paced and answered like any post (``bot.messages``): "message is not modified" or a
+from the article as it is then by the same :class:`~bot.outbox.compose.PostBuilder` as the post,
+paced and answered like any post (``bot.outbox.kinds``): "message is not modified" or a
 message gone finishes the edit, a 429 waits, a 403 pauses the channel, a migrated group
 is followed. An article the site removed can have its messages deleted the same way
 (``delete`` rows, behind the catalog's ``[outlet] delete_removed``).
@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import DELETE, EDIT, POST, enqueue_on_posts
+from bot.outbox.kinds import DELETE, EDIT, POST, enqueue_on_posts
 from bot.storage.models import ArticleRow, FeedRow, OutboxRow
 from bot.text.search import searchable
 

@@ -8,7 +8,7 @@ what matches their topics and keywords (``scheduler.digest_pick``); it is split 
 several messages, between whole blocks, when it is longer than Telegram allows. A day
 without news sends nothing, unless the reader asked for the digest on such days too (it
 then says so). The day's digest is claimed and its messages queued in one transaction,
-as ``digest`` rows of the outbox (``bot.messages``): the sender sends them like posts,
+as ``digest`` rows of the outbox (``bot.outbox.kinds``): the sender sends them like posts,
 paced, retried after a 429, its reader deactivated on a 403, exactly once where Telegram
 lets us know.
 
@@ -32,9 +32,9 @@ from bot.catalog import Catalog
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.localtime import last_digest_time, to_local
-from bot.messages import DIGEST, enqueue_texts
 from bot.mostread import MostReadItem, MostReadStore
-from bot.render import render_list, split_html_blocks
+from bot.outbox.kinds import DIGEST, enqueue_texts
+from bot.outbox.render import render_list, split_html_blocks
 from bot.storage.follows import chat_follows
 from bot.storage.models import ArticleRow, ArticleTopicRow, ChatRegionRow, ChatRow, OutboxRow
 from bot.storage.repo import ALL_REGIONS

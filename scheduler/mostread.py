@@ -17,7 +17,7 @@ replies never wait for any of this (they read the cache).
 The weekly most-read post (``WeeklyMostRead``) goes to the chats that opted in
 (``chats.weekly_mostread``) on Monday at the chat's digest time in its time
 zone, at most once a week: the week is claimed and the list queued as a ``weekly``
-outbox row in one transaction, and the sender sends it like a post (``bot.messages``).
+outbox row in one transaction, and the sender sends it like a post (``bot.outbox.kinds``).
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ from bot.clock import Clock
 from bot.i18n import Translator
 from bot.links import pack_url, unpack_url
 from bot.localtime import at_minute, to_local
-from bot.messages import WEEKLY, enqueue_texts
 from bot.mostread import MostReadItem, MostReadStore
-from bot.render import render_list
+from bot.outbox.kinds import WEEKLY, enqueue_texts
+from bot.outbox.render import render_list
 from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, ClickRow, MostReadRow
 from bot.storage.repo import ALL_REGIONS
 from bot.text.html import html_to_text

@@ -253,7 +253,7 @@ DUE_CONDITION = "state IN ('pending', 'retry')"
 
 class OutboxRow(Base):
     """One message to Telegram (DESIGN.md decision 1): a post (an article to a
-    destination), or another kind (``bot.messages``): a digest, a weekly list or an editors'
+    destination), or another kind (``bot.outbox.kinds``): a digest, a weekly list or an editors'
     alert carries its text in ``body``; an edit, a deletion or a pin acts
     on the post ``target_id``.
 
@@ -454,7 +454,7 @@ class IngestReplayRow(Base):
 
 class SendBudgetRow(Base):
     """Sends granted per 20 ms slot by the database server's clock, per process (``owner``),
-    and replies refused for want of room (``waiting``) (PostgreSQL; ``bot.budget``). Rows
+    and replies refused for want of room (``waiting``) (PostgreSQL; ``bot.outbox.budget``). Rows
     older than a few seconds are deleted as grants go."""
 
     __tablename__ = "send_budget"
@@ -468,7 +468,7 @@ class SendBudgetRow(Base):
 
 class SendReplyRow(Base):
     """A reply, edit or deletion sent to a chat, by the database server's clock in ms
-    (PostgreSQL; ``bot.budget``): with the outbox, what each chat's own limit counts across
+    (PostgreSQL; ``bot.outbox.budget``): with the outbox, what each chat's own limit counts across
     processes. Rows older than two minutes are deleted as grants go."""
 
     __tablename__ = "send_replies"

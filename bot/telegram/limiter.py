@@ -1,13 +1,13 @@
 """PTB rate limiter that lets replies share the broadcast budget without waiting for it.
 
 The sender paces its own calls and posts them below PTB's ``Bot`` layer
-(``handlers.publisher``), so they never come here. Every other message the bot sends (a
+(``bot.telegram.publisher``), so they never come here. Every other message the bot sends (a
 reply to a command, an edit) takes its place in the shared ``Pacer`` at once, so
 broadcasts yield to it and the sum stays within Telegram's global limit (DESIGN.md
 decision 3). A reply waits only when the last second's window is full (at most a burst
 period, half a second at 30/s) and for its own chat's limit. A 429 on a reply pauses the
 broadcast too, then the reply is tried once more. On PostgreSQL each send also takes its
-grant from the budget all processes share (``bot.budget``).
+grant from the budget all processes share (``bot.outbox.budget``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.budget import SharedBudget
-from bot.pacing import REQUEST_WRITTEN, Pacer, Stamp
+from bot.outbox.budget import SharedBudget
+from bot.outbox.pacing import REQUEST_WRITTEN, Pacer, Stamp
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
 
     async def _shared_grant(self, chat: _Chat) -> None:
         """Wait for the other processes to leave room for this send, and for its chat
-        (``bot.budget``); broadcasts everywhere make room for a waiting reply, so this
+        (``bot.outbox.budget``); broadcasts everywhere make room for a waiting reply, so this
         is a fraction of a second at most."""
         if self._budget is None:
             return

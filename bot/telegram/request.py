@@ -27,7 +27,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.pacing import REQUEST_WRITTEN
+from bot.outbox.pacing import REQUEST_WRITTEN
 
 __all__ = ["AiohttpRequest", "ConnectionNotSent", "NotSentTimedOut"]
 
@@ -287,7 +287,7 @@ class AiohttpRequest(BaseRequest):
 
 class _StampedBody(aiohttp.BytesPayload):
     """A JSON body that tells the pacer when it was written out to the connection: the
-    moment from which Telegram's one-second window can hold the request (``bot.pacing``)."""
+    moment from which Telegram's one-second window can hold the request (``bot.outbox.pacing``)."""
 
     def __init__(self, value: bytes, written: Callable[[], None]) -> None:
         super().__init__(value, content_type=_JSON_CONTENT_TYPE)

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import Translator
 from bot.storage.models import ChatRow, OutboxRow
 from bot.storage.repo import NewArticle, insert_article
-from bot.telegram.html_rules import parse_telegram_html, utf16_len
 from scheduler.digest import DigestJob, Subscriber, is_due
 from tests.audience.support import FrozenClock, add_private_reader, queued
 from tests.e2e.support import make_catalog
+from tests.fakes.html_rules import parse_telegram_html, utf16_len
 
 CATALOG = make_catalog([])
 TR = Translator.load(["en", "ru", "ka", "hy", "az"], "en")

@@ -11,7 +11,6 @@ from bot.i18n import Translator
 from bot.mostread import MostReadItem, MostReadStore
 from bot.storage.models import ChatRow, OutboxRow
 from bot.storage.repo import NewArticle, insert_article
-from bot.telegram.html_rules import parse_telegram_html, utf16_len
 from scheduler.digest import DigestJob
 from tests.audience.revenue import revenue_catalog, running
 from tests.audience.support import (
@@ -26,6 +25,7 @@ from tests.audience.support import (
 )
 from tests.e2e.support import make_catalog
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.html_rules import parse_telegram_html, utf16_len
 
 READER = 7201
 HEADING = "Most read right now"

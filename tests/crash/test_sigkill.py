@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.pacing import Pacer
+from bot.outbox.pacing import Pacer
 from bot.storage.models import ChatRow, OutboxRow
 from tests.crash.support import bot_environment, fan_out, start_bot, states, wait_until_done
 from tests.fakes.botapi import FakeBotAPI

@@ -12,14 +12,14 @@ from telegram.ext import ExtBot
 
 from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
-from bot.delivery import Sender
 from bot.i18n import Translator
 from bot.metrics import DeliveryMetrics
-from bot.pacing import Pacer
-from bot.posts import PostBuilder
+from bot.outbox.compose import PostBuilder
+from bot.outbox.pacing import Pacer
+from bot.outbox.sender import Sender
 from bot.telegram.limiter import SharedBudgetLimiter
+from bot.telegram.publisher import TelegramPublisher
 from bot.telegram.request import AiohttpRequest
-from handlers.publisher import TelegramPublisher
 from tests.e2e.support import make_catalog
 from tests.fakes.botapi import FakeBotAPI
 

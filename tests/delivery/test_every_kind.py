@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.alerts import BatchedAlerts
 from bot.app import assemble
 from bot.i18n import Translator
-from bot.messages import DIGEST, enqueue_texts
 from bot.mostread import MostReadItem, MostReadStore
+from bot.outbox.kinds import DIGEST, enqueue_texts
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
 from bot.storage.repo import NewArticle, enqueue_article, insert_article, set_chat_regions
 from scheduler.corrections import queue_action

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from bot.pacing import Pacer, default_burst
+from bot.outbox.pacing import Pacer, default_burst
 
 
 def simulate(

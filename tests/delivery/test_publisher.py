@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from bot.domain import Button, RenderedMessage
-from bot.outbox import Delivery
-from handlers.publisher import TelegramPublisher, markup_json, ready_parameters
+from bot.outbox.queue import Delivery
+from bot.telegram.publisher import TelegramPublisher, markup_json, ready_parameters
 
 
 def delivery(**changes: Any) -> Delivery:

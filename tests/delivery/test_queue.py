@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import run
 from bot.i18n import Translator
 from bot.metrics import shared_metrics
-from bot.outbox import Backlog, backlog
-from bot.pacing import drain_seconds
+from bot.outbox.pacing import drain_seconds
+from bot.outbox.queue import Backlog, backlog
 from bot.storage.models import OutboxRow
 from handlers.operator import format_queue, human_duration
 from tests.crash.support import add_private_readers, now, publish, reader_ids

@@ -42,7 +42,8 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from yarl import URL
 
-from bot.telegram.html_rules import (
+from bot.telegram.request import AiohttpRequest
+from tests.fakes.html_rules import (
     TELEGRAM_CAPTION_LIMIT,
     TELEGRAM_TEXT_LIMIT,
     Entity,
@@ -50,7 +51,6 @@ from bot.telegram.html_rules import (
     parse_telegram_html,
     utf16_len,
 )
-from bot.telegram.request import AiohttpRequest
 from tests.fakes.inline import InlineMode
 
 __all__ = [

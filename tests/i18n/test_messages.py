@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.i18n import COMMANDS, Translator
-from bot.render import utf16_len, visible_text
+from bot.outbox.render import utf16_len, visible_text
 from tests.render.strict_html import parse_strict
 
 LANGUAGES = ("en", "ru", "ka", "hy", "az")
@@ -45,7 +45,7 @@ def _rendered(lang: str, key: str, **params: object) -> Iterator[str]:
 
 def _bot_api_parse() -> Callable[[str], Any] | None:
     try:
-        module = importlib.import_module("bot.telegram.html_rules")
+        module = importlib.import_module("tests.fakes.html_rules")
     except ImportError:
         return None
     parse: Callable[[str], Any] = module.parse_telegram_html
@@ -64,7 +64,7 @@ def test_every_message_is_valid_telegram_html_with_hostile_params(lang: str, key
 
 
 def test_every_message_passes_the_bot_api_parser() -> None:
-    rules = pytest.importorskip("bot.telegram.html_rules")
+    rules = pytest.importorskip("tests.fakes.html_rules")
     for lang, key in itertools.product(LANGUAGES, KEYS):
         params = {name: f'<{name}> & "co"' for name in _placeholder_names(key)}
         for text in _rendered(lang, key, **params):
@@ -130,7 +130,7 @@ def test_translations_are_not_english_copies(lang: str) -> None:
 def test_bot_api_parse_helper_is_consistent_with_the_strict_one() -> None:
     parse = _bot_api_parse()
     if parse is None:
-        pytest.skip("bot.telegram.html_rules is not available")
+        pytest.skip("tests.fakes.html_rules is not available")
     text = TR.ngettext("ru", "settings.summary", 3, regions="A & B", language="x", delivery="y",
                        quiet="z", appeals="w")  # fmt: skip
     plain, _entities = parse(text)

@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import assemble
-from bot.outbox import Retry, claim_due, record_outcome
+from bot.outbox.queue import Retry, claim_due, record_outcome
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
-from handlers.publisher import WAIT_FOR_POST
+from bot.telegram.publisher import WAIT_FOR_POST
 from scheduler.corrections import Correction, queue_corrections
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_settings
 from tests.fakes.botapi import FakeBotAPI

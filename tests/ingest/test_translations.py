@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import assemble
 from bot.i18n import Translator
-from bot.outbox import Delivery
-from bot.posts import MAX_ROW_BUTTONS, PostBuilder, parse_alternates
+from bot.outbox.compose import MAX_ROW_BUTTONS, PostBuilder, parse_alternates
+from bot.outbox.queue import Delivery
 from bot.storage.models import OutboxRow
 from scheduler.translations import polylang_ids, wpml_alternates
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.pacing import Pacer
+from bot.outbox.pacing import Pacer
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import upgrade
 from tests.crash.support import bot_environment, fan_out, states, wait_until_done

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.budget import WINDOW_SLOTS, SharedBudget
+from bot.outbox.budget import WINDOW_SLOTS, SharedBudget
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.models import ChatRow, OutboxRow
 from tests.crash.support import (

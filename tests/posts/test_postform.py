@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import RenderedMessage
-from bot.outbox import Delivery
-from bot.postform import caption_fits, is_night, post_form, preview_json
-from bot.render import CAPTION_LIMIT
+from bot.outbox.postform import caption_fits, is_night, post_form, preview_json
+from bot.outbox.queue import Delivery
+from bot.outbox.render import CAPTION_LIMIT
 
 IMAGE = "https://o.example/lead.jpg"
 

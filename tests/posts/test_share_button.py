@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.i18n import Translator
-from bot.outbox import Delivery
-from bot.posts import PostBuilder
+from bot.outbox.compose import PostBuilder
+from bot.outbox.queue import Delivery
 from bot.telegram.markup import keyboard
 from tests.e2e.support import make_catalog
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import Button
-from bot.render import render_list, render_post, split_html_blocks, utf16_len
+from bot.outbox.render import render_list, render_post, split_html_blocks, utf16_len
 from tests.render.strict_html import parse_strict
 
 # Text with a strong bias towards the characters that break naive renderers.
@@ -30,7 +30,7 @@ LIMIT = st.one_of(st.sampled_from([1024, 4096]), st.integers(min_value=1, max_va
 def _bot_api_parse() -> Callable[[str], Any] | None:
     """The project's Bot API HTML parser when present (it is written alongside)."""
     try:
-        module = importlib.import_module("bot.telegram.html_rules")
+        module = importlib.import_module("tests.fakes.html_rules")
     except ImportError:
         return None
     parse: Callable[[str], Any] = module.parse_telegram_html

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from bot.domain import Button, RenderedMessage
-from bot.render import (
+from bot.outbox.render import (
     CAPTION_LIMIT,
     MESSAGE_LIMIT,
     hashtag,
@@ -279,7 +279,7 @@ def test_utf16_len_counts_astral_characters_twice() -> None:
 
 
 def test_against_bot_api_rules() -> None:
-    rules = pytest.importorskip("bot.telegram.html_rules")
+    rules = pytest.importorskip("tests.fakes.html_rules")
     for title, summary in itertools.product(HOSTILE_TITLES.values(), HOSTILE_SUMMARIES.values()):
         for limit in (MESSAGE_LIMIT, CAPTION_LIMIT):
             message = _render(title, summary, limit=limit)

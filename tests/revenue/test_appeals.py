@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import Translator
-from bot.outbox import Delivery, claim_due
-from bot.posts import PostBuilder, appeal_due
+from bot.outbox.compose import PostBuilder, appeal_due
+from bot.outbox.queue import Delivery, claim_due
 from bot.storage.models import ChatRegionRow, ChatRow
 from bot.storage.repo import NewArticle, enqueue_article, insert_article
 from tests.e2e.support import make_catalog

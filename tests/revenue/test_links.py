@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 
 from bot.links import sign, tracked_links, verify
-from bot.posts import direct_link
+from bot.outbox.compose import direct_link
 
 KEY = b"k" * 32
 URL = "https://caucasus-wire.example/103/?utm=tg&x=%C3%A4"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.telegram.html_rules import (
+from tests.fakes.html_rules import (
     TELEGRAM_TEXT_LIMIT,
     Entity,
     TelegramHTMLError,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.pacing import Pacer
+from bot.outbox.pacing import Pacer
 from bot.telegram.limiter import MAX_REPLY_WAIT, SharedBudgetLimiter
 
 

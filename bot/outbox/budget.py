@@ -1,6 +1,6 @@
 """One Telegram budget for every process of the bot, kept in PostgreSQL.
 
-Each process paces itself (``bot.pacing.Pacer``), but Telegram counts the bot as a whole:
+Each process paces itself (``bot.outbox.pacing.Pacer``), but Telegram counts the bot as a whole:
 a ``web`` process answering commands and a ``worker`` broadcasting, each at the full rate,
 would together exceed it, and a reply from one and a broadcast from the other could both
 reach one reader within a second. So on PostgreSQL every send also takes a grant from the
@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.pacing import GROUP_LIMIT, GROUP_WINDOW, PRIVATE_INTERVAL
+from bot.outbox.pacing import GROUP_LIMIT, GROUP_WINDOW, PRIVATE_INTERVAL
 
 log = logging.getLogger(__name__)
 

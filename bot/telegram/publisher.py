@@ -2,7 +2,7 @@
 
 This is where Telegram's answers are interpreted (DESIGN.md decisions 2 and 4), for every
 kind of outbox row alike (posts, digests, weekly lists, alerts, edits, deletions, pins:
-``bot.messages``): a 429 pauses everything, 403 means the chat is gone,
+``bot.outbox.kinds``): a 429 pauses everything, 403 means the chat is gone,
 a migrated group moves, unparseable HTML is resent once as plain text, an edit of an
 unchanged or vanished message has nothing left to do, and a request whose answer never
 came is ``Unknown`` (never re-sent).
@@ -32,8 +32,10 @@ from telegram.request import RequestData
 
 from bot.clock import Clock, SystemClock
 from bot.domain import Button, RenderedMessage
-from bot.messages import DELETE, PIN, POST, TEXT_KINDS
-from bot.outbox import (
+from bot.outbox.compose import PostBuilder
+from bot.outbox.kinds import DELETE, PIN, POST, TEXT_KINDS
+from bot.outbox.postform import PostForm, is_night, post_form
+from bot.outbox.queue import (
     ChatGone,
     Dead,
     Delivery,
@@ -46,9 +48,7 @@ from bot.outbox import (
     Skipped,
     Unknown,
 )
-from bot.postform import PostForm, is_night, post_form
-from bot.posts import PostBuilder
-from bot.render import CAPTION_LIMIT
+from bot.outbox.render import CAPTION_LIMIT
 from bot.telegram.markup import keyboard
 from bot.telegram.request import ConnectionNotSent
 from bot.text.html import html_to_text
@@ -153,9 +153,9 @@ class TelegramPublisher:
     the budget. Errors are still PTB's (``RetryAfter``, ``Forbidden``, ``ChatMigrated`` ...):
     ``BaseRequest.post`` maps every error answer as it does for any call.
 
-    A post with a lead image goes out as ``sendPhoto`` (``bot.postform``); when Telegram
+    A post with a lead image goes out as ``sendPhoto`` (``bot.outbox.postform``); when Telegram
     refuses the image, the row is resent once as text. A breaking post for a chat that
-    pins it gets a ``pin`` row when it is recorded as sent (``bot.delivery``): the pin is
+    pins it gets a ``pin`` row when it is recorded as sent (``bot.outbox.sender``): the pin is
     paced like every other request.
     """
 

@@ -1,7 +1,7 @@
 """The sender loop: claim due outbox rows, pace them, publish them, record outcomes.
 
 The loop owns timing and bookkeeping only; how a delivery becomes a Bot API
-call is the ``Publisher``'s job (``handlers.publisher``), so the loop runs the
+call is the ``Publisher``'s job (``bot.telegram.publisher``), so the loop runs the
 same against Telegram, a fake, or the dry-run printer.
 """
 
@@ -20,12 +20,13 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.budget import SharedBudget
 from bot.clock import Clock
 from bot.leadership import LeaseLost
-from bot.messages import enqueue_pins
 from bot.metrics import DeliveryMetrics, shared_metrics
-from bot.outbox import (
+from bot.outbox.budget import SharedBudget
+from bot.outbox.kinds import enqueue_pins
+from bot.outbox.pacing import REQUEST_WRITTEN, Pacer, Stamp
+from bot.outbox.queue import (
     Applied,
     Delivery,
     Outcome,
@@ -39,7 +40,6 @@ from bot.outbox import (
     recover_after_crash,
     release,
 )
-from bot.pacing import REQUEST_WRITTEN, Pacer, Stamp
 from bot.storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -421,7 +421,7 @@ class Sender:
         self, batch: list[Delivery], now: float
     ) -> tuple[list[Delivery], set[int], float]:
         """Of the ``batch`` the local pacer allows, those the other processes leave room
-        for (``bot.budget``), as the pacer still allows them after asking; the ids of rows
+        for (``bot.outbox.budget``), as the pacer still allows them after asking; the ids of rows
         whose chat a reply from elsewhere reached (noted, so they wait for their chat);
         and, when none may go, how long to wait."""
         assert self._budget is not None

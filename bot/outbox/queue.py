@@ -22,7 +22,7 @@ from typing import Any, cast
 from sqlalchemy import BindParameter, Table, Update, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import POST, reserved_messages
+from bot.outbox.kinds import POST, reserved_messages
 from bot.storage.models import DUE_CONDITION, ArticleRow, ChatRow, OutboxRow
 
 DUE_STATES = ("pending", "retry")
@@ -126,7 +126,7 @@ MAX_ATTEMPTS = 6
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """Everything needed to render and send one outbox row (a post, or another kind:
-    ``bot.messages``)."""
+    ``bot.outbox.kinds``)."""
 
     id: int
     attempts: int
@@ -269,7 +269,7 @@ async def claim_due(
     rows = (await session.execute(_RESERVED_ROWS, {"ids": ids})).all()
     order: dict[int, tuple[int, datetime, int]] = {}
     deliveries = [_post(row, order) for row in rows]
-    if len(deliveries) < len(ids):  # other kinds than posts (bot.messages)
+    if len(deliveries) < len(ids):  # other kinds than posts (bot.outbox.kinds)
         deliveries += [_message(row, order) for row in await reserved_messages(session, ids)]
         deliveries.sort(key=lambda d: order[d.id])
     return deliveries
@@ -330,7 +330,7 @@ def _post(row: Any, order: dict[int, tuple[int, datetime, int]]) -> Delivery:
 
 
 def _message(row: Any, order: dict[int, tuple[int, datetime, int]]) -> Delivery:
-    """A reserved row of another kind (``bot.messages.RESERVED_MESSAGES``)."""
+    """A reserved row of another kind (``bot.outbox.kinds.RESERVED_MESSAGES``)."""
     (oid, attempts, plain, kind, body, priority, due) = row[:7]
     (chat_pk, address, thread, chat_kind, language, hide) = row[7:13]
     (message_id, target_state, photo, target_plain) = row[13:17]
