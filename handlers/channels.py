@@ -54,6 +54,7 @@ from bot.storage.repo import (
     chat_region_codes,
     drop_open_deliveries,
     find_chat,
+    find_connected_chat,
     managed_chats,
     set_chat_regions,
     toggle_chat_region,
@@ -70,6 +71,16 @@ log = logging.getLogger(__name__)
 CHANNEL_REQUEST = 1
 GROUP_REQUEST = 2
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+#: What the catalog's ``[[channels]]`` set and rewrite at every start (editions, language,
+#: night silence, link previews; presence too, so no disconnect): read-only on the card
+#: of a catalog chat, or an admin's change would last until the next restart. Pause,
+#: topics, appeals and the weekly post are not in the catalog and stay the admins'.
+CATALOG_ACTIONS = frozenset({"cE", "cR", "cL", "cN", "cV", "cX", "cY"})
+
+
+def catalog_managed(row: ChatRow) -> bool:
+    """Whether the catalog file manages this chat (an active ``[[channels]]`` entry)."""
+    return row.origin == "catalog" and row.active
 
 
 def picker_rights(right: str) -> ChatAdministratorRights:
@@ -238,6 +249,9 @@ class Channels:
             ),
         )
         text += "".join("\n" + line for line in self.extras(row, lang, follows))
+        managed = catalog_managed(row)
+        if managed:
+            text += "\n\n" + tr.gettext(lang, "channels.catalog_note")
 
         def b(key: str, name: str, *args: int) -> InlineKeyboardButton:
             return self.g.button(tr.plain(lang, key), uid, cid, name, row.id, *args)
@@ -245,10 +259,10 @@ class Channels:
         pause = (
             b("channels.resume_button", "cU") if row.paused else b("channels.pause_button", "cP")
         )
-        rows = [[b("channels.edit_button", "cE")]]
+        rows = [] if managed else [[b("channels.edit_button", "cE")]]
         if self.catalog.topics:
             rows.append([b("channels.topics_button", "cK")])
-        rows.append([pause, b("channels.disconnect_button", "cX")])
+        rows.append([pause] if managed else [pause, b("channels.disconnect_button", "cX")])
         # The buttons name the state they set (1 on, 0 off): an old one tapped twice is a no-op.
         if self.catalog.donate is not None:
             if row.hide_appeals:
@@ -259,11 +273,11 @@ class Channels:
             rows.append([b("settings.weekly_off_button", "cW", 0)])
         else:
             rows.append([b("settings.weekly_on_button", "cW", 1)])
-        if row.silent_at_night:
-            rows.append([b("channels.silent_off_button", "cN", 0)])
-        else:
-            rows.append([b("channels.silent_on_button", "cN", 1)])
-        rows.extend(chunk(self.preview_buttons(row, lang, uid, cid), 3))
+        if not managed:
+            night = row.silent_at_night
+            key = "channels.silent_off_button" if night else "channels.silent_on_button"
+            rows.append([b(key, "cN", 0 if night else 1)])
+            rows.extend(chunk(self.preview_buttons(row, lang, uid, cid), 3))
         if cid > 0:  # the list of chats only exists in private chat
             rows.append([self.g.button(tr.plain(lang, "settings.back_button"), uid, cid, "cB")])
         return text, InlineKeyboardMarkup(rows)
@@ -382,7 +396,17 @@ class Channels:
             )
             return
         title = target.title or shared.title or str(shared.chat_id)
-        await self.connect(message, context.bot, user.id, lang, target.id, 0, target.type, title)
+        await self.connect(
+            message,
+            context.bot,
+            user.id,
+            lang,
+            target.id,
+            0,
+            target.type,
+            title,
+            username=target.username,
+        )
 
     async def group_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/settings (or /channels) inside a group or one of its forum topics."""
@@ -394,7 +418,15 @@ class Channels:
         lang = self.tr.pick_language(user.language_code)
         thread = message.message_thread_id if message.is_topic_message else None
         await self.connect(
-            message, context.bot, user.id, lang, chat.id, thread or 0, chat.type, chat.title or ""
+            message,
+            context.bot,
+            user.id,
+            lang,
+            chat.id,
+            thread or 0,
+            chat.type,
+            chat.title or "",
+            username=chat.username,
         )
 
     async def group_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -434,6 +466,7 @@ class Channels:
             title,
             edition,
             link.topics,
+            username=chat.username,
         )
 
     async def reply(self, message: Message, lang: str, key: str, title: str) -> None:
@@ -451,8 +484,14 @@ class Channels:
         title: str,
         edition: tuple[str, str] | None = None,
         topics: Sequence[str] = (),
+        *,
+        username: str | None = None,
     ) -> None:
-        """Register the chat for an admin with the rights (and, from a link, its edition)."""
+        """Register the chat for an admin with the rights (and, from a link, its edition).
+
+        A catalog chat keeps the catalog's editions: its admin gets its card instead of
+        the editor. One the catalog no longer lists becomes the admin's own.
+        """
         in_group = message.chat.id == chat_id
         if kind not in ("channel", "group", "supergroup"):
             await self.reply(message, lang, "channels.bot_not_admin", title)
@@ -477,7 +516,9 @@ class Channels:
             await self.reply(message, lang, "channels.bot_not_admin", title)
             return
         async with self.s.sessions.begin() as session:
-            row = await find_chat(session, str(chat_id), thread)
+            row = await find_connected_chat(session, chat_id, username, thread)
+            if row is not None and row.origin == "catalog" and not row.active:
+                row.origin = "user"
             if row is None:
                 row = ChatRow(
                     address=str(chat_id),
@@ -501,7 +542,8 @@ class Channels:
             await session.flush()
             await add_manager(session, row.id, user_id)
             await audit(session, now, user_id, row, "connect", kind)
-            if edition is not None:
+            managed = catalog_managed(row)
+            if edition is not None and not managed:
                 region, row.language = edition
                 await add_chat_region(session, row.id, region)
                 await audit(session, now, user_id, row, "region_on", region)
@@ -519,6 +561,10 @@ class Channels:
                     edition=self.edition_name(*edition, lang),
                 )
             markup = self.editor(row, regions, lang, user_id, message.chat.id, 1)
+            if managed:
+                card, markup = await self.card(session, row, lang, user_id, message.chat.id)
+                note = self.tr.gettext(lang, "channels.catalog_connected", chat=self.title(row))
+                text = note + "\n\n" + card
         await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
     # ---- buttons -------------------------------------------------------------------
@@ -544,8 +590,12 @@ class Channels:
             title = self.title(row) if row is not None else ""
             address = row.address if row is not None else ""
             kind = row.kind if row is not None else ""
+            managed = row is not None and catalog_managed(row)
         if row is None or kind == "private" or not row.active:
             await self.g.answer(update, "errors.stale_button", alert=True)
+            return
+        if managed and action.name in CATALOG_ACTIONS:  # an editor shown before it was
+            await self.alert(update, lang, "channels.catalog_refusal", title)
             return
         bot = context.bot
         refusal = management_refusal(await member(bot, chat_id_of(address), user.id), kind)

@@ -365,6 +365,24 @@ async def find_chat(session: AsyncSession, address: str, thread_id: int = 0) -> 
     )
 
 
+async def find_connected_chat(
+    session: AsyncSession, chat_id: int, username: str | None, thread_id: int = 0
+) -> ChatRow | None:
+    """The chat's row by its numeric id, else the catalog's row for its ``@username``
+    (``chat = "@cw_georgia"``; usernames ignore case), so an admin connecting a
+    catalog channel gets that channel and not a second row that would post twice."""
+    row = await find_chat(session, str(chat_id), thread_id)
+    if row is not None or not username:
+        return row
+    return await session.scalar(
+        select(ChatRow).where(
+            ChatRow.origin == "catalog",
+            func.lower(ChatRow.address) == f"@{username}".lower(),
+            ChatRow.thread_id == thread_id,
+        )
+    )
+
+
 async def ensure_private_chat(
     session: AsyncSession, chat_id: int, title: str, language: str, now: datetime
 ) -> ChatRow:
