@@ -1,0 +1,63 @@
+"""Alerts for the editors' chat: outbox rows like any message, and one for every dead
+letter the sender records."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot
+
+from bot.alerts import Alerts, BatchedAlerts, LogAlerts
+from bot.clock import Clock
+from bot.config import Settings
+from bot.outbox.kinds import ALERT, POST, enqueue_alert
+from bot.outbox.queue import Applied, Dead, Delivery, Outcome
+from bot.outbox.sender import OutcomeListener
+
+log = logging.getLogger("newsbot")
+
+ALERT_TEXT_LIMIT = 4000  # Telegram's 4096, with room for the batch's separators
+
+
+def editors_alerts(
+    settings: Settings,
+    bot: Bot | None,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    wake: Callable[[], None],
+) -> Alerts:
+    """Alerts are outbox rows for the editors' chat, sent by the sender like any message.
+    When they cannot be queued (the database is down: the alert may well say so), they
+    go straight to Telegram instead, as a reply would."""
+    chat = settings.editors_chat_id
+    if bot is None or chat is None:
+        return LogAlerts()
+    address = str(chat)
+
+    async def send(text: str) -> None:
+        text = text[:ALERT_TEXT_LIMIT]
+        try:
+            async with sessions.begin() as session:
+                await enqueue_alert(session, address, text, clock.now())
+        except Exception as exc:
+            log.warning("alert not queued (%r); sending it directly", exc)
+            await bot.send_message(chat, text, parse_mode=None)
+            return
+        wake()
+
+    return BatchedAlerts(send)
+
+
+def dead_letter_alerts(alerts: Alerts) -> OutcomeListener:
+    """The sender's outcome hook: every dead letter but an alert's own is told to the
+    editors (an alert that cannot be sent is only logged, or it would loop)."""
+
+    async def on_outcome(delivery: Delivery, outcome: Outcome, applied: Applied) -> None:
+        if applied.state == "dead" and delivery.kind != ALERT:
+            reason = outcome.error if isinstance(outcome, Dead) else getattr(outcome, "error", "")
+            what = f"article {delivery.article_id}" if delivery.kind == POST else delivery.kind
+            await alerts.alert(f"Dead letter: {what} to {delivery.address}: {reason}")
+
+    return on_outcome

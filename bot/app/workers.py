@@ -1,0 +1,155 @@
+"""The worker role: the scheduler (polls, most-read, digests, weekly lists, corrections,
+retention, pins) and the sender, each running only while this process holds its lease
+(bot.leadership), so several workers can run and a standby takes over."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from bot.activity import activity_check
+from bot.catalog import Catalog
+from bot.leadership import Leadership
+from bot.lifecycle import first_of
+from bot.metrics import shared_feed_metrics
+from bot.retention import EVERY as RETENTION_EVERY
+from bot.retention import Retention
+from bot.web.health import HealthChecks, leadership_check
+from handlers.pins import pin_jobs
+from scheduler.corrections import correction_jobs
+from scheduler.digest import digest_jobs
+from scheduler.jobs import build_scheduler
+from scheduler.mostread import weekly_jobs
+
+if TYPE_CHECKING:
+    from bot.app.parts import Parts
+
+TAKEOVER_PAUSE = 1.0  # seconds a new sender waits before its first message
+SHUTDOWN_POLL_WAIT = 30.0  # seconds a running poll may take to commit at shutdown
+
+Job = tuple[str, float, Callable[[], Awaitable[object]]]
+
+
+def start_workers(
+    parts: Parts,
+    catalog: Catalog,
+    stop: asyncio.Event,
+    telegram_ready: asyncio.Event,
+    checks: HealthChecks | None = None,
+) -> list[asyncio.Task[None]]:
+    """The scheduler and the sender, each under its own leadership (shown in ``checks``);
+    the sender starts once Telegram has answered (``telegram_ready``)."""
+    scheduler_lead = Leadership(parts.engine, "scheduler")
+    sender_lead = Leadership(parts.engine, "sender")
+
+    async def scheduling(until: asyncio.Event) -> None:
+        await run_scheduler(parts, catalog, until)
+
+    async def sending(until: asyncio.Event) -> None:
+        await run_sender(parts, until, telegram_ready, sender_lead)
+
+    for lead in (scheduler_lead, sender_lead):
+        parts.sender.metrics.watch_leader(lead.name, _leads(lead))
+    if checks is not None:
+        _add_worker_checks(checks, parts, catalog, scheduler_lead, sender_lead)
+    return [
+        asyncio.create_task(scheduler_lead.run(stop, scheduling), name="scheduler"),
+        asyncio.create_task(sender_lead.run(stop, sending), name="sender"),
+    ]
+
+
+async def run_scheduler(parts: Parts, catalog: Catalog, until: asyncio.Event) -> None:
+    """Every periodic job until ``until``; a poll running at the end commits first."""
+    scheduler = build_scheduler(
+        catalog, parts.ingestor, parts.mostread, extra=scheduled_jobs(parts, catalog)
+    )
+    scheduler.start()
+    try:
+        await until.wait()
+    finally:
+        # No new job starts; a poll running now commits first (shutting the scheduler
+        # down at once would cancel it mid-way, with a traceback in the log).
+        scheduler.pause()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(parts.ingestor.wait_idle(), SHUTDOWN_POLL_WAIT)
+        scheduler.shutdown(wait=False)
+
+
+def scheduled_jobs(parts: Parts, catalog: Catalog) -> list[Job]:
+    """The jobs besides polls, most-read refreshes and fan-outs (``build_scheduler``'s
+    own). A dry run sends no digests, weekly lists or deletions."""
+    bot = parts.application.bot if parts.application is not None else None
+    services = parts.services
+    live = bot is not None
+    wake = parts.sender.wake
+    jobs = digest_jobs(
+        catalog,
+        parts.translator,
+        parts.sessions,
+        services.clock,
+        enabled=live,
+        mostread=services.mostread,
+        on_enqueued=wake,
+    )
+    jobs += weekly_jobs(
+        catalog,
+        parts.translator,
+        parts.sessions,
+        services.mostread,
+        services.clock,
+        enabled=live,
+        on_enqueued=wake,
+    )
+    jobs += correction_jobs(parts.ingestor.check_removed if live else None)
+    jobs.append(("retention", RETENTION_EVERY, retention_for(parts).prune))
+    jobs += pin_jobs(parts.sessions, services.clock, bot)
+    return jobs
+
+
+async def run_sender(
+    parts: Parts, until: asyncio.Event, telegram_ready: asyncio.Event, lead: Leadership
+) -> None:
+    """Send once Telegram has answered, after the takeover pause."""
+    await first_of(until, telegram_ready)
+    # A new leader knows nothing of what the previous one sent in its last second:
+    # wait that second out, so the two together stay within Telegram's limits.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(until.wait(), TAKEOVER_PAUSE)
+    if not until.is_set():
+        await parts.sender.run(until, lease=lead)
+
+
+def retention_for(parts: Parts) -> Retention:
+    settings = parts.services.settings
+    return Retention(
+        parts.sessions,
+        parts.services.clock,
+        keep_deliveries_days=settings.keep_deliveries_days,
+        keep_articles_days=settings.keep_articles_days,
+    )
+
+
+def _add_worker_checks(
+    checks: HealthChecks,
+    parts: Parts,
+    catalog: Catalog,
+    scheduler_lead: Leadership,
+    sender_lead: Leadership,
+) -> None:
+    checks.add("leadership", leadership_check([scheduler_lead, sender_lead]))
+    checks.add(
+        "activity",
+        activity_check(
+            shared_feed_metrics(),
+            parts.sender.metrics,
+            _leads(scheduler_lead),
+            max((feed.interval for feed in catalog.feeds), default=None),
+        ),
+    )
+
+
+def _leads(lead: Leadership) -> Callable[[], bool]:
+    """Whether this process runs ``lead``'s work now (without PostgreSQL it always does)."""
+    return lambda: lead.is_leader or not lead.needed
