@@ -64,10 +64,11 @@ from sqlalchemy import (  # noqa: E402
 )
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from bot.storage.articles import NewArticle, insert_article  # noqa: E402
+from bot.storage.deliveries import enqueue_article  # noqa: E402
 from bot.storage.engine import create_engine, session_factory  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bot.storage.models import ChatRegionRow, ChatRow  # noqa: E402
-from bot.storage.repo import NewArticle, enqueue_article, insert_article  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 TELEGRAM_FREE_RATE = 30.0

@@ -46,9 +46,9 @@ from aiohttp import web  # noqa: E402
 
 from bot.alerts import LogAlerts  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
+from bot.storage.chats import sync_catalog_channels  # noqa: E402
 from bot.storage.engine import create_engine, session_factory  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
-from bot.storage.repo import sync_catalog_channels  # noqa: E402
 from bot.text.summarize import summarize  # noqa: E402
 from scheduler.extract import extract_page  # noqa: E402
 from scheduler.fetch import Fetcher  # noqa: E402

@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.articles import latest_articles
 from bot.storage.models import ArticleRow, MostReadRow
-from bot.storage.repo import latest_articles
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,21 +44,21 @@ from bot.callbacks import Action
 from bot.i18n import SafeHTML
 from bot.outbox.postform import PREVIEW_CHOICES
 from bot.outbox.render import escape
-from bot.storage.follows import Follows, add_chat_topics, chat_follows, toggle_chat_topic
-from bot.storage.models import ChatRow
-from bot.storage.repo import (
+from bot.storage.audit import audit
+from bot.storage.chats import (
     PRIORITY,
     add_chat_region,
     add_manager,
-    audit,
     chat_region_codes,
-    drop_open_deliveries,
     find_chat,
     find_connected_chat,
     managed_chats,
     set_chat_regions,
     toggle_chat_region,
 )
+from bot.storage.deliveries import drop_open_deliveries
+from bot.storage.follows import Follows, add_chat_topics, chat_follows, toggle_chat_topic
+from bot.storage.models import ChatRow
 from bot.telegram.publisher import chat_id_of
 from handlers.follows import topic_buttons
 from handlers.services import Services

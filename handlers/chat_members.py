@@ -16,14 +16,9 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ChatMemberHandler, ContextTypes, MessageHandler, filters
 
-from bot.storage.repo import (
-    audit,
-    chats_at,
-    drop_open_deliveries,
-    find_chat,
-    managers_of,
-    move_chat_address,
-)
+from bot.storage.audit import audit
+from bot.storage.chats import chats_at, find_chat, managers_of, move_chat_address
+from bot.storage.deliveries import drop_open_deliveries
 from handlers.channels import may_post
 from handlers.services import Services
 from handlers.settings import HANDLER

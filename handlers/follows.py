@@ -25,6 +25,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 from bot.callbacks import Action
 from bot.catalog import Catalog
 from bot.i18n import Translator
+from bot.storage.chats import ensure_private_chat, find_chat
 from bot.storage.editions import add_chat_language, chat_languages, remove_chat_language
 from bot.storage.follows import (
     MAX_KEYWORDS,
@@ -36,7 +37,6 @@ from bot.storage.follows import (
     toggle_chat_topic,
 )
 from bot.storage.models import ChatRegionRow, ChatRow
-from bot.storage.repo import ensure_private_chat, find_chat
 from bot.text.terms import keyword_term
 from handlers.services import Services
 from handlers.settings import CHECK, HANDLER, Guard, Rows, SubscriberSettings, chunk, edit

@@ -39,7 +39,7 @@ from telegram.ext import (
 
 from bot.callbacks import CallbackSigner, RateLimiter
 from bot.storage.models import DonationRow
-from bot.storage.repo import insert_ignoring_conflicts
+from bot.storage.upsert import insert_ignoring_conflicts
 from handlers.services import Services
 
 log = logging.getLogger(__name__)

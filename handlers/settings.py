@@ -23,16 +23,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.callbacks import Action, CallbackSigner, RateLimiter
 from bot.i18n import SafeHTML
 from bot.localtime import DEFAULT_QUIET
+from bot.storage.chats import chat_region_codes, ensure_private_chat, find_chat, toggle_chat_region
+from bot.storage.deliveries import drop_open_deliveries
 from bot.storage.editions import remove_chat_language
 from bot.storage.follows import Follows, chat_follows
 from bot.storage.models import ChatRow
-from bot.storage.repo import (
-    chat_region_codes,
-    drop_open_deliveries,
-    ensure_private_chat,
-    find_chat,
-    toggle_chat_region,
-)
 from bot.zones import zone_label
 from handlers.services import Services
 from handlers.subscriptions import add_region, follow_lines

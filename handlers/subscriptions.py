@@ -11,10 +11,10 @@ from telegram import Update
 
 from bot.catalog import Catalog
 from bot.i18n import Translator
+from bot.storage.chats import add_chat_region, chat_region_codes, ensure_private_chat
 from bot.storage.editions import add_chat_language, chat_languages, remove_chat_language
 from bot.storage.follows import Follows, add_chat_topics
 from bot.storage.models import ChatRow
-from bot.storage.repo import add_chat_region, chat_region_codes, ensure_private_chat
 from handlers.services import Services
 
 _PAYLOAD = re.compile(r"^[a-z0-9_]{1,48}(?:-[a-z0-9_]{1,48}){0,8}$")

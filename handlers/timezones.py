@@ -19,8 +19,8 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.callbacks import Action
+from bot.storage.chats import ensure_private_chat
 from bot.storage.models import ChatRow
-from bot.storage.repo import ensure_private_chat
 from bot.zones import countries, country_zones, find_zone, zone_label
 from handlers.services import Services
 from handlers.settings import HANDLER, Guard, Rows, SubscriberSettings, chunk, edit

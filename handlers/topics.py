@@ -15,7 +15,7 @@ import logging
 from telegram import Message, Update
 from telegram.ext import ContextTypes, MessageHandler, filters
 
-from bot.storage.repo import find_chat
+from bot.storage.chats import find_chat
 from handlers.services import Services
 from handlers.settings import HANDLER
 

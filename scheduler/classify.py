@@ -10,7 +10,7 @@ In order, the first that gives an answer wins:
    title, case- and diacritic-folded for every script (:mod:`bot.text.fold`);
 4. ``[outlet] unmatched``: a region code sends such an article to that region;
    ``"none"`` and ``"all"`` leave it without regions, and the outbox decides who gets
-   an article without regions (:func:`bot.storage.repo.enqueue_article`).
+   an article without regions (:func:`bot.storage.deliveries.enqueue_article`).
 """
 
 from __future__ import annotations

@@ -35,9 +35,9 @@ from bot.localtime import last_digest_time, to_local
 from bot.mostread import MostReadItem, MostReadStore
 from bot.outbox.kinds import DIGEST, enqueue_texts
 from bot.outbox.render import render_list, split_html_blocks
+from bot.storage.chats import ALL_REGIONS
 from bot.storage.follows import chat_follows
 from bot.storage.models import ArticleRow, ArticleTopicRow, ChatRegionRow, ChatRow, OutboxRow
-from bot.storage.repo import ALL_REGIONS
 from scheduler.digest_pick import Interests, pick
 
 log = logging.getLogger(__name__)

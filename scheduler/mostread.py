@@ -48,8 +48,8 @@ from bot.localtime import at_minute, to_local
 from bot.mostread import MostReadItem, MostReadStore
 from bot.outbox.kinds import WEEKLY, enqueue_texts
 from bot.outbox.render import render_list
+from bot.storage.chats import ALL_REGIONS
 from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, ClickRow, MostReadRow
-from bot.storage.repo import ALL_REGIONS
 from bot.text.html import html_to_text
 from scheduler.fetch import Fetcher, FetchError
 

@@ -12,9 +12,10 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.startup import sqlite_file_problem, wait_for_database
+from bot.storage.chats import sync_catalog_channels
 from bot.storage.engine import create_engine, session_factory
+from bot.storage.feeds import ensure_feed
 from bot.storage.migrate import upgrade
-from bot.storage.repo import ensure_feed, sync_catalog_channels
 
 
 async def prepare_database(settings: Settings, catalog: Catalog, clock: Clock) -> AsyncEngine:

@@ -19,8 +19,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Row, Select, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.deliveries import enqueue_article
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
-from bot.storage.repo import enqueue_article
 
 #: Private chats per chunk: large enough that the per-chunk statements cost little,
 #: small enough that one chunk holds the write lock for a fraction of a second.

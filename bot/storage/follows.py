@@ -4,7 +4,7 @@ A chat that chose topics or keywords gets an article of its regions only when th
 article has one of those topics or one of those keywords is in its title or summary;
 a chat that chose neither gets every article of its regions. :func:`follow_condition`
 says so as one SQL condition on the ``chats`` row, for the enqueue's single
-INSERT ... SELECT (:func:`bot.storage.repo.enqueue_article`).
+INSERT ... SELECT (:func:`bot.storage.deliveries.enqueue_article`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import InboxRow
-from bot.storage.repo import insert_ignoring_conflicts
+from bot.storage.upsert import insert_ignoring_conflicts
 
 
 async def store_updates(

@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import IngestReplayRow
-from bot.storage.repo import insert_ignoring_conflicts
+from bot.storage.upsert import insert_ignoring_conflicts
 
 
 async def accept_once(

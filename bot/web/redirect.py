@@ -33,7 +33,7 @@ from bot.clock import Clock
 from bot.config import IPNetwork
 from bot.links import LinkTarget, verify
 from bot.storage.models import ClickRow
-from bot.storage.repo import insert_ignoring_conflicts
+from bot.storage.upsert import insert_ignoring_conflicts
 
 log = logging.getLogger(__name__)
 

@@ -19,15 +19,10 @@ from typing import NamedTuple
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.articles import NewArticle, insert_article, known_canonical_urls, known_keys
+from bot.storage.deliveries import enqueue_article
 from bot.storage.fanout import shared_chats
 from bot.storage.models import ArticleRow, FeedRow
-from bot.storage.repo import (
-    NewArticle,
-    enqueue_article,
-    insert_article,
-    known_canonical_urls,
-    known_keys,
-)
 from scheduler.corrections import Correction, queue_corrections
 from scheduler.ingest.articles import extra_columns, to_insert
 from scheduler.ingest.polling import FeedUpdate

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bot.catalog import fold_term
 from bot.clock import to_naive_utc
 from bot.domain import FeedEntry
-from bot.storage.repo import NewArticle
+from bot.storage.articles import NewArticle
 from bot.text.html import html_to_text
 from bot.text.summarize import summarize
 from scheduler.classify import RegionMatcher

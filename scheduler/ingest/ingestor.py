@@ -27,7 +27,7 @@ from bot.clock import Clock
 from bot.domain import FeedEntry, ParsedFeed
 from bot.metrics import FeedMetrics, shared_feed_metrics
 from bot.storage.fanout import CHUNK
-from bot.storage.repo import ensure_feed
+from bot.storage.feeds import ensure_feed
 from scheduler.corrections import Correction
 from scheduler.discover import effective_base
 from scheduler.fetch import Fetcher, FetchError, FetchResult

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog, Feed
+from bot.storage.articles import known_canonical_urls, known_keys
 from bot.storage.models import ArticleRow, FeedRow
-from bot.storage.repo import known_canonical_urls, known_keys
 from scheduler.discover import effective_base
 from scheduler.identity import canonical_url
 from scheduler.ingest.entries import Keyed, candidates

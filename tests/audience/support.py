@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Parts, assemble, receive_updates
 from bot.catalog import Catalog
+from bot.storage.articles import NewArticle, insert_article
+from bot.storage.chats import set_chat_regions
+from bot.storage.deliveries import enqueue_article
 from bot.storage.models import ChatRegionRow, ChatRow, OutboxRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article, set_chat_regions
 from tests.crash.support import reader_row
 from tests.e2e.support import make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI, SentMessage

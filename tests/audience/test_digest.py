@@ -8,8 +8,8 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import Translator
+from bot.storage.articles import NewArticle, insert_article
 from bot.storage.models import ChatRow, OutboxRow
-from bot.storage.repo import NewArticle, insert_article
 from scheduler.digest import DigestJob, Subscriber, is_due
 from tests.audience.support import FrozenClock, add_private_reader, queued
 from tests.e2e.support import make_catalog

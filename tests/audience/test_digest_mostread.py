@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import Translator
 from bot.mostread import MostReadItem, MostReadStore
+from bot.storage.articles import NewArticle, insert_article
 from bot.storage.models import ChatRow, OutboxRow
-from bot.storage.repo import NewArticle, insert_article
 from scheduler.digest import DigestJob
 from tests.audience.revenue import revenue_catalog, running
 from tests.audience.support import (

@@ -9,10 +9,11 @@ from sqlalchemy import select, update
 
 from bot.app import Parts
 from bot.catalog import Catalog
+from bot.storage.articles import NewArticle, insert_article
+from bot.storage.deliveries import enqueue_article
 from bot.storage.editions import chat_languages
 from bot.storage.follows import MAX_KEYWORDS, chat_follows
 from bot.storage.models import ArticleRow, ChatRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article
 from scheduler.digest import DigestJob
 from tests.audience.support import (
     NOON,

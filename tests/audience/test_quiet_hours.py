@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.localtime import in_quiet_hours, last_digest_time, quiet_until, zone
+from bot.storage.articles import NewArticle, insert_article
+from bot.storage.deliveries import enqueue_article
 from bot.storage.models import OutboxRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article
 from tests.audience.support import add_private_reader
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from bot.app import Parts
 from bot.links import verify
 from bot.outbox.queue import Delivery
-from bot.storage.repo import NewArticle, insert_article
+from bot.storage.articles import NewArticle, insert_article
 from bot.storage.search import find_stories
 from tests.audience.support import NOON, SetClock, bot_running, next_from_bot
 from tests.fakes.botapi import FakeBotAPI

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.articles import NewArticle, insert_article
+from bot.storage.deliveries import enqueue_article
 from bot.storage.models import ChatRegionRow, ChatRow, OutboxRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article
 from tests.fakes.botapi import FakeBotAPI
 
 REPO = Path(__file__).resolve().parents[2]

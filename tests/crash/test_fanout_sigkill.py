@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.articles import NewArticle
 from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, OutboxRow
-from bot.storage.repo import NewArticle
 from scheduler.ingest.apply import Plan, apply_plan
 from tests.crash.support import REPO, add_private_readers, now, reader_ids, reader_row
 

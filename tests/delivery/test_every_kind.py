@@ -22,8 +22,10 @@ from bot.app import assemble
 from bot.i18n import Translator
 from bot.mostread import MostReadItem, MostReadStore
 from bot.outbox.kinds import DIGEST, enqueue_texts
+from bot.storage.articles import NewArticle, insert_article
+from bot.storage.chats import set_chat_regions
+from bot.storage.deliveries import enqueue_article
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article, set_chat_regions
 from scheduler.corrections import queue_action
 from scheduler.digest import DigestJob
 from scheduler.mostread import WeeklyMostRead

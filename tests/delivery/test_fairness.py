@@ -10,8 +10,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.metrics import DeliveryMetrics
+from bot.storage.chats import set_chat_regions
 from bot.storage.models import ChatRow
-from bot.storage.repo import set_chat_regions
 from tests.crash.support import add_private_readers, now, publish, reader_ids
 from tests.delivery.support import build_sender
 from tests.fakes.botapi import FakeBotAPI

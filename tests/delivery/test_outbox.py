@@ -19,8 +19,10 @@ from bot.outbox.queue import (
     record_outcome,
     recover_after_crash,
 )
+from bot.storage.articles import NewArticle, insert_article
+from bot.storage.chats import set_chat_regions
+from bot.storage.deliveries import enqueue_article
 from bot.storage.models import ChatRow, OutboxRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article, set_chat_regions
 
 NOW = datetime(2026, 11, 20, 12, 0, 0)
 

@@ -8,9 +8,11 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.articles import NewArticle, insert_article
+from bot.storage.chats import set_chat_regions
+from bot.storage.deliveries import enqueue_article
 from bot.storage.editions import add_chat_language, chat_languages, remove_chat_language
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article, set_chat_regions
 from tests.crash.support import reader_row
 
 NOW = datetime(2026, 3, 2, 10, 0)

@@ -7,9 +7,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.articles import NewArticle, insert_article
+from bot.storage.chats import set_chat_regions
+from bot.storage.deliveries import enqueue_article
 from bot.storage.follows import MAX_KEYWORDS, add_chat_keywords, add_chat_topics
 from bot.storage.models import ChatRow, OutboxRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article, set_chat_regions
 from bot.text.terms import keyword_term
 from tests.crash.support import reader_row
 

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts import LogAlerts
 from bot.catalog import Catalog, parse_catalog
+from bot.storage.chats import sync_catalog_channels
 from bot.storage.models import ArticleRow, FeedRow, OutboxRow
-from bot.storage.repo import sync_catalog_channels
 from scheduler.fetch import Fetcher, FetchLimits
 from scheduler.ingest import Ingestor
 from tests.fakes.feedserver import FeedServer, wordpress_feed

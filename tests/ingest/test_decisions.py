@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.catalog import Feed
 from bot.domain import FeedEntry
-from bot.storage.repo import NewArticle
+from bot.storage.articles import NewArticle
 from scheduler.corrections import Removed, Stored
 from scheduler.identity import canonical_url, fallback_key
 from scheduler.ingest import articles, entries, polling

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.articles import NewArticle
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
-from bot.storage.repo import NewArticle
 from scheduler.ingest.apply import Plan, apply_plan
 from scheduler.ingest.fanout import FanOut
 from tests.crash.support import add_private_readers, reader_ids

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.catalog import Catalog
 from bot.errors import ConfigError
 from bot.mostread import MostReadItem, MostReadStore
+from bot.storage.articles import NewArticle, insert_article
 from bot.storage.models import ClickRow
-from bot.storage.repo import NewArticle, insert_article
 from scheduler.fetch import Fetcher, FetchLimits
 from scheduler.mostread import MostReadRefresher, parse_html_block, parse_popular_posts
 from tests.e2e.support import make_catalog

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import Translator
 from bot.outbox.compose import PostBuilder, appeal_due
 from bot.outbox.queue import Delivery, claim_due
+from bot.storage.articles import NewArticle, insert_article
+from bot.storage.deliveries import enqueue_article
 from bot.storage.models import ChatRegionRow, ChatRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article
 from tests.e2e.support import make_catalog
 
 NOW = datetime(2026, 11, 20, 12, 0)

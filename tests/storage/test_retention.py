@@ -10,11 +10,12 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.retention import Retention
+from bot.storage.articles import NewArticle, insert_article
+from bot.storage.deliveries import enqueue_article
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.inbox import mark_handled, store_updates
 from bot.storage.migrate import upgrade
 from bot.storage.models import ArticleRow, ClickDayRow, ClickRow, InboxRow, OutboxRow
-from bot.storage.repo import NewArticle, enqueue_article, insert_article
 from tests.crash.support import add_private_readers, reader_ids
 from tests.fakes.feedserver import FeedServer, wordpress_feed
 from tests.ingest.support import SITE, ManualClock, articles, catalog_for, outbox, rig

@@ -1,0 +1,190 @@
+"""The deliveries aggregate: outbox rows created for an article, counted and dropped.
+
+Each function takes an ``AsyncSession`` and leaves committing to the caller, so an article
+and its outbox rows are written together (DESIGN.md decision 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.localtime import quiet_until
+from bot.storage.chats import ALL_REGIONS
+from bot.storage.editions import language_condition
+from bot.storage.follows import follow_condition
+from bot.storage.models import (
+    ChatRegionRow,
+    ChatRow,
+    OutboxRow,
+)
+from bot.storage.upsert import insert_ignoring_conflicts
+
+#: Breaking news rows take their chat's priority minus this: ahead of every other row.
+BREAKING_AHEAD = 3
+
+
+async def enqueue_article(
+    session: AsyncSession,
+    article_id: int,
+    language: str,
+    regions: Sequence[str],
+    now: datetime,
+    *,
+    unmatched_to_all: bool = True,
+    breaking: bool = False,
+    among: ColumnElement[bool] | None = None,
+    known_topics: Sequence[str] | None = None,
+) -> int:
+    """Create one outbox row per matching destination, in one statement.
+
+    A destination matches when it is active, not paused, in the article's language (a
+    reader may follow several: :func:`bot.storage.editions.language_condition`),
+    subscribed to one of its regions (or to all regions) and in instant mode. An
+    article without regions goes to the destinations that take all regions, and with
+    ``unmatched_to_all`` (``[outlet] unmatched = "all"``) to every destination of its
+    language. A chat that chose topics or keywords gets only articles that match one
+    (:func:`bot.storage.follows.follow_condition`; only topics among ``known_topics``,
+    the catalog's, count as chosen). Rows for readers who are in their
+    quiet hours right now are due when those end (``next_attempt_at``), decided in the
+    same INSERT ... SELECT.
+
+    Breaking news goes ahead of every queued delivery (priority lowered by
+    :data:`BREAKING_AHEAD`), also to digest readers who kept breaking alerts on, and
+    skips their quiet hours; in channels that pin breaking posts the row carries the
+    time to unpin it. ``among`` narrows the destinations (one kind of chat, a range of
+    ids: :mod:`bot.storage.fanout`). Returns the number of rows created.
+    """
+    chat = ChatRow.__table__.c
+    region_match = exists().where(ChatRegionRow.chat_id == chat.id)
+    if regions or not unmatched_to_all:
+        region_match = region_match.where(ChatRegionRow.region.in_([*regions, ALL_REGIONS]))
+    mode = chat.mode == "instant"
+    if breaking:
+        mode = or_(mode, chat.breaking_alerts == true())
+    wanted = and_(
+        chat.active == true(),
+        chat.paused == false(),
+        mode,
+        await language_condition(session, article_id, language),
+    )
+    if among is not None:
+        wanted = and_(wanted, among)
+    due = await _due_after_quiet_hours(session, wanted, now, breaking=breaking)
+    priority = chat.priority - BREAKING_AHEAD if breaking else chat.priority
+    unpin = await _unpin_time(session, wanted, now) if breaking else literal(None, DateTime)
+    chosen = select(
+        literal(article_id),
+        chat.id,
+        literal("pending"),
+        priority,
+        literal(0),
+        due,
+        literal(now),
+        literal(now),
+        false(),
+        unpin,
+    ).where(and_(wanted, region_match, await follow_condition(session, article_id, known_topics)))
+    stmt = (
+        insert_ignoring_conflicts(session, OutboxRow)
+        .from_select(
+            [
+                "article_id",
+                "chat_id",
+                "state",
+                "priority",
+                "attempts",
+                "next_attempt_at",
+                "created_at",
+                "updated_at",
+                "plain_text",
+                "unpin_at",
+            ],
+            chosen,
+        )
+        .on_conflict_do_nothing()
+    )
+    result = await session.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def _unpin_time(
+    session: AsyncSession, wanted: ColumnElement[bool], now: datetime
+) -> ColumnElement[datetime | None]:
+    """``unpin_at`` for a breaking post: ``now`` plus the chat's ``pin_breaking_hours``
+    for channels and groups that pin, else NULL (a CASE over the few distinct values)."""
+    chat = ChatRow.__table__.c
+    pins = and_(chat.kind != "private", chat.pin_breaking_hours > 0)
+    hours = await session.scalars(select(chat.pin_breaking_hours).where(wanted, pins).distinct())
+    whens = [
+        (and_(pins, chat.pin_breaking_hours == h), literal(now + timedelta(hours=h), DateTime))
+        for h in hours
+    ]
+    if not whens:
+        return literal(None, DateTime)
+    return case(*whens, else_=literal(None, DateTime))
+
+
+async def _due_after_quiet_hours(
+    session: AsyncSession, wanted: ColumnElement[bool], now: datetime, *, breaking: bool = False
+) -> ColumnElement[datetime]:
+    """``next_attempt_at`` for the enqueue: ``now``, or the end of the reader's quiet hours.
+
+    Quiet hours depend on (time zone, start, end), and readers share few distinct
+    combinations, so those are read first (one DISTINCT query) and the ones quiet at
+    ``now`` become a CASE inside the INSERT ... SELECT: no second pass over the rows.
+    Only private chats have quiet hours; channels and groups post at once. Breaking news
+    waits only for readers who turned breaking alerts off.
+    """
+    chat = ChatRow.__table__.c
+    private = and_(chat.kind == "private", chat.quiet_start.is_not(None))
+    if breaking:
+        private = and_(private, chat.breaking_alerts == false())
+    groups = await session.execute(
+        select(chat.timezone, chat.quiet_start, chat.quiet_end)
+        .where(wanted, private, chat.quiet_end.is_not(None))
+        .distinct()
+    )
+    whens = []
+    for tz, start, end in groups.all():
+        until = quiet_until(now, tz, start, end)
+        if until is not None:
+            match = and_(
+                private, chat.timezone == tz, chat.quiet_start == start, chat.quiet_end == end
+            )
+            whens.append((match, literal(until, DateTime)))
+    if not whens:
+        return literal(now, DateTime)
+    return case(*whens, else_=literal(now, DateTime))
+
+
+async def outbox_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(OutboxRow.state, func.count()).group_by(OutboxRow.state))
+    return {state: int(count) for state, count in rows}
+
+
+async def drop_open_deliveries(session: AsyncSession, chat_pk: int, now: datetime, why: str) -> int:
+    """Pending deliveries to a chat that no longer wants them are dropped, not sent."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.chat_id == chat_pk, OutboxRow.state.in_(("pending", "retry")))
+        .values(state="dropped", last_error=why, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
