@@ -41,6 +41,16 @@ class MostReadList:
     fetched_at: datetime | None
 
 
+def age_text(fetched_at: datetime | None, now: datetime) -> str:
+    """How old a list is, for operators (in English, like their other tools)."""
+    if fetched_at is None:
+        return "never fetched"
+    minutes = max(0, int((now - fetched_at).total_seconds() // 60))
+    if minutes < 120:
+        return f"updated {minutes} min ago"
+    return f"updated {minutes // 60} h ago"
+
+
 def encode_items(items: list[MostReadItem]) -> str:
     return json.dumps([{"title": i.title, "url": i.url, "regions": list(i.regions)} for i in items])
 

@@ -13,8 +13,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot.storage.chats import find_chat
+from handlers.actions import UNDO_LANGUAGE
+from handlers.buttons import Guard
+from handlers.reader_screens import ReaderScreens
 from handlers.services import Services
-from handlers.settings import SubscriberSettings
 from handlers.subscriptions import (
     Subscribed,
     language_label,
@@ -25,9 +28,10 @@ from handlers.subscriptions import (
 
 
 class Basics:
-    def __init__(self, services: Services, subscriber: SubscriberSettings | None = None) -> None:
+    def __init__(self, services: Services, guard: Guard, screens: ReaderScreens) -> None:
         self.s = services
-        self.subscriber = subscriber
+        self.g = guard
+        self.screens = screens
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -57,13 +61,27 @@ class Basics:
                 text += "\n" + tr.gettext(edition_lang, "start.deeplink_topics", topics=names)
             await message.reply_text(text, parse_mode=ParseMode.HTML)
             return
-        if self.subscriber is not None:
-            await self.subscriber.show_start(update)
+        await self.show_start(update, message)
+
+    async def show_start(self, update: Update, message: Message) -> None:
+        """/start without a payload: the greeting with the language and region picker (a
+        reader who had stopped is welcomed back and subscribed again)."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
             return
-        await message.reply_text(
-            tr.gettext(lang, "start.greeting", outlet=self.s.catalog.outlet.name),
-            parse_mode=ParseMode.HTML,
-        )
+        ui_lang = await self.s.language_for(update)
+        now = self.s.clock.now()
+        async with self.s.sessions.begin() as session:
+            row = await find_chat(session, str(chat.id))
+            if row is not None and not row.active:
+                row.active = True
+                row.updated_at = now
+                await message.reply_text(
+                    self.s.translator.gettext(ui_lang, "start.welcome_back"),
+                    parse_mode=ParseMode.HTML,
+                )
+            text, markup = await self.screens.screen(session, "s", user.id, chat.id, ui_lang)
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
     async def language_added(
         self, update: Update, message: Message, done: Subscribed, region: str, lang: str
@@ -81,12 +99,12 @@ class Basics:
         )
         user, chat = update.effective_user, update.effective_chat
         markup = None
-        if self.subscriber is not None and user is not None and chat is not None:
-            undo = self.subscriber.g.button(
+        if user is not None and chat is not None:
+            undo = self.g.button(
                 tr.plain(first, "follow.undo_button"),
                 user.id,
                 chat.id,
-                "fU",
+                UNDO_LANGUAGE,
                 catalog.languages.index(lang),
                 [r.code for r in catalog.regions].index(region) if done.new_region else "k",
             )
@@ -96,11 +114,7 @@ class Basics:
     def edition_name(self, region: str, lang: str, ui_lang: str | None = None) -> str:
         """A region and a language ("Georgia · English"), named in ``ui_lang`` (by default
         the edition's own language)."""
-        language = (
-            self.s.translator.language_name(lang)
-            if lang in self.s.translator.languages
-            else lang.upper()
-        )
+        language = language_label(self.s.translator, lang)
         return f"{self.s.catalog.region_name(region, ui_lang or lang)} · {language}"
 
     async def help(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -145,8 +159,7 @@ class Basics:
             MessageHandler(private & filters.COMMAND, self.unknown_command),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.free_text),
         ]
-        if self.subscriber is not None:  # a button nobody recognised: forged or stale
-            fallbacks.append(CallbackQueryHandler(self.subscriber.g.stale))
+        fallbacks.append(CallbackQueryHandler(self.g.stale))  # a tap no table names
         return fallbacks
 
 

@@ -1,814 +1,311 @@
-"""Channel and group admins: connect a chat, choose its editions, pause, disconnect.
+"""Channel and group admins configure a connected chat: editions, topics, options, pause,
+disconnect; a test post on Done.
 
-Only admins with the rights that matter configure a chat (a channel's: may post
-messages; a group's: may change its info, or its creator), and that is asked of
-Telegram (getChatMember) at the moment of every change, not remembered: a former
-admin's old buttons change nothing, nor do those of an admin whose rights were cut.
-The bot must be able to post there too. Connecting starts in private chat
-with Telegram's own chat picker (``KeyboardButtonRequestChat``), which works for
-private channels without a @username; groups can also be configured from inside
-(``/settings`` in the group or in one of its forum topics, which then gets its own
-edition). Every change is written to the audit log.
+Every tap is checked against Telegram at that moment (``handlers.admins``): a former
+admin's old buttons change nothing, nor do those of an admin whose rights were cut; a
+refusal is written to the audit log like every change. :meth:`Channels.taps` is the
+dispatch table, one small function per action, each registered as its own handler;
+the screens are ``handlers.channel_screens``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import datetime, time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import (
-    Bot,
-    ChatAdministratorRights,
-    ChatMember,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    KeyboardButtonRequestChat,
-    Message,
-    ReplyKeyboardMarkup,
-    Update,
-)
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import ContextTypes
 
 from bot.callbacks import Action
-from bot.i18n import SafeHTML
 from bot.outbox.postform import PREVIEW_CHOICES
-from bot.outbox.render import escape
 from bot.storage.audit import audit
-from bot.storage.chats import (
-    PRIORITY,
-    add_chat_region,
-    add_manager,
-    chat_region_codes,
-    find_chat,
-    find_connected_chat,
-    managed_chats,
-    set_chat_regions,
-    toggle_chat_region,
-)
+from bot.storage.chats import chat_region_codes, set_chat_regions, toggle_chat_region
 from bot.storage.deliveries import drop_open_deliveries
-from bot.storage.follows import Follows, add_chat_topics, chat_follows, toggle_chat_topic
+from bot.storage.follows import chat_follows, toggle_chat_topic
 from bot.storage.models import ChatRow
 from bot.telegram.publisher import chat_id_of
-from handlers.follows import topic_buttons
+from handlers.admins import management_refusal, may_post, member
+from handlers.buttons import HANDLER, Callback, Guard, acknowledge, edit, tap_handlers
+from handlers.channel_screens import CATALOG_ACTIONS, ChannelScreens, catalog_managed
+from handlers.chatnames import chat_title
 from handlers.services import Services
-from handlers.settings import CHECK, HANDLER, Guard, chunk, edit
-from handlers.subscriptions import follow_lines, parse_link
-from handlers.topics import Topics, topic_name_of
 
 log = logging.getLogger(__name__)
-
-CHANNEL_REQUEST = 1
-GROUP_REQUEST = 2
-ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-#: What the catalog's ``[[channels]]`` set and rewrite at every start (editions, language,
-#: night silence, link previews; presence too, so no disconnect): read-only on the card
-#: of a catalog chat, or an admin's change would last until the next restart. Pause,
-#: topics, appeals and the weekly post are not in the catalog and stay the admins'.
-CATALOG_ACTIONS = frozenset({"cE", "cR", "cL", "cN", "cV", "cX", "cY"})
+STALE = "errors.stale_button"
 
 
-def catalog_managed(row: ChatRow) -> bool:
-    """Whether the catalog file manages this chat (an active ``[[channels]]`` entry)."""
-    return row.origin == "catalog" and row.active
+@dataclass
+class Tapped:
+    """One verified tap by an admin with the rights right now, on the chat it names."""
+
+    session: AsyncSession
+    row: ChatRow
+    action: Action
+    uid: int
+    cid: int
+    lang: str
+    now: datetime
+
+    @property
+    def index(self) -> int | None:
+        """The argument after the chat's row id."""
+        return self.action.int_arg(1)
+
+    async def audit(self, what: str, detail: str = "") -> None:
+        await audit(self.session, self.now, self.uid, self.row, what, detail)
 
 
-def picker_rights(right: str) -> ChatAdministratorRights:
-    """The admin rights Telegram's chat picker asks for: ``right`` and nothing else."""
-    return ChatAdministratorRights(**{**ChatAdministratorRights.no_rights().to_dict(), right: True})
+@dataclass
+class Redraw:
+    """What the tapped message becomes (``text`` None: only its keyboard changes); Done
+    may also ask for a test post in the chat (address, thread, language)."""
+
+    text: str | None
+    markup: InlineKeyboardMarkup | None = None
+    test_post: tuple[str, int, str] | None = None
 
 
-# Channels are configured by admins who may post there, groups by admins who may change
-# the group's info (and by their creators); the picker offers only such chats.
-POST_RIGHTS = picker_rights("can_post_messages")
-INFO_RIGHTS = picker_rights("can_change_info")
-
-
-async def member(bot: Bot, chat: int | str, user_id: int) -> ChatMember | None:
-    try:
-        return await bot.get_chat_member(chat, user_id)
-    except TelegramError as exc:
-        log.info("getChatMember(%s, %s) failed: %s", chat, user_id, exc)
-        return None
-
-
-async def is_chat_admin(bot: Bot, chat: int | str, user_id: int) -> bool:
-    """Whether ``user_id`` is the creator or an administrator of ``chat`` right now.
-
-    Enough to be shown facts about the chat (its id); changing what the bot does there
-    takes the rights that ``management_refusal`` asks for.
-    """
-    found = await member(bot, chat, user_id)
-    return found is not None and found.status in ADMINS
-
-
-def management_refusal(found: ChatMember | None, kind: str) -> str | None:
-    """Why this member may not configure the chat (a message key), or None when they may.
-
-    Status alone is not enough: an administrator of a channel who may not post there, or
-    of a group who may not change its info, could otherwise route the newsroom's posts
-    into (or out of) a chat whose content they are not trusted with.
-    """
-    if found is None or found.status not in ADMINS:
-        return "channels.not_admin"
-    if found.status == ChatMemberStatus.OWNER:
-        return None
-    if kind == "channel":
-        return None if getattr(found, "can_post_messages", False) else "channels.needs_post_right"
-    return None if getattr(found, "can_change_info", False) else "channels.needs_info_right"
-
-
-def may_post(found: ChatMember | None, kind: str) -> bool:
-    """Whether a bot with this membership can post: channels need post rights."""
-    if found is None:
-        return False
-    if found.status == ChatMemberStatus.OWNER:
-        return True
-    if found.status == ChatMemberStatus.ADMINISTRATOR:
-        return kind != "channel" or bool(getattr(found, "can_post_messages", False))
-    if found.status == ChatMemberStatus.MEMBER:
-        return kind != "channel"
-    if found.status == ChatMemberStatus.RESTRICTED:
-        return kind != "channel" and bool(getattr(found, "can_send_messages", False))
-    return False
+#: A tap returns the redraw, or the key of the message to answer it with instead.
+Tap = Callable[[Tapped], Awaitable[Redraw | str]]
 
 
 class Channels:
-    """``/channels``, the chat picker and the per-chat screens (callback actions: ``c*``)."""
+    """The per-chat screens' taps (callback actions ``c*``)."""
 
-    def __init__(self, services: Services, guard: Guard) -> None:
+    def __init__(self, services: Services, guard: Guard, screens: ChannelScreens) -> None:
         self.s = services
         self.g = guard
+        self.screens = screens
         self.tr = services.translator
         self.catalog = services.catalog
 
-    # ---- screens -------------------------------------------------------------------
+    def taps(self) -> dict[str, Tap]:
+        """Every action on a chat's screens and the function that applies it."""
+        return {
+            "cR": self.region,
+            "cL": self.language,
+            "cK": self.topics,
+            "cT": self.topic,
+            "cE": self.edit_editions,
+            "cD": self.done,
+            "cM": self.card,
+            "cP": self.pause,
+            "cU": self.pause,
+            "cA": self.option,
+            "cW": self.option,
+            "cN": self.option,
+            "cV": self.preview,
+            "cX": self.ask_disconnect,
+            "cY": self.disconnect,
+        }
 
-    def picker(self, lang: str) -> ReplyKeyboardMarkup:
-        channel = KeyboardButtonRequestChat(
-            request_id=CHANNEL_REQUEST,
-            chat_is_channel=True,
-            user_administrator_rights=POST_RIGHTS,
-            bot_administrator_rights=POST_RIGHTS,
-            request_title=True,
-        )
-        group = KeyboardButtonRequestChat(
-            request_id=GROUP_REQUEST,
-            chat_is_channel=False,
-            user_administrator_rights=INFO_RIGHTS,
-            bot_is_member=True,
-            request_title=True,
-        )
-        return ReplyKeyboardMarkup(
-            [
-                [
-                    KeyboardButton(
-                        self.tr.plain(lang, "channels.connect_button"), request_chat=channel
-                    )
-                ],
-                [
-                    KeyboardButton(
-                        self.tr.plain(lang, "channels.connect_group_button"), request_chat=group
-                    )
-                ],
-            ],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
+    def handlers(self) -> list[HANDLER]:
+        taps = {name: self.on_tap(name, tap) for name, tap in self.taps().items()}
+        return tap_handlers({**taps, "cB": self.back_to_list})
 
-    def language_label(self, lang: str) -> str:
-        return self.tr.language_name(lang) if lang in self.tr.languages else lang.upper()
+    # ---- the guard around every tap -----------------------------------------------
 
-    def edition_name(self, region: str, edition_lang: str, lang: str) -> str:
-        """A region and a language ("Georgia · English"), named in ``lang``."""
-        return f"{self.catalog.region_name(region, lang)} · {self.language_label(edition_lang)}"
-
-    def editor(
-        self, row: ChatRow, regions: Sequence[str], lang: str, uid: int, cid: int, setup: int
-    ) -> InlineKeyboardMarkup:
-        """Region toggles and language choice for one chat, then Done."""
-        languages = [
-            self.g.button(
-                (CHECK if code == row.language else "") + self.language_label(code),
-                uid,
-                cid,
-                "cL",
-                row.id,
-                index,
-                setup,
-            )
-            for index, code in enumerate(self.catalog.languages)
-        ]
-        toggles = [
-            self.g.button(
-                (CHECK if region.code in regions else "")
-                + self.catalog.region_name(region.code, lang),
-                uid,
-                cid,
-                "cR",
-                row.id,
-                index,
-                setup,
-            )
-            for index, region in enumerate(self.catalog.regions)
-        ]
-        done = self.g.button(
-            self.tr.plain(lang, "settings.done_button"), uid, cid, "cD", row.id, setup
-        )
-        return InlineKeyboardMarkup([*chunk(languages, 3), *chunk(toggles, 2), [done]])
-
-    def details(
-        self,
-        row: ChatRow,
-        regions: Sequence[str],
-        lang: str,
-        uid: int,
-        cid: int,
-        follows: Follows | None = None,
-    ) -> tuple[str, InlineKeyboardMarkup]:
-        tr = self.tr
-        names = ", ".join(self.catalog.region_name(code, lang) for code in regions)
-        text = tr.gettext(
-            lang,
-            "channels.details",
-            chat=self.title(row),
-            regions=names or tr.plain(lang, "settings.regions_none"),
-            language=self.language_label(row.language),
-            status=tr.plain(
-                lang, "channels.status_paused" if row.paused else "channels.status_active"
-            ),
-        )
-        text += "".join("\n" + line for line in self.extras(row, lang, follows))
-        managed = catalog_managed(row)
-        if managed:
-            text += "\n\n" + tr.gettext(lang, "channels.catalog_note")
-
-        def b(key: str, name: str, *args: int) -> InlineKeyboardButton:
-            return self.g.button(tr.plain(lang, key), uid, cid, name, row.id, *args)
-
-        pause = (
-            b("channels.resume_button", "cU") if row.paused else b("channels.pause_button", "cP")
-        )
-        rows = [] if managed else [[b("channels.edit_button", "cE")]]
-        if self.catalog.topics:
-            rows.append([b("channels.topics_button", "cK")])
-        rows.append([pause] if managed else [pause, b("channels.disconnect_button", "cX")])
-        # The buttons name the state they set (1 on, 0 off): an old one tapped twice is a no-op.
-        if self.catalog.donate is not None:
-            if row.hide_appeals:
-                rows.append([b("settings.show_appeals_button", "cA", 0)])
-            else:
-                rows.append([b("settings.hide_appeals_button", "cA", 1)])
-        if row.weekly_mostread:
-            rows.append([b("settings.weekly_off_button", "cW", 0)])
-        else:
-            rows.append([b("settings.weekly_on_button", "cW", 1)])
-        if not managed:
-            night = row.silent_at_night
-            key = "channels.silent_off_button" if night else "channels.silent_on_button"
-            rows.append([b(key, "cN", 0 if night else 1)])
-            rows.extend(chunk(self.preview_buttons(row, lang, uid, cid), 3))
-        if cid > 0:  # the list of chats only exists in private chat
-            rows.append([self.g.button(tr.plain(lang, "settings.back_button"), uid, cid, "cB")])
-        return text, InlineKeyboardMarkup(rows)
-
-    async def card(
-        self, session: AsyncSession, row: ChatRow, lang: str, uid: int, cid: int
-    ) -> tuple[str, InlineKeyboardMarkup]:
-        """The chat's card from what is stored now: regions, topics and options."""
-        regions = await chat_region_codes(session, row.id)
-        return self.details(row, regions, lang, uid, cid, await chat_follows(session, row.id))
-
-    def preview_buttons(
-        self, row: ChatRow, lang: str, uid: int, cid: int
-    ) -> list[InlineKeyboardButton]:
-        """One button per link-preview choice, the current one checked."""
-        return [
-            self.g.button(
-                (CHECK if choice == row.link_preview else "")
-                + self.tr.plain(lang, f"channels.preview_{choice}"),
-                uid,
-                cid,
-                "cV",
-                row.id,
-                index,
-            )
-            for index, choice in enumerate(PREVIEW_CHOICES)
-        ]
-
-    def extras(self, row: ChatRow, lang: str, follows: Follows | None = None) -> list[str]:
-        """Lines under the details: donation appeals (when the outlet has any), weekly post.
-
-        The weekly most-read comes on Mondays at the chat's digest time in its time zone,
-        which channel admins do not set, so the zone is named.
-        """
-        tr = self.tr
-        lines = follow_lines(tr, self.catalog, follows or Follows(), lang)
-        if self.catalog.donate is not None:
-            key = "settings.appeals_hidden" if row.hide_appeals else "settings.appeals_shown"
-            appeals = SafeHTML(tr.gettext(lang, key))
-            lines.append(tr.gettext(lang, "channels.appeals_line", appeals=appeals))
-        if row.weekly_mostread:
-            hours, minutes = divmod(row.digest_minute % 1440, 60)
-            at = f"{tr.format_time(lang, time(hours, minutes))} ({row.timezone})"
-            weekly = tr.gettext(lang, "settings.weekly_on", time=at)
-        else:
-            weekly = tr.gettext(lang, "settings.weekly_off")
-        lines.append(tr.gettext(lang, "settings.weekly_line", weekly=SafeHTML(weekly)))
-        lines.append(
-            tr.gettext(lang, "channels.silent_on" if row.silent_at_night else "channels.silent_off")
-        )
-        preview = tr.plain(lang, f"channels.preview_{row.link_preview}")
-        lines.append(tr.gettext(lang, "channels.preview_line", preview=preview))
-        return lines
-
-    @staticmethod
-    def title(row: ChatRow) -> str:
-        """The chat's title; a forum topic's is "Group › Topic" (or "Group #7" until named)."""
-        base = row.title or row.address
-        if not row.thread_id:
-            return base
-        return f"{base} › {row.topic_name}" if row.topic_name else f"{base} #{row.thread_id}"
-
-    async def chat_list(
-        self, session: AsyncSession, lang: str, uid: int, cid: int
-    ) -> tuple[str, InlineKeyboardMarkup | None]:
-        rows = await managed_chats(session, uid)
-        tr = self.tr
-        if not rows:
-            return tr.gettext(lang, "channels.list_empty"), None
-        lines = [tr.gettext(lang, "channels.list_heading")]
-        buttons = []
-        for row in rows:
-            key = "channels.item_paused" if row.paused else "channels.item_active"
-            regions = await chat_region_codes(session, row.id)
-            names = ", ".join(self.catalog.region_name(code, lang) for code in regions)
-            edition = escape(f"{names or '—'} · {self.language_label(row.language)}")
-            lines.append(tr.gettext(lang, key, chat=self.title(row)) + f"\n    {edition}")
-            buttons.append([self.g.button(self.title(row), uid, cid, "cM", row.id)])
-        return "\n".join(lines), InlineKeyboardMarkup(buttons)
-
-    # ---- commands ------------------------------------------------------------------
-
-    async def channels(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/channels in private chat: the picker buttons, then the chats already connected."""
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None:
-            return
-        if not await self.g.allow_command(update):
-            return
-        lang = await self.s.language_for(update)
-        await message.reply_text(
-            self.tr.gettext(lang, "channels.intro", outlet=self.catalog.outlet.name),
-            parse_mode=ParseMode.HTML,
-            reply_markup=self.picker(lang),
-        )
-        async with self.s.sessions() as session:
-            text, markup = await self.chat_list(session, lang, user.id, chat.id)
-        if markup is not None:
-            await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-
-    async def on_chat_shared(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The admin picked a chat: verify both memberships, register it, show the editor."""
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None or message.chat_shared is None:
-            return
-        if not await self.g.allow_command(update):
-            return
-        shared = message.chat_shared
-        lang = await self.s.language_for(update)
-        try:
-            target = await context.bot.get_chat(shared.chat_id)
-        except TelegramError as exc:
-            log.info("shared chat %s is not reachable: %s", shared.chat_id, exc)
-            await self.reply(
-                message, lang, "channels.bot_not_admin", shared.title or str(shared.chat_id)
-            )
-            return
-        title = target.title or shared.title or str(shared.chat_id)
-        await self.connect(
-            message,
-            context.bot,
-            user.id,
-            lang,
-            target.id,
-            0,
-            target.type,
-            title,
-            username=target.username,
-        )
-
-    async def group_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/settings (or /channels) inside a group or one of its forum topics."""
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None:
-            return
-        if not await self.g.allow_command(update):
-            return
-        lang = self.tr.pick_language(user.language_code)
-        thread = message.message_thread_id if message.is_topic_message else None
-        await self.connect(
-            message,
-            context.bot,
-            user.id,
-            lang,
-            chat.id,
-            thread or 0,
-            chat.type,
-            chat.title or "",
-            username=chat.username,
-        )
-
-    async def group_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """``/start <payload>`` in a group: what Telegram sends after a ``startgroup=`` link.
-
-        The payload names an edition as the private deep link does; the group (or the forum
-        topic it was sent in) is connected with it after the same rights check as
-        ``/settings``, and the editor follows. Without a payload it is ``/settings``.
-        """
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None:
-            return
-        if not context.args:
-            await self.group_settings(update, context)
-            return
-        if not await self.g.allow_command(update):
-            return
-        lang = self.tr.pick_language(user.language_code)
-        link = parse_link(context.args[0], self.catalog, lang)
-        if link is None:
-            await message.reply_text(
-                self.tr.gettext(lang, "channels.group_link_invalid"), parse_mode=ParseMode.HTML
-            )
-            return
-        thread = message.message_thread_id if message.is_topic_message else None
-        title = chat.title or ""
-        bot = context.bot
-        edition = (link.region, link.language)
-        await self.connect(
-            message,
-            bot,
-            user.id,
-            lang,
-            chat.id,
-            thread or 0,
-            chat.type,
-            title,
-            edition,
-            link.topics,
-            username=chat.username,
-        )
-
-    async def reply(self, message: Message, lang: str, key: str, title: str) -> None:
-        await message.reply_text(self.tr.gettext(lang, key, chat=title), parse_mode=ParseMode.HTML)
-
-    async def connect(
-        self,
-        message: Message,
-        bot: Bot,
-        user_id: int,
-        lang: str,
-        chat_id: int,
-        thread: int,
-        kind: str,
-        title: str,
-        edition: tuple[str, str] | None = None,
-        topics: Sequence[str] = (),
-        *,
-        username: str | None = None,
-    ) -> None:
-        """Register the chat for an admin with the rights (and, from a link, its edition).
-
-        A catalog chat keeps the catalog's editions: its admin gets its card instead of
-        the editor. One the catalog no longer lists becomes the admin's own.
-        """
-        in_group = message.chat.id == chat_id
-        if kind not in ("channel", "group", "supergroup"):
-            await self.reply(message, lang, "channels.bot_not_admin", title)
-            return
-        now = self.s.clock.now()
-        refusal = management_refusal(await member(bot, chat_id, user_id), kind)
-        if refusal is not None:
-            async with self.s.sessions.begin() as session:
-                await audit(
-                    session,
-                    now,
-                    user_id,
-                    await find_chat(session, str(chat_id), thread),
-                    "refused",
-                    f"connect {chat_id}",
-                )
-            if in_group and refusal == "channels.not_admin":
-                refusal = "channels.group_refusal"
-            await self.reply(message, lang, refusal, title)
-            return
-        if not may_post(await member(bot, chat_id, bot.id), kind):
-            await self.reply(message, lang, "channels.bot_not_admin", title)
-            return
-        async with self.s.sessions.begin() as session:
-            row = await find_connected_chat(session, chat_id, username, thread)
-            if row is not None and row.origin == "catalog" and not row.active:
-                row.origin = "user"
-            if row is None:
-                row = ChatRow(
-                    address=str(chat_id),
-                    thread_id=thread,
-                    kind=kind,
-                    language=lang
-                    if lang in self.catalog.languages
-                    else self.catalog.default_language,
-                    origin="user",
-                    mode="instant",
-                    created_at=now,
-                )
-                session.add(row)
-            row.title = title[:256]
-            if thread and row.topic_name is None:  # later renames come as forum_topic_edited
-                row.topic_name = topic_name_of(message)
-            row.kind = kind
-            row.priority = PRIORITY.get(kind, 1)
-            row.active, row.paused, row.pause_reason = True, False, None
-            row.updated_at = now
-            await session.flush()
-            await add_manager(session, row.id, user_id)
-            await audit(session, now, user_id, row, "connect", kind)
-            managed = catalog_managed(row)
-            if edition is not None and not managed:
-                region, row.language = edition
-                await add_chat_region(session, row.id, region)
-                await audit(session, now, user_id, row, "region_on", region)
-                await add_chat_topics(session, row.id, topics)  # a link may name topics
-                for code in topics:
-                    await audit(session, now, user_id, row, "topic_on", code)
-            regions = await chat_region_codes(session, row.id)
-            key = "channels.connected" if not in_group else "channels.editions_prompt"
-            text = self.tr.gettext(lang, key, chat=self.title(row))
-            if edition is not None:
-                text = self.tr.gettext(
-                    lang,
-                    "channels.group_link_connected",
-                    chat=self.title(row),
-                    edition=self.edition_name(*edition, lang),
-                )
-            markup = self.editor(row, regions, lang, user_id, message.chat.id, 1)
-            if managed:
-                card, markup = await self.card(session, row, lang, user_id, message.chat.id)
-                note = self.tr.gettext(lang, "channels.catalog_connected", chat=self.title(row))
-                text = note + "\n\n" + card
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-
-    # ---- buttons -------------------------------------------------------------------
-
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        tapped = await self.g.tap(update, "c")
-        if tapped is None:
-            return
-        query, action = tapped
+    async def back_to_list(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``cB``: the admin's list of chats (private chat only; names no chat)."""
+        tapped = await self.g.tap(update, "cB")
         user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None:
+        if tapped is None or user is None or chat is None:
             return
         lang = await self.s.language_for(update)
-        if action.name == "cB":
-            async with self.s.sessions() as session:
-                text, markup = await self.chat_list(session, lang, user.id, chat.id)
-            await edit(query, text, markup)
-            await self.done(update)
-            return
+        async with self.s.sessions() as session:
+            text, markup = await self.screens.chat_list(session, lang, user.id, chat.id)
+        await edit(tapped[0], text, markup)
+        await acknowledge(tapped[0])
+
+    def on_tap(self, name: str, tap: Tap) -> Callback:
+        """The handler of action ``name``: verify the button, ask Telegram whether the
+        user may configure the chat now, apply ``tap`` in one transaction, redraw."""
+
+        async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            tapped = await self.g.tap(update, name)
+            user, chat = update.effective_user, update.effective_chat
+            if tapped is None or user is None or chat is None:
+                return
+            query, action = tapped
+            lang = await self.s.language_for(update)
+            pk = await self.authorize(update, context.bot, action, user.id)
+            if pk is None:
+                return
+            async with self.s.sessions.begin() as session:
+                row = await session.get(ChatRow, pk)
+                if row is None:
+                    return
+                now = self.s.clock.now()
+                outcome = await tap(Tapped(session, row, action, user.id, chat.id, lang, now))
+                title = chat_title(row)
+            if isinstance(outcome, str):
+                await self.g.answer(update, outcome, alert=True)
+                return
+            if outcome.test_post is not None and not await self.test_post(context.bot, outcome):
+                await self.g.answer(update, "channels.bot_not_admin", alert=True, chat=title)
+                return
+            await edit(query, outcome.text, outcome.markup)
+            await acknowledge(query)
+
+        return handle
+
+    async def authorize(self, update: Update, bot: Bot, action: Action, uid: int) -> int | None:
+        """The chat's row id when ``uid`` may change it now (and, for Done, the bot may post
+        there); else None, after answering why (a refusal is audited)."""
         pk = action.int_arg(0)
         async with self.s.sessions() as session:
             row = await session.get(ChatRow, pk) if pk is not None else None
-            title = self.title(row) if row is not None else ""
-            address = row.address if row is not None else ""
-            kind = row.kind if row is not None else ""
-            managed = row is not None and catalog_managed(row)
-        if row is None or kind == "private" or not row.active:
-            await self.g.answer(update, "errors.stale_button", alert=True)
-            return
+            if row is None or row.kind == "private" or not row.active:
+                await self.g.answer(update, STALE, alert=True)
+                return None
+            title, chat_id, kind = chat_title(row), chat_id_of(row.address), row.kind
+            managed = catalog_managed(row)
         if managed and action.name in CATALOG_ACTIONS:  # an editor shown before it was
-            await self.alert(update, lang, "channels.catalog_refusal", title)
-            return
-        bot = context.bot
-        refusal = management_refusal(await member(bot, chat_id_of(address), user.id), kind)
+            await self.g.answer(update, "channels.catalog_refusal", alert=True, chat=title)
+            return None
+        refusal = management_refusal(await member(bot, chat_id, uid), kind)
         if refusal is not None:
             async with self.s.sessions.begin() as session:
-                await audit(
-                    session,
-                    self.s.clock.now(),
-                    user.id,
-                    await session.get(ChatRow, pk),
-                    "refused",
-                    action.name,
-                )
-            await self.alert(update, lang, refusal, title)
-            return
-        if action.name == "cD" and not may_post(
-            await member(bot, chat_id_of(address), bot.id), kind
-        ):
-            await self.alert(update, lang, "channels.bot_not_admin", title)
-            return
-        await self.apply(update, context, action, row.id, lang)
+                found = await session.get(ChatRow, pk)
+                await audit(session, self.s.clock.now(), uid, found, "refused", action.name)
+            await self.g.answer(update, refusal, alert=True, chat=title)
+            return None
+        if action.name == "cD" and not may_post(await member(bot, chat_id, bot.id), kind):
+            await self.g.answer(update, "channels.bot_not_admin", alert=True, chat=title)
+            return None
+        return pk
 
-    async def alert(self, update: Update, lang: str, key: str, title: str) -> None:
-        query = update.callback_query
-        if query is None:
-            return
+    async def test_post(self, bot: Bot, redraw: Redraw) -> bool:
+        """Send the test post Done asked for (the admin waits for it: the reply path), and
+        head the card with it; False when Telegram refused it."""
+        assert redraw.test_post is not None
+        address, thread, post_lang = redraw.test_post
+        text = self.tr.gettext(post_lang, "channels.test_post", outlet=self.catalog.outlet.name)
         try:
-            await query.answer(self.tr.plain(lang, key, chat=title)[:200], show_alert=True)
-        except TelegramError as exc:
-            log.info("could not answer a callback query: %s", exc)
-
-    async def done(self, update: Update) -> None:
-        query = update.callback_query
-        if query is not None:
-            try:
-                await query.answer()
-            except TelegramError as exc:
-                log.info("could not answer a callback query: %s", exc)
-
-    async def apply(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, action: Action, pk: int, lang: str
-    ) -> None:
-        """Store one change (the user is an admin right now) and redraw the message."""
-        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
-        assert query is not None and user is not None and chat is not None
-        uid, cid = user.id, chat.id
-        now = self.s.clock.now()
-        name = action.name
-        index = action.int_arg(1)
-        setup = action.int_arg(2) or 0
-        text: str | None = None
-        markup: InlineKeyboardMarkup | None = None
-        test_post: tuple[str, int, str] | None = None
-        no_regions = False
-        async with self.s.sessions.begin() as session:
-            row = await session.get(ChatRow, pk)
-            if row is None:
-                return
-            if name == "cR" and index is not None and index < len(self.catalog.regions):
-                code = self.catalog.regions[index].code
-                on = await toggle_chat_region(session, pk, code)
-                await audit(session, now, uid, row, "region_on" if on else "region_off", code)
-                markup = self.editor(
-                    row, await chat_region_codes(session, pk), lang, uid, cid, setup
-                )
-                text = None
-            elif name == "cL" and index is not None and index < len(self.catalog.languages):
-                row.language = self.catalog.languages[index]
-                await audit(session, now, uid, row, "language", row.language)
-                markup = self.editor(
-                    row, await chat_region_codes(session, pk), lang, uid, cid, setup
-                )
-            elif name == "cK" or (name == "cT" and index is not None):
-                if not await self.topic_change(session, row, name, index, uid, now):
-                    await self.g.answer(update, "errors.stale_button", alert=True)
-                    return
-                text, markup = self.topics_screen(
-                    row, await chat_follows(session, pk), lang, uid, cid
-                )
-            elif name == "cE":
-                regions = await chat_region_codes(session, pk)
-                text = self.tr.gettext(lang, "channels.editions_prompt", chat=self.title(row))
-                markup = self.editor(row, regions, lang, uid, cid, 0)
-            elif name == "cD" and not await chat_region_codes(session, pk):
-                no_regions = True  # a chat without regions would wait for news forever
-            elif name in ("cD", "cM"):
-                if name == "cD" and action.int_arg(1) == 1:
-                    test_post = (row.address, row.thread_id, row.language)
-                    await audit(session, now, uid, row, "test_post")
-                text, markup = await self.card(session, row, lang, uid, cid)
-            elif name in ("cP", "cU"):
-                row.paused = name == "cP"
-                row.pause_reason = "admin" if row.paused else None
-                row.updated_at = now
-                await audit(session, now, uid, row, "pause" if row.paused else "resume")
-                note = self.tr.gettext(
-                    lang,
-                    "channels.paused" if row.paused else "channels.resumed",
-                    chat=self.title(row),
-                )
-                details, markup = await self.card(session, row, lang, uid, cid)
-                text = note + "\n\n" + details
-            elif name in ("cA", "cW") and index in (0, 1):
-                on = index == 1
-                if name == "cA":
-                    row.hide_appeals = on
-                    await audit(session, now, uid, row, "appeals_hidden" if on else "appeals_shown")
-                else:
-                    row.weekly_mostread = on
-                    await audit(session, now, uid, row, "weekly_on" if on else "weekly_off")
-                row.updated_at = now
-                text, markup = await self.card(session, row, lang, uid, cid)
-            elif name == "cN" and index in (0, 1):
-                row.silent_at_night = index == 1
-                row.updated_at = now
-                await audit(session, now, uid, row, "silent_on" if index else "silent_off")
-                text, markup = await self.card(session, row, lang, uid, cid)
-            elif name == "cV" and index is not None and index < len(PREVIEW_CHOICES):
-                row.link_preview = PREVIEW_CHOICES[index]
-                row.updated_at = now
-                await audit(session, now, uid, row, "link_preview", row.link_preview)
-                text, markup = await self.card(session, row, lang, uid, cid)
-            elif name == "cX":
-                text = self.tr.gettext(lang, "channels.confirm_disconnect", chat=self.title(row))
-                markup = InlineKeyboardMarkup(
-                    [
-                        [
-                            self.g.button(
-                                self.tr.plain(lang, "channels.confirm_disconnect_button"),
-                                uid,
-                                cid,
-                                "cY",
-                                pk,
-                            ),
-                            self.g.button(
-                                self.tr.plain(lang, "channels.cancel_button"), uid, cid, "cM", pk
-                            ),
-                        ]
-                    ]
-                )
-            elif name == "cY":
-                row.active = False
-                row.updated_at = now
-                await set_chat_regions(session, pk, [])
-                await drop_open_deliveries(session, pk, now, "disconnected")
-                await audit(session, now, uid, row, "disconnect")
-                text = self.tr.gettext(lang, "channels.disconnected", chat=self.title(row))
-            else:
-                await self.g.answer(update, "errors.stale_button", alert=True)
-                return
-        if no_regions:
-            await self.g.answer(update, "settings.no_regions", alert=True)
-            return
-        if test_post is not None:
-            address, thread, post_lang = test_post
-            try:
-                await context.bot.send_message(
-                    chat_id_of(address),
-                    self.tr.gettext(
-                        post_lang, "channels.test_post", outlet=self.catalog.outlet.name
-                    ),
-                    parse_mode=ParseMode.HTML,
-                    message_thread_id=thread or None,
-                )
-            except TelegramError as exc:
-                log.info("test post to %s failed: %s", address, exc)
-                await self.alert(update, lang, "channels.bot_not_admin", self.title(row))
-                return
-            text = (
-                self.tr.gettext(lang, "channels.test_sent", chat=self.title(row))
-                + "\n\n"
-                + (text or "")
+            await bot.send_message(
+                chat_id_of(address),
+                text,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread or None,
             )
-        await edit(query, text, markup)
-        await self.done(update)
-
-    async def topic_change(
-        self,
-        session: AsyncSession,
-        row: ChatRow,
-        name: str,
-        index: int | None,
-        uid: int,
-        now: datetime,
-    ) -> bool:
-        """``cT``: turn one topic on or off (audited); False for an index the catalog lacks."""
-        if name != "cT":
-            return True
-        if index is None or index >= len(self.catalog.topics):
+        except TelegramError as exc:
+            log.info("test post to %s failed: %s", address, exc)
             return False
-        code = self.catalog.topics[index].code
-        on = await toggle_chat_topic(session, row.id, code)
-        row.updated_at = now
-        await audit(session, now, uid, row, "topic_on" if on else "topic_off", code)
         return True
 
-    def topics_screen(
-        self, row: ChatRow, follows: Follows, lang: str, uid: int, cid: int
-    ) -> tuple[str, InlineKeyboardMarkup]:
-        """Topic toggles for one chat, then back to its card."""
-        text = self.tr.gettext(lang, "channels.topics_prompt", chat=self.title(row))
-        rows = topic_buttons(self.g, self.catalog, follows.topics, lang, uid, cid, "cT", row.id)
-        back = self.g.button(self.tr.plain(lang, "settings.back_button"), uid, cid, "cM", row.id)
-        return text, InlineKeyboardMarkup([*rows, [back]])
+    # ---- taps ----------------------------------------------------------------------
 
-    def handlers(self) -> list[HANDLER]:
-        private = filters.ChatType.PRIVATE
-        groups = filters.ChatType.GROUPS
-        return [
-            CommandHandler("channels", self.channels, filters=private),
-            CommandHandler(["settings", "channels"], self.group_settings, filters=groups),
-            CommandHandler("start", self.group_start, filters=groups),
-            MessageHandler(private & filters.StatusUpdate.CHAT_SHARED, self.on_chat_shared),
-            CallbackQueryHandler(self.on_button, pattern=r"^c[A-Z]"),
-            *Topics(self.s).handlers(),
-        ]
+    async def editor(self, t: Tapped, setup: int) -> InlineKeyboardMarkup:
+        regions = await chat_region_codes(t.session, t.row.id)
+        return self.screens.editor(t.row, regions, t.lang, t.uid, t.cid, setup)
+
+    async def region(self, t: Tapped) -> Redraw | str:
+        """``cR.<chat>.<index>.<setup>``: toggle a region (the keyboard alone changes)."""
+        if t.index is None or t.index >= len(self.catalog.regions):
+            return STALE
+        code = self.catalog.regions[t.index].code
+        on = await toggle_chat_region(t.session, t.row.id, code)
+        await t.audit("region_on" if on else "region_off", code)
+        return Redraw(None, await self.editor(t, t.action.int_arg(2) or 0))
+
+    async def language(self, t: Tapped) -> Redraw | str:
+        """``cL.<chat>.<index>.<setup>``: the chat's language."""
+        if t.index is None or t.index >= len(self.catalog.languages):
+            return STALE
+        t.row.language = self.catalog.languages[t.index]
+        await t.audit("language", t.row.language)
+        return Redraw(None, await self.editor(t, t.action.int_arg(2) or 0))
+
+    async def topics(self, t: Tapped) -> Redraw | str:
+        """``cK.<chat>``: the topics screen."""
+        follows = await chat_follows(t.session, t.row.id)
+        return Redraw(*self.screens.topics_screen(t.row, follows, t.lang, t.uid, t.cid))
+
+    async def topic(self, t: Tapped) -> Redraw | str:
+        """``cT.<chat>.<index>``: turn one topic on or off."""
+        if t.index is None or t.index >= len(self.catalog.topics):
+            return STALE
+        code = self.catalog.topics[t.index].code
+        on = await toggle_chat_topic(t.session, t.row.id, code)
+        t.row.updated_at = t.now
+        await t.audit("topic_on" if on else "topic_off", code)
+        return await self.topics(t)
+
+    async def edit_editions(self, t: Tapped) -> Redraw | str:
+        """``cE.<chat>``: the editor, from the card."""
+        text = self.tr.gettext(t.lang, "channels.editions_prompt", chat=chat_title(t.row))
+        return Redraw(text, await self.editor(t, 0))
+
+    async def done(self, t: Tapped) -> Redraw | str:
+        """``cD.<chat>.<setup>``: the card; after connecting (setup 1), a test post too.
+        A chat without regions would wait for news forever: refused."""
+        if not await chat_region_codes(t.session, t.row.id):
+            return "settings.no_regions"
+        redraw = Redraw(*await self.screens.card(t.session, t.row, t.lang, t.uid, t.cid))
+        if t.index == 1:
+            redraw.test_post = (t.row.address, t.row.thread_id, t.row.language)
+            await t.audit("test_post")
+            sent = self.tr.gettext(t.lang, "channels.test_sent", chat=chat_title(t.row))
+            redraw.text = sent + "\n\n" + (redraw.text or "")
+        return redraw
+
+    async def card(self, t: Tapped) -> Redraw | str:
+        """``cM.<chat>``: the chat's card."""
+        return Redraw(*await self.screens.card(t.session, t.row, t.lang, t.uid, t.cid))
+
+    async def pause(self, t: Tapped) -> Redraw | str:
+        """``cP``/``cU.<chat>``: pause or resume posting (an admin's pause outlasts the bot
+        being removed and re-added)."""
+        row = t.row
+        row.paused = t.action.name == "cP"
+        row.pause_reason = "admin" if row.paused else None
+        row.updated_at = t.now
+        await t.audit("pause" if row.paused else "resume")
+        key = "channels.paused" if row.paused else "channels.resumed"
+        note = self.tr.gettext(t.lang, key, chat=chat_title(row))
+        details, markup = await self.screens.card(t.session, row, t.lang, t.uid, t.cid)
+        return Redraw(note + "\n\n" + details, markup)
+
+    async def option(self, t: Tapped) -> Redraw | str:
+        """``cA``/``cW``/``cN.<chat>.<1 or 0>``: appeals hidden, weekly most-read, silent at
+        night; the button names the state it sets."""
+        if t.index not in (0, 1):
+            return STALE
+        on, name = t.index == 1, t.action.name
+        if name == "cA":
+            t.row.hide_appeals = on
+            await t.audit("appeals_hidden" if on else "appeals_shown")
+        elif name == "cW":
+            t.row.weekly_mostread = on
+            await t.audit("weekly_on" if on else "weekly_off")
+        else:
+            t.row.silent_at_night = on
+            await t.audit("silent_on" if on else "silent_off")
+        t.row.updated_at = t.now
+        return await self.card(t)
+
+    async def preview(self, t: Tapped) -> Redraw | str:
+        """``cV.<chat>.<index>``: how links preview under posts."""
+        if t.index is None or t.index >= len(PREVIEW_CHOICES):
+            return STALE
+        t.row.link_preview = PREVIEW_CHOICES[t.index]
+        t.row.updated_at = t.now
+        await t.audit("link_preview", t.row.link_preview)
+        return await self.card(t)
+
+    async def ask_disconnect(self, t: Tapped) -> Redraw | str:
+        return Redraw(*self.screens.confirm_disconnect(t.row, t.lang, t.uid, t.cid))
+
+    async def disconnect(self, t: Tapped) -> Redraw | str:
+        """``cY.<chat>``: stop posting there and forget its editions (what is queued goes)."""
+        t.row.active = False
+        t.row.updated_at = t.now
+        await set_chat_regions(t.session, t.row.id, [])
+        await drop_open_deliveries(t.session, t.row.id, t.now, "disconnected")
+        await t.audit("disconnect")
+        return Redraw(self.tr.gettext(t.lang, "channels.disconnected", chat=chat_title(t.row)))

@@ -19,9 +19,9 @@ from telegram.ext import ChatMemberHandler, ContextTypes, MessageHandler, filter
 from bot.storage.audit import audit
 from bot.storage.chats import chats_at, find_chat, managers_of, move_chat_address
 from bot.storage.deliveries import drop_open_deliveries
-from handlers.channels import may_post
+from handlers.admins import may_post
+from handlers.buttons import HANDLER
 from handlers.services import Services
-from handlers.settings import HANDLER
 
 log = logging.getLogger(__name__)
 

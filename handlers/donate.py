@@ -14,7 +14,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot.callbacks import CallbackSigner
 from bot.outbox.render import escape, http_url
-from handlers.payments import STARS_ACTION
+from handlers.actions import STARS_ACTION
 from handlers.services import Services
 
 STARS_PER_ROW = 3

@@ -12,18 +12,16 @@ or foreign ones change nothing).
 
 from __future__ import annotations
 
-import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.callbacks import Action
-from bot.catalog import Catalog
 from bot.i18n import Translator
 from bot.storage.chats import ensure_private_chat, find_chat
 from bot.storage.editions import add_chat_language, chat_languages, remove_chat_language
@@ -38,38 +36,24 @@ from bot.storage.follows import (
 )
 from bot.storage.models import ChatRegionRow, ChatRow
 from bot.text.terms import keyword_term
+from handlers.actions import OPEN_FOLLOWS, OPEN_SETTINGS, UNDO_LANGUAGE
+from handlers.buttons import (
+    HANDLER,
+    Callback,
+    Guard,
+    acknowledge,
+    chunk,
+    edit,
+    tap_handlers,
+    topic_buttons,
+)
+from handlers.reader_screens import ReaderScreens
 from handlers.services import Services
-from handlers.settings import CHECK, HANDLER, Guard, Rows, SubscriberSettings, chunk, edit
 from handlers.subscriptions import language_label, topic_names
 
-log = logging.getLogger(__name__)
 PROMPT_KEY = "follow.keyword_prompt"
+Tap = Callable[[AsyncSession, ChatRow, Action], Awaitable[bool]]
 _SEPARATORS = re.compile(r"[,;\n،]+")
-
-
-def topic_buttons(
-    guard: Guard,
-    catalog: Catalog,
-    chosen: tuple[str, ...],
-    lang: str,
-    uid: int,
-    cid: int,
-    name: str,
-    *lead: int,
-) -> Rows:
-    """A toggle per catalog topic (``name`` with ``lead`` arguments, then its index)."""
-    buttons = [
-        guard.button(
-            (CHECK if topic.code in chosen else "") + catalog.text(topic.name, lang),
-            uid,
-            cid,
-            name,
-            *lead,
-            index,
-        )
-        for index, topic in enumerate(catalog.topics)
-    ]
-    return chunk(buttons, 2)
 
 
 def split_keywords(text: str) -> list[str]:
@@ -96,12 +80,10 @@ class ReplyToPrompt(filters.MessageFilter):
 class FollowSettings:
     """The reader's topics and keywords screen; callback actions start with ``f``."""
 
-    def __init__(
-        self, services: Services, guard: Guard, subscriber: SubscriberSettings | None = None
-    ) -> None:
+    def __init__(self, services: Services, guard: Guard, screens: ReaderScreens) -> None:
         self.s = services
         self.g = guard
-        self.subscriber = subscriber
+        self.screens = screens
         self.tr = services.translator
         self.catalog = services.catalog
 
@@ -129,73 +111,93 @@ class FollowSettings:
                 [self.g.button(tr.plain(lang, "follow.add_keyword_button"), uid, cid, "fK")]
             )
         back = tr.plain(lang, "settings.back_button")
-        rows.append([self.g.button(back, uid, cid, "sO", "m")])
+        rows.append([self.g.button(back, uid, cid, OPEN_SETTINGS, "m")])
         return text, InlineKeyboardMarkup(rows)
 
-    async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        tapped = await self.g.private_tap(update, "f")
-        user, chat = update.effective_user, update.effective_chat
-        if tapped is None or user is None or chat is None:
-            return
-        query, action = tapped
-        lang = await self.s.language_for(update)
-        now = self.s.clock.now()
-        async with self.s.sessions.begin() as session:
-            row = await ensure_private_chat(session, chat.id, chat.full_name or "", lang, now)
-            if not await self.apply(session, row, action) and not await self.languages(
-                session, row, action
-            ):
-                await self.g.answer(update, "errors.stale_button", alert=True)
+    def on_tap(self, name: str, tap: Tap) -> Callback:
+        """The handler of action ``name``: verify, store what ``tap`` says, redraw."""
+
+        async def handle(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+            tapped = await self.g.private_tap(update, name)
+            user, chat = update.effective_user, update.effective_chat
+            if tapped is None or user is None or chat is None:
                 return
-            follows = await chat_follows(session, row.id)
-            if action.name == "fA" and self.subscriber is not None:
-                shown = await self.subscriber.screen(session, "l", user.id, chat.id, lang)
-            elif action.name == "fU":
-                shown = (self.undone(row.language, follows), None)
+            query, action = tapped
+            lang = await self.s.language_for(update)
+            now = self.s.clock.now()
+            async with self.s.sessions.begin() as session:
+                row = await ensure_private_chat(session, chat.id, chat.full_name or "", lang, now)
+                if not await tap(session, row, action):
+                    await self.g.answer(update, "errors.stale_button", alert=True)
+                    return
+                follows = await chat_follows(session, row.id)
+                if name == "fA":
+                    shown = await self.screens.screen(session, "l", user.id, chat.id, lang)
+                elif name == UNDO_LANGUAGE:
+                    shown = (self.undone(row.language, follows), None)
+                else:
+                    shown = self.screen(follows, lang, user.id, chat.id)
+            if name == "fK":
+                await self.ask(query.message, lang)
             else:
-                shown = self.screen(follows, lang, user.id, chat.id)
-        if action.name == "fK":
-            await self.ask(query.message, lang)
-        else:
-            await edit(query, *shown)
-        try:
-            await query.answer()
-        except TelegramError as exc:
-            log.info("could not answer a callback query: %s", exc)
+                await edit(query, *shown)
+            await acknowledge(query)
 
-    async def apply(self, session: AsyncSession, row: ChatRow, action: Action) -> bool:
-        """Store what a tap asks for; False for a tap that names nothing (forged or old)."""
-        index = action.int_arg(0)
-        if action.name == "fO" or action.name == "fK":
-            return not action.args
-        if action.name == "fT" and index is not None and index < len(self.catalog.topics):
-            await toggle_chat_topic(session, row.id, self.catalog.topics[index].code)
-            return True
-        if action.name == "fX" and len(action.args) == 1:
-            term = (await chat_follows(session, row.id)).keyword_for(action.args[0])
-            if term is not None:
-                await remove_chat_keyword(session, row.id, term)
-            return True  # already removed: the redraw shows it
-        return False
+        return handle
 
-    async def languages(self, session: AsyncSession, row: ChatRow, action: Action) -> bool:
-        """``fA.<language>``: follow another edition too, or no more; ``fU.<language>.<region
-        or k>``: take back what a deep link added. False for an index the catalog lacks."""
-        langs, regions = self.catalog.languages, self.catalog.regions
+    def taps(self) -> dict[str, Tap]:
+        """Every action of the screen and the function that applies it (False: the tap
+        names nothing the catalog or the reader has, so it was forged or is old)."""
+        return {
+            OPEN_FOLLOWS: self.plain,
+            "fK": self.plain,
+            "fT": self.topic,
+            "fX": self.remove_keyword,
+            "fA": self.also,
+            UNDO_LANGUAGE: self.undo,
+        }
+
+    async def plain(self, _s: AsyncSession, _row: ChatRow, action: Action) -> bool:
+        """``fO`` (the screen) and ``fK`` (the keyword prompt) change nothing."""
+        return not action.args
+
+    async def topic(self, session: AsyncSession, row: ChatRow, action: Action) -> bool:
         index = action.int_arg(0)
-        if action.name not in ("fA", "fU") or index is None or index >= len(langs):
+        if index is None or index >= len(self.catalog.topics):
             return False
-        code = langs[index]
-        if action.name == "fA":
-            if code in await chat_languages(session, row.id):
-                await remove_chat_language(session, row.id, code)
-            else:
-                await add_chat_language(session, row, code)
-            return True
-        region = action.int_arg(1)
+        await toggle_chat_topic(session, row.id, self.catalog.topics[index].code)
+        return True
+
+    async def remove_keyword(self, session: AsyncSession, row: ChatRow, action: Action) -> bool:
+        """``fX.<token>``: the keyword whose token it is (already removed: the redraw shows it)."""
+        if len(action.args) != 1:
+            return False
+        term = (await chat_follows(session, row.id)).keyword_for(action.args[0])
+        if term is not None:
+            await remove_chat_keyword(session, row.id, term)
+        return True
+
+    async def also(self, session: AsyncSession, row: ChatRow, action: Action) -> bool:
+        """``fA.<language>``: follow another edition too, or no more."""
+        index = action.int_arg(0)
+        if index is None or index >= len(self.catalog.languages):
+            return False
+        code = self.catalog.languages[index]
+        if code in await chat_languages(session, row.id):
+            await remove_chat_language(session, row.id, code)
+        else:
+            await add_chat_language(session, row, code)
+        return True
+
+    async def undo(self, session: AsyncSession, row: ChatRow, action: Action) -> bool:
+        """``fU.<language>.<region or k>``: take back what a deep link added."""
+        langs, regions = self.catalog.languages, self.catalog.regions
+        index, region = action.int_arg(0), action.int_arg(1)
+        if index is None or index >= len(langs):
+            return False
         if action.args[1:] != ("k",) and (region is None or region >= len(regions)):
             return False
-        await remove_chat_language(session, row.id, code)
+        await remove_chat_language(session, row.id, langs[index])
         if region is not None:
             await session.execute(
                 delete(ChatRegionRow).where(
@@ -264,7 +266,7 @@ class FollowSettings:
         private = filters.ChatType.PRIVATE
         answer = private & filters.TEXT & ~filters.COMMAND & ReplyToPrompt(self.tr)
         return [
-            CallbackQueryHandler(self.on_button, pattern=r"^f[A-Z]"),
+            *tap_handlers({name: self.on_tap(name, tap) for name, tap in self.taps().items()}),
             MessageHandler(answer, self.on_keywords),
         ]
 
@@ -275,4 +277,4 @@ async def reader_follows(session: AsyncSession, chat_id: int) -> Follows:
     return await chat_follows(session, row.id) if row is not None else Follows()
 
 
-__all__ = ["FollowSettings", "reader_follows", "topic_buttons"]
+__all__ = ["FollowSettings", "reader_follows"]

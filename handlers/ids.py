@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.channels import is_chat_admin
+from handlers.admins import is_chat_admin
 from handlers.services import Services
 
 Handler = BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]

@@ -13,7 +13,7 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
-from bot.mostread import MostReadList, SourceStatus
+from bot.mostread import MostReadList, SourceStatus, age_text
 from bot.outbox.render import escape, render_list
 from handlers.services import Services
 
@@ -65,15 +65,6 @@ class MostRead:
 
     def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         return [CommandHandler("mostread", self.mostread)]
-
-
-def age_text(fetched_at: datetime | None, now: datetime) -> str:
-    if fetched_at is None:
-        return "never fetched"
-    minutes = max(0, int((now - fetched_at).total_seconds() // 60))
-    if minutes < 120:
-        return f"updated {minutes} min ago"
-    return f"updated {minutes // 60} h ago"
 
 
 def operator_note(top: MostReadList, status: SourceStatus, now: datetime) -> str:

@@ -40,11 +40,11 @@ from telegram.ext import (
 from bot.callbacks import CallbackSigner, RateLimiter
 from bot.storage.models import DonationRow
 from bot.storage.upsert import insert_ignoring_conflicts
+from handlers.actions import STARS_ACTION
 from handlers.services import Services
 
 log = logging.getLogger(__name__)
 
-STARS_ACTION = "dS"  # callback action: donate Stars, argument = index of the amount
 CURRENCY = "XTR"
 _PAYLOAD = re.compile(r"don1\.(\d{1,6})\.(\d{1,20})\.([A-Za-z0-9_-]{16})\Z")
 

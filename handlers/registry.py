@@ -9,6 +9,9 @@ from telegram import BotCommand, BotCommandScopeAllPrivateChats
 from telegram.ext import Application, ContextTypes, ExtBot
 
 from handlers.basics import Basics
+from handlers.buttons import Guard
+from handlers.channel_connect import ChannelConnect
+from handlers.channel_screens import ChannelScreens
 from handlers.channels import Channels
 from handlers.chat_members import ChatMembers
 from handlers.donate import Donate
@@ -17,11 +20,13 @@ from handlers.ids import ChatIds
 from handlers.mostread import MostRead
 from handlers.operator import Operator
 from handlers.payments import Payments
+from handlers.reader_screens import ReaderScreens
 from handlers.search import Search
 from handlers.services import Services
-from handlers.settings import Guard, SubscriberSettings
+from handlers.settings import SubscriberSettings
 from handlers.stats import Stats
 from handlers.timezones import TimeZonePicker
+from handlers.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +48,22 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 def register(application: AnyApplication, services: Services) -> None:
+    """Every capability's handlers, in the order Telegram's updates try them."""
     guard = Guard(services)  # one rate limiter for every configuration action
-    subscriber = SubscriberSettings(services, guard)
-    zones = TimeZonePicker(services, guard, subscriber)
-    basics = Basics(services, subscriber)
+    readers = ReaderScreens(services.translator, services.catalog, guard)
+    chats = ChannelScreens(services.translator, services.catalog, guard)
+    basics = Basics(services, guard, readers)
     ids = ChatIds(services)
     for early in ids.early_handlers():  # group -1: a forward it leaves goes on to group 0
         application.add_handler(early, group=-1)
     for handler in [
         *basics.handlers(),
-        *subscriber.handlers(),
-        *FollowSettings(services, guard, subscriber).handlers(),
-        *zones.handlers(),
-        *Channels(services, guard).handlers(),
+        *SubscriberSettings(services, guard, readers).handlers(),
+        *FollowSettings(services, guard, readers).handlers(),
+        *TimeZonePicker(services, guard, readers).handlers(),
+        *ChannelConnect(services, guard, chats).handlers(),
+        *Channels(services, guard, chats).handlers(),
+        *Topics(services).handlers(),
         *ChatMembers(services).handlers(),
         *MostRead(services).handlers(),
         *Donate(services).handlers(),

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
+from bot.mostread import age_text
 from bot.stats import collect
 from bot.stats_chart import render_chart, render_trend
 from bot.stats_text import format_stats
-from handlers.mostread import age_text
 from handlers.services import Services
 
 log = logging.getLogger(__name__)

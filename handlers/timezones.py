@@ -9,21 +9,21 @@ memory, bounded); any other text then still gets the usual hint.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import OrderedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.callbacks import Action
 from bot.storage.chats import ensure_private_chat
 from bot.storage.models import ChatRow
 from bot.zones import countries, country_zones, find_zone, zone_label
+from handlers.actions import OPEN_SETTINGS, OTHER_ZONE
+from handlers.buttons import HANDLER, Callback, Guard, Rows, acknowledge, chunk, edit, tap_handlers
+from handlers.reader_screens import ReaderScreens
 from handlers.services import Services
-from handlers.settings import HANDLER, Guard, Rows, SubscriberSettings, chunk, edit
 
 PAGE = 20  # countries per page (two columns)
 ANSWER_SECONDS = 600.0  # how long a typed city or offset is expected after the tap
@@ -53,10 +53,10 @@ class AwaitingZone(filters.MessageFilter):
 
 
 class TimeZonePicker:
-    def __init__(self, services: Services, guard: Guard, settings: SubscriberSettings) -> None:
+    def __init__(self, services: Services, guard: Guard, screens: ReaderScreens) -> None:
         self.s = services
         self.g = guard
-        self.settings = settings
+        self.screens = screens
         self.tr = services.translator
         self.awaiting = AwaitingZone()
 
@@ -68,12 +68,16 @@ class TimeZonePicker:
         rows = chunk([self.g.button(name, uid, cid, "zK", code) for code, name in shown], 2)
         nav = []
         if page > 0:
-            nav.append(self.g.button("«", uid, cid, "zC", page - 1))
+            nav.append(self.g.button("«", uid, cid, OTHER_ZONE, page - 1))
         if page + 1 < pages:
-            nav.append(self.g.button("»", uid, cid, "zC", page + 1))
+            nav.append(self.g.button("»", uid, cid, OTHER_ZONE, page + 1))
         rows += [nav] if nav else []
         rows.append(
-            [self.g.button(self.tr.plain(lang, "settings.back_button"), uid, cid, "sO", "z")]
+            [
+                self.g.button(
+                    self.tr.plain(lang, "settings.back_button"), uid, cid, OPEN_SETTINGS, "z"
+                )
+            ]
         )
         return self.tr.gettext(lang, "timezone.country_prompt"), rows
 
@@ -85,30 +89,36 @@ class TimeZonePicker:
             self.g.button(label, uid, cid, "zZ", code, n) for n, (_z, label) in enumerate(zones)
         ]
         page = next((n // PAGE for n, (c, _) in enumerate(countries(lang)) if c == code), 0)
-        back = [self.g.button(self.tr.plain(lang, "settings.back_button"), uid, cid, "zC", page)]
+        back = [
+            self.g.button(self.tr.plain(lang, "settings.back_button"), uid, cid, OTHER_ZONE, page)
+        ]
         return self.tr.gettext(lang, "timezone.zone_prompt"), [*chunk(buttons, 2), back]
 
-    async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        tapped = await self.g.private_tap(update, "z")
-        user, chat = update.effective_user, update.effective_chat
-        if tapped is None or user is None or chat is None:
-            return
-        query, action = tapped
-        lang = await self.s.language_for(update)
-        shown = await self.show(action, lang, user.id, chat.id, chat.full_name or "")
-        if shown is None:
-            await self.g.answer(update, "errors.stale_button", alert=True)
-            return
-        await edit(query, shown[0], InlineKeyboardMarkup(shown[1]))
-        with contextlib.suppress(TelegramError):
-            await query.answer()
+    def on_tap(self, name: str) -> Callback:
+        """The handler of action ``name`` (``zC`` countries, ``zK`` a country, ``zZ`` a zone)."""
+
+        async def handle(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+            tapped = await self.g.private_tap(update, name)
+            user, chat = update.effective_user, update.effective_chat
+            if tapped is None or user is None or chat is None:
+                return
+            query, action = tapped
+            lang = await self.s.language_for(update)
+            shown = await self.show(action, lang, user.id, chat.id, chat.full_name or "")
+            if shown is None:
+                await self.g.answer(update, "errors.stale_button", alert=True)
+                return
+            await edit(query, shown[0], InlineKeyboardMarkup(shown[1]))
+            await acknowledge(query)
+
+        return handle
 
     async def show(
         self, action: Action, lang: str, uid: int, cid: int, title: str
     ) -> tuple[str, list[list[InlineKeyboardButton]]] | None:
         """The screen a tap leads to (storing the zone when one is picked), or None."""
         code = action.args[0] if action.args else ""
-        if action.name == "zC":
+        if action.name == OTHER_ZONE:
             self.awaiting.expect(uid)
             return self.countries_screen(lang, action.int_arg(0) or 0, uid, cid)
         zones = country_zones(code, lang) if code.isalnum() else []
@@ -129,7 +139,7 @@ class TimeZonePicker:
             row: ChatRow = await ensure_private_chat(session, cid, title, lang, now)
             row.timezone = zone
             row.updated_at = now
-            text, markup = await self.settings.screen(session, "m", uid, cid, lang)
+            text, markup = await self.screens.screen(session, "m", uid, cid, lang)
         head = self.tr.gettext(lang, "timezone.set", timezone=zone_label(zone))
         rows = [list(row) for row in markup.inline_keyboard] if markup is not None else []
         return f"{head}\n\n{text}", rows
@@ -155,6 +165,6 @@ class TimeZonePicker:
     def handlers(self) -> list[HANDLER]:
         private = filters.ChatType.PRIVATE
         return [
-            CallbackQueryHandler(self.on_button, pattern=r"^z[A-Z]"),
+            *tap_handlers({name: self.on_tap(name) for name in (OTHER_ZONE, "zK", "zZ")}),
             MessageHandler(private & filters.TEXT & ~filters.COMMAND & self.awaiting, self.on_text),
         ]

@@ -1,0 +1,181 @@
+"""The button toolkit every screen shares: signed buttons, verified taps, in-place edits,
+and the helper that turns a table of actions into one handler each.
+
+Callback data is signed and bound to the user and chat it was shown to
+(``bot.callbacks``). A tap is routed by its action name alone (``^sO[.~]``: the name,
+then its arguments or the signature), so registration *is* the dispatch table: an
+action that no row names reaches the fallback, which answers "this button has expired"
+and changes nothing, like a forged or foreign one that a row does name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
+
+from bot.callbacks import Action, CallbackSigner, RateLimiter
+from bot.catalog import Catalog
+from handlers.services import Services
+
+log = logging.getLogger(__name__)
+
+HANDLER = BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]
+Rows = list[list[InlineKeyboardButton]]
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+CHECK = "✅ "
+
+
+def chunk(buttons: Sequence[InlineKeyboardButton], size: int) -> Rows:
+    """Buttons in rows of ``size``."""
+    return [list(buttons[i : i + size]) for i in range(0, len(buttons), size)]
+
+
+def action_pattern(name: str) -> str:
+    """The callback data of action ``name`` exactly: the name, then ``.`` or ``~``."""
+    return rf"^{re.escape(name)}[.~]"
+
+
+def tap_handlers(table: Mapping[str, Callback]) -> list[HANDLER]:
+    """One ``CallbackQueryHandler`` per row of ``action name -> callback``."""
+    return [
+        CallbackQueryHandler(callback, pattern=action_pattern(name))
+        for name, callback in table.items()
+    ]
+
+
+class Buttons:
+    """Makes buttons whose callback data is signed for one user in one chat: all a pure
+    screen needs (tests build one with any key)."""
+
+    def __init__(self, signer: CallbackSigner) -> None:
+        self.signer = signer
+
+    def button(
+        self, text: str, user_id: int, chat_id: int, name: str, *args: str | int
+    ) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            text[:64], callback_data=self.signer.sign(user_id, chat_id, name, *args)
+        )
+
+
+def topic_buttons(
+    buttons: Buttons,
+    catalog: Catalog,
+    chosen: Sequence[str],
+    lang: str,
+    uid: int,
+    cid: int,
+    name: str,
+    *lead: int,
+) -> Rows:
+    """A toggle per catalog topic (``name`` with ``lead`` arguments, then its index): the
+    reader's topics screen and a channel's share it."""
+    toggles = [
+        buttons.button(
+            (CHECK if topic.code in chosen else "") + catalog.text(topic.name, lang),
+            uid,
+            cid,
+            name,
+            *lead,
+            index,
+        )
+        for index, topic in enumerate(catalog.topics)
+    ]
+    return chunk(toggles, 2)
+
+
+class Guard(Buttons):
+    """Signs buttons, checks taps and rate-limits configuration actions, for every screen."""
+
+    def __init__(
+        self,
+        services: Services,
+        signer: CallbackSigner | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        super().__init__(signer or CallbackSigner(services.settings.signing_key()))
+        self.s = services
+        self.limiter = limiter or RateLimiter()
+
+    async def tap(self, update: Update, name: str) -> tuple[CallbackQuery, Action] | None:
+        """The verified action ``name`` of a button tap, or None after telling the user why
+        not (forged, foreign, expired, another action's data, or too fast)."""
+        query = update.callback_query
+        user, chat = update.effective_user, update.effective_chat
+        if query is None:
+            return None
+        action = self.signer.verify(
+            query.data, user.id if user else None, chat.id if chat else None
+        )
+        if action is None or action.name != name:
+            await self.answer(update, "errors.stale_button", alert=True)
+            return None
+        if user is not None and not self.limiter.allow(user.id):
+            await self.answer(update, "errors.rate_limited")
+            return None
+        return query, action
+
+    async def private_tap(self, update: Update, name: str) -> tuple[CallbackQuery, Action] | None:
+        """:meth:`tap` for a reader's own screens, which exist only in the private chat."""
+        tapped = await self.tap(update, name)
+        if tapped is None:
+            return None
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != "private":
+            await self.answer(update, "errors.stale_button", alert=True)
+            return None
+        return tapped
+
+    async def allow_command(self, update: Update) -> bool:
+        """Rate limit for configuration commands; replies itself when refused."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or self.limiter.allow(user.id):
+            return True
+        if message is not None:
+            lang = await self.s.language_for(update)
+            await message.reply_text(self.s.translator.gettext(lang, "errors.rate_limited"))
+        return False
+
+    async def answer(self, update: Update, key: str, *, alert: bool = False, **kw: object) -> None:
+        """Answer the tap with the message ``key`` (as a pop-up when ``alert``)."""
+        query = update.callback_query
+        if query is None:
+            return
+        lang = await self.s.language_for(update)
+        await acknowledge(query, self.s.translator.plain(lang, key, None, **kw), alert=alert)
+
+    async def stale(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any tap no handler recognised: say so, change nothing."""
+        await self.answer(update, "errors.stale_button", alert=True)
+
+
+async def acknowledge(
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answer a callback query (Telegram's clients spin until it is answered)."""
+    try:
+        if text is None:
+            await query.answer()
+        else:
+            await query.answer(text[:200], show_alert=alert)
+    except TelegramError as exc:  # an old query id: nothing left to answer
+        log.info("could not answer a callback query: %s", exc)
+
+
+async def edit(query: CallbackQuery, text: str | None, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit the tapped message (text and keyboard, or the keyboard alone)."""
+    try:
+        if text is None:
+            await query.edit_message_reply_markup(reply_markup=markup)
+        else:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            log.info("could not edit a settings message: %s", exc)
