@@ -39,6 +39,7 @@ from scheduler.ingest.cmspush import CmsPush
 from scheduler.ingest.enrich import HTML_ACCEPT, discovered_api, with_translations
 from scheduler.ingest.fanout import AHEAD, FanOut
 from scheduler.ingest.gapfill import GapFill
+from scheduler.ingest.polled import PollingState
 from scheduler.ingest.polling import (
     Answer,
     FeedState,
@@ -97,6 +98,7 @@ class Ingestor:
         self._on_enqueued = on_enqueued
         self._locks: dict[str, asyncio.Lock] = {}
         self._writes = asyncio.Lock()
+        self._polling = PollingState(sessions, self._write)
         # (post id, canonical URL) of pushes in progress that the CMS marked breaking.
         self._breaking_pushes: list[BreakingPush] = []
         self._prepare = Prepare(
@@ -284,8 +286,7 @@ class Ingestor:
 
     async def _load_state(self, url: str) -> FeedState:
         """One read; the row is created (a write) only the first time a feed is seen."""
-        async with self._sessions() as session:
-            found = await stored.feed_state(session, url)
+        found = await self._polling.read(url)  # with the other polls starting now
         if found is not None:
             return found
         async with self._write() as session:
@@ -382,8 +383,7 @@ class Ingestor:
         change = after_success(
             feed, state, _answer(result), found, self._clock.now(), initialized=state.initialized
         )
-        async with self._write() as session:
-            await write_feed(session, state.id, change)
+        await self._polling.write({**change.values, "feed_id": state.id})  # with other 304s
         await self._after(feed, state, change)
         return PollReport(feed.url, "not_modified", next_poll_at=change.next_poll_at)
 

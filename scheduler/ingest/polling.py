@@ -22,6 +22,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row
 
 from bot.catalog import Feed
 from bot.storage.models import FeedRow
@@ -40,6 +43,26 @@ MAX_STRETCHED_INTERVAL = 3600.0
 MAX_FLOOR = 3 * 3600.0
 
 Random = Callable[[], float]
+
+#: The feed row's columns a poll reads (:meth:`FeedState.of`).
+STATE_COLUMNS = (
+    "id",
+    "current_url",
+    "etag",
+    "last_modified",
+    "initialized",
+    "disabled",
+    "consecutive_failures",
+    "next_poll_at",
+    "hold_until",
+    "ttl_seconds",
+    "last_success_at",
+    "idle_polls",
+    "moved_to",
+    "moved_count",
+    "alerted",
+    "wordpress_api",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +87,8 @@ class FeedState:
     wordpress_api: str | None = None  # REST base found from the feed's answers
 
     @classmethod
-    def of(cls, row: FeedRow) -> FeedState:
+    def of(cls, row: FeedRow | Row[Any]) -> FeedState:
+        """From the ORM row or a row of :data:`STATE_COLUMNS` (same attribute names)."""
         return cls(
             row.id,
             row.current_url,

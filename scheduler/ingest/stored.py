@@ -22,12 +22,6 @@ from scheduler.ingest.entries import Keyed, candidates
 from scheduler.ingest.polling import FeedState
 
 
-async def feed_state(session: AsyncSession, url: str) -> FeedState | None:
-    """The feed's row as a :class:`FeedState`, ``None`` when it was never seen."""
-    row = await session.scalar(select(FeedRow).where(FeedRow.url == url))
-    return None if row is None else FeedState.of(row)
-
-
 async def fresh_entries(session: AsyncSession, entries: Sequence[Keyed]) -> list[Keyed]:
     """Entries whose key and canonical URL are both unknown.
 
