@@ -3,13 +3,15 @@
 Run from the repository root::
 
     .venv/bin/python bench/soak.py                    # 10 minutes, SQLite
-    .venv/bin/python bench/soak.py --db postgres      # through a proxy that freezes
+    .venv/bin/python bench/soak.py --db postgres      # through a proxy that freezes, drops
     .venv/bin/python bench/soak.py --seconds 60 --subscribers 300 --feeds 5
 
 Everything runs on loopback: a fake Bot API (``tests/fakes/botapi.py``) that answers 429,
 500 and late (timeouts) at random, a feed server whose feeds publish new items, fail and
-hang at random, on PostgreSQL a TCP proxy in front of the database that freezes for a few
-seconds at random, and a SIGKILL of the bot every ``--kill-every`` seconds (then a
+hang at random, on PostgreSQL a TCP proxy in front of the database that, at random times
+(every 4-12 s, the two kinds in turn), either freezes for 1-4 s (stops forwarding, every
+socket left open) or drops (resets every live connection on both sides and refuses new
+ones for 0.5-3 s), and a SIGKILL of the bot every ``--kill-every`` seconds (then a
 restart). At the end the bot is stopped with SIGTERM and the harness prints:
 
 - duplicates: messages a chat received twice for one article (must be 0);
@@ -29,6 +31,7 @@ import contextlib
 import os
 import random
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -70,6 +73,8 @@ class Soak:
     seed: int
     workdir: Path
     kills: int = 0
+    freezes: int = 0  # database proxy silent, sockets open
+    drops: int = 0  # database proxy reset every connection and refused new ones
     timeouts: int = 0  # answers held back past the client's wait: unknown by design
     rss: list[tuple[float, int, int]] = field(default_factory=list)  # (t, life, kB)
     items: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
@@ -112,11 +117,34 @@ def publish(soak: Soak, site: FeedServer, index: int, rng: random.Random) -> Non
     site.set_feed(f"/feed/{index}/", wordpress_feed(soak.items[index], site=SITE))
 
 
+async def database_faults(
+    soak: Soak, proxy: SilentProxy, rng: random.Random, stop: asyncio.Event
+) -> None:
+    """At random times, the database's network fails: frozen (silence, sockets open) or
+    dropped (connections reset, new ones refused for a while), the two kinds in turn
+    from a random first, so even a minute sees both."""
+    drop = rng.random() < 0.5
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), rng.uniform(4.0, 12.0))
+        if stop.is_set():
+            return
+        if drop:
+            soak.drops += 1
+            proxy.drop(refuse_for=rng.uniform(0.5, 3.0))
+        else:
+            soak.freezes += 1
+            proxy.freeze()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), rng.uniform(1.0, 4.0))
+            proxy.thaw()
+        drop = not drop
+
+
 async def faults(
     soak: Soak,
     api: FakeBotAPI,
     site: FeedServer,
-    proxy: SilentProxy | None,
     rng: random.Random,
     stop: asyncio.Event,
 ) -> None:
@@ -140,10 +168,6 @@ async def faults(
             site.set_feed(f"/feed/{index}/", b"oops", status=500)
         elif roll < 0.78:
             site.set_hang(f"/feed/{index}/")
-        elif roll < 0.85 and proxy is not None:
-            proxy.freeze()
-            await asyncio.sleep(rng.uniform(1.0, 4.0))
-            proxy.thaw()
         elif soak.items.get(index):
             site.set_feed(f"/feed/{index}/", wordpress_feed(soak.items[index], site=SITE))
 
@@ -224,12 +248,15 @@ def report(soak: Soak, api: FakeBotAPI, unknown: int, states: dict[str, int]) ->
         f"soak: {soak.seconds:g} s, {soak.feeds} feeds, {soak.subscribers} subscribers, "
         f"{soak.db}, seed {soak.seed}, {soak.kills} SIGKILLs"
     )
+    if soak.db == "postgres":
+        print(f"database proxy: {soak.freezes} freezes, {soak.drops} drops")
     print(
         f"messages accepted by the Bot API: {len(api.sent)}; outbox: {dict(sorted(states.items()))}"
     )
     print(f"duplicates: {duplicates} (must be 0)")
     print(
-        f"losses (unknown deliveries): {unknown} (bound: {bound}, one burst of {int(RATE / 2)} "
+        f"losses (unknown or left in flight): {unknown} "
+        f"(bound: {bound}, one burst of {int(RATE / 2)} "
         f"per kill or timed-out answer; {soak.kills} kills, {soak.timeouts} timeouts)"
     )
     lives: dict[int, list[int]] = {}
@@ -280,18 +307,23 @@ async def soak_once(soak: Soak) -> bool:
             stop = asyncio.Event()
             started = asyncio.get_running_loop().time()
             bot = asyncio.create_task(run_bot(soak, env, stop, started))
-            chaos = asyncio.create_task(faults(soak, api, site, proxy, rng, stop))
+            chaos = [asyncio.create_task(faults(soak, api, site, rng, stop))]
+            if proxy is not None:
+                db_rng = random.Random(soak.seed + 1)  # its own stream: the same faults
+                chaos.append(asyncio.create_task(database_faults(soak, proxy, db_rng, stop)))
             await asyncio.sleep(soak.seconds)
             stop.set()
             if proxy is not None:
                 proxy.thaw()
-            await asyncio.gather(bot, chaos)
+            await asyncio.gather(bot, *chaos)
             async with sessions() as session:
                 rows = await session.execute(
                     select(OutboxRow.state, func.count()).group_by(OutboxRow.state)
                 )
                 states = {state: int(count) for state, count in rows}
-            return report(soak, api, states.get("unknown", 0), states)
+            # A row left in flight is unknown once the bot starts again: a loss too.
+            lost = states.get("unknown", 0) + states.get("inflight", 0)
+            return report(soak, api, lost, states)
     finally:
         await engine.dispose()
         if proxy is not None:
@@ -311,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-every", type=float, default=120.0)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--seed", type=int, default=random.randrange(1 << 30))
+    parser.add_argument("--logs", type=Path, help="copy the bot's logs into this directory")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="newsbot-soak-") as workdir:
         soak = Soak(
@@ -323,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
             Path(workdir),
         )
         ok = asyncio.run(soak_once(soak))
+        if args.logs is not None:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            for path in soak.workdir.glob("bot-*.log"):
+                shutil.copy(path, args.logs / path.name)
     return 0 if ok else 1
 
 

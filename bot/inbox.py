@@ -16,14 +16,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.alerts import Alerts
 from bot.clock import Clock
+from bot.storage.failures import is_database_failure
 from bot.storage.inbox import store_updates
 
 log = logging.getLogger(__name__)
@@ -31,17 +30,6 @@ log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 RawUpdate = tuple[int, JSON]
 _REMEMBERED = 10_000  # update ids whose reader was already told (bounded memory)
-
-
-def is_database_failure(exc: BaseException | None) -> bool:
-    """True when ``exc`` says the database is unavailable (not a bug or bad data)."""
-    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | DisconnectionError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, ConnectionRefusedError | ConnectionResetError):
-        return True
-    return exc is not None and type(exc).__module__.startswith(("asyncpg", "aiosqlite"))
 
 
 class DatabaseOutage:

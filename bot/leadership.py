@@ -12,7 +12,14 @@ a pooler or TCP proxy in between may keep alive for hours:
   validity runs out;
 - every sender transaction checks the epoch first (:meth:`Leadership.fence`), holding a
   share lock on the lease row until it commits: a leader that was cut off and comes back
-  cannot claim, give back or recover rows its successor owns; its transaction fails.
+  cannot claim, give back or recover rows its successor owns; its transaction fails;
+- every scheduler transaction checks it last, just before its commit
+  (:meth:`Leadership.confirm`, through :mod:`bot.fencing`): an old scheduler leader's
+  poll, fan-out chunk, digest or retention batch is rolled back.
+
+A renewal whose connection was reset is tried again while ``confirm_within`` lasts, and
+a leader that stopped by its own clock takes its lease back at once (a new epoch) when
+nobody else took it meanwhile.
 
 A standby therefore sends within ``ttl`` plus one ``retry`` (plus the sender's takeover
 pause) of the leader's silence, and the two never claim at the same time.
@@ -33,6 +40,7 @@ from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +52,19 @@ RENEW_EVERY = 1.0  # seconds between renewals
 CONFIRM_WITHIN = 2.0  # seconds a renewal may take before the leader stops
 MARGIN = 1.0  # seconds the leader stops before its lease could expire on the server
 STANDBY_RETRY = 1.0  # seconds between a standby's attempts to take an expired lease
+RENEW_RETRY = 0.2  # seconds between tries of a renewal whose connection failed
 # A fenced transaction holds the lease row's share lock: if its client goes silent, the
 # server ends the transaction this soon, so a successor is not kept waiting for the lock.
 FENCED_IDLE_MS = 3000
 
 _NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
 _EXPIRY = f"{_NOW} + make_interval(secs => :ttl)"
+# Expired, or still ours (this process lost it by its own clock, e.g. a renewal that
+# failed while the network was down, and nobody took it since): a new epoch either way,
+# so a transaction of the previous term can no longer pass the fence.
 _TAKE_EXPIRED = text(
     f"UPDATE leases SET holder = :holder, epoch = epoch + 1, expires_at = {_EXPIRY} "
-    f"WHERE name = :name AND expires_at <= {_NOW} RETURNING epoch"
+    f"WHERE name = :name AND (expires_at <= {_NOW} OR holder = :holder) RETURNING epoch"
 )
 _TAKE_NEW = text(
     f"INSERT INTO leases (name, holder, epoch, expires_at) VALUES (:name, :holder, 1, {_EXPIRY}) "
@@ -170,6 +182,19 @@ class Leadership:
             self._lose("another process holds its lease")
             raise LeaseLost(self.name)
 
+    def confirm(self, session: Session) -> None:
+        """:meth:`fence` for a synchronous hook: called last, just before a commit
+        (``bot.fencing``), it holds the lease row's share lock only for the commit."""
+        if not self.needed:
+            return
+        if not self.holds():
+            self._lose("its lease ran out")
+            raise LeaseLost(self.name)
+        params = {**self._params(), "idle": str(FENCED_IDLE_MS)}
+        if session.execute(_FENCE, params).scalar() is None:
+            self._lose("another process holds its lease")
+            raise LeaseLost(self.name)
+
     # ---- one term ------------------------------------------------------------------
 
     async def _lead_once(self, stop: asyncio.Event, work: Work) -> None:
@@ -209,15 +234,37 @@ class Leadership:
             asked_at = loop.time()
             within = min(self._confirm_within, self._valid_until - asked_at)
             try:
-                renewed = within > 0 and await self._bounded(self._renew(), within)
+                renewed = await self._renew_within(within)
             except Exception as exc:
                 self._lose(f"its renewal failed: {exc!r}")
                 break
-            if not renewed:
+            if renewed is None:
                 self._lose(f"its renewal was not confirmed within {within:.1f} s")
                 break
-            self._valid_until = asked_at + self._ttl - MARGIN
+            self._valid_until = renewed + self._ttl - MARGIN
         inner.set()
+
+    async def _renew_within(self, within: float) -> float | None:
+        """When (loop time) the confirmed renewal was sent, or None if none was confirmed
+        within ``within`` seconds or the lease is someone else's now.
+
+        A connection reset (a restarted pooler, a failed-over address) is not the end:
+        the renewal is tried again on a fresh connection while time is left; only the
+        last failure is raised.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while (left := deadline - loop.time()) > 0:
+            asked_at = loop.time()
+            try:
+                confirmed = await self._bounded(self._renew(), left)
+            except Exception:
+                if deadline - loop.time() <= RENEW_RETRY:
+                    raise
+                await asyncio.sleep(RENEW_RETRY)
+                continue
+            return asked_at if confirmed else None
+        return None
 
     def _lose(self, why: str) -> None:
         if self.is_leader:

@@ -19,8 +19,9 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.clock import Clock
-from bot.inbox import Inbox, is_database_failure
+from bot.inbox import Inbox
 from bot.startup import backoff
+from bot.storage.failures import is_database_failure
 from bot.storage.inbox import mark_handled, pending_updates
 
 log = logging.getLogger(__name__)

@@ -36,6 +36,7 @@ from bot.mostread import MostReadItem, MostReadStore
 from bot.outbox.kinds import DIGEST, enqueue_texts
 from bot.outbox.render import render_list, split_html_blocks
 from bot.storage.chats import ALL_REGIONS
+from bot.storage.failures import log_failure
 from bot.storage.follows import chat_follows
 from bot.storage.models import ArticleRow, ArticleTopicRow, ChatRegionRow, ChatRow, OutboxRow
 from scheduler.digest_pick import Interests, pick
@@ -102,8 +103,8 @@ class DigestJob:
             try:
                 if await self.deliver(sub, now):
                     queued += 1
-            except Exception:  # one reader's failure never stops the others
-                log.exception("digest for chat %s failed", sub.address)
+            except Exception as exc:  # one reader's failure never stops the others
+                log_failure(log, exc, "digest for chat %s failed", sub.address)
         if queued and self.on_enqueued is not None:
             self.on_enqueued()
         return queued
@@ -210,8 +211,8 @@ class DigestJob:
             return []
         try:
             top = await self.mostread.top(sub.language)
-        except Exception:
-            log.exception("most-read list for the digest of chat %s failed", sub.address)
+        except Exception as exc:
+            log_failure(log, exc, "most-read list for the digest of chat %s failed", sub.address)
             return []
         if top.source == "latest":
             return []

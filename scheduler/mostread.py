@@ -49,6 +49,7 @@ from bot.mostread import MostReadItem, MostReadStore
 from bot.outbox.kinds import WEEKLY, enqueue_texts
 from bot.outbox.render import render_list
 from bot.storage.chats import ALL_REGIONS
+from bot.storage.failures import log_failure
 from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, ClickRow, MostReadRow
 from bot.text.html import html_to_text
 from scheduler.fetch import Fetcher, FetchError
@@ -211,6 +212,11 @@ class MostReadRefresher:
         self._store = store
         self._clock = clock
 
+    def using(self, sessions: async_sessionmaker[AsyncSession]) -> MostReadRefresher:
+        """The same refresher writing through ``sessions`` (the scheduler leader's, whose
+        commits need its lease: ``bot.fencing``)."""
+        return MostReadRefresher(self._catalog, sessions, self._fetcher, self._store, self._clock)
+
     def urls(self) -> dict[str, str]:
         url = self._catalog.mostread.url
         if isinstance(url, str):
@@ -356,8 +362,8 @@ class WeeklyMostRead:
         for reader in await self.due(now):
             try:
                 queued += int(await self.deliver(reader, now))
-            except Exception:  # one chat's failure never stops the others
-                log.exception("weekly most-read for chat %s failed", reader.address)
+            except Exception as exc:  # one chat's failure never stops the others
+                log_failure(log, exc, "weekly most-read for chat %s failed", reader.address)
         if queued and self.on_enqueued is not None:
             self.on_enqueued()
         return queued

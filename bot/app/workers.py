@@ -9,8 +9,11 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.activity import activity_check
 from bot.catalog import Catalog
+from bot.fencing import fenced_sessions
 from bot.leadership import Leadership
 from bot.lifecycle import first_of
 from bot.metrics import shared_feed_metrics
@@ -45,7 +48,7 @@ def start_workers(
     sender_lead = Leadership(parts.engine, "sender")
 
     async def scheduling(until: asyncio.Event) -> None:
-        await run_scheduler(parts, catalog, until)
+        await run_scheduler(parts, catalog, until, scheduler_lead)
 
     async def sending(until: asyncio.Event) -> None:
         await run_sender(parts, until, telegram_ready, sender_lead)
@@ -60,10 +63,21 @@ def start_workers(
     ]
 
 
-async def run_scheduler(parts: Parts, catalog: Catalog, until: asyncio.Event) -> None:
-    """Every periodic job until ``until``; a poll running at the end commits first."""
+async def run_scheduler(
+    parts: Parts, catalog: Catalog, until: asyncio.Event, lead: Leadership
+) -> None:
+    """Every periodic job until ``until``; a poll running at the end commits first.
+
+    Every write of the jobs commits only under ``lead``'s lease (``bot.fencing``): an
+    old leader that comes back after a standby took over writes nothing.
+    """
+    fenced = fenced_sessions(parts.engine, lead)
+    parts.ingestor.write_as_leader(fenced)
     scheduler = build_scheduler(
-        catalog, parts.ingestor, parts.mostread, extra=scheduled_jobs(parts, catalog)
+        catalog,
+        parts.ingestor,
+        parts.mostread.using(fenced),
+        extra=scheduled_jobs(parts, catalog, fenced),
     )
     scheduler.start()
     try:
@@ -72,14 +86,22 @@ async def run_scheduler(parts: Parts, catalog: Catalog, until: asyncio.Event) ->
         # No new job starts; a poll running now commits first (shutting the scheduler
         # down at once would cancel it mid-way, with a traceback in the log).
         scheduler.pause()
+        idle = False
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(parts.ingestor.wait_idle(), SHUTDOWN_POLL_WAIT)
+            idle = True
         scheduler.shutdown(wait=False)
+        if idle:  # else a late poll still runs: its writes stay fenced
+            parts.ingestor.write_as_leader(None)
 
 
-def scheduled_jobs(parts: Parts, catalog: Catalog) -> list[Job]:
+def scheduled_jobs(
+    parts: Parts, catalog: Catalog, sessions: async_sessionmaker[AsyncSession] | None = None
+) -> list[Job]:
     """The jobs besides polls, most-read refreshes and fan-outs (``build_scheduler``'s
-    own). A dry run sends no digests, weekly lists or deletions."""
+    own), writing through ``sessions`` (the leader's, fenced; the process's by default).
+    A dry run sends no digests, weekly lists or deletions."""
+    sessions = sessions or parts.sessions
     bot = parts.application.bot if parts.application is not None else None
     services = parts.services
     live = bot is not None
@@ -87,7 +109,7 @@ def scheduled_jobs(parts: Parts, catalog: Catalog) -> list[Job]:
     jobs = digest_jobs(
         catalog,
         parts.translator,
-        parts.sessions,
+        sessions,
         services.clock,
         enabled=live,
         mostread=services.mostread,
@@ -96,15 +118,15 @@ def scheduled_jobs(parts: Parts, catalog: Catalog) -> list[Job]:
     jobs += weekly_jobs(
         catalog,
         parts.translator,
-        parts.sessions,
+        sessions,
         services.mostread,
         services.clock,
         enabled=live,
         on_enqueued=wake,
     )
     jobs += correction_jobs(parts.ingestor.check_removed if live else None)
-    jobs.append(("retention", RETENTION_EVERY, retention_for(parts).prune))
-    jobs += pin_jobs(parts.sessions, services.clock, bot)
+    jobs.append(("retention", RETENTION_EVERY, retention_for(parts, sessions).prune))
+    jobs += pin_jobs(sessions, services.clock, bot)
     return jobs
 
 
@@ -121,10 +143,12 @@ async def run_sender(
         await parts.sender.run(until, lease=lead)
 
 
-def retention_for(parts: Parts) -> Retention:
+def retention_for(
+    parts: Parts, sessions: async_sessionmaker[AsyncSession] | None = None
+) -> Retention:
     settings = parts.services.settings
     return Retention(
-        parts.sessions,
+        sessions or parts.sessions,
         parts.services.clock,
         keep_deliveries_days=settings.keep_deliveries_days,
         keep_articles_days=settings.keep_articles_days,

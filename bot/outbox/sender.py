@@ -40,6 +40,7 @@ from bot.outbox.queue import (
     recover_after_crash,
     release,
 )
+from bot.storage.failures import log_failure
 from bot.storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -184,8 +185,8 @@ class Sender:
                 except LeaseLost:
                     log.error("sender stopped: this process no longer leads")
                     break
-                except Exception:  # the database hiccuped: log, wait, carry on
-                    log.exception("sender step failed; retrying shortly")
+                except Exception as exc:  # the database hiccuped: log, wait, carry on
+                    log_failure(log, exc, "sender step failed; retrying shortly")
                     handled = 0
                 if handled == 0:
                     await self._idle(stop)
@@ -555,25 +556,30 @@ class Sender:
             self.metrics.outcome("dropped", kind, count=count)
 
     async def _finish(self) -> None:
+        """Record the last outcomes before the sender stops. A database that dropped its
+        connections is given a few seconds to come back: an outcome not recorded leaves
+        its row in flight, and the next start must count it unknown."""
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        for attempt in range(_FINAL_WRITES):
-            if not (self._pending_outcomes or self._stranded):
-                return
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + _FINAL_WRITES_WITHIN
+        pause = 0.2
+        while (self._pending_outcomes or self._stranded) and loop.time() < give_up_at:
             try:
                 await self._write(_nothing)
-            except Exception:
-                if attempt == _FINAL_WRITES - 1:
+            except Exception as exc:
+                if loop.time() + pause > give_up_at:
                     # Left in flight: the next start marks them unknown, never re-sent.
-                    log.exception(
-                        "could not record %d outcomes at shutdown", len(self._pending_outcomes)
+                    log_failure(
+                        log, exc, "could not record %d outcomes", len(self._pending_outcomes)
                     )
                     return
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(pause)
+                pause = min(2 * pause, 2.0)
 
 
 SENT = Applied("sent")
-_FINAL_WRITES = 3  # tries to record the last outcomes when the sender stops
+_FINAL_WRITES_WITHIN = 10.0  # seconds to record the last outcomes when the sender stops
 _RECHECK = 0.005  # seconds; a reply took the room the pacer had promised: look again
 _PREPARE_AHEAD = 0.03  # seconds before a burst may leave that its transaction starts
 _HOLD_AT_MOST = 1.0  # seconds; see Sender._hold_at_most

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
+from bot.storage.failures import log_failure
+
 log = logging.getLogger(__name__)
 
 K = TypeVar("K", bound=Hashable)
@@ -55,8 +57,8 @@ class Coalescer(Generic[K, V]):
             while True:
                 try:
                     await self._work(value)
-                except Exception:  # one failing job must not stop the others
-                    log.exception("background job for %r failed", key)
+                except Exception as exc:  # one failing job must not stop the others
+                    log_failure(log, exc, "background job for %r failed", key)
                 if key not in self._waiting:
                     return
                 value = self._waiting.pop(key)

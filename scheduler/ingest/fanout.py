@@ -29,6 +29,8 @@ from contextlib import AbstractAsyncContextManager
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.leadership import LeaseLost
+from bot.storage.failures import log_failure
 from bot.storage.fanout import CHUNK, fan_out_chunk, open_rows_at_least, pending_fanouts
 
 log = logging.getLogger(__name__)
@@ -111,8 +113,10 @@ class FanOut:
                 if not progress:  # every article has enough rows waiting: look again later
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), TOP_UP_EVERY)
-        except Exception:  # the cursors are intact: the periodic job tries again
-            log.exception("private fan-out failed; resumed by the next run")
+        except LeaseLost:  # the new leader's runner carries on from the cursors
+            log.warning("private fan-out stopped: this process no longer leads the scheduler")
+        except Exception as exc:  # the cursors are intact: the periodic job tries again
+            log_failure(log, exc, "private fan-out failed; resumed by the next run")
 
     async def _round(self) -> tuple[bool, bool]:
         """One chunk of each pending article that needs one: (any pending, any chunk)."""

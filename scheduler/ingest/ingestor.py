@@ -25,7 +25,9 @@ from bot.alerts import Alerts
 from bot.catalog import Catalog, Feed
 from bot.clock import Clock
 from bot.domain import FeedEntry, ParsedFeed
+from bot.leadership import LeaseLost
 from bot.metrics import FeedMetrics, shared_feed_metrics
+from bot.storage.failures import log_failure
 from bot.storage.fanout import CHUNK
 from bot.storage.feeds import ensure_feed
 from scheduler.corrections import Correction
@@ -92,6 +94,7 @@ class Ingestor:
         self._catalog = catalog
         self._metrics = metrics or shared_feed_metrics()
         self._sessions = sessions
+        self._leading: async_sessionmaker[AsyncSession] | None = None
         self._fetcher = fetcher
         self._clock = clock
         self._alerts = alerts
@@ -143,6 +146,16 @@ class Ingestor:
         a window ahead of the sender."""
         self._fanout.kick()
 
+    def write_as_leader(self, sessions: async_sessionmaker[AsyncSession] | None) -> None:
+        """While this process leads the scheduler, every write commits only under its
+        lease (``sessions`` from ``bot.fencing``): a leader cut off and back after a
+        standby took over writes nothing. None when it no longer leads: the CMS pushes a
+        web process receives are anyone's to store."""
+        self._leading = sessions
+
+    def _writing(self) -> async_sessionmaker[AsyncSession]:
+        return self._leading or self._sessions
+
     @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncSession]:
         """One write transaction at a time from this process.
@@ -151,7 +164,7 @@ class Ingestor:
         writer lock and some would time out ("database is locked"); the transactions
         are milliseconds long, so queueing them here costs PostgreSQL nothing.
         """
-        async with self._writes, self._sessions.begin() as session:
+        async with self._writes, self._writing().begin() as session:
             yield session
 
     @contextlib.asynccontextmanager
@@ -163,7 +176,7 @@ class Ingestor:
             async with self._write() as session:
                 yield session
             return
-        async with self._sessions.begin() as session:
+        async with self._writing().begin() as session:
             yield session
 
     async def wait_idle(self) -> None:
@@ -187,6 +200,13 @@ class Ingestor:
         """One poll; whatever goes wrong is logged and becomes a report."""
         try:
             return await self._poll(feed, force)
+        except LeaseLost:  # a standby took over the scheduler: nothing was written
+            log.warning(
+                "poll of %s not written: this process no longer leads the scheduler",
+                feed.url,
+                extra=_ids(feed),
+            )
+            return PollReport(feed.url, "skipped", error="not the scheduler's leader")
         except IntegrityError:
             # Another process (a CMS push on a web process) stored the same article
             # between our check and our write; the next poll sees it as known.
@@ -195,7 +215,7 @@ class Ingestor:
             )
             return PollReport(feed.url, "skipped", error="concurrent write")
         except Exception as exc:  # last line of defence: log, skip, carry on
-            log.exception("poll of %s failed unexpectedly", feed.url, extra=_ids(feed))
+            log_failure(log, exc, "poll of %s failed", feed.url, extra=_ids(feed))
             return PollReport(feed.url, "failed", error=repr(exc))
 
     # --- push from the CMS and removal checks ---------------------------------------------
@@ -221,7 +241,7 @@ class Ingestor:
             try:
                 return await self._poll(feed, True)
             except Exception as exc:
-                log.exception("pushed poll of %s failed unexpectedly", feed.url, extra=_ids(feed))
+                log_failure(log, exc, "pushed poll of %s failed", feed.url, extra=_ids(feed))
                 return PollReport(feed.url, "failed", error=repr(exc))
 
     async def store_post(self, feed: Feed, base: str, entry: FeedEntry) -> PollReport:

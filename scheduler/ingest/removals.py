@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.alerts import Alerts
 from bot.catalog import Catalog, Feed
 from bot.clock import Clock
+from bot.storage.failures import log_failure
 from scheduler.corrections import Removed, queue_action, recent_wordpress_articles, removed_from
 from scheduler.fetch import Fetcher
 from scheduler.identity import entry_key
@@ -64,8 +65,10 @@ class Removals:
             if feed.corrections_hours:
                 try:
                     found += await self._check(feed, base)
-                except Exception:
-                    log.exception("removal check of %s failed", feed.url, extra={"feed": feed.url})
+                except Exception as exc:
+                    log_failure(
+                        log, exc, "removal check of %s failed", feed.url, extra={"feed": feed.url}
+                    )
         return found
 
     async def _check(self, feed: Feed, base: str) -> int:

@@ -1,10 +1,12 @@
 """The soak bench in its 60-second form: random Bot API, feed and (on PostgreSQL) database
-faults plus SIGKILLs; no duplicate, losses within the in-flight bound, no traceback."""
+faults (the proxy freezing and dropping) plus SIGKILLs; no duplicate, losses within the
+in-flight bound, no traceback."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -39,4 +41,8 @@ async def test_a_minute_of_faults_and_kills_sends_nothing_twice(
     assert "duplicates: 0 (must be 0)" in out, out
     assert "unhandled exceptions (tracebacks in the logs): 0" in out, out
     assert "2 SIGKILLs" in out, out
+    if db == "postgres":  # the database's network failed both ways, more than once
+        found = re.search(r"database proxy: (\d+) freezes, (\d+) drops", out)
+        assert found is not None, out
+        assert int(found[1]) >= 1 and int(found[2]) >= 1, out
     assert status == 0, out

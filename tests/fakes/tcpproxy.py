@@ -1,16 +1,23 @@
-"""A TCP proxy on loopback that can go silent: the network partition poolers make.
+"""A TCP proxy on loopback that can go silent or drop: the two ways a network between
+the bot and PostgreSQL fails.
 
 Between a bot process and PostgreSQL it forwards bytes both ways. ``freeze()`` stops
 forwarding while both of its sockets stay open: the bot's writes are buffered, nothing
 comes back, the server sees an idle client whose keepalives the proxy's kernel answers,
-so neither end notices anything but silence. ``thaw()`` delivers what was held back, in
-order, as a healed network would.
+so neither end notices anything but silence (the partition poolers make). ``thaw()``
+delivers what was held back, in order, as a healed network would.
+
+``drop(refuse_for)`` is the loud failure: a restarted pooler or a failed-over address.
+Every live connection is reset on both sides (RST, nothing held back is delivered) and
+for ``refuse_for`` seconds each new connection is reset as soon as it is made.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import struct
 from types import TracebackType
 
 _CHUNK = 65536
@@ -24,8 +31,10 @@ class SilentProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task[None]] = set()
+        self._refuse_until = 0.0  # loop time; new connections are reset until then
         self.port = 0
         self.connections = 0  # accepted so far
+        self.resets = 0  # connections reset by drop() or refused after it
 
     async def __aenter__(self) -> SilentProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -61,13 +70,37 @@ class SilentProxy:
     def frozen(self) -> bool:
         return not self._open.is_set()
 
+    def drop(self, refuse_for: float = 0.0) -> int:
+        """Reset every live connection on both sides, and each new one for ``refuse_for``
+        seconds; returns how many sockets were reset now."""
+        self._refuse_until = asyncio.get_running_loop().time() + refuse_for
+        writers = list(self._writers)
+        for writer in writers:
+            _reset(writer)
+        self._writers.clear()
+        self.resets += len(writers)
+        return len(writers)
+
+    @property
+    def refusing(self) -> bool:
+        return asyncio.get_running_loop().time() < self._refuse_until
+
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         self.connections += 1
+        if self.refusing:
+            self.resets += 1
+            _reset(client_w)
+            return
         await self._open.wait()  # a new connection made during a freeze hangs too
         try:
             server_r, server_w = await asyncio.open_connection(*self._target)
         except OSError:
             client_w.close()
+            return
+        if self.refusing:  # dropped while this connection was being made
+            self.resets += 1
+            _reset(client_w)
+            _reset(server_w)
             return
         self._writers |= {client_w, server_w}
         for reader, writer in ((client_r, server_w), (server_r, client_w)):
@@ -89,3 +122,13 @@ class SilentProxy:
             self._writers.discard(writer)
             with contextlib.suppress(Exception):
                 writer.close()
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close at once with an RST (linger 0), as a dead middlebox does: the peer's next
+    read or write fails with "connection reset" instead of waiting."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
