@@ -22,13 +22,13 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.callbacks import Action
+from bot.chat_ids import chat_id_of
 from bot.outbox.postform import PREVIEW_CHOICES
 from bot.storage.audit import audit
 from bot.storage.chats import chat_region_codes, set_chat_regions, toggle_chat_region
 from bot.storage.deliveries import drop_open_deliveries
 from bot.storage.follows import chat_follows, toggle_chat_topic
 from bot.storage.models import ChatRow
-from bot.telegram.publisher import chat_id_of
 from handlers.admins import management_refusal, may_post, member
 from handlers.buttons import HANDLER, Callback, Guard, acknowledge, edit, tap_handlers
 from handlers.channel_screens import CATALOG_ACTIONS, ChannelScreens, catalog_managed

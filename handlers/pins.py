@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import RetryAfter, TelegramError
 
+from bot.chat_ids import chat_id_of
 from bot.clock import Clock
 from bot.storage.models import ChatRow, OutboxRow
 
@@ -71,9 +72,8 @@ class UnpinJob:
         return done
 
     async def _unpin(self, address: str, message_id: int) -> int:
-        chat: int | str = int(address) if address.lstrip("-").isdigit() else address
         try:
-            await self._bot.unpin_chat_message(chat, message_id=message_id)
+            await self._bot.unpin_chat_message(chat_id_of(address), message_id=message_id)
         except RetryAfter:
             raise
         except TelegramError as exc:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from bot.domain import Button, RenderedMessage
+from bot.text.utf16 import utf16_len
 
 __all__ = [
     "CAPTION_LIMIT",
@@ -35,7 +36,6 @@ __all__ = [
     "render_post",
     "shorten",
     "split_html_blocks",
-    "utf16_len",
     "visible_length",
     "visible_text",
 ]
@@ -63,11 +63,6 @@ SHARE_QUERY_CHARS = 256  # an inline query's limit
 
 _TAG = re.compile(r"<[^>]*>")
 _HASHTAG_IN_TEXT = re.compile(r"(?<![\w#])#\w+")
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units (astral characters count two)."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def visible_text(html_text: str) -> str:

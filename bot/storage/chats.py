@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
+from bot.chat_ids import is_private_chat
 from bot.localtime import DEFAULT_DIGEST_MINUTE, DEFAULT_QUIET
 from bot.storage.models import (
     ChatManagerRow,
@@ -31,9 +32,7 @@ PRIORITY = {"channel": 0, "supergroup": 1, "group": 1, "private": 2}
 
 
 def _guess_kind(address: str) -> str:
-    if address.startswith("@"):
-        return "channel"
-    return "private" if int(address) > 0 else "channel"
+    return "private" if is_private_chat(address) else "channel"
 
 
 async def sync_catalog_channels(session: AsyncSession, catalog: Catalog, now: datetime) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.chat_ids import is_private_chat
 from bot.outbox.budget import SharedBudget
 from bot.outbox.pacing import REQUEST_WRITTEN, Pacer, Stamp
 
@@ -168,7 +169,7 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
         if chat_id is None:
             return "", False, ""
         key = f"{chat_id}:{data.get('message_thread_id') or 0}"
-        kind = "private" if str(chat_id).isdigit() else "group"
+        kind = "private" if is_private_chat(chat_id) else "group"
         now = self._clock()
         ready = self._pacer.chat_ready_at(key, kind, now)
         if ready > now:

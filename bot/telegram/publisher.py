@@ -30,6 +30,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 from telegram.request import RequestData
 
+from bot.chat_ids import chat_id_of
 from bot.clock import Clock, SystemClock
 from bot.domain import Button, RenderedMessage
 from bot.outbox.compose import PostBuilder
@@ -84,10 +85,6 @@ MESSAGE_GONE_HINTS = (
 WAIT_FOR_POST = 60.0
 #: States of a post that may still get its message id.
 _SENDING = ("pending", "retry", "claimed", "inflight")
-
-
-def chat_id_of(address: str) -> int | str:
-    return int(address) if address.lstrip("-").isdigit() else address
 
 
 def seconds(value: int | float | timedelta) -> float:

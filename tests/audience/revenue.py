@@ -7,9 +7,10 @@ from typing import Any
 
 from bot.app import Parts
 from bot.catalog import Catalog
-from tests.audience.support import SetClock, bot_running
+from tests.audience.support import bot_running
 from tests.e2e.support import make_catalog
 from tests.fakes.botapi import FakeBotAPI, SentMessage
+from tests.fakes.clock import FakeClock
 
 APPEAL = "Support independent journalism"
 DONATE_LABEL = "Support us"
@@ -30,7 +31,7 @@ def revenue_catalog() -> Catalog:
 
 
 def running(
-    api: FakeBotAPI, database_url: str, clock: SetClock, catalog: Catalog, **settings: Any
+    api: FakeBotAPI, database_url: str, clock: FakeClock, catalog: Catalog, **settings: Any
 ) -> contextlib.AbstractAsyncContextManager[Parts]:
     """The audience tests' running bot, with this module's catalog."""
     return bot_running(api, database_url, clock, catalog, **settings)

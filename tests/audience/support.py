@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,19 +20,7 @@ from bot.storage.models import ChatRegionRow, ChatRow, OutboxRow
 from tests.crash.support import reader_row
 from tests.e2e.support import make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI, SentMessage
-
-
-class FrozenClock:
-    """Wall time that stays where the test puts it (for jobs called directly)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        return 0.0
+from tests.fakes.clock import FakeClock
 
 
 async def add_private_reader(
@@ -48,31 +35,6 @@ async def add_private_reader(
     return row.id
 
 
-class SetClock:
-    """Wall time that starts where the test says and runs at real speed (so the sender's
-    short per-chat waits pass), and jumps forward when told."""
-
-    def __init__(self, start: datetime) -> None:
-        self.start = start
-        self.origin = time.monotonic()
-        self.skipped = 0.0  # seconds the monotonic clock jumped (``jump``)
-
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.origin)
-
-    def monotonic(self) -> float:
-        return time.monotonic() + self.skipped
-
-    def advance(self, **delta: float) -> None:
-        self.start += timedelta(**delta)
-
-    def jump(self, seconds: float) -> None:
-        """Both clocks forward: a pause the sender keeps by the monotonic clock (a 429's
-        ``retry_after``) is over, and rows due by then are due."""
-        self.start += timedelta(seconds=seconds)
-        self.skipped += seconds
-
-
 # 10:00 UTC = 14:00 in Tbilisi and Yerevan: outside the default quiet hours.
 NOON = datetime(2026, 3, 2, 10, 0)
 
@@ -81,7 +43,7 @@ NOON = datetime(2026, 3, 2, 10, 0)
 async def bot_running(
     api: FakeBotAPI,
     database_url: str,
-    clock: SetClock,
+    clock: FakeClock,
     catalog: Catalog | None = None,
     **settings: Any,
 ) -> AsyncIterator[Parts]:

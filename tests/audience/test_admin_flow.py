@@ -9,7 +9,6 @@ from sqlalchemy import select
 from bot.storage.models import AuditRow, ChatRow
 from tests.audience.support import (
     NOON,
-    SetClock,
     bot_running,
     buttons,
     latest,
@@ -20,6 +19,7 @@ from tests.audience.support import (
 )
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 ADMIN = 9001
 STRANGER = 9002
@@ -28,7 +28,7 @@ GROUP = -1003000000001
 
 
 async def test_admin_connects_a_private_channel_and_removal_pauses_it(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         bot_id = api.bot_user["id"]
         api.set_chat(CHANNEL, "channel", title="CW Private")
@@ -136,7 +136,7 @@ async def test_admin_connects_a_private_channel_and_removal_pauses_it(database_u
 
 
 async def test_group_topic_binding_refusal_and_migration(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         bot_id = api.bot_user["id"]
         api.set_chat(GROUP, "supergroup", title="Caucasus Readers", is_forum=True)
@@ -191,7 +191,7 @@ async def test_group_topic_binding_refusal_and_migration(database_url: str) -> N
 
 
 async def test_catalog_channel_by_username_pauses_and_resumes(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         declare_channels(api)
         api.push_my_chat_member(

@@ -16,7 +16,6 @@ from bot.storage.models import ChatManagerRow, ChatRow, DonationRow
 from handlers.payments import make_payload
 from tests.audience.support import (
     NOON,
-    SetClock,
     bot_running,
     buttons,
     latest,
@@ -26,6 +25,7 @@ from tests.audience.support import (
 )
 from tests.e2e.support import make_settings
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 CREATOR = 9001
 EDITOR = 9003  # an administrator whose rights are set per test
@@ -48,7 +48,10 @@ async def managers(parts: object, chat: int) -> list[int]:
 
 
 async def test_channel_admin_without_post_right_configures_nothing(database_url: str) -> None:
-    async with FakeBotAPI() as api, bot_running(api, database_url, SetClock(NOON)) as parts:
+    async with (
+        FakeBotAPI() as api,
+        bot_running(api, database_url, FakeClock(NOON, runs=True)) as parts,
+    ):
         bot_id = api.bot_user["id"]
         api.set_chat(CHANNEL, "channel", title="CW Private")
         api.set_member(CHANNEL, CREATOR, "creator")
@@ -91,7 +94,10 @@ async def test_channel_admin_without_post_right_configures_nothing(database_url:
 
 
 async def test_group_admin_without_info_right_configures_nothing(database_url: str) -> None:
-    async with FakeBotAPI() as api, bot_running(api, database_url, SetClock(NOON)) as parts:
+    async with (
+        FakeBotAPI() as api,
+        bot_running(api, database_url, FakeClock(NOON, runs=True)) as parts,
+    ):
         api.set_chat(GROUP, "supergroup", title="Caucasus Readers")
         api.set_member(GROUP, EDITOR, "administrator", can_change_info=False)
         api.set_member(GROUP, api.bot_user["id"], "member")
@@ -110,7 +116,7 @@ async def test_group_admin_without_info_right_configures_nothing(database_url: s
 
 
 async def test_operator_commands_answer_only_in_private(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     settings = {"admin_ids": f"{OPERATOR}"}
     async with FakeBotAPI() as api, bot_running(api, database_url, clock, **settings) as parts:
         api.set_chat(GROUP, "supergroup", title="Newsroom")
@@ -151,7 +157,7 @@ async def test_operator_commands_answer_only_in_private(database_url: str) -> No
 
 
 async def test_unsigned_payment_is_suspicious_not_thanked(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     settings = {"editors_chat_id": EDITORS_CHAT}
     async with FakeBotAPI() as api, bot_running(api, database_url, clock, **settings) as parts:
         api.set_chat(EDITORS_CHAT, "supergroup", title="Editors")

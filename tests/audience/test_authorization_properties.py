@@ -29,9 +29,10 @@ from telegram.ext import Application
 
 from bot.app import assemble
 from bot.storage.models import AuditRow, ChatRow
-from tests.audience.support import NOON, SetClock
+from tests.audience.support import NOON
 from tests.e2e.support import make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 CHANNEL = -1002000000001
 GROUP = -1003000000001
@@ -151,7 +152,7 @@ async def test_only_entitled_users_configure_and_only_operators_see_operator_out
                 grant(api, CHANNEL, user, channel_role[user])
                 grant(api, GROUP, user, group_role[user])
             settings_ = make_settings(api, url, admin_ids=str(operator))
-            clock = SetClock(NOON)
+            clock = FakeClock(NOON, runs=True)
             async with assemble(settings_, make_catalog([]), dry_run=False, clock=clock) as parts:
                 app = parts.application
                 assert app is not None

@@ -6,16 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.callbacks import MAX_CALLBACK_BYTES, Action, CallbackSigner, RateLimiter
+from tests.fakes.clock import FakeClock
 
 KEY = b"test-key"
-
-
-class FakeTime:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_round_trip_for_the_same_user_and_chat() -> None:
@@ -45,12 +38,12 @@ def test_altered_data_and_other_keys_are_refused() -> None:
 
 
 def test_stale_buttons_expire() -> None:
-    clock = FakeTime()
+    clock = FakeClock()
     signer = CallbackSigner(KEY, max_age=3600, clock=clock)
     data = signer.sign(1, 1, "done")
-    clock.now += 3000
+    clock.advance(3000)
     assert signer.verify(data, 1, 1) is not None
-    clock.now += 1000
+    clock.advance(1000)
     assert signer.verify(data, 1, 1) is None
 
 
@@ -88,11 +81,11 @@ def test_signed_data_fits_telegram_limit(user: int, chat: int, args: list[int]) 
 
 
 def test_rate_limiter_refills_and_stays_small() -> None:
-    clock = FakeTime(0.0)
+    clock = FakeClock()
     limiter = RateLimiter(burst=3, per_second=1.0, max_users=100, clock=clock)
     assert [limiter.allow(1) for _ in range(4)] == [True, True, True, False]
     assert limiter.allow(2)  # another user has their own bucket
-    clock.now += 1.0
+    clock.advance(1.0)
     assert limiter.allow(1)
     assert not limiter.allow(1)
     for user in range(1000):

@@ -13,7 +13,6 @@ from bot.catalog import Catalog
 from bot.storage.models import ChatManagerRow, ChatRow
 from tests.audience.support import (
     NOON,
-    SetClock,
     bot_running,
     buttons,
     latest,
@@ -23,6 +22,7 @@ from tests.audience.support import (
 )
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 ADMIN = 9001
 CHANNEL = -1002000000001  # a private channel: no @username
@@ -36,7 +36,7 @@ def catalog_with(*channels: dict[str, Any]) -> Catalog:
 async def test_catalog_channel_card_is_read_only_and_pause_outlasts_a_restart(
     database_url: str,
 ) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     georgia = {"chat": "@cw_georgia", "regions": ["georgia"], "language": "en"}
     async with FakeBotAPI() as api:
         declare_channels(api)
@@ -90,7 +90,7 @@ async def test_catalog_channel_card_is_read_only_and_pause_outlasts_a_restart(
 async def test_old_buttons_cannot_change_a_catalog_setting_and_a_dropped_channel_is_the_admins(
     database_url: str,
 ) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with FakeBotAPI() as api:
         api.set_chat(CHANNEL, "channel", title="CW Private")
         api.set_member(CHANNEL, ADMIN, "creator")

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from bot.storage.models import AuditRow
 from tests.audience.support import (
-    SetClock,
     bot_running,
     buttons,
     latest,
@@ -20,6 +19,7 @@ from tests.audience.support import (
     tap,
 )
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 ADMIN = 9001
 READER = 9101
@@ -33,7 +33,7 @@ DAY = datetime(2026, 3, 3, 10, 0)
 async def test_admin_makes_the_channel_silent_at_night_with_large_previews(
     database_url: str,
 ) -> None:
-    clock = SetClock(NIGHT)
+    clock = FakeClock(NIGHT, runs=True)
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         api.set_chat(CHANNEL, "channel", title="CW Private")
         api.set_member(CHANNEL, ADMIN, "creator")
@@ -79,7 +79,7 @@ async def test_admin_makes_the_channel_silent_at_night_with_large_previews(
 
 
 async def test_reader_turns_breaking_alerts_off_and_on(database_url: str) -> None:
-    clock = SetClock(DAY)
+    clock = FakeClock(DAY, runs=True)
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         api.push_message(READER, READER, "/start georgia-en", language_code="en")
         await next_from_bot(api, READER, "sendMessage", 1)

@@ -8,8 +8,9 @@ import time
 from telegram import Chat
 
 from handlers.ids import chat_id_text
-from tests.audience.support import NOON, SetClock, bot_running
+from tests.audience.support import NOON, bot_running
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 OPERATOR, GROUP_ADMIN, READER = 4242, 5151, 6161
 GROUP, CHANNEL = -1002000000001, -1002000000002
@@ -30,7 +31,9 @@ async def test_id_in_a_group_for_operators_and_admins_only(database_url: str) ->
         api.set_chat(GROUP, "supergroup", title="Editors", is_forum=True)
         api.set_member(GROUP, GROUP_ADMIN, "administrator")
         api.set_member(GROUP, READER, "member")
-        async with bot_running(api, database_url, SetClock(NOON), admin_ids=str(OPERATOR)):
+        async with bot_running(
+            api, database_url, FakeClock(NOON, runs=True), admin_ids=str(OPERATOR)
+        ):
             api.push_message(GROUP, READER, "/id")
             api.push_message(GROUP, OPERATOR, "/id")
             await api.wait_for(lambda: len(api.messages_to(GROUP)) == 1, within=10)
@@ -48,7 +51,7 @@ async def test_id_posted_in_a_channel_and_in_private(database_url: str) -> None:
     async with FakeBotAPI() as api:
         api.set_chat(CHANNEL, "channel", title="CW Armenia")
         api.set_member(CHANNEL, int(api.bot_user["id"]), "administrator", can_post_messages=True)
-        async with bot_running(api, database_url, SetClock(NOON)):
+        async with bot_running(api, database_url, FakeClock(NOON, runs=True)):
             api.push_message(CHANNEL, GROUP_ADMIN, "/id", chat_type="channel")
             api.push_message(READER, READER, "/id")
             await api.wait_for(lambda: bool(api.messages_to(CHANNEL)), within=10)
@@ -73,7 +76,9 @@ async def test_a_forward_from_a_channel_answers_operators_and_its_admins(
                 "date": int(time.time()),
             }
         }
-        async with bot_running(api, database_url, SetClock(NOON), admin_ids=str(OPERATOR)):
+        async with bot_running(
+            api, database_url, FakeClock(NOON, runs=True), admin_ids=str(OPERATOR)
+        ):
             for user in (OPERATOR, GROUP_ADMIN, READER):
                 api.push_message(user, user, "Tbilisi metro at night", extra=origin)
             for user in (OPERATOR, GROUP_ADMIN, READER):

@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import Translator
 from bot.storage.articles import NewArticle, insert_article
 from bot.storage.models import ChatRow, OutboxRow
+from bot.text.utf16 import utf16_len
 from scheduler.digest import DigestJob, Subscriber, is_due
-from tests.audience.support import FrozenClock, add_private_reader, queued
+from tests.audience.support import add_private_reader, queued
 from tests.e2e.support import make_catalog
-from tests.fakes.html_rules import parse_telegram_html, utf16_len
+from tests.fakes.clock import FakeClock
+from tests.fakes.html_rules import parse_telegram_html
 
 CATALOG = make_catalog([])
 TR = Translator.load(["en", "ru", "ka", "hy", "az"], "en")
@@ -85,7 +87,7 @@ async def test_long_digest_is_grouped_split_and_skips_received(
                 updated_at=start,
             )
         )
-    clock = FrozenClock(datetime(2026, 3, 2, 3, 0))  # 07:00 in Yerevan: not yet
+    clock = FakeClock(datetime(2026, 3, 2, 3, 0))  # 07:00 in Yerevan: not yet
     job = DigestJob(CATALOG, TR, sessions, clock)
     assert await job.run() == 0
     clock.current = datetime(2026, 3, 2, 4, 30)  # 08:30
@@ -109,14 +111,14 @@ async def test_empty_digest_only_when_asked_then_says_so(
     now = datetime(2026, 3, 2, 4, 30)
     async with sessions.begin() as session:
         pk = await _reader(session, now - timedelta(days=1), ["georgia"])
-    assert await DigestJob(CATALOG, TR, sessions, FrozenClock(now)).run() == 0
+    assert await DigestJob(CATALOG, TR, sessions, FakeClock(now)).run() == 0
     assert await queued(sessions, "digest") == []
     async with sessions.begin() as session:
         await session.execute(
             update(ChatRow).where(ChatRow.id == pk).values(digest_when_empty=True)
         )
     later = now + timedelta(days=1)
-    assert await DigestJob(CATALOG, TR, sessions, FrozenClock(later)).run() == 1
+    assert await DigestJob(CATALOG, TR, sessions, FakeClock(later)).run() == 1
     assert await queued(sessions, "digest") == [("4242", TR.gettext("en", "digest.empty"))]
 
 
@@ -135,7 +137,7 @@ async def test_an_article_of_no_region_is_in_the_digest_only_when_the_catalog_sa
     }
     for choice, wanted in (("none", False), ("all", True)):
         catalog = make_catalog([], outlet={**outlet, "unmatched": choice})
-        clock = FrozenClock(datetime(2026, 3, 2, 4, 30))
+        clock = FakeClock(datetime(2026, 3, 2, 4, 30))
         assert await DigestJob(catalog, TR, sessions, clock).run() == 1
         [(_, text)] = await queued(sessions, "digest")
         sent = parse_telegram_html(text)[0]

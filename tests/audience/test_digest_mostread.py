@@ -11,12 +11,11 @@ from bot.i18n import Translator
 from bot.mostread import MostReadItem, MostReadStore
 from bot.storage.articles import NewArticle, insert_article
 from bot.storage.models import ChatRow, OutboxRow
+from bot.text.utf16 import utf16_len
 from scheduler.digest import DigestJob
 from tests.audience.revenue import revenue_catalog, running
 from tests.audience.support import (
     NOON,
-    FrozenClock,
-    SetClock,
     add_private_reader,
     next_from_bot,
     publish,
@@ -25,7 +24,8 @@ from tests.audience.support import (
 )
 from tests.e2e.support import make_catalog
 from tests.fakes.botapi import FakeBotAPI
-from tests.fakes.html_rules import parse_telegram_html, utf16_len
+from tests.fakes.clock import FakeClock
+from tests.fakes.html_rules import parse_telegram_html
 
 READER = 7201
 HEADING = "Most read right now"
@@ -40,7 +40,7 @@ TOP = [
 
 
 async def test_digest_ends_with_the_readers_most_read(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with FakeBotAPI() as api, running(api, database_url, clock, revenue_catalog()) as parts:
         api.push_message(READER, READER, "/start georgia-en", language_code="en")
         await next_from_bot(api, READER, "sendMessage", 1)
@@ -109,7 +109,7 @@ async def _articles(sessions: async_sessionmaker[AsyncSession], at: datetime, co
 async def _digest(
     sessions: async_sessionmaker[AsyncSession], store: MostReadStore, now: datetime
 ) -> list[str]:
-    job = DigestJob(CATALOG, TR, sessions, FrozenClock(now), mostread=store)
+    job = DigestJob(CATALOG, TR, sessions, FakeClock(now), mostread=store)
     assert await job.run() == 1
     sent = [text for _, text in await queued(sessions, "digest")]
     async with sessions.begin() as session:  # sent, as far as the next digest is concerned

@@ -8,7 +8,6 @@ from bot.app import Parts
 from scheduler.digest import DigestJob
 from tests.audience.support import (
     NOON,
-    SetClock,
     bot_running,
     buttons,
     latest,
@@ -19,17 +18,18 @@ from tests.audience.support import (
     tap,
 )
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 READER = 7101
 QUIET_DAY_BUTTON = "Also on days without news"
 
 
-def digest_job(parts: Parts, clock: SetClock) -> DigestJob:
+def digest_job(parts: Parts, clock: FakeClock) -> DigestJob:
     return DigestJob(parts.services.catalog, parts.translator, parts.sessions, clock)
 
 
 async def test_no_digest_on_a_day_without_news_unless_asked(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         api.push_message(READER, READER, "/start")
         await next_from_bot(api, READER, "sendMessage", 1)

@@ -17,7 +17,6 @@ from bot.storage.models import ArticleRow, ChatRow
 from scheduler.digest import DigestJob
 from tests.audience.support import (
     NOON,
-    SetClock,
     bot_running,
     buttons,
     latest,
@@ -28,6 +27,7 @@ from tests.audience.support import (
 )
 from tests.e2e.support import make_catalog
 from tests.fakes.botapi import FakeBotAPI, SentMessage
+from tests.fakes.clock import FakeClock
 
 READER = 7101
 ADMIN = 9101
@@ -113,7 +113,7 @@ async def answer_prompt(api: FakeBotAPI, prompt: SentMessage, text: str) -> None
 
 
 async def test_reader_follows_a_topic_and_keywords_and_gets_only_those(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with (
         FakeBotAPI() as api,
         bot_running(api, database_url, clock, catalog=catalog()) as parts,
@@ -170,7 +170,7 @@ async def test_reader_follows_a_topic_and_keywords_and_gets_only_those(database_
 
 
 async def test_ten_keywords_at_most_and_forged_buttons_change_nothing(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with (
         FakeBotAPI() as api,
         bot_running(api, database_url, clock, catalog=catalog()) as parts,
@@ -211,7 +211,7 @@ async def test_ten_keywords_at_most_and_forged_buttons_change_nothing(database_u
 
 
 async def test_channel_with_topics_gets_only_matching_stories(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with (
         FakeBotAPI() as api,
         bot_running(api, database_url, clock, catalog=catalog()) as parts,
@@ -253,7 +253,7 @@ async def languages_of(parts: Parts, address: int) -> tuple[str, list[str]]:
 async def test_two_languages_and_a_topic_each_story_once_first_language_first(
     database_url: str,
 ) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with (
         FakeBotAPI() as api,
         bot_running(api, database_url, clock, catalog=catalog()) as parts,
@@ -284,7 +284,7 @@ async def test_two_languages_and_a_topic_each_story_once_first_language_first(
 async def test_undo_a_language_a_link_added_and_toggle_one_in_settings(
     database_url: str,
 ) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with (
         FakeBotAPI() as api,
         bot_running(api, database_url, clock, catalog=catalog()) as parts,
@@ -314,7 +314,7 @@ async def test_a_startgroup_link_with_a_topic_connects_the_group_with_it(
     database_url: str,
 ) -> None:
     group = -1003000000101
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with (
         FakeBotAPI() as api,
         bot_running(api, database_url, clock, catalog=catalog()) as parts,
@@ -334,7 +334,7 @@ async def test_a_startgroup_link_with_a_topic_connects_the_group_with_it(
 async def test_a_digest_lists_each_story_once_in_the_first_language_and_only_followed_topics(
     database_url: str,
 ) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with (
         FakeBotAPI() as api,
         bot_running(api, database_url, clock, catalog=catalog()) as parts,

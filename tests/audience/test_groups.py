@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 
 from tests.audience.support import (
     NOON,
-    SetClock,
     bot_running,
     buttons,
     latest,
@@ -17,6 +16,7 @@ from tests.audience.support import (
     tap,
 )
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 ADMIN = 9101
 READER = 9102
@@ -33,7 +33,7 @@ async def eventually(read: Callable[[], Awaitable[object]], expected: object) ->
 
 
 async def test_done_without_a_region_is_refused_with_a_hint(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         bot_id = api.bot_user["id"]
         api.set_chat(CHANNEL, "channel", title="CW Empty")
@@ -83,7 +83,7 @@ GROUP = -1003100000001
 
 
 async def test_startgroup_link_connects_the_group_with_its_edition(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         bot = api.bot_user
         api.set_chat(GROUP, "supergroup", title="Tbilisi Readers")
@@ -130,7 +130,7 @@ FORUM = -1003200000001
 async def test_forum_topic_connected_by_link_is_shown_and_renamed_by_name(
     database_url: str,
 ) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         bot = api.bot_user
         api.set_chat(FORUM, "supergroup", title="Caucasus Readers", is_forum=True)

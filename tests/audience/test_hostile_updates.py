@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 
 from bot.app import assemble
 from bot.callbacks import CallbackSigner
+from bot.text.utf16 import utf16_len
 from tests.e2e.support import make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI, _member_json
 
@@ -115,7 +116,7 @@ def updates(draw: st.DrawFn, signer: CallbackSigner, bot_user: JSON) -> JSON:
         text = draw(TEXTS)
         message["text"] = text
         if text.startswith("/"):
-            length = len(text.split()[0].encode("utf-16-le")) // 2 if text.split() else 1
+            length = utf16_len(text.split()[0]) if text.split() else 1
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         if draw(st.booleans()):
             message["message_thread_id"] = draw(st.integers(1, 100))

@@ -7,17 +7,9 @@ from sqlalchemy import select
 from bot.storage.models import AuditRow, ChatRow
 from scheduler.mostread import WeeklyMostRead
 from tests.audience.revenue import APPEAL, DONATE_LABEL, has_donate, revenue_catalog, running
-from tests.audience.support import (
-    NOON,
-    SetClock,
-    buttons,
-    latest,
-    next_from_bot,
-    publish,
-    subscription,
-    tap,
-)
+from tests.audience.support import NOON, buttons, latest, next_from_bot, publish, subscription, tap
 from tests.fakes.botapi import FakeBotAPI, SentMessage
+from tests.fakes.clock import FakeClock
 
 READER = 7101
 OTHER = 7102
@@ -28,7 +20,7 @@ CHANNEL = -1002000000101
 async def test_reader_hides_appeals_for_themselves_and_opts_in_to_weekly(
     database_url: str,
 ) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     catalog = revenue_catalog()
     async with FakeBotAPI() as api, running(api, database_url, clock, catalog) as parts:
         for reader in (READER, OTHER):
@@ -102,7 +94,7 @@ async def press(api: FakeBotAPI, user_id: int, message: SentMessage, label: str)
 
 
 async def test_channel_admin_toggles_are_checked_and_audited(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with (
         FakeBotAPI() as api,
         running(api, database_url, clock, revenue_catalog()) as parts,

@@ -15,8 +15,9 @@ from bot.links import verify
 from bot.outbox.queue import Delivery
 from bot.storage.articles import NewArticle, insert_article
 from bot.storage.search import find_stories
-from tests.audience.support import NOON, SetClock, bot_running, next_from_bot
+from tests.audience.support import NOON, bot_running, next_from_bot
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 from tests.fakes.inline import InlineAnswer
 
 PUBLIC = "https://news.example"
@@ -62,7 +63,9 @@ async def api() -> AsyncIterator[FakeBotAPI]:
 
 @pytest.fixture
 async def parts(api: FakeBotAPI, database_url: str) -> AsyncIterator[Parts]:
-    async with bot_running(api, database_url, SetClock(NOON), public_url=PUBLIC) as running:
+    async with bot_running(
+        api, database_url, FakeClock(NOON, runs=True), public_url=PUBLIC
+    ) as running:
         yield running
 
 
@@ -211,7 +214,10 @@ async def test_search_uses_the_index_of_recent_stories(parts: Parts) -> None:
 
 async def test_share_buttons_need_inline_mode_at_telegram(database_url: str) -> None:
     """Without inline mode Telegram refuses switch-inline buttons: the bot adds none."""
-    async with FakeBotAPI() as plain, bot_running(plain, database_url, SetClock(NOON)) as running:
+    async with (
+        FakeBotAPI() as plain,
+        bot_running(plain, database_url, FakeClock(NOON, runs=True)) as running,
+    ):
         await story(running, "found", "Found without inline mode")
         plain.push_message(READER, READER, "/search found")
         await next_from_bot(plain, READER, "sendMessage", 1)
@@ -219,7 +225,10 @@ async def test_share_buttons_need_inline_mode_at_telegram(database_url: str) -> 
         assert "Found without inline mode" in reply.plain_text
         assert reply.reply_markup is None
         assert not running.services.posts.shares(private_delivery())
-    async with FakeBotAPI(inline=True) as api, bot_running(api, database_url, SetClock(NOON)) as on:
+    async with (
+        FakeBotAPI(inline=True) as api,
+        bot_running(api, database_url, FakeClock(NOON, runs=True)) as on,
+    ):
         assert on.services.posts.shares(private_delivery())
         assert not on.services.posts.shares(private_delivery(kind="channel"))
 

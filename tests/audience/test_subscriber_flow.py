@@ -8,7 +8,6 @@ from bot.storage.models import OutboxRow
 from scheduler.digest import DigestJob
 from tests.audience.support import (
     NOON,
-    SetClock,
     bot_running,
     buttons,
     latest,
@@ -19,12 +18,13 @@ from tests.audience.support import (
     tap,
 )
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 READER = 7001
 
 
 async def test_subscribe_with_buttons_then_post_then_digest(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         api.push_message(READER, READER, "/start", language_code="en")
         await next_from_bot(api, READER, "sendMessage", 1)
@@ -96,7 +96,7 @@ async def test_subscribe_with_buttons_then_post_then_digest(database_url: str) -
 
 
 async def test_deep_link_subscribes_in_one_tap_and_stop_unsubscribes(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         api.push_message(READER, READER, "/start armenia-ru", language_code="en")
         await next_from_bot(api, READER, "sendMessage", 1)
@@ -132,7 +132,7 @@ async def test_deep_link_subscribes_in_one_tap_and_stop_unsubscribes(database_ur
 
 
 async def test_forged_foreign_and_stale_buttons_change_nothing(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     other = 7002
     async with FakeBotAPI() as api, bot_running(api, database_url, clock) as parts:
         api.push_message(READER, READER, "/start")

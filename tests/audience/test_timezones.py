@@ -6,7 +6,6 @@ from __future__ import annotations
 from bot.zones import countries, country_zones, find_zone, zone_label
 from tests.audience.support import (
     NOON,
-    SetClock,
     bot_running,
     buttons,
     latest,
@@ -15,6 +14,7 @@ from tests.audience.support import (
     tap,
 )
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 READER = 6100
 
@@ -52,7 +52,10 @@ async def _open_picker(api: FakeBotAPI) -> None:
 
 
 async def test_a_reader_picks_a_country_then_a_zone(database_url: str) -> None:
-    async with FakeBotAPI() as api, bot_running(api, database_url, SetClock(NOON)) as parts:
+    async with (
+        FakeBotAPI() as api,
+        bot_running(api, database_url, FakeClock(NOON, runs=True)) as parts,
+    ):
         await _open_picker(api)
         screen = latest(api, READER)
         assert screen is not None and "Pick your country" in screen.plain_text
@@ -70,7 +73,10 @@ async def test_a_reader_picks_a_country_then_a_zone(database_url: str) -> None:
 
 
 async def test_a_reader_sends_a_city_or_an_offset(database_url: str) -> None:
-    async with FakeBotAPI() as api, bot_running(api, database_url, SetClock(NOON)) as parts:
+    async with (
+        FakeBotAPI() as api,
+        bot_running(api, database_url, FakeClock(NOON, runs=True)) as parts,
+    ):
         api.push_message(READER, READER, "Moscow")  # not asked: the usual hint, no change
         await next_from_bot(api, READER, "sendMessage", 1)
         await _open_picker(api)

@@ -29,10 +29,10 @@ from bot.storage.models import ArticleRow, ChatRow, OutboxRow
 from scheduler.corrections import queue_action
 from scheduler.digest import DigestJob
 from scheduler.mostread import WeeklyMostRead
-from tests.audience.support import SetClock
 from tests.delivery.support import sender_for
 from tests.e2e.support import make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 MONDAY_NINE = datetime(2026, 11, 23, 9, 0)  # a Monday, after the 08:00 digest/weekly slot
 GROUP, SUPERGROUP, READER = -555, -100555, 4242
@@ -52,7 +52,7 @@ METHOD = {
 class Case:
     api: FakeBotAPI
     sessions: async_sessionmaker[AsyncSession]
-    clock: SetClock
+    clock: FakeClock
     kind: str
     chat_id: int
     message_id: int | None = None  # edit, delete: the post's message
@@ -159,7 +159,7 @@ async def _case(
     chat_id = READER if chat_kind == "private" else GROUP
     api.set_chat(chat_id, chat_kind, title="chat")
     await _chat(sessions, chat_kind, chat_id)
-    case = Case(api, sessions, SetClock(MONDAY_NINE), kind, chat_id)
+    case = Case(api, sessions, FakeClock(MONDAY_NINE, runs=True), kind, chat_id)
     await _queue(case)
     return case
 

@@ -16,9 +16,10 @@ from bot.app import assemble
 from bot.storage.models import OutboxRow
 from bot.web.ingest import PushRequest, parse_push
 from handlers.pins import UnpinJob
-from tests.audience.support import FrozenClock, add_private_reader, publish
+from tests.audience.support import add_private_reader, publish
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI, SentMessage, ptb_bot
+from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer
 from tests.ingest.support import FAST, REST, SITE, FakeWordPress, Post
 
@@ -140,10 +141,10 @@ async def test_a_pushed_breaking_story_goes_first_pinned_and_to_digest_readers_a
 
         # Two hours later the unpin job lifts the pin.
         async with ptb_bot(api) as bot:
-            soon = FrozenClock(now() + timedelta(hours=1))
+            soon = FakeClock(now() + timedelta(hours=1))
             assert await UnpinJob(sessions, bot, soon).run() == 0  # not yet
             assert api.pinned[GEORGIA_CHANNEL] == [post.message_id]
-            later = FrozenClock(now() + timedelta(hours=2, minutes=1))
+            later = FakeClock(now() + timedelta(hours=2, minutes=1))
             assert await UnpinJob(sessions, bot, later).run() == 1
             assert api.pinned[GEORGIA_CHANNEL] == []
             assert await UnpinJob(sessions, bot, later).run() == 0  # once

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.app import assemble
 from bot.catalog import Catalog
 from bot.config import Settings
+from bot.text.utf16 import utf16_len
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, item, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer, wordpress_feed
@@ -105,7 +106,7 @@ async def test_a_post_too_long_for_a_caption_is_text_with_a_large_image_preview(
 
         [post] = api.messages_to(GEORGIA_CHANNEL, method=None)
         assert post.method == "sendMessage"
-        assert len(post.plain_text.encode("utf-16-le")) // 2 > 1024
+        assert utf16_len(post.plain_text) > 1024
         assert json.loads(post.params["link_preview_options"]) == {
             "url": image,
             "prefer_large_media": True,

@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Re-exported: UTF-16 code units are the unit of Telegram's limits and entity offsets.
 from bot.text.utf16 import utf16_len
 
 __all__ = [
@@ -31,7 +30,6 @@ __all__ = [
     "Entity",
     "TelegramHTMLError",
     "parse_telegram_html",
-    "utf16_len",
 ]
 
 TELEGRAM_TEXT_LIMIT = 4096

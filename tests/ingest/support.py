@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -19,26 +19,11 @@ from bot.storage.chats import sync_catalog_channels
 from bot.storage.models import ArticleRow, FeedRow, OutboxRow
 from scheduler.fetch import Fetcher, FetchLimits
 from scheduler.ingest import Ingestor
+from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer, wordpress_feed
 
 SITE = "https://caucasus-wire.example"
 FAST = FetchLimits(connect_timeout=1.0, total_timeout=2.0, max_bytes=1024 * 1024)
-
-
-class ManualClock:
-    """Naive-UTC time that only moves when a test says so."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2026, 11, 27, 8, 0, 0)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        return (self.current - datetime(2026, 1, 1)).total_seconds()
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
 
 
 def catalog_for(feeds: list[dict[str, Any]]) -> Catalog:
@@ -63,7 +48,7 @@ def catalog_for(feeds: list[dict[str, Any]]) -> Catalog:
 class Rig:
     ingestor: Ingestor
     alerts: LogAlerts
-    clock: ManualClock
+    clock: FakeClock
     catalog: Catalog
 
 
@@ -72,12 +57,12 @@ async def rig(
     sessions: async_sessionmaker[AsyncSession],
     catalog: Catalog,
     *,
-    clock: ManualClock | None = None,
+    clock: FakeClock | None = None,
     limits: FetchLimits = FAST,
     **options: Any,
 ) -> AsyncIterator[Rig]:
     """An ingestor on a migrated database with the catalog's channels in place."""
-    clock = clock or ManualClock()
+    clock = clock or FakeClock()
     alerts = LogAlerts()
     async with sessions.begin() as session:
         await sync_catalog_channels(session, catalog, clock.now())

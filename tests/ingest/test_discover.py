@@ -23,12 +23,12 @@ from scheduler.discover import (
 )
 from scheduler.parse import parse_feed
 from scheduler.wordpress import in_language
+from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer, wordpress_feed
 from tests.ingest.support import (
     REST,
     SITE,
     FakeWordPress,
-    ManualClock,
     Post,
     articles,
     catalog_for,
@@ -106,7 +106,7 @@ async def server() -> AsyncIterator[FeedServer]:
         yield running
 
 
-def burst(clock: ManualClock, first: int, count: int) -> list[Post]:
+def burst(clock: FakeClock, first: int, count: int) -> list[Post]:
     start = clock.now() - timedelta(minutes=5 * count)
     return [Post(first + n, start + timedelta(minutes=5 * n), "Georgia") for n in range(count)]
 
@@ -117,7 +117,7 @@ async def two_polls_around_a_burst(
     site: FakeWordPress,
     feed: dict[str, Any],
 ) -> None:
-    clock = ManualClock()
+    clock = FakeClock()
     site.publish(burst(clock, 1, 3))
     catalog = catalog_for([{"url": server.url("/feed/"), **feed}])
     async with rig(sessions, catalog, clock=clock) as r:
@@ -156,7 +156,7 @@ async def test_a_generator_leads_to_the_home_pages_link(
     home = f'<html><head><link rel="https://api.w.org/" href="{server.url("/wp-json/")}"></head>'
     server.set_handler("/", _page(home + "<body>Home</body></html>"))
     feed = {"url": server.url("/feed/"), "backlog": 0}
-    site.publish(burst(ManualClock(), 1, 2))
+    site.publish(burst(FakeClock(), 1, 2))
     body = wordpress_feed(
         [p.feed_item() for p in site.posts], site=server.url(""), generator=GENERATOR
     )
@@ -230,7 +230,7 @@ async def test_removal_checks_and_pushes_use_the_found_api(
     sessions: async_sessionmaker[AsyncSession], server: FeedServer
 ) -> None:
     site = FakeWordPress(server, announce_api=True)
-    clock = ManualClock(datetime.now(UTC).replace(tzinfo=None))
+    clock = FakeClock(datetime.now(UTC).replace(tzinfo=None))
     site.publish([Post(n, clock.now() - timedelta(hours=n), "Georgia") for n in (1, 2, 3)])
     catalog = catalog_for([{"url": server.url("/feed/"), "backlog": 3}])
     async with rig(sessions, catalog, clock=clock) as r:
@@ -253,7 +253,7 @@ async def test_a_rest_api_listing_every_edition_fills_a_feed_with_its_own_langua
 ) -> None:
     """Polylang's REST API lists every language; the Russian feed's gap takes its own."""
     site = FakeWordPress(server, announce_api=True)
-    clock = ManualClock()
+    clock = FakeClock()
     link = f'<{server.url("/wp-json/")}>; rel="https://api.w.org/"'
 
     def publish_both(first: int, count: int) -> None:

@@ -16,8 +16,9 @@ from bot.storage.models import ArticleRow, ChatRow, OutboxRow
 from scheduler.ingest.apply import Plan, apply_plan
 from scheduler.ingest.fanout import FanOut
 from tests.crash.support import add_private_readers, reader_ids
+from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer, wordpress_feed
-from tests.ingest.support import SITE, ManualClock, catalog_for, rig
+from tests.ingest.support import SITE, catalog_for, rig
 
 READERS = 230
 CHUNK = 50  # five chunks
@@ -153,7 +154,7 @@ async def test_rows_are_written_a_window_ahead_of_the_sender(
             published_at=None,
             announced=True,
         )
-        await apply_plan(session, Plan(0, "window", [article]), ManualClock().now())
+        await apply_plan(session, Plan(0, "window", [article]), FakeClock().now())
 
     @contextlib.asynccontextmanager
     async def write() -> AsyncIterator[AsyncSession]:
@@ -161,7 +162,7 @@ async def test_rows_are_written_a_window_ahead_of_the_sender(
             yield session
 
     fanout = FanOut(
-        write, ManualClock(), unmatched_to_all=True, on_enqueued=lambda: None, chunk=CHUNK, ahead=60
+        write, FakeClock(), unmatched_to_all=True, on_enqueued=lambda: None, chunk=CHUNK, ahead=60
     )
     assert await fanout._round() == (True, True)  # 50 rows
     assert await fanout._round() == (True, True)  # 50 waiting < 60: 50 more

@@ -11,18 +11,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler.wordpress import post_entry, posts_url
+from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer
-from tests.ingest.support import (
-    REST,
-    SITE,
-    FakeWordPress,
-    ManualClock,
-    Post,
-    articles,
-    catalog_for,
-    outbox,
-    rig,
-)
+from tests.ingest.support import REST, SITE, FakeWordPress, Post, articles, catalog_for, outbox, rig
 
 
 @pytest.fixture
@@ -31,7 +22,7 @@ async def server() -> AsyncIterator[FeedServer]:
         yield running
 
 
-def burst(clock: ManualClock, first_id: int, count: int, *, minutes_apart: int = 5) -> list[Post]:
+def burst(clock: FakeClock, first_id: int, count: int, *, minutes_apart: int = 5) -> list[Post]:
     start = clock.now() - timedelta(minutes=minutes_apart * count)
     return [
         Post(
@@ -47,7 +38,7 @@ async def test_burst_while_down_arrives_once_each_after_restart(
     sessions: async_sessionmaker[AsyncSession], server: FeedServer
 ) -> None:
     site = FakeWordPress(server)
-    clock = ManualClock()
+    clock = FakeClock()
     catalog = catalog_for(
         [{"url": server.url("/feed/"), "wordpress": server.url(REST), "interval": 60}]
     )
@@ -97,7 +88,7 @@ async def test_rest_pages_are_walked_to_the_end(
     sessions: async_sessionmaker[AsyncSession], server: FeedServer
 ) -> None:
     site = FakeWordPress(server)
-    clock = ManualClock()
+    clock = FakeClock()
     catalog = catalog_for([{"url": server.url("/feed/"), "wordpress": server.url(REST)}])
     clock.advance(-20 * 3600)
     site.publish(burst(clock, 1, 3))
@@ -114,7 +105,7 @@ async def test_gap_without_rest_api_is_reported(
     sessions: async_sessionmaker[AsyncSession], server: FeedServer
 ) -> None:
     site = FakeWordPress(server)
-    clock = ManualClock()
+    clock = FakeClock()
     catalog = catalog_for([{"url": server.url("/feed/")}])
     site.publish(burst(clock, 1, 3))
     async with rig(sessions, catalog, clock=clock) as r:
@@ -144,7 +135,7 @@ async def test_rest_api_failure_keeps_the_feed_items_and_alerts(
 ) -> None:
     site = FakeWordPress(server)
     server.set_feed(REST + "posts", b"<html>not json</html>", content_type="text/html")
-    clock = ManualClock()
+    clock = FakeClock()
     catalog = catalog_for([{"url": server.url("/feed/"), "wordpress": server.url(REST)}])
     site.publish(burst(clock, 1, 3))
     async with rig(sessions, catalog, clock=clock) as r:
@@ -160,7 +151,7 @@ async def test_items_older_than_the_horizon_are_recorded_not_pushed(
     sessions: async_sessionmaker[AsyncSession], server: FeedServer
 ) -> None:
     site = FakeWordPress(server)
-    clock = ManualClock()
+    clock = FakeClock()
     catalog = catalog_for([{"url": server.url("/feed/"), "horizon": 6}])
     site.publish(burst(clock, 1, 2))
     async with rig(sessions, catalog, clock=clock) as r:
@@ -200,7 +191,7 @@ async def test_first_poll_backlog_is_what_the_operator_asked_for(
     sessions: async_sessionmaker[AsyncSession], server: FeedServer
 ) -> None:
     site = FakeWordPress(server)
-    clock = ManualClock()
+    clock = FakeClock()
     catalog = catalog_for([{"url": server.url("/feed/"), "backlog": 3, "horizon": 6}])
     hours = [1, 2, 8, 9]  # the third newest is past the horizon, but asked for
     site.publish(

@@ -22,18 +22,9 @@ from bot.web.ingest import (
     sign,
     verify,
 )
+from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer
-from tests.ingest.support import (
-    REST,
-    SITE,
-    FakeWordPress,
-    ManualClock,
-    Post,
-    articles,
-    catalog_for,
-    outbox,
-    rig,
-)
+from tests.ingest.support import REST, SITE, FakeWordPress, Post, articles, catalog_for, outbox, rig
 
 SECRET = "s3cret-shared-with-the-cms"
 
@@ -147,7 +138,7 @@ async def test_pushed_post_is_sent_within_seconds_and_never_twice(
     """Through the real endpoint: the post is read from the REST API and enqueued at once;
     the next poll, whose feed now shows the post, adds nothing."""
     site = FakeWordPress(server)
-    clock = ManualClock()
+    clock = FakeClock()
     catalog = catalog_for([{"url": server.url("/feed/"), "wordpress": server.url(REST)}])
     site.publish([Post(1, clock.now() - timedelta(hours=1), "Georgia")])
     async with rig(sessions, catalog, clock=clock) as r:
@@ -182,7 +173,7 @@ async def test_push_without_rest_api_polls_the_feed_now(
     sessions: async_sessionmaker[AsyncSession], server: FeedServer
 ) -> None:
     site = FakeWordPress(server)
-    clock = ManualClock()
+    clock = FakeClock()
     catalog = catalog_for([{"url": server.url("/feed/"), "interval": 3600}])
     site.publish([Post(1, clock.now() - timedelta(hours=1), "Georgia")])
     async with rig(sessions, catalog, clock=clock) as r:

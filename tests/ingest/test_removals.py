@@ -16,8 +16,9 @@ from bot.config import Settings
 from bot.storage.models import OutboxRow
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer
-from tests.ingest.support import FAST, REST, FakeWordPress, ManualClock, Post, catalog_for, rig
+from tests.ingest.support import FAST, REST, FakeWordPress, Post, catalog_for, rig
 
 OUTLET = {
     "name": "Caucasus Wire",
@@ -94,7 +95,7 @@ async def test_operators_are_told_once_and_a_failing_api_removes_nothing(
 ) -> None:
     async with FeedServer() as server:
         site = FakeWordPress(server)
-        clock = ManualClock(datetime.now(UTC).replace(tzinfo=None))
+        clock = FakeClock(datetime.now(UTC).replace(tzinfo=None))
         site.publish([Post(n, clock.now() - timedelta(hours=n), "Georgia") for n in (1, 2, 3)])
         feeds = [{"url": server.url("/feed/"), "wordpress": server.url(REST), "backlog": 3}]
         async with rig(sessions, catalog_for(feeds), clock=clock) as r:

@@ -18,17 +18,9 @@ from bot.storage.models import OutboxRow
 from scheduler.translations import polylang_ids, wpml_alternates
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer, atom_feed, wordpress_feed
-from tests.ingest.support import (
-    FAST,
-    FakeWordPress,
-    ManualClock,
-    Post,
-    article_page,
-    articles,
-    catalog_for,
-    rig,
-)
+from tests.ingest.support import FAST, FakeWordPress, Post, article_page, articles, catalog_for, rig
 
 SITE = "https://caucasus-wire.example"
 LANGUAGES = ["en", "ru", "ka", "hy", "az"]
@@ -133,7 +125,7 @@ async def test_a_translation_published_later_updates_the_article_without_edits(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with FeedServer() as server:
-        clock = ManualClock(datetime.now(UTC).replace(tzinfo=None))
+        clock = FakeClock(datetime.now(UTC).replace(tzinfo=None))
         entry: dict[str, Any] = {
             "id": f"{SITE}/?p=9",
             "title": "Tbilisi council approves the budget",

@@ -20,6 +20,7 @@ from bot.storage.models import ClickRow
 from scheduler.fetch import Fetcher, FetchLimits
 from scheduler.mostread import MostReadRefresher, parse_html_block, parse_popular_posts
 from tests.e2e.support import make_catalog
+from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer
 
 SITE = "https://caucasus-wire.example"
@@ -37,17 +38,6 @@ PAGE = f"""<!doctype html><html><head><title>Article</title></head><body>
   <li><a href="/104/" title="Baku title">   </a></li>
   <li><a href="//cdn.caucasus-wire.example/105/">Protocol-relative</a></li>
 </ol></aside></body></html>""".encode()
-
-
-class FixedClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def monotonic(self) -> float:
-        return time.monotonic()
 
 
 NOW = datetime(2026, 11, 20, 12, 0)
@@ -124,7 +114,7 @@ def refresher(
     catalog: Catalog,
     sessions: async_sessionmaker[AsyncSession],
     http: aiohttp.ClientSession,
-    clock: FixedClock,
+    clock: FakeClock,
     timeout: float = 1.0,
 ) -> tuple[MostReadRefresher, MostReadStore]:
     store = MostReadStore(sessions, catalog.mostread.source, catalog.mostread.limit)
@@ -178,7 +168,7 @@ async def test_html_source_per_language_with_regions_from_known_articles(
             "url": {"en": site.url("/en/page/"), "ru": site.url("/ru/page/")},
         },
     )
-    job, store = refresher(catalog, sessions, http, FixedClock(NOW))
+    job, store = refresher(catalog, sessions, http, FakeClock(NOW, paces=True))
     await job.refresh()
     en = await store.top("en")
     assert en.source == "html" and en.fetched_at == NOW
@@ -198,7 +188,7 @@ async def test_dead_and_slow_sources_keep_the_last_list_and_do_not_hold_others(
     site.set_feed("/ka/page/", PAGE, content_type="text/html")
     urls = {"en": site.url("/en/page/"), "ru": site.url("/ru/page/"), "ka": site.url("/ka/page/")}
     mostread = {"source": "html", "selector": ".most-read", "url": urls}
-    clock = FixedClock(NOW)
+    clock = FakeClock(NOW, paces=True)
     job, store = refresher(make_catalog([], mostread=mostread), sessions, http, clock)
     await job.refresh()
     first = await store.top("en")
@@ -207,7 +197,7 @@ async def test_dead_and_slow_sources_keep_the_last_list_and_do_not_hold_others(
     site.set_hang("/ru/page/")
     site.set_feed("/ka/page/", b'<p class="most-read"><a href="/9/">New</a></p>')
     broken = {**urls, "en": dead_url()}
-    clock.at = NOW + timedelta(minutes=15)
+    clock.set(NOW + timedelta(minutes=15))
     job, store = refresher(
         make_catalog([], mostread={**mostread, "url": broken}), sessions, http, clock
     )
@@ -230,7 +220,9 @@ async def test_failure_before_any_list_is_visible_to_operators(
 ) -> None:
     site.set_feed("/broken/", b"oops", status=500, content_type="text/html")
     mostread = {"source": "wordpress-popular-posts", "url": {"en": site.url("/broken/")}}
-    job, store = refresher(make_catalog([], mostread=mostread), sessions, http, FixedClock(NOW))
+    job, store = refresher(
+        make_catalog([], mostread=mostread), sessions, http, FakeClock(NOW, paces=True)
+    )
     await job.refresh()
     (status,) = await store.status(["en"])
     assert status.fetched_at is None and status.error == "HTTP 500"
@@ -244,7 +236,7 @@ async def test_a_reply_does_not_wait_for_a_refresh_in_progress(
     await add_article(sessions, 5, "en", ())
     mostread = {"source": "html", "selector": "a", "url": {"en": site.url("/en/page/")}}
     job, store = refresher(
-        make_catalog([], mostread=mostread), sessions, http, FixedClock(NOW), timeout=5
+        make_catalog([], mostread=mostread), sessions, http, FakeClock(NOW, paces=True), timeout=5
     )
     refreshing = asyncio.create_task(job.refresh())
     await asyncio.sleep(0.2)
@@ -299,7 +291,7 @@ async def test_clicks_rank_articles_by_distinct_readers_over_seven_days(
         await add_click(sessions, 1, reader, NOW, kind="donate")
         await add_click(sessions, 99, reader, NOW)
     catalog = make_catalog([], mostread={"source": "clicks", "limit": 3})
-    job, store = refresher(catalog, sessions, http, FixedClock(NOW))
+    job, store = refresher(catalog, sessions, http, FakeClock(NOW, paces=True))
     await job.refresh()
     top = await store.top("en")
     assert top.source == "clicks"
@@ -362,7 +354,7 @@ async def test_clicks_match_articles_stored_with_non_ascii_urls(
             )
         )
     catalog = make_catalog([], mostread={"source": "clicks"})
-    job, store = refresher(catalog, sessions, http, FixedClock(NOW))
+    job, store = refresher(catalog, sessions, http, FakeClock(NOW, paces=True))
     await job.refresh()
     top = await store.top("ka")
     assert (top.source, [(i.title, i.url) for i in top.items]) == ("clicks", [("თბილისი", iri)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -19,24 +18,13 @@ from scheduler.mostread import (
     last_weekly_time,
     weekly_due,
 )
-from tests.audience.support import SetClock as RunningClock
 from tests.delivery.support import sender_for
 from tests.e2e.support import make_catalog
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 SITE = "https://caucasus-wire.example"
 MONDAY = datetime(2026, 11, 23)  # a Monday (naive UTC)
-
-
-class SetClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def monotonic(self) -> float:
-        return time.monotonic()
 
 
 def test_last_weekly_time_in_local_time() -> None:
@@ -123,7 +111,7 @@ async def test_weekly_post_goes_once_a_week_to_opted_in_chats(
 ) -> None:
     catalog = make_catalog([])
     store = MostReadStore(sessions, "html", 6)
-    clock = SetClock(MONDAY.replace(hour=6))
+    clock = FakeClock(MONDAY.replace(hour=6), paces=True)
     async with sessions.begin() as session:
         await store.save(
             session,
@@ -132,9 +120,9 @@ async def test_weekly_post_goes_once_a_week_to_opted_in_chats(
                 MostReadItem("Tbilisi metro", f"{SITE}/1/", ("georgia",)),
                 MostReadItem("Yerevan festival", f"{SITE}/2/", ("armenia",)),
             ],
-            clock.at,
+            clock.now(),
         )
-        await store.save(session, "ru", [MostReadItem("Метро", f"{SITE}/ru/1/")], clock.at)
+        await store.save(session, "ru", [MostReadItem("Метро", f"{SITE}/ru/1/")], clock.now())
     await add_chat(sessions, "101", "private", "en", ["georgia"], tz="Asia/Tbilisi", minute=540)
     await add_chat(sessions, "-100200", "supergroup", "ru", ["*"], thread=7)
     await add_chat(sessions, "102", "private", "en", ["georgia"], weekly=False)
@@ -145,12 +133,12 @@ async def test_weekly_post_goes_once_a_week_to_opted_in_chats(
     # Monday 06:00 UTC: 10:00 in Tbilisi (slot 09:00) but 06:00 in the forum (slot 08:00).
     assert await job.run() == 1
     assert await job.run() == 0  # already queued this week
-    clock.at += timedelta(days=3)
+    clock.set(clock.now() + timedelta(days=3))
     assert await job.run() == 0  # the forum never had one: it waits for Monday 08:00
-    clock.at = MONDAY.replace(hour=8, minute=30) + timedelta(days=7)
+    clock.set(MONDAY.replace(hour=8, minute=30) + timedelta(days=7))
     assert await job.run() == 2
     assert await job.run() == 0
-    async with sender_for(api, sessions, RunningClock(clock.at)) as sender:
+    async with sender_for(api, sessions, FakeClock(runs=True, start=clock.now())) as sender:
         await sender.drain(within=30)
 
     to_reader = api.messages_to(101)
@@ -168,16 +156,16 @@ async def test_a_send_refused_with_retry_after_is_tried_again(
     sessions: async_sessionmaker[AsyncSession], api: FakeBotAPI
 ) -> None:
     store = MostReadStore(sessions, "html", 6)
-    clock = SetClock(MONDAY.replace(hour=9))
+    clock = FakeClock(MONDAY.replace(hour=9), paces=True)
     async with sessions.begin() as session:
-        await store.save(session, "en", [MostReadItem("Metro", f"{SITE}/1/")], clock.at)
+        await store.save(session, "en", [MostReadItem("Metro", f"{SITE}/1/")], clock.now())
     await add_chat(sessions, "101", "private", "en", ["*"])
     api.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     translator = Translator.load(["en"], "en")
     job = WeeklyMostRead(make_catalog([]), translator, sessions, store, clock)
     assert await job.run() == 1
     assert await job.run() == 0  # queued once: the sender retries it
-    async with sender_for(api, sessions, RunningClock(clock.at)) as sender:
+    async with sender_for(api, sessions, FakeClock(runs=True, start=clock.now())) as sender:
         await sender.drain(within=30)
     assert len(api.messages_to(101)) == 1
     assert len(api.calls("sendMessage")) == 2  # refused once, then sent

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog import fold_term, parse_catalog
 from bot.errors import ConfigError
+from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer, wordpress_feed
-from tests.ingest.support import SITE, ManualClock, articles, outbox, rig
+from tests.ingest.support import SITE, articles, outbox, rig
 
 OUTLET = {"name": "Caucasus Wire", "site": SITE, "languages": ["en", "ru"]}
 
@@ -71,7 +72,7 @@ async def server() -> AsyncIterator[FeedServer]:
 async def test_a_breaking_category_makes_the_story_breaking_and_pinned(
     sessions: async_sessionmaker[AsyncSession], server: FeedServer
 ) -> None:
-    clock = ManualClock()
+    clock = FakeClock()
     cat = catalog({"en": ["breaking-news"]}, server.url("/feed/"))
     item = {
         "post_id": 1,

@@ -12,6 +12,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from bot.text.utf16 import utf16_len
+
 ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "b": frozenset(),
     "strong": frozenset(),
@@ -47,7 +49,7 @@ class Parsed:
 
     @property
     def utf16_length(self) -> int:
-        return len(self.plain.encode("utf-16-le", "surrogatepass")) // 2
+        return utf16_len(self.plain)
 
 
 def _check_entity(entity: str) -> None:

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import Button
-from bot.outbox.render import render_list, render_post, split_html_blocks, utf16_len
+from bot.outbox.render import render_list, render_post, split_html_blocks
+from bot.text.utf16 import utf16_len
 from tests.render.strict_html import parse_strict
 
 # Text with a strong bias towards the characters that break naive renderers.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from ipaddress import ip_network
 
 import aiohttp
@@ -26,6 +26,7 @@ from bot.web.redirect import (
     is_automated,
 )
 from bot.web.server import make_app
+from tests.fakes.clock import FakeClock
 
 KEY = b"redirect-test-key"
 METRICS = web.AppKey("test_metrics", CollectorRegistry)
@@ -33,20 +34,9 @@ ARTICLE = "https://caucasus-wire.example/103/"
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.at = datetime(2026, 11, 20, 10, 0)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def monotonic(self) -> float:
-        return 0.0
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(datetime(2026, 11, 20, 10, 0))
 
 
 @pytest.fixture
@@ -109,7 +99,7 @@ async def test_replayed_tap_counts_once_per_reader_and_day(
     await tap(server, token, ua=BROWSER + " Android")
     assert await clicks(sessions) == 2
     # The same reader on another day counts again; another target too.
-    clock.at += timedelta(days=1)
+    clock.advance(days=1)
     await tap(server, token)
     await tap(server, sign(KEY, "donate", "https://caucasus-wire.example/support/", "all-en"))
     assert await clicks(sessions) == 4
@@ -243,7 +233,7 @@ async def test_one_address_counts_as_a_few_readers_however_its_user_agent_change
         await tap(server, token, headers={"X-Forwarded-For": f"203.0.113.{n}"})
     await tap(server, sign(KEY, "donate", "https://caucasus-wire.example/support/", "all-en"))
     assert await clicks(sessions) == READERS_PER_ADDRESS + 5
-    clock.at += timedelta(days=1)  # a new day, a new allowance
+    clock.advance(days=1)  # a new day, a new allowance
     await tap(server, token, ua=f"{BROWSER} Build/99")
     assert await clicks(sessions) == READERS_PER_ADDRESS + 6
 

@@ -17,8 +17,9 @@ from bot.storage.inbox import mark_handled, store_updates
 from bot.storage.migrate import upgrade
 from bot.storage.models import ArticleRow, ClickDayRow, ClickRow, InboxRow, OutboxRow
 from tests.crash.support import add_private_readers, reader_ids
+from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer, wordpress_feed
-from tests.ingest.support import SITE, ManualClock, articles, catalog_for, outbox, rig
+from tests.ingest.support import SITE, articles, catalog_for, outbox, rig
 
 START = datetime(2026, 1, 5, 9, 0)
 READERS = 200
@@ -76,7 +77,7 @@ async def count(sessions: async_sessionmaker[AsyncSession], model: type[object])
 async def test_settled_deliveries_older_than_the_setting_go_in_batches(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    clock = ManualClock(START)
+    clock = FakeClock(START)
     old, recent = START - timedelta(days=31), START - timedelta(days=29)
     async with sessions.begin() as session:
         await add_private_readers(session, reader_ids(7), "georgia")
@@ -100,7 +101,7 @@ async def test_settled_deliveries_older_than_the_setting_go_in_batches(
 async def test_taps_older_than_every_stats_window_become_daily_counts(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    clock = ManualClock(START)
+    clock = FakeClock(START)
     old, older, recent = (START.date() - timedelta(days=d) for d in (40, 60, 5))
     async with sessions.begin() as session:
         session.add_all(taps(old, "a", 3) + taps(old, "b", 1) + taps(older, "a", 2))
@@ -129,7 +130,7 @@ async def test_a_pruned_article_is_not_posted_again(
 ) -> None:
     first = {"post_id": 1, "title": "Tbilisi one", "description": "<p>Tbilisi story.</p>"}
     second = {"post_id": 2, "title": "Tbilisi two", "description": "<p>Tbilisi news.</p>"}
-    clock = ManualClock(START)
+    clock = FakeClock(START)
     async with FeedServer() as server:
         server.set_feed("/feed/", wordpress_feed([first], site=SITE))
         catalog = catalog_for([{"url": server.url("/feed/")}])
@@ -180,7 +181,7 @@ async def test_the_database_stays_flat_over_90_days_of_traffic(tmp_path: Path) -
         sessions = session_factory(engine)
         async with sessions.begin() as session:
             await add_private_readers(session, reader_ids(READERS), "georgia")
-        clock = ManualClock(START)
+        clock = FakeClock(START)
         retention = Retention(sessions, clock, keep_deliveries_days=30, keep_articles_days=30)
         sizes: dict[int, tuple[int, int]] = {}
         for day in range(90):

@@ -33,6 +33,7 @@ from telegram.error import (
 
 from bot.telegram.request import AiohttpRequest
 from tests.fakes.botapi import FakeBotAPI, ptb_bot
+from tests.fakes.clock import FakeClock
 
 pytestmark = pytest.mark.filterwarnings(
     # PTB reads the deprecated int form of retry_after itself while building RetryAfter.
@@ -40,26 +41,13 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-class ManualClock:
-    """A clock the test moves by hand, so limit checks do not depend on timing."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def api(clock: ManualClock) -> AsyncIterator[FakeBotAPI]:
+async def api(clock: FakeClock) -> AsyncIterator[FakeBotAPI]:
     async with FakeBotAPI(clock=clock) as server:
         yield server
 
@@ -88,7 +76,7 @@ async def post_raw(api: FakeBotAPI, method: str, **kwargs: Any) -> tuple[int, di
 
 
 async def test_send_message_is_recorded_and_answered_like_telegram(
-    api: FakeBotAPI, bot: telegram.Bot, clock: ManualClock
+    api: FakeBotAPI, bot: telegram.Bot, clock: FakeClock
 ) -> None:
     markup = InlineKeyboardMarkup(
         [
@@ -250,7 +238,7 @@ async def test_edit_and_delete(api: FakeBotAPI, bot: telegram.Bot) -> None:
 
 
 async def test_second_message_to_a_private_chat_in_the_same_instant_gets_429() -> None:
-    clock = ManualClock()
+    clock = FakeClock()
     async with FakeBotAPI(clock=clock) as api, ptb_bot(api) as bot:
         await bot.send_message(11, "one")
         with pytest.raises(RetryAfter) as caught:
@@ -270,7 +258,7 @@ async def test_second_message_to_a_private_chat_in_the_same_instant_gets_429() -
 
 
 async def test_group_limit_is_twenty_per_minute() -> None:
-    clock = ManualClock()
+    clock = FakeClock()
     async with FakeBotAPI(clock=clock) as api, ptb_bot(api) as bot:
         for i in range(20):
             await bot.send_message(-100500, f"post {i}")
@@ -283,7 +271,7 @@ async def test_group_limit_is_twenty_per_minute() -> None:
 
 
 async def test_global_rate_and_paid_broadcast() -> None:
-    clock = ManualClock()
+    clock = FakeClock()
     limited = FakeBotAPI(clock=clock, global_rate=5, global_burst=0, paid_rate=50)
     async with limited as api, ptb_bot(api) as bot:
         for chat_id in range(1, 6):
@@ -307,7 +295,7 @@ async def test_limits_can_be_switched_off() -> None:
 
 
 async def test_achieved_rate_reflects_send_times() -> None:
-    clock = ManualClock()
+    clock = FakeClock()
     async with FakeBotAPI(clock=clock) as api, ptb_bot(api) as bot:
         for chat_id in range(1, 11):
             await bot.send_message(chat_id, "x")
@@ -420,7 +408,7 @@ async def test_chat_member_updates_need_to_be_asked_for(api: FakeBotAPI, bot: te
 
 
 async def test_membership_changes_decide_whether_the_bot_may_write(
-    api: FakeBotAPI, bot: telegram.Bot, clock: ManualClock
+    api: FakeBotAPI, bot: telegram.Bot, clock: FakeClock
 ) -> None:
     api.push_my_chat_member(-100901, 5, "administrator", can_post_messages=False)
     with pytest.raises(BadRequest, match="Need administrator rights"):

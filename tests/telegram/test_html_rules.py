@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.text.utf16 import utf16_len
 from tests.fakes.html_rules import (
     TELEGRAM_TEXT_LIMIT,
     Entity,
     TelegramHTMLError,
     parse_telegram_html,
-    utf16_len,
 )
 
 

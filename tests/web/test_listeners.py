@@ -18,7 +18,7 @@ from bot.web.private import make_private_app
 from bot.web.server import make_app
 from tests.e2e.support import make_catalog, make_settings, running
 from tests.fakes.botapi import FakeBotAPI
-from tests.ingest.support import ManualClock
+from tests.fakes.clock import FakeClock
 from tests.revenue.support import free_port
 
 
@@ -71,7 +71,7 @@ async def test_the_detailed_report_fails_when_the_database_takes_no_writes(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     checks = HealthChecks("web")
-    checks.add("database", database_check(sessions, ManualClock()))
+    checks.add("database", database_check(sessions, FakeClock()))
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     async with (
         TestClient(TestServer(make_private_app(sessions, checks))) as private,
