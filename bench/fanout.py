@@ -21,8 +21,11 @@ Three processes, so that each one's cost is its own:
 - the sender runs in another child process, built as ``newsbot run`` builds it (PTB on
   the aiohttp backend, the shared pacer, the outbox), and reports the CPU time of its
   send loop (``time.process_time``, all its threads, including the SQLite driver's) and
-  its peak RSS. PostgreSQL's own server CPU is not counted. For reference it then times
-  a bare aiohttp POST at the same rate, one at a time and in the sender's bursts.
+  its peak RSS, and the CPU of the PostgreSQL server backends serving its connections
+  (read from ``/proc``, the server being on the same machine; ``bench/pgcpu.py``). For
+  reference it then times a bare aiohttp POST at the same rate, one at a time and in the
+  sender's bursts, and with ``--stock`` python-telegram-bot's stock transport sending the
+  same post (the cost per message and how many times ours).
   ``NEWSBOT_BENCH_PROFILE=<file>`` writes a cProfile of the sender's measured window.
 
 Targets (DESIGN.md): >= 97 % of 30/s and >= 90 % of 1000/s, zero 429s, <= 0.5 ms CPU per
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import json
@@ -50,7 +54,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
+from pgcpu import backend_cpu, spent, track_backends  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     DateTime,
     String,
@@ -267,7 +273,8 @@ def sustained_rate(times: list[float], start: float, end: float) -> float:
 
 
 async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds: float) -> None:
-    """Child process: the production sender for ``seconds``; prints its own costs."""
+    """Child process: the production sender for ``seconds``; prints its own costs and the
+    PostgreSQL server backends' CPU for its connections (``bench/pgcpu.py``)."""
     import aiohttp
     from prometheus_client import CollectorRegistry
     from telegram.ext import ExtBot
@@ -287,6 +294,7 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
 
     paid = rate > TELEGRAM_FREE_RATE
     engine = create_engine(db_url)
+    backends = track_backends(engine)
     sessions = session_factory(engine)
     pacer = Pacer(rate)
     # As ``newsbot run`` does: on PostgreSQL every send also takes its grant from the
@@ -296,7 +304,7 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
         bot: ExtBot[dict[str, Any]] = ExtBot(
             token,
             base_url=f"{api_url}/bot",
-            request=AiohttpRequest(http, connection_pool_size=256),
+            request=(request := recording(AiohttpRequest)(http, connection_pool_size=256)),
             rate_limiter=SharedBudgetLimiter(pacer, budget=budget),
         )
         await bot.initialize()
@@ -319,6 +327,7 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
         profile = os.environ.get("NEWSBOT_BENCH_PROFILE")  # a path: profile the window there
         profiler = cProfile.Profile(time.thread_time) if profile else None
         cpu0, wall0, loop0 = time.process_time(), time.perf_counter(), time.thread_time()
+        server0 = backend_cpu(backends)
         window_start = time.monotonic()  # the fake Bot API's clock too (system-wide)
         if profiler is not None:
             profiler.enable()
@@ -328,6 +337,7 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
             profiler.dump_stats(profile)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         loop_cpu = time.thread_time() - loop0
+        server_cpu = spent(server0, backend_cpu(backends))
         window_end = time.monotonic()
         sent = sender.stats.by_state.get("sent", 0) - sent0
         stop.set()
@@ -343,6 +353,8 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
                 "rate_limited": sender.stats.rate_limited,
                 "cpu_s": cpu,
                 "loop_cpu_s": loop_cpu,
+                "server_cpu_s": server_cpu,
+                "server_backends": len(backends),
                 "wall_s": wall,
                 "window": [window_start, window_end],
                 "peak_rss_mb": peak_kb / 1024,
@@ -353,10 +365,73 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
         ),
         flush=True,
     )
-    if sys.stdin.readline().strip() == "reference":
+    command = sys.stdin.readline().split()
+    if command and command[0] == "reference":
         single = await bare_post_cpu(api_url, token, rate, paid, burst=1)
         bursts = await bare_post_cpu(api_url, token, rate, paid, burst=pacer.burst)
-        print(json.dumps({"bare_cpu_ms": single, "bare_burst_cpu_ms": bursts}), flush=True)
+        stock = None
+        if "stock" in command and request.first_post is not None:
+            stock = await stock_post_cpu(api_url, token, rate, pacer.burst, request.first_post)
+        reference = {"bare_cpu_ms": single, "bare_burst_cpu_ms": bursts, "stock_cpu_ms": stock}
+        print(json.dumps(reference), flush=True)
+
+
+def recording(base: Any) -> Any:
+    """The bot's request class, keeping the parameters of the first post it sends (for
+    the stock transport to send the same)."""
+
+    class Recording(base):  # type: ignore[misc, valid-type]
+        first_post: dict[str, Any] | None = None
+
+        async def do_request(self, url: str, method: str, request_data: Any = None, **kw: Any):  # type: ignore[no-untyped-def]
+            if (
+                self.first_post is None
+                and request_data is not None
+                and url.endswith("/sendMessage")
+            ):
+                self.first_post = dict(request_data.json_parameters)
+            return await super().do_request(url, method, request_data, **kw)
+
+    return Recording
+
+
+async def stock_post_cpu(
+    api_url: str, token: str, rate: float, burst: int, post: dict[str, Any]
+) -> float:
+    """CPU ms per message of python-telegram-bot's stock transport (``Bot.send_message`` on
+    its default HTTPX request, pool of 256 as ``ApplicationBuilder`` sets), sending the
+    post the sender sent, at the same rate in the same bursts, to chats of its own."""
+    from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+    from telegram.error import RetryAfter
+    from telegram.request import HTTPXRequest
+
+    count = max(150, int(rate * 3)) // burst * burst
+    bot = Bot(token, base_url=f"{api_url}/bot", request=HTTPXRequest(connection_pool_size=256))
+    kwargs: dict[str, Any] = {"text": post["text"], "parse_mode": post.get("parse_mode")}
+    if "reply_markup" in post:
+        kwargs["reply_markup"] = InlineKeyboardMarkup.de_json(json.loads(post["reply_markup"]), bot)
+    if "link_preview_options" in post:
+        options = json.loads(post["link_preview_options"])
+        kwargs["link_preview_options"] = LinkPreviewOptions.de_json(options, bot)
+    for flag in ("allow_paid_broadcast", "disable_notification", "protect_content"):
+        if flag in post:
+            kwargs[flag] = post[flag] in ("true", "True", True)
+    async with bot:
+
+        async def send(chat: int) -> None:
+            with contextlib.suppress(RetryAfter):  # its cost is counted all the same
+                await bot.send_message(chat, **kwargs)
+
+        await asyncio.sleep(1.5)  # the reference runs' window is past
+        await asyncio.gather(*(send(902_000_000 + i) for i in range(burst)))  # warm up
+        await asyncio.sleep(1.5)
+        cpu0 = time.process_time()
+        tasks = []
+        for i in range(0, count, burst):
+            tasks += [asyncio.create_task(send(903_000_000 + i + n)) for n in range(burst)]
+            await asyncio.sleep(burst / (0.95 * rate))
+        await asyncio.gather(*tasks)
+        return 1000 * (time.process_time() - cpu0) / count
 
 
 async def bare_post_cpu(api_url: str, token: str, rate: float, paid: bool, burst: int) -> float:
@@ -423,6 +498,10 @@ class Result:
     burst: int
     shared_budget: bool
     latency: Latency
+    pg_cpu_ms_per_msg: float = 0.0  # the PostgreSQL backends serving the sender
+    total_cpu_ms_per_msg: float = 0.0  # the sender's process and those backends
+    stock_cpu_ms_per_msg: float | None = None  # PTB's stock transport, the same post
+    stock_ratio: float | None = None  # stock / total: how many times cheaper ours is
 
 
 async def child(*args: str, stdin: bool = False) -> asyncio.subprocess.Process:
@@ -453,6 +532,7 @@ async def one_run(
     postgres_url: str,
     workdir: Path,
     latency: Latency,
+    stock: bool = False,
 ) -> Result:
     url, schema = await fresh_database(db, postgres_url, workdir)
     try:
@@ -490,7 +570,8 @@ async def one_run(
             fake.stdin.write(f"stats {start} {end} {report['limit']}\n".encode())
             await fake.stdin.drain()
             api = await read_json(fake)
-            sender.stdin.write(b"reference\n")  # now that the fake's figures are taken
+            # Now that the fake's figures are taken:
+            sender.stdin.write(b"reference stock\n" if stock else b"reference\n")
             await sender.stdin.drain()
             bare = await read_json(sender)
             await sender.wait()
@@ -504,6 +585,9 @@ async def one_run(
     delivered = int(report["sent"])
     start, end = report["window"]
     accepted = max(1, int(api["in_window"]))  # CPU is per message accepted in the window
+    own = 1000 * float(report["cpu_s"]) / accepted
+    server = 1000 * float(report["server_cpu_s"]) / accepted
+    stock_ms = bare.get("stock_cpu_ms")
     return Result(
         db=db,
         subscribers=subscribers,
@@ -532,6 +616,10 @@ async def one_run(
         burst=int(report["burst"]),
         shared_budget=bool(report["shared_budget"]),
         latency=latency,
+        pg_cpu_ms_per_msg=server,
+        total_cpu_ms_per_msg=own + server,
+        stock_cpu_ms_per_msg=stock_ms,
+        stock_ratio=None if stock_ms is None else stock_ms / max(own + server, 1e-9),
     )
 
 
@@ -593,6 +681,16 @@ def print_result(r: Result) -> None:
         f"    for reference, a bare aiohttp POST at this rate costs {r.bare_cpu_ms:.3f} ms one "
         f"at a time, {r.bare_burst_cpu_ms:.3f} ms in the same bursts of {r.burst}"
     )
+    print(
+        f"  with the PostgreSQL server's backends ({r.pg_cpu_ms_per_msg:.3f} ms): "
+        f"{r.total_cpu_ms_per_msg:.3f} ms per message   "
+        f"[{verdict(r.total_cpu_ms_per_msg <= 0.3)}: <= 0.3 ms]"
+    )
+    if r.stock_cpu_ms_per_msg is not None and r.stock_ratio is not None:
+        print(
+            f"  python-telegram-bot's stock transport, the same post at this rate: "
+            f"{r.stock_cpu_ms_per_msg:.3f} ms per message, {r.stock_ratio:.1f}x ours"
+        )
     print(f"  sender peak RSS: {r.peak_rss_mb:.1f} MB; outcomes: {r.states}")
 
 
@@ -643,7 +741,7 @@ async def orchestrate(args: argparse.Namespace) -> int:
             runs = []
             for _ in range(args.runs):
                 result = await one_run(
-                    db, subscribers, rate, seconds, postgres_url, Path(tmp), latency
+                    db, subscribers, rate, seconds, postgres_url, Path(tmp), latency, args.stock
                 )
                 print_result(result)
                 runs.append(result)
@@ -675,6 +773,11 @@ def main() -> int:
     )
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--runs", type=int, default=1, help="repeat each configuration")
+    parser.add_argument(
+        "--stock",
+        action="store_true",
+        help="also time python-telegram-bot's stock transport sending the same post",
+    )
     parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="Bot API answer time (mean), ms"
     )

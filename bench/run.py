@@ -166,12 +166,12 @@ def steps(s: Settings) -> list[Step]:
         ),
         Step(
             "rss_10k",
-            lambda s, _: ["rss.py", "--subscribers=10000", f"--seconds={s.pick(60, 25)}"],
+            lambda s, _: ["rss.py", "--subscribers=10000", f"--seconds={s.pick(60, 40)}"],
             last_json,
         ),
         Step(
             "rss_1m",
-            lambda s, _: ["rss.py", "--subscribers=1000000", f"--seconds={s.pick(60, 25)}"],
+            lambda s, _: ["rss.py", "--subscribers=1000000", f"--seconds={s.pick(60, 40)}"],
             last_json,
         ),
         Step("sentences", lambda s, _: ["sentences.py"], exit_only),
