@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import upgrade
 
+pytest_plugins = ["tests.exclusive"]
+
 POSTGRES_ENV = "NEWSBOT_TEST_POSTGRES_URL"
 # As the CLI does: PTB's forward-compatible durations (retry_after as a timedelta).
 os.environ.setdefault("PTB_TIMEDELTA", "1")

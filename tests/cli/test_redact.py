@@ -21,6 +21,8 @@ from tests.cli.test_check import newsbot
 from tests.crash.support import CATALOG
 from tests.fakes.botapi import FakeBotAPI
 
+pytestmark = pytest.mark.exclusive
+
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "987654321:AAHrejectedTokenRejectedToken0123456"
 WEBHOOK_SECRET = "webhook-secret-0123456789abcdef"

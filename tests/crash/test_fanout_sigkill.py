@@ -24,6 +24,8 @@ from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, OutboxRow
 from scheduler.ingest.apply import Plan, apply_plan
 from tests.crash.support import REPO, add_private_readers, now, reader_ids, reader_row
 
+pytestmark = pytest.mark.exclusive
+
 READERS = 3000
 CHUNK = 40
 KILLS = 3

@@ -20,6 +20,8 @@ from sqlalchemy.pool import Pool
 from tests.e2e.support import make_catalog, make_settings, running
 from tests.fakes.botapi import FakeBotAPI
 
+pytestmark = pytest.mark.exclusive
+
 READERS = [840_000_001 + n for n in range(60)]
 EDITORS = -1002000000001
 UNAVAILABLE = "temporarily unavailable"

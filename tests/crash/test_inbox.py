@@ -22,6 +22,8 @@ from handlers.payments import make_payload
 from tests.crash.support import bot_environment, start_bot
 from tests.fakes.botapi import FakeBotAPI
 
+pytestmark = pytest.mark.exclusive
+
 READERS = [810_000_001 + n for n in range(4)]
 PAYER = 820_000_001
 OPERATOR = 830_000_001

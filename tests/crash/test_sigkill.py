@@ -24,6 +24,8 @@ from bot.storage.models import ChatRow, OutboxRow
 from tests.crash.support import bot_environment, fan_out, start_bot, states, wait_until_done
 from tests.fakes.botapi import FakeBotAPI
 
+pytestmark = pytest.mark.exclusive
+
 READERS = 800
 RATE = 100.0
 KILLS = 4

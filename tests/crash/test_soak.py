@@ -15,6 +15,8 @@ import pytest
 
 from tests.conftest import postgres_url
 
+pytestmark = pytest.mark.exclusive
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -20,6 +20,8 @@ from tests.crash.support import add_private_readers, publish, reader_ids, states
 from tests.e2e.support import declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
 
+pytestmark = pytest.mark.exclusive
+
 NEWCOMER = 5_550_001
 
 

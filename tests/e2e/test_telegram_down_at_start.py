@@ -27,6 +27,8 @@ from tests.e2e.support import (
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.feedserver import FeedServer, wordpress_feed
 
+pytestmark = pytest.mark.exclusive
+
 FIRST = [item(201, "Tbilisi opens a new metro line", categories=["Georgia"], hours_ago=3)]
 NEW = item(202, "Georgia's parliament passes the budget", categories=["Georgia"])
 

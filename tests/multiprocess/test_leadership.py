@@ -29,9 +29,13 @@ from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.tcpproxy import SilentProxy
 from tests.multiprocess.support import start_worker, wait_for_log
 
-pytestmark = pytest.mark.skipif(
-    postgres_url() is None, reason="needs PostgreSQL (NEWSBOT_TEST_POSTGRES_URL); .ci/run sets it"
-)
+pytestmark = [
+    pytest.mark.exclusive,
+    pytest.mark.skipif(
+        postgres_url() is None,
+        reason="needs PostgreSQL (NEWSBOT_TEST_POSTGRES_URL); .ci/run sets it",
+    ),
+]
 
 READERS = 400
 RATE = 150.0

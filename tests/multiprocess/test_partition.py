@@ -26,6 +26,8 @@ from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.tcpproxy import SilentProxy
 from tests.multiprocess.support import start_worker, wait_for_log
 
+pytestmark = pytest.mark.exclusive
+
 READERS = 500
 RATE = 50.0
 TAKEOVER_TARGET = 10.0  # seconds from the partition to the standby's first message

@@ -27,6 +27,8 @@ from tests.crash.support import (
 from tests.fakes.botapi import FakeBotAPI
 from tests.multiprocess.support import start_worker, wait_for_log
 
+pytestmark = pytest.mark.exclusive
+
 RATE = 30.0
 READERS = 500
 NEWCOMERS = 80

@@ -216,9 +216,10 @@ _PATHOLOGICAL = [
 @pytest.mark.parametrize("text", _PATHOLOGICAL, ids=range(len(_PATHOLOGICAL)))
 @pytest.mark.parametrize("lang", ["en", "ru", "ka", "hy", "az"])
 def test_hostile_input_stays_linear(text: str, lang: str) -> None:
-    started = time.perf_counter()
+    # CPU time of this process, not the wall clock: a loaded machine must not fail it.
+    started = time.process_time()
     sentences = split_sentences(text, lang)
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
     assert _squeeze(sentences) == "".join(text.split())
 
 
