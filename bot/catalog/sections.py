@@ -1,71 +1,18 @@
-"""The outlet's editorial map (``catalog.toml``): regions, languages, feeds, channels.
-
-Loaded and validated once at start (CONTRACT.md "Catalog"). Every problem is
-reported with the key it is about (``feeds[2].regions``), all at once, so an
-operator fixes the file in one pass.
-"""
+"""The catalog's sections, each validated on its own (pydantic, strict: an unknown key
+is a problem), and the whole :class:`Catalog` with the look-ups the bot makes of it."""
 
 from __future__ import annotations
 
 import re
-import tomllib
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssselect import GenericTranslator, SelectorError
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.catalog_errors import Trimmed, located, original_positions, without_bad_blocks
-from bot.errors import ConfigError
+from bot.catalog.fields import LANG_CODE, REGION_CODE, HostName, WebUrl, check_url
 
 LocalizedText = str | dict[str, str]
-
-_REGION_CODE = re.compile(r"^[a-z0-9_]+$")
-_LANG_CODE = re.compile(r"^[a-z]{2,3}$")
-
-
-def _check_url(value: str, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in schemes:
-        raise ValueError(f"malformed URL {value!r}: scheme must be one of {', '.join(schemes)}")
-    if parts.scheme in ("http", "https") and not parts.hostname:
-        raise ValueError(f"malformed URL {value!r}: no host")
-    if " " in value.strip():
-        raise ValueError(f"malformed URL {value!r}: contains spaces")
-    return value.strip()
-
-
-def _web_url(value: str) -> str:
-    return _check_url(value)
-
-
-WebUrl = Annotated[str, AfterValidator(_web_url)]
-
-_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-
-def _host_name(value: str) -> str:
-    """A bare host name (``news.example.com``), lower case; no scheme, port or path."""
-    host = value.strip().rstrip(".").lower()
-    try:
-        ascii_host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        ascii_host = ""
-    labels = ascii_host.split(".")
-    if not host or len(ascii_host) > 253 or not all(_HOST_LABEL.match(x) for x in labels):
-        raise ValueError(f"{value!r} is not a host name like 'news.example.com' (no scheme, path)")
-    return host
 
 
 class _Strict(BaseModel):
@@ -85,7 +32,7 @@ class Outlet(_Strict):
     unmatched: str = "none"
     # Hosts besides the site's and the feeds' whose article pages may be fetched (each
     # with its subdomains), e.g. a CDN or a sister domain the feeds link to.
-    article_hosts: list[Annotated[str, AfterValidator(_host_name)]] = Field(default_factory=list)
+    article_hosts: list[HostName] = Field(default_factory=list)
     # WordPress categories/tags (names or slugs) that make a story breaking news: one list
     # for every language, or a table of lists keyed by language.
     breaking: list[str] | dict[str, list[str]] = Field(default_factory=list)
@@ -93,7 +40,7 @@ class Outlet(_Strict):
     @field_validator("unmatched")
     @classmethod
     def _unmatched(cls, value: str) -> str:
-        if value not in ("none", "all") and not _REGION_CODE.match(value):
+        if value not in ("none", "all") and not REGION_CODE.match(value):
             raise ValueError(f"{value!r} must be 'none', 'all' or a region code")
         return value
 
@@ -101,7 +48,7 @@ class Outlet(_Strict):
     @classmethod
     def _codes(cls, value: list[str]) -> list[str]:
         for code in value:
-            if not _LANG_CODE.match(code):
+            if not LANG_CODE.match(code):
                 raise ValueError(f"{code!r} is not a language code like 'en'")
         if len(set(value)) != len(value):
             raise ValueError("languages are listed twice")
@@ -126,7 +73,7 @@ class Region(_Strict):
     @field_validator("code")
     @classmethod
     def _code(cls, value: str) -> str:
-        if not _REGION_CODE.match(value):
+        if not REGION_CODE.match(value):
             raise ValueError(f"{value!r} must match [a-z0-9_]+")
         return value
 
@@ -156,7 +103,7 @@ class Topic(_Strict):
     @field_validator("code")
     @classmethod
     def _code(cls, value: str) -> str:
-        if not _REGION_CODE.match(value):
+        if not REGION_CODE.match(value):
             raise ValueError(f"{value!r} must match [a-z0-9_]+")
         return value
 
@@ -181,14 +128,14 @@ class Feed(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return _check_url(value, schemes=("http", "https", "file"))
+        return check_url(value, schemes=("http", "https", "file"))
 
     @field_validator("wordpress")
     @classmethod
     def _wordpress(cls, value: str | bool | None) -> str | bool | None:
         if value is True:
             raise ValueError("give the REST base URL, or false to turn WordPress off")
-        return _check_url(value) if isinstance(value, str) else value
+        return check_url(value) if isinstance(value, str) else value
 
     @property
     def wordpress_base(self) -> str | None:
@@ -264,7 +211,7 @@ class MostRead(_Strict):
         if self.source == "html" and not self.selector:
             raise ValueError("source 'html' needs 'selector'")
         for u in urls:
-            _check_url(u)
+            check_url(u)
         return self
 
 
@@ -276,7 +223,7 @@ class DonateLink(_Strict):
     @classmethod
     def _urls(cls, value: str | dict[str, str]) -> str | dict[str, str]:
         for u in [value] if isinstance(value, str) else value.values():
-            _check_url(u)
+            check_url(u)
         return value
 
 
@@ -346,169 +293,3 @@ class Catalog(_Strict):
 def fold_term(term: str) -> str:
     """A category name or slug folded so that "Breaking News" matches "breaking-news"."""
     return "-".join(term.casefold().replace("_", " ").replace("-", " ").split())
-
-
-def cross_check(catalog: Catalog) -> list[str]:
-    """Rules that span sections: region codes and languages must be declared."""
-    problems: list[str] = []
-    codes = [r.code for r in catalog.regions]
-    langs = set(catalog.languages)
-    for i, region in enumerate(catalog.regions):
-        if codes.count(region.code) > 1 and codes.index(region.code) != i:
-            problems.append(f"regions[{i}].code: {region.code!r} is declared twice")
-        problems += _localized_keys(f"regions[{i}].name", region.name, langs)
-        if isinstance(region.categories, dict):
-            problems += _localized_keys(f"regions[{i}].categories", region.categories, langs)
-    problems += _topic_problems(catalog)
-    known = set(codes)
-    unmatched = catalog.outlet.unmatched
-    if unmatched not in ("none", "all") and unmatched not in known:
-        problems.append(f"outlet.unmatched: unknown region code {unmatched!r}")
-    placed: list[tuple[str, list[str], str]] = [
-        *((f"feeds[{i}]", f.regions, f.language) for i, f in enumerate(catalog.feeds)),
-        *((f"channels[{i}]", c.regions, c.language) for i, c in enumerate(catalog.channels)),
-    ]
-    for where, regions, language in placed:
-        for code in regions:
-            if code not in known:
-                problems.append(f"{where}.regions: unknown region code {code!r}")
-        if language not in langs:
-            problems.append(f"{where}.language: {language!r} is not in outlet.languages")
-    seen_urls: set[str] = set()
-    for i, feed in enumerate(catalog.feeds):
-        if feed.url in seen_urls:
-            problems.append(f"feeds[{i}].url: {feed.url!r} is listed twice")
-        seen_urls.add(feed.url)
-    destinations = [(c.chat, c.thread) for c in catalog.channels]
-    for i, dest in enumerate(destinations):
-        if destinations.index(dest) != i:
-            problems.append(f"channels[{i}].chat: {dest[0]!r} is listed twice")
-    if isinstance(catalog.outlet.breaking, dict):
-        problems += _localized_keys("outlet.breaking", catalog.outlet.breaking, langs)
-    if isinstance(catalog.mostread.url, dict):
-        problems += _localized_keys("mostread.url", catalog.mostread.url, langs)
-    if catalog.donate:
-        problems += _localized_keys("donate.text", catalog.donate.text, langs)
-        for i, link in enumerate(catalog.donate.links):
-            problems += _localized_keys(f"donate.links[{i}].label", link.label, langs)
-            problems += _localized_keys(f"donate.links[{i}].url", link.url, langs)
-    return problems
-
-
-def _topic_problems(catalog: Catalog) -> list[str]:
-    """Topics: unique codes that cannot be read as a language in a deep link
-    (``georgia-en-economy``), names and categories in declared languages, and something
-    to match articles by."""
-    problems: list[str] = []
-    langs = set(catalog.languages)
-    codes = [t.code for t in catalog.topics]
-    for i, topic in enumerate(catalog.topics):
-        where = f"topics[{i}]"
-        if codes.index(topic.code) != i:
-            problems.append(f"{where}.code: {topic.code!r} is declared twice")
-        if topic.code in langs:
-            problems.append(f"{where}.code: {topic.code!r} is also a language code")
-        if not topic.categories and not topic.keywords:
-            problems.append(f"{where}: give categories or keywords, or no article will match")
-        problems += _localized_keys(f"{where}.name", topic.name, langs)
-        if isinstance(topic.categories, dict):
-            problems += _localized_keys(f"{where}.categories", topic.categories, langs)
-    return problems
-
-
-def _localized_keys(
-    where: str, value: LocalizedText | Mapping[str, object], langs: set[str]
-) -> list[str]:
-    if isinstance(value, str):
-        return []
-    return [f"{where}.{k}: {k!r} is not in outlet.languages" for k in value if k not in langs]
-
-
-def _describe(err: Mapping[str, Any]) -> str:
-    parts: list[str] = []
-    for p in err.get("loc", ()):
-        if isinstance(p, int):
-            parts[-1] = f"{parts[-1]}[{p}]" if parts else f"[{p}]"
-        elif p in ("str", "dict[str,str]", "function-after[_web_url(), str]"):
-            continue
-        else:
-            parts.append(str(p))
-    where = ".".join(parts) or "catalog"
-    kind = err.get("type", "")
-    if kind == "extra_forbidden":
-        return f"{where}: unknown key"
-    if kind == "missing":
-        return f"{where}: required key is missing"
-    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    return f"{where}: {msg}"
-
-
-def parse_catalog(
-    data: Mapping[str, Any], *, base_dir: Path | None = None, text: str | None = None
-) -> Catalog:
-    """Validate a decoded catalog; raise ConfigError listing every problem.
-
-    With the file's ``text``, each problem also names its block (a channel's chat, a
-    feed's URL, a region's code) and its line.
-    """
-    catalog, problems = _validate(_resolve_files(data, base_dir))
-    if catalog is None or problems:
-        raise ConfigError(located(problems, data, text) if text is not None else problems)
-    return catalog
-
-
-def _validate(data: Mapping[str, Any]) -> tuple[Catalog | None, list[str]]:
-    try:
-        catalog = Catalog.model_validate(data)
-    except ValidationError as exc:
-        problems = [_describe(e) for e in exc.errors()]
-        return None, list(dict.fromkeys(problems + _cross_check_valid_blocks(data)))
-    return catalog, cross_check(catalog)
-
-
-def _cross_check_valid_blocks(data: Mapping[str, Any], passes: int = 4) -> list[str]:
-    """The cross-section rules on what remains once the invalid blocks are taken out,
-    so that one malformed feed does not hide the channel errors after it."""
-    trimmed: Trimmed | None = Trimmed.of(data)
-    for _ in range(passes):
-        if trimmed is None:
-            return []
-        try:
-            catalog = Catalog.model_validate(trimmed.data)
-        except ValidationError as exc:
-            trimmed = without_bad_blocks(trimmed, (tuple(e["loc"]) for e in exc.errors()))
-            continue
-        return [original_positions(p, trimmed.kept) for p in cross_check(catalog)]
-    return []
-
-
-def _resolve_files(data: Mapping[str, Any], base_dir: Path | None) -> Mapping[str, Any]:
-    """Make ``file://relative/path`` feed URLs absolute, relative to the catalog file."""
-    feeds = data.get("feeds")
-    if base_dir is None or not isinstance(feeds, list):
-        return data
-    resolved = []
-    for feed in feeds:
-        url = feed.get("url") if isinstance(feed, dict) else None
-        if isinstance(url, str) and url.startswith("file://") and not url.startswith("file:///"):
-            path = (base_dir / url.removeprefix("file://")).resolve()
-            feed = {**feed, "url": path.as_uri()}
-        resolved.append(feed)
-    return {**data, "feeds": resolved}
-
-
-def load_catalog(path: Path) -> Catalog:
-    """Read and validate the catalog file."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError([f"NEWSBOT_CATALOG: file {str(path)!r} does not exist"]) from None
-    except OSError as exc:
-        raise ConfigError([f"NEWSBOT_CATALOG: cannot read {str(path)!r}: {exc.strerror}"]) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError([f"catalog: {path} is not UTF-8 text"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"catalog: {path} is not valid TOML: {exc}"]) from None
-    return parse_catalog(data, base_dir=path.resolve().parent, text=raw.decode("utf-8"))
