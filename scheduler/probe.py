@@ -20,7 +20,7 @@ from scheduler.discover import describe, discover
 from scheduler.extract import decode_page
 from scheduler.fetch import FEED_ACCEPT, Fetcher, FetchError, FetchResult
 from scheduler.ingest import HTML_ACCEPT
-from scheduler.mostread import parse_html_block, parse_popular_posts
+from scheduler.mostread_sources import parse_html_block, parse_popular_posts
 from scheduler.pages import find_links
 from scheduler.parse import is_failure, parse_feed
 

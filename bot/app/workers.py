@@ -24,7 +24,7 @@ from handlers.pins import pin_jobs
 from scheduler.corrections import correction_jobs
 from scheduler.digest import digest_jobs
 from scheduler.jobs import build_scheduler
-from scheduler.mostread import weekly_jobs
+from scheduler.weekly import weekly_jobs
 
 if TYPE_CHECKING:
     from bot.app.parts import Parts

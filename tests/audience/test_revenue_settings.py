@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.storage.models import AuditRow, ChatRow
-from scheduler.mostread import WeeklyMostRead
+from scheduler.weekly import WeeklyMostRead
 from tests.audience.revenue import APPEAL, DONATE_LABEL, has_donate, revenue_catalog, running
 from tests.audience.support import NOON, buttons, latest, next_from_bot, publish, subscription, tap
 from tests.fakes.botapi import FakeBotAPI, SentMessage

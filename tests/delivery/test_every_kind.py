@@ -28,7 +28,7 @@ from bot.storage.deliveries import enqueue_article
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
 from scheduler.corrections import queue_action
 from scheduler.digest import DigestJob
-from scheduler.mostread import WeeklyMostRead
+from scheduler.weekly import WeeklyMostRead
 from tests.delivery.support import sender_for
 from tests.e2e.support import make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI

@@ -18,7 +18,8 @@ from bot.mostread import MostReadItem, MostReadStore
 from bot.storage.articles import NewArticle, insert_article
 from bot.storage.models import ClickRow
 from scheduler.fetch import Fetcher, FetchLimits
-from scheduler.mostread import MostReadRefresher, parse_html_block, parse_popular_posts
+from scheduler.mostread import MostReadRefresher
+from scheduler.mostread_sources import parse_html_block, parse_popular_posts
 from tests.e2e.support import make_catalog
 from tests.fakes.clock import FakeClock
 from tests.fakes.feedserver import FeedServer

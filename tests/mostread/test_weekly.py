@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import Translator
 from bot.mostread import MostReadItem, MostReadStore
 from bot.storage.models import ChatRegionRow, ChatRow
-from scheduler.mostread import (
+from scheduler.weekly import (
     WeeklyMostRead,
     WeeklyReader,
     for_regions,
