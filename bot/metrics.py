@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.outbox.queue import backlog_counts, oldest_due
+from bot.storage.deliveries import backlog_counts, oldest_due
 from bot.unknown import unknown_counts
 
 # Final and intermediate states an outcome can leave a row in (``bot.outbox.queue.Applied``).

@@ -22,7 +22,8 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot.i18n import Translator
 from bot.outbox.pacing import drain_seconds
-from bot.outbox.queue import BACKLOG_STATES, Backlog, backlog
+from bot.outbox.queue import BACKLOG_STATES, Backlog
+from bot.storage.deliveries import backlog
 from bot.storage.models import ArticleRow, AuditRow
 from bot.unknown import UnknownArticle, resend_to_channels, unknown_by_article
 from handlers.services import Services

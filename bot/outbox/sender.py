@@ -26,20 +26,16 @@ from bot.metrics import DeliveryMetrics, shared_metrics
 from bot.outbox.budget import SharedBudget
 from bot.outbox.kinds import enqueue_pins
 from bot.outbox.pacing import REQUEST_WRITTEN, Pacer, Stamp
-from bot.outbox.queue import (
-    Applied,
-    Delivery,
-    Outcome,
-    Retry,
-    Sent,
+from bot.outbox.queue import Applied, Delivery, Outcome, Retry, Sent
+from bot.storage.delivery_claims import (
     claim_due,
     inflight_by_kind,
     mark_inflight,
-    record_outcome,
     record_sent,
     recover_after_crash,
     release,
 )
+from bot.storage.delivery_outcomes import record_outcome
 from bot.storage.failures import log_failure
 from bot.storage.models import OutboxRow
 

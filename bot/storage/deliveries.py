@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.localtime import quiet_until
+from bot.outbox.queue import BACKLOG_STATES, DUE_STATES, Backlog
 from bot.storage.chats import ALL_REGIONS
 from bot.storage.editions import language_condition
 from bot.storage.follows import follow_condition
@@ -188,3 +189,75 @@ async def drop_open_deliveries(session: AsyncSession, chat_pk: int, now: datetim
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# ---- backlog (metrics and the operators' /queue) ----
+
+
+async def backlog_counts(session: AsyncSession) -> dict[tuple[str, int], int]:
+    """Open rows per (state, priority): one index range scan on ``ix_outbox_due``."""
+    rows = await session.execute(
+        select(OutboxRow.state, OutboxRow.priority, func.count())
+        .where(OutboxRow.state.in_(BACKLOG_STATES))
+        .group_by(OutboxRow.state, OutboxRow.priority)
+    )
+    return {(state, int(priority)): int(count) for state, priority, count in rows}
+
+
+async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the longest-waiting row that is due now became due (None: nothing is due).
+    A sender that stalls shows here first: the backlog may be small, but it ages."""
+    due: datetime | None = await session.scalar(
+        select(func.min(OutboxRow.next_attempt_at)).where(
+            OutboxRow.state.in_(DUE_STATES), OutboxRow.next_attempt_at <= now
+        )
+    )
+    return due
+
+
+async def backlog(session: AsyncSession, now: datetime) -> Backlog:
+    """The full picture for ``/queue`` (a few aggregate queries; not for hot paths)."""
+    open_rows = OutboxRow.state.in_(BACKLOG_STATES)
+    due_now = await session.scalar(
+        select(func.count())
+        .select_from(OutboxRow)
+        .where(open_rows, OutboxRow.next_attempt_at <= now)
+    )
+    next_later = await session.scalar(
+        select(func.min(OutboxRow.next_attempt_at)).where(
+            OutboxRow.state.in_(DUE_STATES), OutboxRow.next_attempt_at > now
+        )
+    )
+    per_chat = (
+        select(ChatRow.kind.label("kind"), func.count().label("n"))
+        .select_from(OutboxRow)
+        .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+        .where(open_rows)
+        .group_by(OutboxRow.chat_id, ChatRow.kind)
+        .subquery()
+    )
+    busiest_private = busiest_group = 0
+    for kind, most in await session.execute(
+        select(per_chat.c.kind, func.max(per_chat.c.n)).group_by(per_chat.c.kind)
+    ):
+        if kind == "private":
+            busiest_private = max(busiest_private, int(most or 0))
+        else:
+            busiest_group = max(busiest_group, int(most or 0))
+    finished = {
+        state: int(count)
+        for state, count in await session.execute(
+            select(OutboxRow.state, func.count())
+            .where(OutboxRow.state.in_(("unknown", "dead")))
+            .group_by(OutboxRow.state)
+        )
+    }
+    return Backlog(
+        by_state=await backlog_counts(session),
+        due_now=int(due_now or 0),
+        next_later=next_later,
+        busiest_private=busiest_private,
+        busiest_group=busiest_group,
+        unknown=finished.get("unknown", 0),
+        dead=finished.get("dead", 0),
+    )

@@ -7,21 +7,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.outbox.queue import (
-    ChatGone,
-    Dead,
-    Migrated,
-    ResendAsPlainText,
-    Retry,
-    Sent,
-    Unknown,
-    claim_due,
-    record_outcome,
-    recover_after_crash,
-)
+from bot.outbox.queue import ChatGone, Dead, Migrated, ResendAsPlainText, Retry, Sent, Unknown
 from bot.storage.articles import NewArticle, insert_article
 from bot.storage.chats import set_chat_regions
 from bot.storage.deliveries import enqueue_article
+from bot.storage.delivery_claims import claim_due, recover_after_crash
+from bot.storage.delivery_outcomes import record_outcome
 from bot.storage.models import ChatRow, OutboxRow
 
 NOW = datetime(2026, 11, 20, 12, 0, 0)

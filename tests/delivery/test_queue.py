@@ -14,7 +14,8 @@ from bot.app import run
 from bot.i18n import Translator
 from bot.metrics import shared_metrics
 from bot.outbox.pacing import drain_seconds
-from bot.outbox.queue import Backlog, backlog
+from bot.outbox.queue import Backlog
+from bot.storage.deliveries import backlog
 from bot.storage.models import OutboxRow
 from handlers.operator import format_queue, human_duration
 from tests.crash.support import add_private_readers, now, publish, reader_ids

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import prepare_database, run
 from bot.clock import SystemClock
 from bot.i18n import Translator
-from bot.outbox.queue import claim_due, mark_inflight
+from bot.storage.delivery_claims import claim_due, mark_inflight
 from bot.storage.models import AuditRow, ChatRow, OutboxRow
 from bot.unknown import UnknownArticle, unknown_by_article, unknown_counts
 from handlers.operator import format_unknown, resend_answer

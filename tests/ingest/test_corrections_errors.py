@@ -11,7 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import assemble
-from bot.outbox.queue import Retry, claim_due, record_outcome
+from bot.outbox.queue import Retry
+from bot.storage.delivery_claims import claim_due
+from bot.storage.delivery_outcomes import record_outcome
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
 from bot.telegram.publisher import WAIT_FOR_POST
 from scheduler.corrections import Correction, queue_corrections

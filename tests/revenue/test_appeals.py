@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import Translator
 from bot.outbox.compose import PostBuilder, appeal_due
-from bot.outbox.queue import Delivery, claim_due
+from bot.outbox.queue import Delivery
 from bot.storage.articles import NewArticle, insert_article
 from bot.storage.deliveries import enqueue_article
+from bot.storage.delivery_claims import claim_due
 from bot.storage.models import ChatRegionRow, ChatRow
 from tests.e2e.support import make_catalog
 
