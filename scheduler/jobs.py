@@ -22,6 +22,9 @@ from scheduler.mostread import MostReadRefresher
 
 log = logging.getLogger(__name__)
 
+#: A periodic job besides the polls: its name, how often it runs (seconds), what it runs.
+Job = tuple[str, float, Callable[[], Awaitable[object]]]
+
 JITTER = 0.15
 #: Unfinished private fan-outs (a process died mid-way) are resumed this often.
 FANOUT_EVERY = 30.0
@@ -32,27 +35,14 @@ def build_scheduler(
     ingestor: Ingestor,
     mostread: MostReadRefresher,
     *,
-    extra: list[tuple[str, float, Callable[[], Awaitable[object]]]] | None = None,
+    extra: list[Job] | None = None,
     first_run: datetime | None = None,
 ) -> AsyncIOScheduler:
     """A scheduler with every job registered (not started)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     start = first_run or datetime.now().astimezone()
     for index, feed in enumerate(catalog.feeds):
-        job_id = f"feed:{index}"
-        scheduler.add_job(
-            poll_and_reschedule,
-            "interval",
-            seconds=feed.interval,
-            jitter=max(1, int(feed.interval * JITTER)),
-            args=[scheduler, ingestor, feed, job_id],
-            id=job_id,
-            name=f"poll {feed.url}",
-            next_run_time=start,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=feed.interval,
-        )
+        add_feed_job(scheduler, ingestor, feed, f"feed:{index}", start)
     scheduler.add_job(
         mostread.refresh,
         "interval",
@@ -78,6 +68,26 @@ def build_scheduler(
             job, "interval", seconds=every, id=name, name=name, coalesce=True, max_instances=1
         )
     return scheduler
+
+
+def add_feed_job(
+    scheduler: AsyncIOScheduler, ingestor: Ingestor, feed: Feed, job_id: str, start: datetime
+) -> None:
+    """The feed's poll at its interval (jittered), first at ``start``; one at a time, and
+    a missed one runs late rather than not at all, within one interval."""
+    scheduler.add_job(
+        poll_and_reschedule,
+        "interval",
+        seconds=feed.interval,
+        jitter=max(1, int(feed.interval * JITTER)),
+        args=[scheduler, ingestor, feed, job_id],
+        id=job_id,
+        name=f"poll {feed.url}",
+        next_run_time=start,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=feed.interval,
+    )
 
 
 async def poll_and_reschedule(

@@ -9,7 +9,7 @@ post (``bot.outbox.kinds``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +26,7 @@ from bot.outbox.render import render_list
 from bot.storage.chats import ALL_REGIONS
 from bot.storage.failures import log_failure
 from bot.storage.models import ChatRegionRow, ChatRow
+from scheduler.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ def weekly_jobs(
     *,
     enabled: bool,
     on_enqueued: Callable[[], None] | None = None,
-) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
+) -> list[Job]:
     """The scheduler entry for ``build_scheduler(extra=...)``; none when not ``enabled``
     (a dry run)."""
     if not enabled:

@@ -79,17 +79,7 @@ async def run(
             await web.listen(settings)
             if do_work:
                 workers = start_workers(parts, catalog, stop, web.telegram_ready, web.checks)
-            connecting = asyncio.create_task(
-                bring_up_telegram(
-                    parts.application,
-                    app,
-                    lambda: greet(parts, settings),
-                    lambda until: receive_updates(parts, settings, until),
-                    stop,
-                    web.telegram_ready,
-                ),
-                name="telegram",
-            )
+            connecting = _bring_up_telegram(parts, settings, app, stop, web.telegram_ready)
             _log_running(settings, catalog, role, dry_run, web)
             if on_started is not None:
                 on_started()
@@ -100,6 +90,28 @@ async def run(
             await _wind_down(connecting, workers)
             await web.stop()
             await stop_updates(parts.application)
+
+
+def _bring_up_telegram(
+    parts: Parts,
+    settings: Settings,
+    app: AnyApplication | None,
+    stop: asyncio.Event,
+    ready: asyncio.Event,
+) -> asyncio.Task[None]:
+    """Connect in the background (retrying while Telegram is away), then serve updates
+    when ``app`` is given; ``ready`` lets the sender go."""
+    return asyncio.create_task(
+        bring_up_telegram(
+            parts.application,
+            app,
+            lambda: greet(parts, settings),
+            lambda until: receive_updates(parts, settings, until),
+            stop,
+            ready,
+        ),
+        name="telegram",
+    )
 
 
 @dataclass

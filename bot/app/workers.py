@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,7 +23,7 @@ from bot.web.health import HealthChecks, leadership_check
 from handlers.pins import pin_jobs
 from scheduler.corrections import correction_jobs
 from scheduler.digest import digest_jobs
-from scheduler.jobs import build_scheduler
+from scheduler.jobs import Job, build_scheduler
 from scheduler.weekly import weekly_jobs
 
 if TYPE_CHECKING:
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 TAKEOVER_PAUSE = 1.0  # seconds a new sender waits before its first message
 SHUTDOWN_POLL_WAIT = 30.0  # seconds a running poll may take to commit at shutdown
-
-Job = tuple[str, float, Callable[[], Awaitable[object]]]
 
 
 def start_workers(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.catalog.sections import Catalog, LocalizedText
+from bot.catalog.sections import Catalog, LocalizedText, Region, Topic
 
 
 def cross_check(catalog: Catalog) -> list[str]:
@@ -27,9 +27,7 @@ def _region_problems(catalog: Catalog, langs: set[str]) -> list[str]:
     for i, region in enumerate(catalog.regions):
         if codes.count(region.code) > 1 and codes.index(region.code) != i:
             problems.append(f"regions[{i}].code: {region.code!r} is declared twice")
-        problems += _localized_keys(f"regions[{i}].name", region.name, langs)
-        if isinstance(region.categories, dict):
-            problems += _localized_keys(f"regions[{i}].categories", region.categories, langs)
+        problems += _name_and_categories(f"regions[{i}]", region, langs)
     return problems
 
 
@@ -100,9 +98,16 @@ def _topic_problems(catalog: Catalog) -> list[str]:
             problems.append(f"{where}.code: {topic.code!r} is also a language code")
         if not topic.categories and not topic.keywords:
             problems.append(f"{where}: give categories or keywords, or no article will match")
-        problems += _localized_keys(f"{where}.name", topic.name, langs)
-        if isinstance(topic.categories, dict):
-            problems += _localized_keys(f"{where}.categories", topic.categories, langs)
+        problems += _name_and_categories(where, topic, langs)
+    return problems
+
+
+def _name_and_categories(where: str, named: Region | Topic, langs: set[str]) -> list[str]:
+    """A region's or topic's name and categories, when given per language, in declared
+    languages."""
+    problems = _localized_keys(f"{where}.name", named.name, langs)
+    if isinstance(named.categories, dict):
+        problems += _localized_keys(f"{where}.categories", named.categories, langs)
     return problems
 
 

@@ -47,3 +47,13 @@ def _host_name(value: str) -> str:
 
 
 HostName = Annotated[str, AfterValidator(_host_name)]
+
+
+def _code(value: str) -> str:
+    if not REGION_CODE.match(value):
+        raise ValueError(f"{value!r} must match [a-z0-9_]+")
+    return value
+
+
+Code = Annotated[str, AfterValidator(_code)]
+"""A region's or a topic's code: it goes into deep links and callback data."""

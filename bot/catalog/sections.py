@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cssselect import GenericTranslator, SelectorError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.catalog.fields import LANG_CODE, REGION_CODE, HostName, WebUrl, check_url
+from bot.catalog.fields import LANG_CODE, REGION_CODE, Code, HostName, WebUrl, check_url
 
 LocalizedText = str | dict[str, str]
 
@@ -62,20 +62,13 @@ class Outlet(_Strict):
 
 
 class Region(_Strict):
-    code: str
+    code: Code
     name: LocalizedText
     keywords: list[str] = Field(default_factory=list)
     # WordPress category/tag names or slugs that mean this region: one list for every
     # language, or a list per language; they win over keywords.
     categories: list[str] | dict[str, list[str]] = Field(default_factory=list)
     timezone: str = "UTC"
-
-    @field_validator("code")
-    @classmethod
-    def _code(cls, value: str) -> str:
-        if not REGION_CODE.match(value):
-            raise ValueError(f"{value!r} must match [a-z0-9_]+")
-        return value
 
     @field_validator("timezone")
     @classmethod
@@ -95,17 +88,10 @@ class Topic(_Strict):
     when one of its ``keywords`` is in its categories, URL path or title.
     """
 
-    code: str
+    code: Code
     name: LocalizedText
     categories: list[str] | dict[str, list[str]] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
-
-    @field_validator("code")
-    @classmethod
-    def _code(cls, value: str) -> str:
-        if not REGION_CODE.match(value):
-            raise ValueError(f"{value!r} must match [a-z0-9_]+")
-        return value
 
 
 class Feed(_Strict):
