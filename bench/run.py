@@ -131,6 +131,7 @@ def steps(s: Settings) -> list[Step]:
                 "channels_first.py",
                 "--db=postgres",
                 f"--subscribers={s.pick(1_000_000, 100_000)}",
+                *(["--quick"] if s.quick else []),
             ],
             last_json,
         ),
