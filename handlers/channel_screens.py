@@ -23,8 +23,8 @@ from telegram import (
 
 from bot.catalog import Catalog
 from bot.i18n import SafeHTML, Translator
+from bot.outbox.clean import escape
 from bot.outbox.postform import PREVIEW_CHOICES
-from bot.outbox.render import escape
 from bot.storage.chats import chat_region_codes, managed_chats
 from bot.storage.follows import Follows, chat_follows
 from bot.storage.models import ChatRow

@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot.callbacks import CallbackSigner
-from bot.outbox.render import escape, http_url
+from bot.outbox.clean import escape, http_url
 from handlers.actions import STARS_ACTION
 from handlers.services import Services
 

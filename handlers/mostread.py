@@ -14,7 +14,8 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot.mostread import MostReadList, SourceStatus, age_text
-from bot.outbox.render import escape, render_list
+from bot.outbox.clean import escape
+from bot.outbox.render import render_list
 from handlers.services import Services
 
 

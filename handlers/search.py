@@ -27,8 +27,9 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, InlineQueryH
 
 from bot.callbacks import RateLimiter
 from bot.domain import Button, RenderedMessage
+from bot.outbox.clean import clean_line, http_url, shorten
 from bot.outbox.queue import Delivery
-from bot.outbox.render import clean_line, http_url, render_list, shorten
+from bot.outbox.render import render_list
 from bot.storage.search import Story, find_stories, story_by_id
 from bot.telegram.markup import button, keyboard
 from bot.text.search import Query, parse_query, rank

@@ -37,7 +37,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 from babel.numbers import format_decimal
 
-from bot.outbox.render import escape_attr, visible_text
+from bot.outbox.clean import escape_attr, visible_text
 
 __all__ = [
     "COMMANDS",

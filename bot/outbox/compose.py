@@ -28,8 +28,9 @@ from collections.abc import Callable
 from bot.catalog import Catalog
 from bot.domain import Button, RenderedMessage
 from bot.i18n import Translator
+from bot.outbox.clean import visible_text
 from bot.outbox.queue import Delivery
-from bot.outbox.render import MESSAGE_LIMIT, render_post, visible_text
+from bot.outbox.render import MESSAGE_LIMIT, render_post
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,9 @@ from typing import Any
 
 from bot.domain import RenderedMessage
 from bot.localtime import DEFAULT_QUIET, quiet_until
+from bot.outbox.clean import visible_length
 from bot.outbox.queue import Delivery
-from bot.outbox.render import CAPTION_LIMIT, visible_length
+from bot.outbox.render import CAPTION_LIMIT
 from bot.text.utf16 import utf16_len
 
 PREVIEW_CHOICES = ("auto", "off", "small", "large", "above")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.i18n import COMMANDS, Translator
-from bot.outbox.render import visible_text
+from bot.outbox.clean import visible_text
 from bot.text.utf16 import utf16_len
 from tests.render.strict_html import parse_strict
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.outbox.render import MAX_ENTITIES, render_list, split_html_blocks, visible_length
+from bot.outbox.clean import visible_length
+from bot.outbox.render import MAX_ENTITIES, render_list, split_html_blocks
 from tests.render.strict_html import parse_strict
 
 

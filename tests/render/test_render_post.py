@@ -9,15 +9,9 @@ from collections.abc import Sequence
 import pytest
 
 from bot.domain import Button, RenderedMessage
-from bot.outbox.render import (
-    CAPTION_LIMIT,
-    MESSAGE_LIMIT,
-    hashtag,
-    render_post,
-    shorten,
-    utf16_len,
-    visible_text,
-)
+from bot.outbox.clean import hashtag, shorten, visible_text
+from bot.outbox.render import CAPTION_LIMIT, MESSAGE_LIMIT, render_post
+from bot.text.utf16 import utf16_len
 from tests.render.strict_html import parse_strict
 
 READ_MORE = Button(text="Read more", url="https://example.org/r/abc")
