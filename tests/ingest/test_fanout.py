@@ -90,11 +90,15 @@ async def test_channels_and_other_feeds_do_not_wait_for_the_private_fan_out(
     async with sessions() as session:
         channel_ids = list(
             await session.scalars(
-                select(OutboxRow.id).join(ChatRow).where(ChatRow.kind == "channel")
+                select(OutboxRow.id)
+                .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+                .where(ChatRow.kind == "channel")
             )
         )
         first_private = await session.scalar(
-            select(func.min(OutboxRow.id)).join(ChatRow).where(ChatRow.kind == "private")
+            select(func.min(OutboxRow.id))
+            .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+            .where(ChatRow.kind == "private")
         )
     assert first_private is not None and max(channel_ids) < first_private
 
