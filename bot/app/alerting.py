@@ -13,8 +13,8 @@ from bot.alerts import Alerts, BatchedAlerts, LogAlerts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.outbox.kinds import ALERT, POST, enqueue_alert
+from bot.outbox.ledger import OutcomeListener
 from bot.outbox.queue import Applied, Dead, Delivery, Outcome
-from bot.outbox.sender import OutcomeListener
 
 log = logging.getLogger("newsbot")
 

@@ -11,10 +11,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-import random
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections import deque
 from datetime import timedelta
 from typing import Protocol, TypeVar
 
@@ -24,20 +21,16 @@ from bot.clock import Clock
 from bot.leadership import LeaseLost
 from bot.metrics import DeliveryMetrics, shared_metrics
 from bot.outbox.budget import SharedBudget
-from bot.outbox.kinds import enqueue_pins
+from bot.outbox.ledger import Lease, Ledger, OutcomeListener, SenderStats
 from bot.outbox.pacing import REQUEST_WRITTEN, Pacer, Stamp
-from bot.outbox.queue import Applied, Delivery, Outcome, Retry, Sent
+from bot.outbox.queue import Delivery, Outcome, Retry
+from bot.outbox.waves import plan_wave
 from bot.storage.delivery_claims import (
     claim_due,
-    inflight_by_kind,
+    claim_probe,
     mark_inflight,
-    record_sent,
-    recover_after_crash,
-    release,
 )
-from bot.storage.delivery_outcomes import record_outcome
 from bot.storage.failures import log_failure
-from bot.storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -48,33 +41,6 @@ class Publisher(Protocol):
     async def publish(self, delivery: Delivery) -> Outcome:
         """Send one delivery; never raises (every failure is an Outcome)."""
         ...
-
-
-OutcomeListener = Callable[[Delivery, Outcome, Applied], Awaitable[None]]
-
-
-class Lease(Protocol):
-    """The right to send, on PostgreSQL (``bot.leadership.Leadership``)."""
-
-    def holds(self) -> bool:
-        """Still ours by the local clock (checked before every wave leaves)."""
-        ...
-
-    async def fence(self, session: AsyncSession) -> None:
-        """First in a claiming transaction: raises ``LeaseLost`` unless still ours."""
-        ...
-
-
-@dataclass
-class SenderStats:
-    """Counters the metrics endpoint and the benchmark read."""
-
-    by_state: dict[str, int] = field(default_factory=dict)
-    rate_limited: int = 0
-    published: int = 0
-
-    def count(self, state: str) -> None:
-        self.by_state[state] = self.by_state.get(state, 0) + 1
 
 
 class Sender:
@@ -125,18 +91,16 @@ class Sender:
         self._sending = 0  # requests started whose answer has not come back
         self._slot_freed = asyncio.Event()
         self._idle_poll = idle_poll
-        self._on_outcome = on_outcome
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
         self._expected = 1  # rows in the last batch: the size of the next burst, probably
         self._fired: set[int] = set()  # rows of the wave going out whose request started
         self._tasks: set[asyncio.Task[None]] = set()
-        self._pending_outcomes: list[tuple[Delivery, Outcome]] = []
-        self._stranded: list[int] = []  # reserved rows to give back at the next chance
         self._lease: Lease | None = None
         self._budget = budget  # the rate shared with other processes (PostgreSQL)
         self.stats = SenderStats()
         self.metrics = metrics or shared_metrics()
+        self._ledger = Ledger(sessions, clock, self.stats, self.metrics, on_outcome)
 
     def wake(self) -> None:
         """New rows were enqueued: stop idling."""
@@ -144,23 +108,8 @@ class Sender:
 
     async def recover(self) -> None:
         """Rows left reserved by a stopped sender are queued again; rows it left in flight
-        become ``unknown`` (and are counted as such in the metrics)."""
-
-        async def recovery(session: AsyncSession) -> tuple[dict[str, int], int, int]:
-            lost_by_kind = await inflight_by_kind(session)
-            back, lost = await recover_after_crash(session, self._clock.now())
-            return lost_by_kind, back, lost
-
-        lost_by_kind, back, lost = await self._write(recovery, fenced=True)
-        for kind, count in lost_by_kind.items():
-            self.stats.by_state["unknown"] = self.stats.by_state.get("unknown", 0) + count
-            self.metrics.outcome("unknown", kind, count=count)
-        if back or lost:
-            log.warning(
-                "outbox recovery: %d reserved rows re-queued, %d in-flight marked unknown",
-                back,
-                lost,
-            )
+        become ``unknown`` (``Ledger.recover``)."""
+        await self._ledger.recover()
 
     async def run(self, stop: asyncio.Event, lease: Lease | None = None) -> None:
         """Send until ``stop`` is set; in-flight sends are finished and recorded.
@@ -172,7 +121,7 @@ class Sender:
         statements touch only rows still in the state this sender left them in).
         """
         self._stop = stop
-        self._lease = lease
+        self._lease = self._ledger.lease = lease
         try:
             await self.recover()
             while not stop.is_set():
@@ -190,7 +139,7 @@ class Sender:
             log.error("sender stopped before its recovery: this process no longer leads")
         finally:
             await self._finish()
-            self._lease = None
+            self._lease = self._ledger.lease = None
 
     async def drain(self, within: float = 300.0) -> None:
         """Send everything that is due now, then return (``poll --once``); a pause
@@ -249,7 +198,7 @@ class Sender:
             return 0
         queue: deque[Delivery] = deque()
         later: dict[float, list[int]] = {}
-        wave = await self._write(
+        wave = await self._ledger.write(
             functools.partial(self._claim_first_wave, queue, later), fenced=True
         )
         marked = {d.id for d in wave}  # rows of this batch in flight
@@ -269,10 +218,10 @@ class Sender:
         finally:
             if later or queue:
                 try:
-                    await self._write(functools.partial(self._put_back, later, queue))
+                    await self._ledger.write(functools.partial(self._ledger.put_back, later, queue))
                 except BaseException:
-                    self._stranded += [d.id for d in queue]
-                    self._stranded += [i for ids in later.values() for i in ids]
+                    self._ledger.stranded += [d.id for d in queue]
+                    self._ledger.stranded += [i for ids in later.values() for i in ids]
                     raise
         return claimed
 
@@ -302,7 +251,7 @@ class Sender:
             return []
         if fresh:
             try:
-                marked |= await self._write(mark, fenced=True)
+                marked |= await self._ledger.write(mark, fenced=True)
             except BaseException:
                 queue.extendleft(reversed(wave))
                 raise
@@ -330,29 +279,8 @@ class Sender:
     def _plan_wave(
         self, queue: deque[Delivery], later: dict[float, list[int]], busy: set[str]
     ) -> list[Delivery]:
-        """Take the next ``wave_size`` deliveries whose chats are ready within the horizon.
-
-        A chat appears once per wave and not in two waves in a row (``busy``: the chats of
-        the wave going out now); rows for chats that must wait longer (1/s private,
-        20/min groups) are set aside to be given back with their time.
-        """
         now = self._clock.monotonic()
-        wave: list[Delivery] = []
-        chats: set[str] = set()
-        again: list[Delivery] = []
-        while queue and len(wave) < self.wave_size:
-            delivery = queue.popleft()
-            if delivery.chat_key in chats or delivery.chat_key in busy:
-                again.append(delivery)
-                continue
-            ready_at = self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now)
-            if ready_at > now + self._horizon:
-                later.setdefault(round(ready_at - now, 1) + 0.1, []).append(delivery.id)
-                continue
-            chats.add(delivery.chat_key)
-            wave.append(delivery)
-        queue.extendleft(reversed(again))
-        return wave
+        return plan_wave(self._pacer, now, self.wave_size, self._horizon, queue, later, busy)
 
     async def _fire(self, wave: list[Delivery], queue: deque[Delivery]) -> int:
         """Fire the wave as one burst as soon as the pacer allows it; a member whose chat
@@ -438,18 +366,14 @@ class Sender:
         allowed = self._pacer.admit(now, len(grant.granted))
         return [batch[i] for i in grant.granted[:allowed]], busy, 0.0
 
+    async def _finish(self) -> None:
+        """Let the requests in flight come back, then record what is left (``Ledger``)."""
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._ledger.finish()
+
     def _chat_wait(self, delivery: Delivery, now: float) -> float:
         return self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now) - now
-
-    async def _put_back(
-        self, later: dict[float, list[int]], queue: deque[Delivery], session: AsyncSession
-    ) -> None:
-        """Reserved rows not sent in this batch go back to the queue (no attempt counted)."""
-        now = self._clock.now()
-        for wait, ids in later.items():
-            await release(session, ids, now + timedelta(seconds=wait))
-        if queue:
-            await release(session, [d.id for d in queue], now)
 
     async def _send(self, delivery: Delivery) -> None:
         stamp = Stamp(self._pacer, self._clock.monotonic)
@@ -477,123 +401,9 @@ class Sender:
                 outcome.after,
                 extra={"article_id": delivery.article_id, "chat": delivery.address},
             )
-        self._pending_outcomes.append((delivery, outcome))
-
-    # ---- recording outcomes -----------------------------------------------------------
-
-    async def _write(
-        self, work: Callable[[AsyncSession], Awaitable[T]], *, fenced: bool = False
-    ) -> T:
-        """One transaction: the outcomes that came back so far, then ``work``.
-
-        ``fenced`` work (claims, recovery) checks the lease first, if there is one.
-
-        Reserved rows a failed transaction could not give back (``_stranded``) are given
-        back first. If this one fails too, outcomes and stranded rows wait for the next:
-        nothing reserved is forgotten while the process lives.
-        """
-        taken, self._pending_outcomes = self._pending_outcomes, []
-        stranded, self._stranded = self._stranded, []
-        try:
-            async with self._sessions.begin() as session:
-                if fenced and self._lease is not None:
-                    await self._lease.fence(session)
-                if stranded:
-                    await release(session, stranded, self._clock.now())
-                applied = await self._apply(session, taken)
-                result = await work(session)
-        except BaseException:
-            self._pending_outcomes[:0] = taken
-            self._stranded[:0] = stranded
-            raise
-        await self._notify(applied)
-        return result
-
-    async def _apply(
-        self, session: AsyncSession, outcomes: list[tuple[Delivery, Outcome]]
-    ) -> list[tuple[Delivery, Outcome, Applied]]:
-        if not outcomes:
-            return []
-        now = self._clock.now()
-        sent = [(d.id, o) for d, o in outcomes if isinstance(o, Sent)]
-        await record_sent(session, sent, now)
-        # A breaking post's pin is queued with its outcome: paced like any request.
-        pins = [
-            (d.id, d.chat_pk)
-            for d, o in outcomes
-            if d.pin and isinstance(o, Sent) and o.message_id is not None
-        ]
-        await enqueue_pins(session, pins, now)
-        applied: list[tuple[Delivery, Outcome, Applied]] = []
-        for delivery, outcome in outcomes:
-            if isinstance(outcome, Sent):
-                applied.append((delivery, outcome, SENT))
-            else:
-                result = await record_outcome(session, delivery, outcome, now, random.random())
-                applied.append((delivery, outcome, result))
-        return applied
-
-    async def _notify(self, applied: list[tuple[Delivery, Outcome, Applied]]) -> None:
-        """Counters (aggregated per flush, one metric update per state and kind) and hooks."""
-        if not applied:
-            return
-        tally: Counter[tuple[str, str]] = Counter()
-        dropped: Counter[str] = Counter()
-        for delivery, outcome, result in applied:
-            tally[(result.state, delivery.chat_kind)] += 1
-            if result.dropped:
-                dropped[delivery.chat_kind] += result.dropped
-            if self._on_outcome is not None:
-                await self._on_outcome(delivery, outcome, result)
-        for (state, kind), count in tally.items():
-            self.stats.by_state[state] = self.stats.by_state.get(state, 0) + count
-            self.metrics.outcome(state, kind, count=count)
-        for kind, count in dropped.items():
-            self.metrics.outcome("dropped", kind, count=count)
-
-    async def _finish(self) -> None:
-        """Record the last outcomes before the sender stops. A database that dropped its
-        connections is given a few seconds to come back: an outcome not recorded leaves
-        its row in flight, and the next start must count it unknown."""
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + _FINAL_WRITES_WITHIN
-        pause = 0.2
-        while (self._pending_outcomes or self._stranded) and loop.time() < give_up_at:
-            try:
-                await self._write(_nothing)
-            except Exception as exc:
-                if loop.time() + pause > give_up_at:
-                    # Left in flight: the next start marks them unknown, never re-sent.
-                    log_failure(
-                        log, exc, "could not record %d outcomes", len(self._pending_outcomes)
-                    )
-                    return
-                await asyncio.sleep(pause)
-                pause = min(2 * pause, 2.0)
+        self._ledger.pending.append((delivery, outcome))
 
 
-SENT = Applied("sent")
-_FINAL_WRITES_WITHIN = 10.0  # seconds to record the last outcomes when the sender stops
 _RECHECK = 0.005  # seconds; a reply took the room the pacer had promised: look again
 _PREPARE_AHEAD = 0.03  # seconds before a burst may leave that its transaction starts
 _HOLD_AT_MOST = 1.0  # seconds; see Sender._hold_at_most
-
-
-async def _nothing(_session: AsyncSession) -> None:
-    return None
-
-
-async def claim_probe(session: AsyncSession, before: object) -> int | None:
-    """Id of one row that will be due before ``before``, if any (no reservation)."""
-    from sqlalchemy import select
-
-    return await session.scalar(
-        select(OutboxRow.id)
-        .where(
-            OutboxRow.state.in_(("pending", "retry", "claimed")),
-            OutboxRow.next_attempt_at <= before,
-        )
-        .limit(1)
-    )

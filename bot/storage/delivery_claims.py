@@ -285,3 +285,15 @@ async def recover_after_crash(session: AsyncSession, now: datetime) -> tuple[int
         .execution_options(synchronize_session=False)
     )
     return int(getattr(back, "rowcount", 0) or 0), int(getattr(lost, "rowcount", 0) or 0)
+
+
+async def claim_probe(session: AsyncSession, before: object) -> int | None:
+    """Id of one row that will be due before ``before``, if any (no reservation)."""
+    return await session.scalar(
+        select(OutboxRow.id)
+        .where(
+            OutboxRow.state.in_(("pending", "retry", "claimed")),
+            OutboxRow.next_attempt_at <= before,
+        )
+        .limit(1)
+    )
