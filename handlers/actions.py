@@ -9,9 +9,11 @@ from __future__ import annotations
 
 #: The reader's settings screens (``handlers.settings``): ``sO.<screen>`` opens one.
 OPEN_SETTINGS = "sO"
-#: Topics and keywords (``handlers.follows``): the screen, and taking back what a deep
-#: link added (``fU.<language>.<region or k>``).
+#: Topics and keywords (``handlers.follows``): the screen, another edition followed too
+#: (``fA.<language>``, on the language screen), and taking back what a deep link added
+#: (``fU.<language>.<region or k>``).
 OPEN_FOLLOWS = "fO"
+ALSO_LANGUAGE = "fA"
 UNDO_LANGUAGE = "fU"
 #: Any time zone (``handlers.timezones``): the countries, page ``zC.<page>``.
 OTHER_ZONE = "zC"

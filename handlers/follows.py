@@ -36,7 +36,7 @@ from bot.storage.follows import (
 )
 from bot.storage.models import ChatRegionRow, ChatRow
 from bot.text.terms import keyword_term
-from handlers.actions import OPEN_FOLLOWS, OPEN_SETTINGS, UNDO_LANGUAGE
+from handlers.actions import ALSO_LANGUAGE, OPEN_FOLLOWS, OPEN_SETTINGS, UNDO_LANGUAGE
 from handlers.buttons import (
     HANDLER,
     Callback,
@@ -131,7 +131,7 @@ class FollowSettings:
                     await self.g.answer(update, "errors.stale_button", alert=True)
                     return
                 follows = await chat_follows(session, row.id)
-                if name == "fA":
+                if name == ALSO_LANGUAGE:
                     shown = await self.screens.screen(session, "l", user.id, chat.id, lang)
                 elif name == UNDO_LANGUAGE:
                     shown = (self.undone(row.language, follows), None)
@@ -153,7 +153,7 @@ class FollowSettings:
             "fK": self.plain,
             "fT": self.topic,
             "fX": self.remove_keyword,
-            "fA": self.also,
+            ALSO_LANGUAGE: self.also,
             UNDO_LANGUAGE: self.undo,
         }
 

@@ -25,7 +25,7 @@ from bot.storage.chats import chat_region_codes, find_chat
 from bot.storage.follows import Follows, chat_follows
 from bot.storage.models import ChatRow
 from bot.zones import zone_label
-from handlers.actions import OPEN_FOLLOWS, OPEN_SETTINGS, OTHER_ZONE
+from handlers.actions import ALSO_LANGUAGE, OPEN_FOLLOWS, OPEN_SETTINGS, OTHER_ZONE
 from handlers.buttons import CHECK, Buttons, Rows, chunk
 from handlers.subscriptions import follow_lines, language_label
 
@@ -139,7 +139,7 @@ class ReaderScreens:
                 + self.tr.plain(lang, "follow.also_button", language=language_label(self.tr, code)),
                 uid,
                 cid,
-                "fA",
+                ALSO_LANGUAGE,
                 index,
             )
             for index, code in enumerate(self.catalog.languages)
