@@ -178,3 +178,39 @@ async def test_silence_ends_leadership_and_a_standby_takes_over(
         stop.set()
         await asyncio.wait_for(asyncio.gather(first, second), 40)
         await proxied.dispose()
+
+
+async def test_a_dropped_connection_costs_the_leader_nothing_or_one_epoch(
+    pg_url: str, pg_engine: AsyncEngine
+) -> None:
+    """The database's address resets every connection (a restarted pooler): a short drop
+    is ridden out by trying the renewal again on a fresh connection; a drop longer than
+    the renewal may take stops the leader, which takes its own lease back at the next
+    epoch once the database answers, long before the lease (a minute here) expires."""
+    target = make_url(pg_url)
+    async with SilentProxy(target.host or "127.0.0.1", target.port or 5432) as proxy:
+        proxied = create_engine(target.set(port=proxy.port).render_as_string(hide_password=False))
+        leader = Leadership(proxied, "sender", ttl=60.0)
+        stop = asyncio.Event()
+        terms: list[int] = []
+        leads = asyncio.Event()
+
+        async def work(until: asyncio.Event) -> None:
+            terms.append(leader.epoch)
+            leads.set()
+            await until.wait()
+
+        task = asyncio.create_task(leader.run(stop, work))
+        await asyncio.wait_for(leads.wait(), 10)
+        await asyncio.sleep(RENEW_EVERY * 1.5)  # a renewal went through the proxy
+        assert proxy.drop(refuse_for=0.3) > 0
+        await asyncio.sleep(RENEW_EVERY * 3)
+        assert terms == [1] and leader.is_leader  # renewed on a fresh connection
+
+        leads.clear()
+        proxy.drop(refuse_for=CONFIRM_WITHIN + 1.5)
+        await asyncio.wait_for(leads.wait(), 20)
+        assert terms == [1, 2]  # stopped once, back at the next epoch
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        await proxied.dispose()
