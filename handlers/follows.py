@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -23,7 +22,7 @@ from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.callbacks import Action
 from bot.i18n import Translator
-from bot.storage.chats import ensure_private_chat, find_chat
+from bot.storage.chats import ensure_private_chat, find_chat, remove_chat_region
 from bot.storage.editions import add_chat_language, chat_languages, remove_chat_language
 from bot.storage.follows import (
     MAX_KEYWORDS,
@@ -34,7 +33,7 @@ from bot.storage.follows import (
     remove_chat_keyword,
     toggle_chat_topic,
 )
-from bot.storage.models import ChatRegionRow, ChatRow
+from bot.storage.models import ChatRow
 from bot.text.terms import keyword_term
 from handlers.actions import ALSO_LANGUAGE, OPEN_FOLLOWS, OPEN_SETTINGS, UNDO_LANGUAGE
 from handlers.buttons import (
@@ -199,11 +198,7 @@ class FollowSettings:
             return False
         await remove_chat_language(session, row.id, langs[index])
         if region is not None:
-            await session.execute(
-                delete(ChatRegionRow).where(
-                    ChatRegionRow.chat_id == row.id, ChatRegionRow.region == regions[region].code
-                )
-            )
+            await remove_chat_region(session, row.id, regions[region].code)
         return True
 
     def undone(self, lang: str, follows: Follows) -> str:

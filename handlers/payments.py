@@ -20,10 +20,7 @@ import hmac
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import LabeledPrice, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -39,7 +36,12 @@ from telegram.ext import (
 
 from bot.callbacks import CallbackSigner, RateLimiter
 from bot.storage.models import DonationRow
-from bot.storage.upsert import insert_ignoring_conflicts
+from bot.storage.payments import (
+    donation_by_charge,
+    mark_refunded,
+    recent_donations,
+    record_donation,
+)
 from handlers.actions import STARS_ACTION
 from handlers.services import Services
 
@@ -101,45 +103,6 @@ def precheckout_problem(
     if signed.amount not in amounts:
         return f"amount {signed.amount} is no longer offered"
     return None
-
-
-# --------------------------------------------------------------------------- storage
-
-
-async def record_donation(
-    session: AsyncSession,
-    *,
-    charge_id: str,
-    user_id: int,
-    amount: int,
-    currency: str,
-    payload: str,
-    language: str,
-    now: datetime,
-    suspicious: bool = False,
-) -> bool:
-    """Store a payment once per charge id; False when it was already recorded."""
-    stmt = (
-        insert_ignoring_conflicts(session, DonationRow)
-        .values(
-            charge_id=charge_id,
-            user_id=user_id,
-            amount=amount,
-            currency=currency[:8],
-            payload=payload[:128],
-            language=language,
-            created_at=now,
-            suspicious=suspicious,
-        )
-        .on_conflict_do_nothing()
-    )
-    result = await session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
-
-
-async def recent_donations(session: AsyncSession, limit: int = 15) -> list[DonationRow]:
-    query = select(DonationRow).order_by(DonationRow.created_at.desc(), DonationRow.id.desc())
-    return list(await session.scalars(query.limit(limit)))
 
 
 def format_donations(rows: list[DonationRow]) -> str:
@@ -290,9 +253,7 @@ class Payments:
 
     async def _refund(self, context: ContextTypes.DEFAULT_TYPE, charge_id: str) -> str:
         async with self.s.sessions() as session:
-            row = await session.scalar(
-                select(DonationRow).where(DonationRow.charge_id == charge_id[:255])
-            )
+            row = await donation_by_charge(session, charge_id)
         if row is None:
             return f"No donation with charge id {charge_id}."
         if row.refunded_at is not None:
@@ -303,9 +264,7 @@ class Payments:
             log.warning("stars: refund of %s failed: %s", charge_id, exc)
             return f"Telegram refused the refund of {charge_id}: {exc.message}"
         async with self.s.sessions.begin() as session:
-            stored = await session.get(DonationRow, row.id)
-            if stored is not None:
-                stored.refunded_at = self.s.clock.now()
+            await mark_refunded(session, row.id, self.s.clock.now())
         log.info("stars: refunded %s (%d %s)", charge_id, row.amount, row.currency)
         await self._tell_refunded(context, row)
         return f"Refunded {row.amount} {row.currency} to user {row.user_id} ({charge_id})."

@@ -14,14 +14,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import RetryAfter, TelegramError
 
 from bot.chat_ids import chat_id_of
 from bot.clock import Clock
-from bot.storage.models import ChatRow, OutboxRow
+from bot.storage.deliveries import due_unpins, set_unpin_time
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +50,7 @@ class UnpinJob:
         """Unpin the due posts; returns how many Telegram unpinned."""
         now = self._clock.now()
         async with self._sessions() as session:
-            rows = (
-                await session.execute(
-                    select(OutboxRow.id, OutboxRow.state, OutboxRow.message_id, ChatRow.address)
-                    .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
-                    .where(OutboxRow.unpin_at <= now, OutboxRow.state.not_in(WAITING_STATES))
-                    .order_by(OutboxRow.unpin_at)
-                    .limit(self._batch)
-                )
-            ).all()
+            rows = await due_unpins(session, now, WAITING_STATES, self._batch)
         done = 0
         for row_id, state, message_id, address in rows:
             if state == "sent" and message_id is not None:
@@ -83,18 +74,12 @@ class UnpinJob:
 
     async def _clear(self, row_id: int) -> None:
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(OutboxRow).where(OutboxRow.id == row_id).values(unpin_at=None)
-            )
+            await set_unpin_time(session, row_id, None)
 
     async def _postpone(self, row_id: int, wait: float | timedelta, now: datetime) -> None:
         seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == row_id)
-                .values(unpin_at=now + timedelta(seconds=seconds))
-            )
+            await set_unpin_time(session, row_id, now + timedelta(seconds=seconds))
 
 
 def pin_jobs(

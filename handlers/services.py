@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update, User
 
@@ -16,7 +15,7 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.mostread import MostReadStore
 from bot.outbox.compose import PostBuilder
-from bot.storage.models import ChatRow
+from bot.storage.chats import chat_language
 
 
 @dataclass(frozen=True)
@@ -75,9 +74,5 @@ class Services:
 
     async def _saved_language(self, private_chat_id: int) -> str | None:
         async with self.sessions() as session:
-            saved = await session.scalar(
-                select(ChatRow.language).where(
-                    ChatRow.address == str(private_chat_id), ChatRow.thread_id == 0
-                )
-            )
+            saved = await chat_language(session, str(private_chat_id))
         return saved if saved in self.catalog.languages else None

@@ -219,3 +219,20 @@ async def move_chat_address(
             moved += 1
     await session.flush()
     return moved
+
+
+async def chat_language(session: AsyncSession, address: str, thread_id: int = 0) -> str | None:
+    """The language saved for a chat, None when the bot has no row for it."""
+    language: str | None = await session.scalar(
+        select(ChatRow.language).where(ChatRow.address == address, ChatRow.thread_id == thread_id)
+    )
+    return language
+
+
+async def remove_chat_region(session: AsyncSession, chat_pk: int, region: str) -> None:
+    """The destination no longer follows ``region`` (nothing happens if it did not)."""
+    await session.execute(
+        delete(ChatRegionRow).where(
+            ChatRegionRow.chat_id == chat_pk, ChatRegionRow.region == region
+        )
+    )

@@ -261,3 +261,26 @@ async def backlog(session: AsyncSession, now: datetime) -> Backlog:
         unknown=finished.get("unknown", 0),
         dead=finished.get("dead", 0),
     )
+
+
+# ---- pins of breaking posts ----
+
+
+async def due_unpins(
+    session: AsyncSession, now: datetime, waiting: Sequence[str], limit: int
+) -> list[tuple[int, str, int | None, str]]:
+    """Posts whose pin is due to end: (row id, state, message id, chat address), the
+    longest due first; rows still in one of the ``waiting`` states are left for later."""
+    rows = await session.execute(
+        select(OutboxRow.id, OutboxRow.state, OutboxRow.message_id, ChatRow.address)
+        .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+        .where(OutboxRow.unpin_at <= now, OutboxRow.state.not_in(list(waiting)))
+        .order_by(OutboxRow.unpin_at)
+        .limit(limit)
+    )
+    return [(row_id, state, mid, address) for row_id, state, mid, address in rows.all()]
+
+
+async def set_unpin_time(session: AsyncSession, row_id: int, at: datetime | None) -> None:
+    """When the post's pin ends (None: nothing left to unpin)."""
+    await session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(unpin_at=at))
