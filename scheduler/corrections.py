@@ -23,7 +23,8 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox.kinds import DELETE, EDIT, POST, enqueue_on_posts
+from bot.outbox.kinds import DELETE, EDIT, POST
+from bot.storage.delivery_kinds import enqueue_on_posts
 from bot.storage.models import ArticleRow, FeedRow, OutboxRow
 from bot.text.search import searchable
 

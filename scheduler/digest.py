@@ -33,9 +33,10 @@ from bot.clock import Clock
 from bot.i18n import Translator
 from bot.localtime import last_digest_time, to_local
 from bot.mostread import MostReadItem, MostReadStore
-from bot.outbox.kinds import DIGEST, enqueue_texts
+from bot.outbox.kinds import DIGEST
 from bot.outbox.render import render_list, split_html_blocks
 from bot.storage.chats import ALL_REGIONS
+from bot.storage.delivery_kinds import enqueue_texts
 from bot.storage.failures import log_failure
 from bot.storage.follows import chat_follows
 from bot.storage.models import ArticleRow, ArticleTopicRow, ChatRegionRow, ChatRow, OutboxRow

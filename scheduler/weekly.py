@@ -21,9 +21,10 @@ from bot.clock import Clock
 from bot.i18n import Translator
 from bot.localtime import at_minute, to_local
 from bot.mostread import MostReadItem, MostReadStore
-from bot.outbox.kinds import WEEKLY, enqueue_texts
+from bot.outbox.kinds import WEEKLY
 from bot.outbox.render import render_list
 from bot.storage.chats import ALL_REGIONS
+from bot.storage.delivery_kinds import enqueue_texts
 from bot.storage.failures import log_failure
 from bot.storage.models import ChatRegionRow, ChatRow
 from scheduler.jobs import Job

@@ -12,9 +12,10 @@ from telegram import Bot
 from bot.alerts import Alerts, BatchedAlerts, LogAlerts
 from bot.clock import Clock
 from bot.config import Settings
-from bot.outbox.kinds import ALERT, POST, enqueue_alert
+from bot.outbox.kinds import ALERT, POST
 from bot.outbox.ledger import OutcomeListener
 from bot.outbox.queue import Applied, Dead, Delivery, Outcome
+from bot.storage.delivery_kinds import enqueue_alert
 
 log = logging.getLogger("newsbot")
 

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.metrics import DeliveryMetrics
-from bot.outbox.kinds import enqueue_pins
 from bot.outbox.queue import Applied, Delivery, Outcome, Sent
 from bot.storage.delivery_claims import (
     inflight_by_kind,
@@ -30,6 +29,7 @@ from bot.storage.delivery_claims import (
     recover_after_crash,
     release,
 )
+from bot.storage.delivery_kinds import enqueue_pins
 from bot.storage.delivery_outcomes import record_outcome
 from bot.storage.failures import log_failure
 

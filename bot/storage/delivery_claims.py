@@ -15,8 +15,8 @@ from typing import Any, cast
 from sqlalchemy import BindParameter, Table, Update, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox.kinds import reserved_messages
 from bot.outbox.queue import Delivery, Sent
+from bot.storage.delivery_kinds import reserved_messages
 from bot.storage.models import DUE_CONDITION, ArticleRow, ChatRow, OutboxRow
 
 # The sender's statements, built once on the table (Core), not on the ORM class: an

@@ -21,10 +21,11 @@ from bot.alerts import BatchedAlerts
 from bot.app import assemble
 from bot.i18n import Translator
 from bot.mostread import MostReadItem, MostReadStore
-from bot.outbox.kinds import DIGEST, enqueue_texts
+from bot.outbox.kinds import DIGEST
 from bot.storage.articles import NewArticle, insert_article
 from bot.storage.chats import set_chat_regions
 from bot.storage.deliveries import enqueue_article
+from bot.storage.delivery_kinds import enqueue_texts
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
 from scheduler.corrections import queue_action
 from scheduler.digest import DigestJob
