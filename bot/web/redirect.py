@@ -25,15 +25,13 @@ from datetime import datetime
 
 from aiohttp import web
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import IPNetwork
 from bot.links import LinkTarget, verify
-from bot.storage.models import ClickRow
-from bot.storage.upsert import insert_ignoring_conflicts
+from bot.storage.clicks import add_click, readers_from_address
 
 log = logging.getLogger(__name__)
 
@@ -117,35 +115,21 @@ async def record_click(
     its address already counts as ``READERS_PER_ADDRESS`` readers of it (``capped``);
     ``counted`` when new."""
     target_hash = target_key(target.url)
-    readers = await session.scalar(
-        select(func.count())
-        .select_from(ClickRow)
-        .where(
-            ClickRow.day == now.date(),
-            ClickRow.address == address,
-            ClickRow.target == target_hash,
-            ClickRow.kind == target.kind,
-        )
-    )
-    if (readers or 0) >= READERS_PER_ADDRESS:
+    readers = await readers_from_address(session, now.date(), address, target_hash, target.kind)
+    if readers >= READERS_PER_ADDRESS:
         return "capped"
-    stmt = (
-        insert_ignoring_conflicts(session, ClickRow)
-        .values(
-            kind=target.kind,
-            target=target_hash,
-            url=target.url,
-            language=target.language[:8],
-            regions=" ".join(target.regions)[:512],
-            reader=reader,
-            address=address,
-            day=now.date(),
-            created_at=now,
-        )
-        .on_conflict_do_nothing()
+    added = await add_click(
+        session,
+        kind=target.kind,
+        target=target_hash,
+        url=target.url,
+        language=target.language,
+        regions=" ".join(target.regions),
+        reader=reader,
+        address=address,
+        now=now,
     )
-    result = await session.execute(stmt)
-    return "counted" if getattr(result, "rowcount", 0) else "repeat"
+    return "counted" if added else "repeat"
 
 
 class TapMetrics:
