@@ -7,6 +7,7 @@ runner's reading of it fails here rather than at the end of an hour's run.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -124,3 +125,21 @@ def test_a_step_that_gave_nothing_is_not_measured(tmp_path: Path) -> None:
     assert figures["extract_per_s"] is None
     assert "not measured" in line_of(lines, "304 poll cycle")
     assert any(line.startswith("failed step: extract") for line in lines)
+
+
+def load_runner() -> Any:
+    """``bench/run.py`` as a module (``bench`` is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_bench_that_judges_itself_is_read_from_its_marks_and_exit() -> None:
+    runner = load_runner()
+    sentences = "file  lang  F1  target  on\nntrex/ka.jsonl  ka  0.964  0.97  given  BELOW\n"
+    assert runner.exit_only(sentences, Path("unused"), 0) == {"missed": 1}
+    assert runner.exit_only("precision target >= 0.95: met\n", Path("unused"), 0) == {"missed": 0}
+    assert runner.exit_only("duplicates: 0 (must be 0)\n", Path("unused"), 1) == {"missed": 1}
