@@ -21,7 +21,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.deliveries import backlog_counts, oldest_due
-from bot.unknown import unknown_counts
+from bot.storage.unknown_deliveries import unknown_counts
 
 # Final and intermediate states an outcome can leave a row in (``bot.outbox.queue.Applied``).
 OUTCOME_STATES = ("sent", "retry", "unknown", "dead", "dropped")

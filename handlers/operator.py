@@ -4,8 +4,8 @@
 backlog per state and audience, what is due now and what waits for later, the unknown
 and dead-letter totals, the time to drain at the configured rate, and the articles whose
 deliveries' fate is unknown. ``/resend <article>`` queues one of those articles again for
-its channels (never for groups or private chats: see ``bot.unknown``). Anyone else who
-tries them gets a polite refusal, and nothing about the queue. Both answer in the
+its channels (never for groups or private chats: see ``bot.storage.unknown_deliveries``).
+Anyone else who tries them gets a polite refusal, and nothing about the queue. Both answer in the
 operator's language.
 """
 
@@ -25,7 +25,7 @@ from bot.outbox.pacing import drain_seconds
 from bot.outbox.queue import BACKLOG_STATES, Backlog
 from bot.storage.deliveries import backlog
 from bot.storage.models import ArticleRow, AuditRow
-from bot.unknown import UnknownArticle, resend_to_channels, unknown_by_article
+from bot.storage.unknown_deliveries import UnknownArticle, resend_to_channels, unknown_by_article
 from handlers.services import Services
 
 log = logging.getLogger(__name__)

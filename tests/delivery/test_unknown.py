@@ -14,7 +14,7 @@ from bot.clock import SystemClock
 from bot.i18n import Translator
 from bot.storage.delivery_claims import claim_due, mark_inflight
 from bot.storage.models import AuditRow, ChatRow, OutboxRow
-from bot.unknown import UnknownArticle, unknown_by_article, unknown_counts
+from bot.storage.unknown_deliveries import UnknownArticle, unknown_by_article, unknown_counts
 from handlers.operator import format_unknown, resend_answer
 from tests.crash.support import add_private_readers, now, publish, reader_ids, states
 from tests.e2e.support import GEORGIA_CHANNEL, declare_channels, make_catalog, make_settings

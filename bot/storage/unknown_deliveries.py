@@ -1,4 +1,4 @@
-"""Deliveries whose fate is unknown, for operators: seen per article, resent on purpose.
+"""The deliveries aggregate, unknown fates: seen per article by operators, resent on purpose.
 
 A row becomes ``unknown`` when the process stopped (or a request timed out) while it was
 in flight: Telegram may or may not have it, so the sender never sends it again by itself
