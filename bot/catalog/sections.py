@@ -11,6 +11,7 @@ from cssselect import GenericTranslator, SelectorError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.catalog.fields import LANG_CODE, REGION_CODE, Code, HostName, WebUrl, check_url
+from bot.chat_ids import numeric_chat_id
 
 LocalizedText = str | dict[str, str]
 
@@ -160,8 +161,8 @@ class Channel(_Strict):
         if isinstance(value, int):
             return value
         text = value.strip()
-        if re.fullmatch(r"-?\d+", text):
-            return int(text)
+        if (number := numeric_chat_id(text)) is not None:
+            return number
         if not re.fullmatch(r"@[A-Za-z][A-Za-z0-9_]{3,31}", text):
             raise ValueError(f"{value!r} is neither @username nor a numeric chat id")
         return text
