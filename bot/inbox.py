@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.alerts import Alerts
+from bot.alerts import Alerts, notice
 from bot.clock import Clock
 from bot.storage.failures import is_database_failure
 from bot.storage.inbox import store_updates
@@ -44,17 +44,14 @@ class DatabaseOutage:
             return
         self.active = True
         log.error("database unavailable: %r", exc)
-        await self._alerts.alert(
-            "Database unavailable: readers are told to try again; their updates are "
-            f"kept and handled when it is back ({type(exc).__name__})."
-        )
+        await self._alerts.alert(notice("db_down", error=type(exc).__name__))
 
     async def recovered(self) -> None:
         if not self.active:
             return
         self.active = False
         log.warning("database available again")
-        await self._alerts.alert("Database available again: kept updates are being handled.")
+        await self._alerts.alert(notice("db_back"))
 
 
 def reply_target(raw: JSON) -> tuple[str, Any, str | None] | None:

@@ -34,7 +34,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.alerts import notice
 from bot.callbacks import CallbackSigner, RateLimiter
+from bot.i18n import Translator
 from bot.storage.models import DonationRow
 from bot.storage.payments import (
     donation_by_charge,
@@ -105,18 +107,26 @@ def precheckout_problem(
     return None
 
 
-def format_donations(rows: list[DonationRow]) -> str:
-    """The ``/donations`` answer as plain text (pure)."""
+def format_donations(rows: list[DonationRow], tr: Translator, lang: str) -> str:
+    """The ``/donations`` answer as plain text in the operator's language (pure)."""
     if not rows:
-        return "No donations yet."
-    lines = [f"Last {len(rows)} donations:"]
+        return tr.plain(lang, "donations.none")
+    lines = [tr.plain(lang, "donations.heading", len(rows), count=len(rows))]
     for row in rows:
-        refunded = " · refunded" if row.refunded_at else ""
-        suspicious = " · SUSPICIOUS (payload not ours)" if row.suspicious else ""
-        lines.append(
-            f"{row.created_at:%Y-%m-%d %H:%M} · {row.amount} {row.currency} · "
-            f"user {row.user_id} · {row.charge_id}{refunded}{suspicious}"
+        line = tr.plain(
+            lang,
+            "donations.line",
+            when=f"{row.created_at:%Y-%m-%d %H:%M}",
+            amount=row.amount,
+            currency=row.currency,
+            user=str(row.user_id),
+            charge=row.charge_id,
         )
+        if row.refunded_at:
+            line += " · " + tr.plain(lang, "donations.refunded")
+        if row.suspicious:
+            line += " · " + tr.plain(lang, "donations.suspicious")
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -224,9 +234,13 @@ class Payments:
         if suspicious:
             log.warning("stars: payment %s does not match an invoice of ours", payment.currency)
             await self.s.alerts.alert(
-                f"Suspicious payment: {payment.total_amount} {payment.currency} from user "
-                f"{user.id} (charge {payment.telegram_payment_charge_id}) does not match an "
-                "invoice the bot issued; it is recorded, not thanked and not counted."
+                notice(
+                    "suspicious_payment",
+                    amount=payment.total_amount,
+                    currency=payment.currency,
+                    user=str(user.id),
+                    charge=payment.telegram_payment_charge_id,
+                )
             )
             return
         await message.reply_text(
@@ -246,28 +260,41 @@ class Payments:
             return
         if not await self.s.refuse_unless_operator(update):
             return
+        lang = await self.s.language_for(update)
         if not context.args or len(context.args) != 1:
-            await message.reply_text("Usage: /refund <telegram charge id>", parse_mode=None)
+            usage = self.s.translator.plain(lang, "refund.usage")
+            await message.reply_text(usage, parse_mode=None)
             return
-        await message.reply_text(await self._refund(context, context.args[0]), parse_mode=None)
+        answer = await self._refund(context, context.args[0], lang)
+        await message.reply_text(answer, parse_mode=None)
 
-    async def _refund(self, context: ContextTypes.DEFAULT_TYPE, charge_id: str) -> str:
+    async def _refund(self, context: ContextTypes.DEFAULT_TYPE, charge_id: str, lang: str) -> str:
+        """Refund one donation; the answer for the operator, in their language."""
+        tr = self.s.translator
         async with self.s.sessions() as session:
             row = await donation_by_charge(session, charge_id)
         if row is None:
-            return f"No donation with charge id {charge_id}."
+            return tr.plain(lang, "refund.unknown", charge=charge_id)
         if row.refunded_at is not None:
-            return f"Charge {charge_id} was already refunded on {row.refunded_at:%Y-%m-%d}."
+            when = f"{row.refunded_at:%Y-%m-%d}"
+            return tr.plain(lang, "refund.already", charge=charge_id, date=when)
         try:
             await context.bot.refund_star_payment(row.user_id, charge_id)
         except TelegramError as exc:
             log.warning("stars: refund of %s failed: %s", charge_id, exc)
-            return f"Telegram refused the refund of {charge_id}: {exc.message}"
+            return tr.plain(lang, "refund.refused", charge=charge_id, reason=exc.message)
         async with self.s.sessions.begin() as session:
             await mark_refunded(session, row.id, self.s.clock.now())
         log.info("stars: refunded %s (%d %s)", charge_id, row.amount, row.currency)
         await self._tell_refunded(context, row)
-        return f"Refunded {row.amount} {row.currency} to user {row.user_id} ({charge_id})."
+        return tr.plain(
+            lang,
+            "refund.done",
+            amount=row.amount,
+            currency=row.currency,
+            user=str(row.user_id),
+            charge=charge_id,
+        )
 
     async def _tell_refunded(self, context: ContextTypes.DEFAULT_TYPE, row: DonationRow) -> None:
         """Tell the donor, in the language they donated in, that their Stars came back.
@@ -294,7 +321,9 @@ class Payments:
             return
         async with self.s.sessions() as session:
             rows = await recent_donations(session)
-        await message.reply_text(format_donations(rows), parse_mode=None)
+        lang = await self.s.language_for(update)
+        text = format_donations(rows, self.s.translator, lang)
+        await message.reply_text(text, parse_mode=None)
 
     def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         return [

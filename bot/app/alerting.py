@@ -9,9 +9,10 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 
-from bot.alerts import Alerts, BatchedAlerts, LogAlerts
+from bot.alerts import Alerts, BatchedAlerts, LogAlerts, notice, operators_language
 from bot.clock import Clock
 from bot.config import Settings
+from bot.i18n import Translator
 from bot.outbox.kinds import ALERT, POST
 from bot.outbox.ledger import OutcomeListener
 from bot.outbox.queue import Applied, Dead, Delivery, Outcome
@@ -28,10 +29,12 @@ def editors_alerts(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     wake: Callable[[], None],
+    translator: Translator,
 ) -> Alerts:
-    """Alerts are outbox rows for the editors' chat, sent by the sender like any message.
-    When they cannot be queued (the database is down: the alert may well say so), they
-    go straight to Telegram instead, as a reply would."""
+    """Alerts are outbox rows for the editors' chat, sent by the sender like any message,
+    in the operators' language (:func:`bot.alerts.operators_language`). When they cannot
+    be queued (the database is down: the alert may well say so), they go straight to
+    Telegram instead, as a reply would."""
     chat = settings.editors_chat_id
     if bot is None or chat is None:
         return LogAlerts()
@@ -48,7 +51,11 @@ def editors_alerts(
             return
         wake()
 
-    return BatchedAlerts(send)
+    async def language() -> str:
+        async with sessions() as session:
+            return await operators_language(session, settings.admin_ids, translator)
+
+    return BatchedAlerts(send, translator, language)
 
 
 def dead_letter_alerts(alerts: Alerts) -> OutcomeListener:
@@ -58,7 +65,10 @@ def dead_letter_alerts(alerts: Alerts) -> OutcomeListener:
     async def on_outcome(delivery: Delivery, outcome: Outcome, applied: Applied) -> None:
         if applied.state == "dead" and delivery.kind != ALERT:
             reason = outcome.error if isinstance(outcome, Dead) else getattr(outcome, "error", "")
-            what = f"article {delivery.article_id}" if delivery.kind == POST else delivery.kind
-            await alerts.alert(f"Dead letter: {what} to {delivery.address}: {reason}")
+            where = {"address": delivery.address, "reason": reason}
+            if delivery.kind == POST:
+                await alerts.alert(notice("dead_post", id=str(delivery.article_id), **where))
+            else:
+                await alerts.alert(notice("dead_letter", kind=delivery.kind, **where))
 
     return on_outcome

@@ -181,7 +181,7 @@ def build_send_path(
             wake()
 
     bot = application.bot if application else None
-    alerts = editors_alerts(settings, bot, sessions, clock, wake_sender)
+    alerts = editors_alerts(settings, bot, sessions, clock, wake_sender, translator)
     sender = Sender(
         sessions, publisher, pacer, clock, on_outcome=dead_letter_alerts(alerts), budget=budget
     )

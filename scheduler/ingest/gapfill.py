@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from bot.alerts import Alerts
+from bot.alerts import Alerts, Notice, notice
 from bot.catalog import Feed
 from bot.clock import Clock
 from scheduler.fetch import Fetcher
@@ -59,23 +59,19 @@ class GapFill:
                 feed.url,
                 len(fresh),
             )
-            await self._alert(
-                feed,
-                f"Possible gap in {feed.url}: none of its {len(fresh)} items was seen before "
-                "and there is no REST API to fill it",
-            )
+            await self._alert(feed, notice("gap", url=feed.url, count=len(fresh)))
             return fresh
         filled = await posts_since(self._fetcher, rest, await since(), feed.language)
         if filled.error:
             log.warning("gap fill for %s incomplete: %s", feed.url, filled.error)
-            await self._alert(feed, f"Gap fill for {feed.url} incomplete: {filled.error}")
+            await self._alert(feed, notice("gap_incomplete", url=feed.url, error=filled.error))
         have = {key for key, _ in fresh}
         extra = [(entry_key(e), e) for e in filled.entries]
         extra = [(k, e) for k, e in await self._fresh(extra) if k not in have]
         log.info("gap in %s: the REST API supplied %d more posts", feed.url, len(extra))
         return newest_first([*fresh, *extra])
 
-    async def _alert(self, feed: Feed, text: str) -> None:
+    async def _alert(self, feed: Feed, text: Notice) -> None:
         now = self._clock.now()
         if not alert_due(self._alerted.get(feed.url), now):
             return

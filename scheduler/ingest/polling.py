@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from bot.alerts import Notice, notice
 from bot.catalog import Feed
 from bot.storage.models import FeedRow
 
@@ -135,7 +136,7 @@ class FeedUpdate:
 
     values: dict[str, object] = field(default_factory=dict)
     next_poll_at: datetime | None = None
-    alert: str | None = None
+    alert: Notice | None = None
     moved_to: str | None = None  # a permanent redirect adopted by this poll
 
 
@@ -193,7 +194,7 @@ def after_success(
     if found.wordpress_api is not None:
         values["wordpress_api"] = found.wordpress_api
         values["wordpress_found"] = found.wordpress_found[:200]
-    alert = f"Feed is back: {feed.url}" if state.alerted else None
+    alert = notice("feed_back", url=feed.url) if state.alerted else None
     moved = redirect.get("current_url")
     return FeedUpdate(values, next_poll, alert, moved if isinstance(moved, str) else None)
 
@@ -221,7 +222,7 @@ def after_failure(
         "hold_until": next_poll if retry_after is not None else None,
         "alerted": state.alerted or alert,
     }
-    text = f"Feed failing {failures} times in a row: {feed.url} ({reason})" if alert else None
+    text = notice("feed_failing", url=feed.url, count=failures, reason=reason) if alert else None
     return FeedUpdate(values, next_poll, text)
 
 
@@ -230,7 +231,7 @@ def after_gone(feed: Feed) -> FeedUpdate:
     return FeedUpdate(
         {"disabled": True, "last_error": "HTTP 410 Gone"},
         None,
-        f"Feed removed by the site (410 Gone), polling stopped: {feed.url}",
+        notice("feed_gone", url=feed.url),
     )
 
 

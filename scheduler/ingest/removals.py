@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.alerts import Alerts
+from bot.alerts import Alerts, Notice, notice
 from bot.catalog import Catalog, Feed
 from bot.clock import Clock
 from bot.storage.failures import log_failure
@@ -27,14 +27,11 @@ log = logging.getLogger(__name__)
 Write = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
-def removal_notice(article: Removed, deleting: int, delete_removed: bool) -> str:
+def removal_notice(article: Removed, deleting: int, delete_removed: bool) -> Notice:
     """The editors' alert for one removed article."""
-    what = (
-        f"{deleting} sent messages queued for deletion"
-        if delete_removed
-        else "sent messages kept ([outlet] delete_removed is off)"
-    )
-    return f"Article removed from the site: {article.title} ({article.url}); {what}"
+    if delete_removed:
+        return notice("removed", title=article.title, url=article.url, count=deleting)
+    return notice("removed_kept", title=article.title, url=article.url)
 
 
 class Removals:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.alerts import BatchedAlerts
+from bot.alerts import BatchedAlerts, notice
 from bot.app import assemble
 from bot.i18n import Translator
 from bot.mostread import MostReadItem, MostReadStore
@@ -261,14 +261,14 @@ async def test_editors_alerts_are_queued_and_follow_a_migrated_group(database_ur
             assert parts.application is not None and isinstance(parts.alerts, BatchedAlerts)
             await parts.application.initialize()
             try:
-                for text in ("Feed <x> failed", "Feed <y> failed"):
-                    await parts.alerts.alert(text)
+                for text in ("Feed is back: <x>", "Feed is back: <y>"):
+                    await parts.alerts.alert(notice("feed_back", url=text[-3:]))
                     await parts.alerts.flush()
                     assert not any(text in m.plain_text for m in api.messages_to(moved))
                     await parts.sender.drain(within=30)
             finally:
                 await parts.application.shutdown()
     texts = [m.plain_text for m in api.messages_to(moved)]
-    assert texts == ["• Feed <x> failed", "• Feed <y> failed"]
+    assert texts == ["• Feed is back: <x>", "• Feed is back: <y>"]
     to_old = [r for r in api.calls("sendMessage") if str(r.params.get("chat_id")) == str(editors)]
     assert len(to_old) == 1  # refused once (migrated), never again
