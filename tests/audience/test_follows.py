@@ -168,6 +168,13 @@ async def test_reader_follows_a_topic_and_keywords_and_gets_only_those(database_
             await api.wait_for(lambda qid=qid: qid in api.callback_answers, within=10)
         assert await follows_of(parts, READER) == ((), ["ЁЛКА", "ᲑᲐᲗᲣᲛᲘ"])
 
+        # Keywords alone: only the stories that hold one arrive.
+        before = len(posts(api, READER))
+        await story(parts, "k4", "Ёлка на площади", clock.now(), "economy")
+        await story(parts, "e2", "Lari falls", clock.now(), "economy")
+        await parts.sender.drain(within=20)
+        assert posts(api, READER)[before:] == ["Ёлка на площади"]
+
 
 async def test_ten_keywords_at_most_and_forged_buttons_change_nothing(database_url: str) -> None:
     clock = FakeClock(NOON, runs=True)
