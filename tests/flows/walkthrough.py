@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.app import Parts
 from scheduler.digest import DigestJob
 from tests.audience.support import bot_running
+from tests.e2e.support import GEORGIA_CHANNEL, declare_channels
 from tests.fakes.botapi import FakeBotAPI
 from tests.flows import world
 from tests.flows.recorder import Recorder
@@ -29,17 +30,12 @@ PICKED = -100777  # a chat where a reader sends a story found inline
 async def running(directory: Path) -> AsyncIterator[tuple[FakeBotAPI, Parts, world.StillClock]]:
     clock = world.StillClock(world.START)
     database = f"sqlite+aiosqlite:///{directory / 'flows.db'}"
-    async with (
-        FakeBotAPI(inline=True) as api,
-        bot_running(
-            api,
-            database,
-            clock,
-            world.catalog(),
-            admin_ids=str(OPERATOR),  # type: ignore[arg-type]
-        ) as parts,
-    ):
-        yield api, parts, clock
+    async with FakeBotAPI(inline=True) as api:
+        declare_channels(api)  # the catalog's own channels exist at Telegram
+        async with bot_running(
+            api, database, clock, world.catalog(), admin_ids=str(OPERATOR)
+        ) as parts:
+            yield api, parts, clock
 
 
 async def walk(lang: str, directory: Path) -> Recorder:
@@ -251,6 +247,16 @@ async def admins(r: Recorder, clock: world.StillClock) -> None:
     await r.capture()
     r.step("/channels again", "Each chat opens its card (above).")
     await r.say(ADMIN, "/channels")
+    await r.capture()
+    r.step(
+        "a channel listed in the catalog",
+        "An admin who connects (or opens) a channel that the catalog's `[[channels]]` lists "
+        "gets its card, not the editor: the catalog sets its regions, language, night "
+        "silence and link previews at every start, so the card shows them without buttons.",
+    )
+    r.api.set_member(GEORGIA_CHANNEL, ADMIN, "creator")
+    r.api.set_member(GEORGIA_CHANNEL, bot_id, "administrator", can_post_messages=True)
+    r.api.push_chat_shared(ADMIN, 1, GEORGIA_CHANNEL, language_code=r.lang)
     await r.capture()
     r.step(
         "the bot is removed from the channel, then added back",

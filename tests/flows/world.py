@@ -1,5 +1,6 @@
 """The newsroom the walkthrough runs in: the tests' example catalog with topics and Stars,
-a clock that stands still (screens show dates), and stories with real-looking summaries."""
+a clock set to whole minutes before screens that show a time, and stories with real-looking
+summaries."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import datetime, timedelta
 
 from bot.app import Parts
 from bot.catalog import Catalog
-from bot.storage.repo import NewArticle, enqueue_article, insert_article
+from bot.storage.articles import NewArticle, insert_article
+from bot.storage.deliveries import enqueue_article
 from tests.e2e.support import make_catalog
 
 # 10:00 UTC = 14:00 in Tbilisi and Yerevan: outside the default quiet hours.

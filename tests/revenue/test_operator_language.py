@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot.alerts import BatchedAlerts, notice
 from handlers.payments import make_payload
-from tests.audience.support import NOON, SetClock, bot_running, next_from_bot
+from tests.audience.support import NOON, bot_running, next_from_bot
 from tests.e2e.support import make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.clock import FakeClock
 
 OPERATOR, DONOR, EDITORS = 4343, 5560001, -1004000000001
 DONATE = {
@@ -17,7 +18,7 @@ DONATE = {
 
 
 async def test_donations_refund_and_alerts_in_the_operators_language(database_url: str) -> None:
-    clock = SetClock(NOON)
+    clock = FakeClock(NOON, runs=True)
     async with (
         FakeBotAPI() as api,
         bot_running(
