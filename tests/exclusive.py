@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 MARKER = "exclusive"
+# Every test in these folders starts the bot as processes or kills it: all run alone.
+EXCLUSIVE_FOLDERS = {"crash", "multiprocess"}
 
 
 def _lock_dir() -> Path | None:
@@ -44,6 +46,13 @@ def _turn(folder: Path, exclusive: bool) -> Generator[None, None, None]:
             yield
         finally:
             fcntl.flock(machine, fcntl.LOCK_UN)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the tests of the whole-bot folders, so a new file there needs no marker."""
+    for item in items:
+        if item.path.parent.name in EXCLUSIVE_FOLDERS:
+            item.add_marker(MARKER)
 
 
 @pytest.hookimpl(hookwrapper=True)

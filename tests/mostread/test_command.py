@@ -101,6 +101,7 @@ async def test_mostread_lists_the_sites_titles_with_regions(database_url: str, s
             assert f"source {source}" in operator and "updated 0 min ago" in operator
 
 
+@pytest.mark.exclusive  # times the reply
 async def test_a_hanging_source_never_delays_the_reply(database_url: str) -> None:
     async with FakeBotAPI() as api, FeedServer() as site:
         declare_channels(api)
