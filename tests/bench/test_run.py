@@ -66,6 +66,9 @@ def raw_figures() -> dict[str, Any]:
                 }
             ]
         ),
+        "enqueue": step(
+            {"subscribers": 100000, "enqueue_1m_pg_s": 21.0, "enqueue_1m_sqlite_s": 4.5}
+        ),
         "fanout_30": step([fanout_run(30, 0.98, 0.25), fanout_run(30, 0.965, 0.28)]),
         "fanout_30_slow": step([fanout_run(30, 0.97, 0.25)]),
         "fanout_1000": step([fanout_run(1000, 0.95, 0.4)]),  # CPU over the target
@@ -103,6 +106,8 @@ def test_last_line_is_the_json_with_every_key(tmp_path: Path) -> None:
     assert figures["cpu_per_msg_30_ms"] == 0.265  # the median of the runs
     assert figures["poll_to_channel_1m_pg_s"] == 0.5
     assert figures["rss_1m_mb"] == 180.0
+    # Every private row written (bench/enqueue.py), not the first chunk of channels_first.
+    assert figures["enqueue_1m_pg_s"] == 21.0
 
 
 def test_verdicts_follow_the_targets(tmp_path: Path) -> None:
@@ -112,6 +117,8 @@ def test_verdicts_follow_the_targets(tmp_path: Path) -> None:
     assert "MISSED" in line_of(lines, "CPU per message at 1000/s").split()
     assert "MISSED" in line_of(lines, "whole bot peak RSS, 1 000 000").split()
     assert "ok" in line_of(lines, "304 poll cycle").split()
+    assert "MISSED" in line_of(lines, "enqueue every private row, PostgreSQL").split()
+    assert "ok" in line_of(lines, "enqueue every private row, SQLite").split()
     assert "load" in lines[1] and "6.0-7.5" in line_of(lines, "poll -> channel post")
 
 
