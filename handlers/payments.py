@@ -21,7 +21,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from telegram import LabeledPrice, Update
+from telegram import LabeledPrice, SuccessfulPayment, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -208,13 +208,7 @@ class Payments:
         payment = message.successful_payment if message else None
         if message is None or payment is None or user is None:
             return
-        signed = read_payload(self.key, payment.invoice_payload)
-        suspicious = (
-            signed is None
-            or signed.user_id != user.id
-            or signed.amount != payment.total_amount
-            or payment.currency != CURRENCY
-        )
+        suspicious = self._suspicious(payment, user.id)
         lang = await self.s.language_for(update)
         async with self.s.sessions.begin() as session:
             new = await record_donation(
@@ -232,16 +226,7 @@ class Payments:
             log.info("stars: payment %s already recorded", payment.telegram_payment_charge_id)
             return
         if suspicious:
-            log.warning("stars: payment %s does not match an invoice of ours", payment.currency)
-            await self.s.alerts.alert(
-                notice(
-                    "suspicious_payment",
-                    amount=payment.total_amount,
-                    currency=payment.currency,
-                    user=str(user.id),
-                    charge=payment.telegram_payment_charge_id,
-                )
-            )
+            await self._report_suspicious(payment, user.id)
             return
         await message.reply_text(
             self.s.translator.ngettext(
@@ -252,6 +237,29 @@ class Payments:
                 outlet=self.s.catalog.outlet.name,
             ),
             parse_mode=ParseMode.HTML,
+        )
+
+    def _suspicious(self, payment: SuccessfulPayment, user_id: int) -> bool:
+        """True unless the payload is ours and names this payer, amount and currency."""
+        signed = read_payload(self.key, payment.invoice_payload)
+        return (
+            signed is None
+            or signed.user_id != user_id
+            or signed.amount != payment.total_amount
+            or payment.currency != CURRENCY
+        )
+
+    async def _report_suspicious(self, payment: SuccessfulPayment, user_id: int) -> None:
+        """Tell the editors about a payment that no invoice of ours can explain."""
+        log.warning("stars: payment %s does not match an invoice of ours", payment.currency)
+        await self.s.alerts.alert(
+            notice(
+                "suspicious_payment",
+                amount=payment.total_amount,
+                currency=payment.currency,
+                user=str(user_id),
+                charge=payment.telegram_payment_charge_id,
+            )
         )
 
     async def refund(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

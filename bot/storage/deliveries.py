@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Select,
     and_,
     case,
     exists,
@@ -73,56 +75,76 @@ async def enqueue_article(
     ids: :mod:`bot.storage.fanout`). Returns the number of rows created.
     """
     chat = ChatRow.__table__.c
-    region_match = exists().where(ChatRegionRow.chat_id == chat.id)
-    if regions or not unmatched_to_all:
-        region_match = region_match.where(ChatRegionRow.region.in_([*regions, ALL_REGIONS]))
-    mode = chat.mode == "instant"
-    if breaking:
-        mode = or_(mode, chat.breaking_alerts == true())
-    wanted = and_(
-        chat.active == true(),
-        chat.paused == false(),
-        mode,
-        await language_condition(session, article_id, language),
-    )
+    wanted = await _wanted_destinations(session, article_id, language, breaking=breaking)
     if among is not None:
         wanted = and_(wanted, among)
     due = await _due_after_quiet_hours(session, wanted, now, breaking=breaking)
     priority = chat.priority - BREAKING_AHEAD if breaking else chat.priority
     unpin = await _unpin_time(session, wanted, now) if breaking else literal(None, DateTime)
     chosen = select(
-        literal(article_id),
-        chat.id,
-        literal("pending"),
-        priority,
-        literal(0),
-        due,
-        literal(now),
-        literal(now),
-        false(),
-        unpin,
-    ).where(and_(wanted, region_match, await follow_condition(session, article_id, known_topics)))
+        literal(article_id), chat.id, literal("pending"), priority, literal(0), due,
+        literal(now), literal(now), false(), unpin,
+    ).where(
+        and_(
+            wanted,
+            _region_match(regions, unmatched_to_all=unmatched_to_all),
+            await follow_condition(session, article_id, known_topics),
+        )
+    )  # fmt: skip
+    return await _insert_chosen(session, chosen)
+
+
+async def _insert_chosen(session: AsyncSession, chosen: Select[Any]) -> int:
+    """INSERT ... SELECT the chosen rows (one statement), skipping those already queued."""
     stmt = (
         insert_ignoring_conflicts(session, OutboxRow)
-        .from_select(
-            [
-                "article_id",
-                "chat_id",
-                "state",
-                "priority",
-                "attempts",
-                "next_attempt_at",
-                "created_at",
-                "updated_at",
-                "plain_text",
-                "unpin_at",
-            ],
-            chosen,
-        )
+        .from_select(list(_ENQUEUED_COLUMNS), chosen)
         .on_conflict_do_nothing()
     )
     result = await session.execute(stmt)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# The outbox columns :func:`enqueue_article` fills, in the order of its SELECT.
+_ENQUEUED_COLUMNS = (
+    "article_id",
+    "chat_id",
+    "state",
+    "priority",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+    "plain_text",
+    "unpin_at",
+)
+
+
+async def _wanted_destinations(
+    session: AsyncSession, article_id: int, language: str, *, breaking: bool
+) -> ColumnElement[bool]:
+    """Active, unpaused chats of the article's language in instant mode (or, for breaking
+    news, with breaking alerts kept on): the destinations before regions and follows."""
+    chat = ChatRow.__table__.c
+    mode = chat.mode == "instant"
+    if breaking:
+        mode = or_(mode, chat.breaking_alerts == true())
+    return and_(
+        chat.active == true(),
+        chat.paused == false(),
+        mode,
+        await language_condition(session, article_id, language),
+    )
+
+
+def _region_match(regions: Sequence[str], *, unmatched_to_all: bool) -> ColumnElement[bool]:
+    """A chat subscribed to one of the article's regions or to all; an article without
+    regions goes to every chat when ``unmatched_to_all``."""
+    chat = ChatRow.__table__.c
+    region_match = exists().where(ChatRegionRow.chat_id == chat.id)
+    if regions or not unmatched_to_all:
+        region_match = region_match.where(ChatRegionRow.region.in_([*regions, ALL_REGIONS]))
+    return region_match
 
 
 async def _unpin_time(

@@ -139,32 +139,10 @@ async def claim_due(
 
 
 def _post(row: Any, order: dict[int, tuple[int, datetime, int]]) -> Delivery:
-    (
-        oid,
-        attempts,
-        plain,
-        article_id,
-        chat_pk,
-        address,
-        thread,
-        kind,
-        language,
-        hide,
-        title,
-        url,
-        summary,
-        regions,
-        alternates,
-        image_url,
-        breaking,
-        photos,
-        link_preview,
-        silent,
-        no_photo,
-        unpin_at,
-        priority,
-        due,
-    ) = row
+    """A reserved post: an article to a destination (``_RESERVED_ROWS``' columns, in order)."""
+    (oid, attempts, plain, article_id, chat_pk, address, thread, kind, language, hide) = row[:10]
+    (title, url, summary, regions, alternates, image_url, breaking, photos) = row[10:18]
+    (link_preview, silent, no_photo, unpin_at, priority, due) = row[18:]
     order[oid] = (priority, due, oid)
     return Delivery(
         id=oid,

@@ -49,17 +49,8 @@ async def record_outcome(
             values.update(state="sent", message_id=mid, photo=photo, last_error=None)
             applied = Applied("sent")
         case Retry(error=err, after=after):
-            if delivery.attempts + 1 >= MAX_ATTEMPTS:
-                values.update(state="dead", last_error=f"gave up after retries: {err}")
-                applied = Applied("dead")
-            else:
-                wait = (
-                    after if after is not None else backoff_seconds(delivery.attempts + 1, jitter)
-                )
-                values.update(
-                    state="retry", last_error=err, next_attempt_at=now + timedelta(seconds=wait)
-                )
-                applied = Applied("retry")
+            changes, applied = _retry(delivery, err, after, now, jitter)
+            values.update(changes)
         case Unknown(error=err):
             values.update(state="unknown", last_error=err)
             applied = Applied("unknown")
@@ -67,12 +58,8 @@ async def record_outcome(
             values.update(state="dead", last_error=err)
             applied = Applied("dead")
         case ResendAsPlainText(error=err):
-            if delivery.plain_text:
-                values.update(state="dead", last_error=err)
-                applied = Applied("dead")
-            else:
-                values.update(state="pending", plain_text=True, last_error=err, next_attempt_at=now)
-                applied = Applied("retry")
+            changes, applied = _resend_as_plain_text(delivery, err, now)
+            values.update(changes)
         case ResendWithoutPhoto(error=err):
             values.update(state="pending", no_photo=True, last_error=err, next_attempt_at=now)
             applied = Applied("retry")
@@ -88,6 +75,38 @@ async def record_outcome(
             applied = Applied(str(values["state"]))
     await session.execute(update(_OUTBOX).where(_OUTBOX.c.id == delivery.id).values(**values))
     return applied
+
+
+def _retry(
+    delivery: Delivery, err: str, after: float | None, now: datetime, jitter: float
+) -> tuple[dict[str, object], Applied]:
+    """A retry waits Telegram's ``retry_after`` or its backoff; past the last attempt the
+    row is dead."""
+    if delivery.attempts + 1 >= MAX_ATTEMPTS:
+        return {"state": "dead", "last_error": f"gave up after retries: {err}"}, Applied("dead")
+    wait = after if after is not None else backoff_seconds(delivery.attempts + 1, jitter)
+    changes: dict[str, object] = {
+        "state": "retry",
+        "last_error": err,
+        "next_attempt_at": now + timedelta(seconds=wait),
+    }
+    return changes, Applied("retry")
+
+
+def _resend_as_plain_text(
+    delivery: Delivery, err: str, now: datetime
+) -> tuple[dict[str, object], Applied]:
+    """Telegram refused the formatting: resend once as plain text; a row already sent
+    plain is dead."""
+    if delivery.plain_text:
+        return {"state": "dead", "last_error": err}, Applied("dead")
+    changes: dict[str, object] = {
+        "state": "pending",
+        "plain_text": True,
+        "last_error": err,
+        "next_attempt_at": now,
+    }
+    return changes, Applied("retry")
 
 
 async def _close_chat(session: AsyncSession, delivery: Delivery, now: datetime, err: str) -> int:
