@@ -27,18 +27,30 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import mimetypes
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from bot.net.guard import OutboundGuard, address_refusal
+from scheduler.fetch_errors import FetchError, FetchRefused, failure_reason, short_reason, size_text
+from scheduler.fetch_files import file_content_type, file_path, read_file
+from scheduler.fetch_headers import header_safe, parse_max_age, parse_retry_after
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "FEED_ACCEPT",
+    "FetchError",
+    "FetchLimits",
+    "FetchRefused",
+    "FetchResult",
+    "Fetcher",
+    "parse_max_age",
+    "parse_retry_after",
+]
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
@@ -50,7 +62,6 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_REDIRECTS = frozenset({301, 308})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _CHUNK_SIZE = 64 * 1024
-_REASON_LIMIT = 160
 
 
 @dataclass(frozen=True)
@@ -88,22 +99,6 @@ class FetchResult:
     permanent_redirect: str | None
     retry_after: float | None
     max_age: int | None
-
-
-class FetchError(Exception):
-    """No usable answer; ``reason`` is short enough for one log line."""
-
-    def __init__(self, reason: str, *, url: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.url = url
-
-    def __str__(self) -> str:
-        return f"{self.url}: {self.reason}" if self.url else self.reason
-
-
-class FetchRefused(FetchError):
-    """The outbound policy forbade the fetch (already logged once per host by the guard)."""
 
 
 class Fetcher:
@@ -147,7 +142,7 @@ class Fetcher:
             exc.url = exc.url or url
             raise
         except Exception as exc:  # every failure mode becomes one clear reason
-            raise FetchError(_reason(exc, self._limits), url=url) from exc
+            raise FetchError(failure_reason(exc, self._limits), url=url) from exc
 
     def _session_for(self, target: URL) -> aiohttp.ClientSession:
         """The session for one hop: the operator's, the guarded one, or a refusal."""
@@ -162,7 +157,7 @@ class Fetcher:
     def _refused(self, host: str, reason: str) -> FetchRefused:
         if self._guard is not None:
             self._guard.tell(host, reason)
-        return FetchRefused(f"refused: {_short(reason)}")
+        return FetchRefused(f"refused: {short_reason(reason)}")
 
     # --- http(s) ------------------------------------------------------------------------
 
@@ -200,9 +195,9 @@ class Fetcher:
         self, etag: str | None, last_modified: str | None, accept: str
     ) -> dict[str, str]:
         headers = {"User-Agent": self._user_agent, "Accept": accept}
-        if _header_safe(etag):
+        if header_safe(etag):
             headers["If-None-Match"] = str(etag)
-        if _header_safe(last_modified):
+        if header_safe(last_modified):
             headers["If-Modified-Since"] = str(last_modified)
         return headers
 
@@ -281,12 +276,12 @@ class Fetcher:
 
     async def _fetch_file(self, target: URL, last_modified: str | None) -> FetchResult:
         """Read a local sample feed off the event loop; its mtime acts as Last-Modified."""
-        path = _file_path(target)
+        path = file_path(target)
         async with asyncio.timeout(self._limits.total_timeout):
-            body, mtime = await asyncio.to_thread(_read_file, path, self._limits.max_bytes)
+            body, mtime = await asyncio.to_thread(read_file, path, self._limits.max_bytes)
         stamp = email.utils.formatdate(mtime, usegmt=True)
         not_modified = last_modified == stamp
-        headers = CIMultiDict({"Content-Type": _file_content_type(path), "Last-Modified": stamp})
+        headers = CIMultiDict({"Content-Type": file_content_type(path), "Last-Modified": stamp})
         return FetchResult(
             url=str(target),
             status=304 if not_modified else 200,
@@ -299,40 +294,6 @@ class Fetcher:
             retry_after=None,
             max_age=None,
         )
-
-
-# --- helpers (pure, so they are tested directly) -------------------------------------------
-
-
-def parse_retry_after(value: str | None, *, now: datetime, cap: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date)."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        seconds = float(int(text[:12]))
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - now).total_seconds()
-    return min(max(seconds, 0.0), cap)
-
-
-def parse_max_age(value: str | None) -> int | None:
-    """``max-age`` (else ``s-maxage``) seconds from ``Cache-Control``, or ``None``."""
-    if not value:
-        return None
-    found: dict[str, int] = {}
-    for directive in value.split(","):
-        name, _, raw = directive.partition("=")
-        digits = raw.strip().strip('"')
-        if digits.isdigit() and len(digits) <= 12:
-            found[name.strip().lower()] = int(digits)
-    return found.get("max-age", found.get("s-maxage"))
 
 
 def _parse_url(url: str) -> URL:
@@ -379,101 +340,16 @@ def _with_redirect(result: FetchResult, *, permanent: bool) -> FetchResult:
     )
 
 
-def _header_safe(value: str | None) -> bool:
-    """A stored validator is sent back only if it cannot break the request line."""
-    return value is not None and value != "" and value.isprintable() and value.isascii()
-
-
 async def _read_capped(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
     """Stream the (decompressed) body and stop as soon as it passes ``max_bytes``."""
     announced = response.content_length
     if announced is not None and announced > max_bytes:
-        raise FetchError(f"body larger than {_size_text(max_bytes)} (announced {announced} bytes)")
+        raise FetchError(f"body larger than {size_text(max_bytes)} (announced {announced} bytes)")
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(_CHUNK_SIZE):
         size += len(chunk)
         if size > max_bytes:
-            raise FetchError(f"body larger than {_size_text(max_bytes)}")
+            raise FetchError(f"body larger than {size_text(max_bytes)}")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _file_path(target: URL) -> Path:
-    if target.host not in (None, "", "localhost"):
-        raise FetchError(f"file URL on another host {target.host!r}")
-    if not target.path:
-        raise FetchError("invalid file URL (no path)")
-    return Path(target.path)
-
-
-def _read_file(path: Path, max_bytes: int) -> tuple[bytes, float]:
-    try:
-        with path.open("rb") as handle:
-            mtime = os.fstat(handle.fileno()).st_mtime
-            body = handle.read(max_bytes + 1)
-    except FileNotFoundError as exc:
-        raise FetchError(f"file not found: {path}") from exc
-    except OSError as exc:
-        raise FetchError(f"cannot read file {path}: {exc.strerror or exc}") from exc
-    if len(body) > max_bytes:
-        raise FetchError(f"body larger than {_size_text(max_bytes)}")
-    return body, mtime
-
-
-def _file_content_type(path: Path) -> str:
-    """Feed files get an XML type: feedparser flags documents without a content type."""
-    guessed, _ = mimetypes.guess_type(path.name)
-    return guessed if guessed and ("xml" in guessed or "html" in guessed) else "application/xml"
-
-
-def _size_text(size: int) -> str:
-    mebibyte = 1024 * 1024
-    return f"{size // mebibyte} MiB" if size % mebibyte == 0 else f"{size} bytes"
-
-
-def _reason(exc: BaseException, limits: FetchLimits) -> str:
-    """One short, human reason for a log line, from any exception."""
-    return _short(_describe(exc, limits))
-
-
-def _describe(exc: BaseException, limits: FetchLimits) -> str:
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return f"connect timed out after {limits.connect_timeout:g} s"
-    if isinstance(exc, aiohttp.SocketTimeoutError):
-        return f"no data for {limits.total_timeout:g} s"
-    if isinstance(exc, TimeoutError):
-        return f"timed out after {limits.total_timeout:g} s"
-    if isinstance(exc, aiohttp.ClientSSLError):
-        return f"TLS error: {exc}"
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return "DNS lookup failed"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        refused = isinstance(exc.os_error, ConnectionRefusedError)
-        return "connection refused" if refused else f"cannot connect: {exc.os_error}"
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return _payload_problem(str(exc))
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "server closed the connection without answering"
-    if isinstance(exc, aiohttp.InvalidURL):
-        return f"invalid URL ({exc})"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"bad HTTP response: {exc.message}"
-    if isinstance(exc, aiohttp.ClientError | OSError):
-        return f"{type(exc).__name__}: {exc}"
-    return f"unexpected {type(exc).__name__}: {exc}"
-
-
-def _payload_problem(message: str) -> str:
-    """aiohttp reports truncation and bad compression alike; tell the two apart."""
-    lowered = message.lower()
-    if "content-encoding" in lowered:
-        return "broken response body: cannot decode its Content-Encoding"
-    if "not completed" in lowered or "content-length" in lowered:
-        return "broken response body: truncated before its announced length"
-    return f"broken response body: {message}"
-
-
-def _short(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= _REASON_LIMIT else flat[: _REASON_LIMIT - 1] + "…"
