@@ -5,16 +5,16 @@ pure rules what to do (:mod:`.polling` for the feed's schedule, :mod:`.entries` 
 is new and pushed, :mod:`.articles` for editions and corrections) and hands the result
 to :mod:`.apply`, which writes the articles, their deliveries, the corrections and the
 feed's polling state together. Alerts go out after the commit. Gap fill, removal checks
-and the CMS push live in :mod:`.gapfill`, :mod:`.removals` and :mod:`.cmspush`.
+and the CMS push live in :mod:`.gapfill`, :mod:`.removals` and :mod:`.cmspush`; the write
+transactions in :mod:`.writes`; what a 304, a failure or a 410 does in :mod:`.outcomes`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -35,26 +35,25 @@ from scheduler.discover import effective_base
 from scheduler.fetch import Fetcher, FetchError, FetchResult
 from scheduler.identity import entry_key
 from scheduler.ingest import entries, stored
-from scheduler.ingest.apply import Saved, apply_plan, write_feed
+from scheduler.ingest.apply import Saved, apply_plan
 from scheduler.ingest.articles import BreakingPush
 from scheduler.ingest.cmspush import CmsPush
 from scheduler.ingest.enrich import HTML_ACCEPT, discovered_api, with_translations
 from scheduler.ingest.fanout import AHEAD, FanOut
 from scheduler.ingest.gapfill import GapFill
+from scheduler.ingest.outcomes import PollOutcomes, answer_of, log_fields
 from scheduler.ingest.polled import PollingState
 from scheduler.ingest.polling import (
-    Answer,
     FeedState,
     FeedUpdate,
     Found,
-    after_failure,
-    after_gone,
     after_success,
     skip_reason,
 )
 from scheduler.ingest.prepare import Prepare
 from scheduler.ingest.removals import Removals
 from scheduler.ingest.report import PollReport
+from scheduler.ingest.writes import Writes
 from scheduler.pages import read_section
 from scheduler.parse import parse_feed
 
@@ -62,15 +61,6 @@ from scheduler.parse import parse_feed
 log = logging.getLogger("scheduler.ingest")
 
 FeedStateRule = Callable[[bool, datetime], FeedUpdate]
-
-
-def _ids(feed: Feed) -> dict[str, str]:
-    """Structured-log fields of a feed's lines (``NEWSBOT_LOG_FORMAT=json``)."""
-    return {"feed": feed.url}
-
-
-def _answer(result: FetchResult) -> Answer:
-    return Answer(result.etag, result.last_modified, result.max_age, result.permanent_redirect)
 
 
 class Ingestor:
@@ -94,14 +84,15 @@ class Ingestor:
         self._catalog = catalog
         self._metrics = metrics or shared_feed_metrics()
         self._sessions = sessions
-        self._leading: async_sessionmaker[AsyncSession] | None = None
         self._fetcher = fetcher
         self._clock = clock
         self._alerts = alerts
         self._on_enqueued = on_enqueued
         self._locks: dict[str, asyncio.Lock] = {}
-        self._writes = asyncio.Lock()
+        self._writes = Writes(sessions)
+        self._write = self._writes.write
         self._polling = PollingState(sessions, self._write)
+        self._outcomes = PollOutcomes(lambda: self._clock.now(), alerts, self._polling, self._write)
         # (post id, canonical URL) of pushes in progress that the CMS marked breaking.
         self._breaking_pushes: list[BreakingPush] = []
         self._prepare = Prepare(
@@ -116,7 +107,7 @@ class Ingestor:
         self._removals = Removals(catalog, sessions, self._write, fetcher, clock, alerts)
         self._cms = CmsPush(catalog, fetcher, self, self._breaking_pushes)
         self._fanout = FanOut(
-            self._write_beside,
+            self._writes.write_beside,
             clock,
             unmatched_to_all=catalog.outlet.unmatched == "all",
             known_topics=tuple(t.code for t in catalog.topics),
@@ -147,37 +138,8 @@ class Ingestor:
         self._fanout.kick()
 
     def write_as_leader(self, sessions: async_sessionmaker[AsyncSession] | None) -> None:
-        """While this process leads the scheduler, every write commits only under its
-        lease (``sessions`` from ``bot.fencing``): a leader cut off and back after a
-        standby took over writes nothing. None when it no longer leads: the CMS pushes a
-        web process receives are anyone's to store."""
-        self._leading = sessions
-
-    def _writing(self) -> async_sessionmaker[AsyncSession]:
-        return self._leading or self._sessions
-
-    @contextlib.asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction at a time from this process.
-
-        Hundreds of feeds polled at once would otherwise compete for SQLite's single
-        writer lock and some would time out ("database is locked"); the transactions
-        are milliseconds long, so queueing them here costs PostgreSQL nothing.
-        """
-        async with self._writes, self._writing().begin() as session:
-            yield session
-
-    @contextlib.asynccontextmanager
-    async def _write_beside(self) -> AsyncIterator[AsyncSession]:
-        """A fan-out chunk's transaction: beside the polls' on PostgreSQL (row locks keep
-        them apart), in their queue on SQLite (one writer at a time anyway)."""
-        bind = self._sessions.kw.get("bind")
-        if bind is None or bind.dialect.name != "postgresql":
-            async with self._write() as session:
-                yield session
-            return
-        async with self._writing().begin() as session:
-            yield session
+        """While this process leads, writes commit under its lease (:class:`.Writes`)."""
+        self._writes.lead(sessions)
 
     async def wait_idle(self) -> None:
         """Return once no poll is running (shutdown lets the last one commit)."""
@@ -204,18 +166,20 @@ class Ingestor:
             log.warning(
                 "poll of %s not written: this process no longer leads the scheduler",
                 feed.url,
-                extra=_ids(feed),
+                extra=log_fields(feed),
             )
             return PollReport(feed.url, "skipped", error="not the scheduler's leader")
         except IntegrityError:
             # Another process (a CMS push on a web process) stored the same article
             # between our check and our write; the next poll sees it as known.
             log.warning(
-                "poll of %s raced another writer; retried next time", feed.url, extra=_ids(feed)
+                "poll of %s raced another writer; retried next time",
+                feed.url,
+                extra=log_fields(feed),
             )
             return PollReport(feed.url, "skipped", error="concurrent write")
         except Exception as exc:  # last line of defence: log, skip, carry on
-            log_failure(log, exc, "poll of %s failed", feed.url, extra=_ids(feed))
+            log_failure(log, exc, "poll of %s failed", feed.url, extra=log_fields(feed))
             return PollReport(feed.url, "failed", error=repr(exc))
 
     # --- push from the CMS and removal checks ---------------------------------------------
@@ -241,7 +205,7 @@ class Ingestor:
             try:
                 return await self._poll(feed, True)
             except Exception as exc:
-                log_failure(log, exc, "pushed poll of %s failed", feed.url, extra=_ids(feed))
+                log_failure(log, exc, "pushed poll of %s failed", feed.url, extra=log_fields(feed))
                 return PollReport(feed.url, "failed", error=repr(exc))
 
     async def store_post(self, feed: Feed, base: str, entry: FeedEntry) -> PollReport:
@@ -270,18 +234,20 @@ class Ingestor:
         try:
             result = await self._fetch(state, accept)
         except FetchError as exc:
-            return await self._failed(feed, state, exc.reason)
+            return await self._outcomes.failed(feed, state, exc.reason)
         if result.not_modified:
-            return await self._not_modified(feed, state, result)
+            return await self._outcomes.not_modified(feed, state, result)
         if result.status == 410:
-            return await self._gone(feed, state)
+            return await self._outcomes.gone(feed, state)
         if result.status in (429, 503):
-            return await self._failed(feed, state, f"HTTP {result.status}", result.retry_after)
+            return await self._outcomes.failed(
+                feed, state, f"HTTP {result.status}", result.retry_after
+            )
         if not 200 <= result.status < 300:
-            return await self._failed(feed, state, f"HTTP {result.status}")
+            return await self._outcomes.failed(feed, state, f"HTTP {result.status}")
         parsed = await self._read(feed, result)
         if parsed.error and not parsed.entries:
-            return await self._failed(feed, state, f"unreadable feed: {parsed.error}")
+            return await self._outcomes.failed(feed, state, f"unreadable feed: {parsed.error}")
         if parsed.error:
             log.warning("feed %s is malformed but readable: %s", feed.url, parsed.error)
         return await self._store(feed, state, result, parsed)
@@ -338,7 +304,7 @@ class Ingestor:
         fresh_keys = {key for key, _ in fresh}
         known = [i for i in keyed if i[0] not in fresh_keys]
         fixes = await self._prepare.corrections(feed, state, known, self._clock.now())
-        answer = _answer(result)
+        answer = answer_of(result)
         ttl = parsed.ttl_seconds
         api, how = (found.base, found.how) if found else (None, "")
 
@@ -350,7 +316,7 @@ class Ingestor:
             feed, state, fresh, fixes=fixes, feed_state=feed_state, rest_keys=rest_keys
         )
         assert saved.feed is not None  # the plan had a feed_state
-        await self._after(feed, state, saved.feed)
+        await self._outcomes.after(feed, state, saved.feed)
         report = PollReport(
             feed.url,
             "new" if saved.stored else "unchanged",
@@ -361,7 +327,11 @@ class Ingestor:
             announced=saved.announced,
         )
         log.info(
-            "polled %s: %d entries, %s", feed.url, len(keyed), report.in_words(), extra=_ids(feed)
+            "polled %s: %d entries, %s",
+            feed.url,
+            len(keyed),
+            report.in_words(),
+            extra=log_fields(feed),
         )
         return report
 
@@ -387,49 +357,3 @@ class Ingestor:
         if saved.announced:
             self._fanout.kick()
         return saved
-
-    # --- polling state -------------------------------------------------------------------
-
-    async def _after(self, feed: Feed, state: FeedState, change: FeedUpdate) -> None:
-        """What follows a committed feed state: the move logged, the alert sent."""
-        if change.moved_to:
-            log.info("feed %s moved permanently to %s", state.url, change.moved_to)
-        if change.alert:
-            await self._alerts.alert(change.alert)
-
-    async def _not_modified(self, feed: Feed, state: FeedState, result: FetchResult) -> PollReport:
-        """A 304: only the polling state changes."""
-        found = Found(False, state.ttl_seconds)
-        change = after_success(
-            feed, state, _answer(result), found, self._clock.now(), initialized=state.initialized
-        )
-        await self._polling.write({**change.values, "feed_id": state.id})  # with other 304s
-        await self._after(feed, state, change)
-        return PollReport(feed.url, "not_modified", next_poll_at=change.next_poll_at)
-
-    async def _failed(
-        self, feed: Feed, state: FeedState, reason: str, retry_after: float | None = None
-    ) -> PollReport:
-        now = self._clock.now()
-        change = after_failure(feed, state, reason, now, retry_after)
-        async with self._write() as session:
-            await write_feed(session, state.id, change)
-        assert change.next_poll_at is not None
-        log.warning(
-            "feed %s failed (%d in a row): %s; next try in %.0f s",
-            feed.url,
-            state.failures + 1,
-            reason,
-            (change.next_poll_at - now).total_seconds(),
-            extra=_ids(feed),
-        )
-        await self._after(feed, state, change)
-        return PollReport(feed.url, "failed", error=reason, next_poll_at=change.next_poll_at)
-
-    async def _gone(self, feed: Feed, state: FeedState) -> PollReport:
-        change = after_gone(feed)
-        async with self._write() as session:
-            await write_feed(session, state.id, change)
-        log.error("feed %s answered 410 Gone; disabled", feed.url, extra=_ids(feed))
-        await self._after(feed, state, change)
-        return PollReport(feed.url, "disabled", error="HTTP 410")
