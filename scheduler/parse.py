@@ -73,7 +73,7 @@ def _parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     base = _base_url(headers, url)
     result = feedparser.parse(
         io.BytesIO(body),
-        response_headers=_response_headers(headers, base),
+        response_headers=_response_headers(headers, base, body),
         sanitize_html=True,
         resolve_relative_uris=True,
     )
@@ -159,9 +159,17 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def _response_headers(headers: Mapping[str, str], base: str) -> dict[str, str]:
-    """The headers feedparser needs: without ``content-type`` it flags good feeds."""
+def _response_headers(headers: Mapping[str, str], base: str, body: bytes) -> dict[str, str]:
+    """The headers feedparser needs: without ``content-type`` it flags good feeds.
+
+    ``text/xml`` without a charset is US-ASCII to feedparser (RFC 3023), so every UTF-8
+    feed a server labels so (Python's and aiohttp's default for ``.xml`` files) would be
+    "malformed" on every poll; RFC 7303, which replaced it, lets the XML declaration
+    decide, and so does this: the declared encoding (UTF-8 by default) is made explicit.
+    """
     content_type = _header(headers, "content-type") or "application/xml"
+    if content_type.lower().startswith("text/") and not header_charset(content_type):
+        content_type = f"{content_type}; charset={xml_charset(body) or 'utf-8'}"
     chosen = {"content-type": content_type, "content-location": base}
     language = _header(headers, "content-language")
     if language:

@@ -92,6 +92,9 @@ def test_bytes_in_no_encoding_are_refused_and_a_few_bad_bytes_are_marked() -> No
         ("utf-8", "application/rss+xml; charset=windows-1251", "windows-1251"),
         ("cp1251", "application/rss+xml", "koi8-r"),
         ("koi8-r", "text/xml", "utf-8"),
+        # RFC 7303: text/xml without a charset means the XML declaration, not US-ASCII.
+        ("utf-8", "text/xml", "utf-8"),
+        ("cp1251", "text/xml", "windows-1251"),
     ],
 )
 async def test_a_mislabelled_feed_is_stored_as_written(

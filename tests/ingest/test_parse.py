@@ -222,6 +222,22 @@ def test_windows_1251_declared_by_the_xml_declaration() -> None:
     assert parsed.entries[0].title == "Привет, мир"
 
 
+@pytest.mark.parametrize(
+    ("declaration", "encoding"),
+    [("", "utf-8"), (' encoding="UTF-8"', "utf-8"), (' encoding="windows-1251"', "cp1251")],
+)
+def test_text_xml_without_a_charset_follows_the_xml_declaration(
+    declaration: str, encoding: str
+) -> None:
+    """How a plain web server (and aiohttp's static files) label a ``.xml`` feed."""
+    body = (f'<?xml version="1.0"{declaration}?>' + CYRILLIC).encode(encoding)
+
+    parsed = parse_feed(body, {"Content-Type": "text/xml"}, FEED_URL)
+
+    assert parsed.error is None
+    assert parsed.entries[0].title == "Привет, мир"
+
+
 def test_utf16_with_bom() -> None:
     body = ('<?xml version="1.0" encoding="utf-16"?>' + CYRILLIC).encode("utf-16")
 
