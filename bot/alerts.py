@@ -14,13 +14,13 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, Protocol
 
 from bot.i18n import Translator
-from bot.storage.models import ChatRow
+from bot.storage.chats import private_chat_languages
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger("newsbot.alerts")
 
@@ -134,12 +134,7 @@ async def operators_language(
     ``NEWSBOT_ADMIN_IDS`` order) chose in their private chat with the bot, else the
     outlet's default."""
     if admin_ids:
-        rows = await session.execute(
-            select(ChatRow.address, ChatRow.language).where(
-                ChatRow.kind == "private", ChatRow.address.in_([str(i) for i in admin_ids])
-            )
-        )
-        chosen = {address: language for address, language in rows}
+        chosen = await private_chat_languages(session, [str(i) for i in admin_ids])
         for admin in admin_ids:
             if chosen.get(str(admin)):
                 return translator.pick_language(chosen[str(admin)])

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from bot.storage.articles import latest_articles, regions_by_url
+from bot.storage.mostread import cached_list, cached_lists, store_list
 
-from bot.storage.articles import latest_articles
-from bot.storage.models import ArticleRow, MostReadRow
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ class MostReadStore:
     async def status(self, languages: list[str]) -> list[SourceStatus]:
         """The cache's age and last error per language, oldest problems visible."""
         async with self._sessions() as session:
-            rows = {r.language: r for r in await session.scalars(select(MostReadRow))}
+            rows = {r.language: r for r in await cached_lists(session)}
         out = []
         for lang in languages:
             row = rows.get(lang)
@@ -108,7 +109,7 @@ class MostReadStore:
     async def top(self, language: str, region: str | None = None) -> MostReadList:
         async with self._sessions() as session:
             if self._source != "latest":
-                row = await session.get(MostReadRow, language)
+                row = await cached_list(session, language)
                 if row is not None:
                     items = await self._with_regions(session, decode_items(row.items_json))
                     if region:
@@ -129,10 +130,7 @@ class MostReadStore:
         missing = [i.url for i in items if not i.regions]
         if not missing:
             return items
-        known = {
-            a.url: a.region_codes
-            for a in await session.scalars(select(ArticleRow).where(ArticleRow.url.in_(missing)))
-        }
+        known = await regions_by_url(session, missing)
         return [MostReadItem(i.title, i.url, i.regions or known.get(i.url, ())) for i in items]
 
     async def save(
@@ -140,12 +138,4 @@ class MostReadStore:
     ) -> None:
         """Store a fresh list; regions are filled in from known articles by URL."""
         enriched = await self._with_regions(session, items)
-        row = await session.get(MostReadRow, language)
-        if row is None:
-            session.add(
-                MostReadRow(language=language, items_json=encode_items(enriched), fetched_at=now)
-            )
-        else:
-            row.items_json = encode_items(enriched)
-            row.fetched_at = now
-            row.error = None
+        await store_list(session, language, encode_items(enriched), now)

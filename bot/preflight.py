@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 
 from bot.config import Settings
 from bot.storage.engine import create_engine
 from bot.storage.migrate import alembic_config, current_revision
+from bot.storage.probes import ping_engine
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,7 @@ async def check_database(settings: Settings) -> Finding:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     engine = create_engine(settings.database_url)
     try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping_engine(engine)
         current = await current_revision(engine)
     except Exception as exc:
         return problem("NEWSBOT_DATABASE_URL", f"cannot connect: {type(exc).__name__}: {exc}")

@@ -99,3 +99,11 @@ async def latest_articles(
         )
     query = query.order_by(ArticleRow.created_at.desc(), ArticleRow.id.desc()).limit(limit)
     return list(await session.scalars(query))
+
+
+async def regions_by_url(session: AsyncSession, urls: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The regions of the stored articles at ``urls`` (unknown URLs are left out)."""
+    if not urls:
+        return {}
+    rows = await session.scalars(select(ArticleRow).where(ArticleRow.url.in_(list(urls))))
+    return {a.url: a.region_codes for a in rows}

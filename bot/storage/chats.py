@@ -236,3 +236,13 @@ async def remove_chat_region(session: AsyncSession, chat_pk: int, region: str) -
             ChatRegionRow.chat_id == chat_pk, ChatRegionRow.region == region
         )
     )
+
+
+async def private_chat_languages(session: AsyncSession, addresses: Sequence[str]) -> dict[str, str]:
+    """The language each private chat at ``addresses`` chose (chats not found are left out)."""
+    rows = await session.execute(
+        select(ChatRow.address, ChatRow.language).where(
+            ChatRow.kind == "private", ChatRow.address.in_(list(addresses))
+        )
+    )
+    return {address: language for address, language in rows}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -27,6 +27,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 log = logging.getLogger(__name__)
+
+# The session factory's type, for the modules that pass one around at run time (an aiohttp
+# ``AppKey``) without building queries themselves.
+Sessions: TypeAlias = async_sessionmaker[AsyncSession]
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection (asyncpg ``timeout``)
 STATEMENT_TIMEOUT = 30.0  # seconds a statement may run on the server

@@ -1,16 +1,29 @@
-"""The database write probe behind the detailed ``/healthz``."""
+"""Is the database there: the bare ``SELECT 1`` of the public ``/healthz`` and of
+``newsbot check --online``, and the write probe behind the detailed ``/healthz``."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.storage.models import HealthProbeRow
 
 FORGET_AFTER = timedelta(days=1)
+_PING = text("SELECT 1")
+
+
+async def ping(session: AsyncSession) -> None:
+    """Raise unless the database answers a trivial query (reachable, accepting sessions)."""
+    await session.execute(_PING)
+
+
+async def ping_engine(engine: AsyncEngine) -> None:
+    """:func:`ping` on a fresh connection of ``engine``, outside any session."""
+    async with engine.connect() as conn:
+        await conn.execute(_PING)
 
 
 async def write_probe(session: AsyncSession, process: str, now: datetime) -> None:

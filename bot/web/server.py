@@ -13,20 +13,20 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
 from bot.inbox import Inbox
+from bot.storage.engine import Sessions
+from bot.storage.probes import ping
 from bot.web.ingest import IngestHook
 from bot.web.listener import Listener
 from bot.web.redirect import Redirects
 
 log = logging.getLogger(__name__)
 
-SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+SESSIONS = web.AppKey("sessions", Sessions)
 SETTINGS = web.AppKey("settings", Settings)
 PTB_APP = web.AppKey("ptb_application", object)
 INBOX = web.AppKey("inbox", Inbox)
@@ -39,7 +39,7 @@ async def healthz(request: web.Request) -> web.Response:
     private listener)."""
     try:
         async with request.app[SESSIONS]() as session:
-            await session.execute(text("SELECT 1"))
+            await ping(session)
     except Exception as exc:
         log.warning("health check: database unavailable: %r", exc)
         return web.json_response({"ok": False, "database": "unavailable"}, status=503)
@@ -73,7 +73,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
 
 def make_app(
     settings: Settings,
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
     application: Application[Any, Any, Any, Any, Any, Any] | None = None,
     redirects: Redirects | None = None,
     ingest: IngestHook | None = None,
@@ -100,7 +100,7 @@ class WebServer(Listener):
     def __init__(
         self,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         application: Application[Any, Any, Any, Any, Any, Any] | None = None,
         redirects: Redirects | None = None,
         ingest: IngestHook | None = None,
