@@ -9,6 +9,7 @@ what the database holds now (a reader who comes back leaves the "left" total).
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 
@@ -89,12 +90,7 @@ class AudienceMetrics:
             self.trend.labels(figure=figure).set(trend.total(series))
 
 
-_shared: AudienceMetrics | None = None
-
-
+@functools.cache
 def shared_audience_metrics() -> AudienceMetrics:
     """The process-wide audience gauges on the global registry (created once)."""
-    global _shared
-    if _shared is None:
-        _shared = AudienceMetrics(REGISTRY)
-    return _shared
+    return AudienceMetrics(REGISTRY)

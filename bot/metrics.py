@@ -13,6 +13,7 @@ global registry that the web server exposes.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -35,6 +36,25 @@ class DeliveryMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
+        self._count_sends(registry)
+        self._gauge_backlog(registry)
+        self.rate_limit = Gauge(
+            "newsbot_send_rate_limit",
+            "Messages per second the sender may send, all chats together (the setting)",
+            registry=registry,
+        )
+        self.leader = Gauge(
+            "newsbot_leader",
+            "1 while this process runs the scheduler or the sender (role), else 0",
+            ["role"],
+            registry=registry,
+        )
+        self._backlog_keys: set[tuple[str, str]] = set()
+        self.last_sent_at: float | None = None  # wall clock of the last message sent
+        self._backlog_read: tuple[object, float] | None = None  # (from where, when)
+
+    def _count_sends(self, registry: CollectorRegistry) -> None:
+        """What each send came to: the counters the sender increments."""
         self.deliveries = Counter(
             "newsbot_deliveries",
             "Outbox rows by the state a Bot API answer left them in "
@@ -48,6 +68,9 @@ class DeliveryMetrics:
             ["chat_kind"],
             registry=registry,
         )
+
+    def _gauge_backlog(self, registry: CollectorRegistry) -> None:
+        """What is still waiting: the gauges read from the database when scraped."""
         self.backlog = Gauge(
             "newsbot_outbox_backlog",
             "Outbox rows not yet finished, per state and priority "
@@ -68,20 +91,6 @@ class DeliveryMetrics:
             "How long the longest-waiting due outbox row has been due (0: none is due)",
             registry=registry,
         )
-        self.rate_limit = Gauge(
-            "newsbot_send_rate_limit",
-            "Messages per second the sender may send, all chats together (the setting)",
-            registry=registry,
-        )
-        self.leader = Gauge(
-            "newsbot_leader",
-            "1 while this process runs the scheduler or the sender (role), else 0",
-            ["role"],
-            registry=registry,
-        )
-        self._backlog_keys: set[tuple[str, str]] = set()
-        self.last_sent_at: float | None = None  # wall clock of the last message sent
-        self._backlog_read: tuple[object, float] | None = None  # (from where, when)
 
     def outcome(self, state: str, chat_kind: str, count: int = 1) -> None:
         """``count`` rows to chats of ``chat_kind`` reached ``state``."""
@@ -130,15 +139,10 @@ class DeliveryMetrics:
         self.leader.labels(role=role).set_function(lambda: 1.0 if leads() else 0.0)
 
 
-_shared: DeliveryMetrics | None = None
-
-
+@functools.cache
 def shared_metrics() -> DeliveryMetrics:
     """The process-wide metrics on the global registry (created on first use, once)."""
-    global _shared
-    if _shared is None:
-        _shared = DeliveryMetrics(REGISTRY)
-    return _shared
+    return DeliveryMetrics(REGISTRY)
 
 
 class FeedMetrics:
@@ -178,12 +182,7 @@ class FeedMetrics:
             self.failures.labels(feed=url).set(0)
 
 
-_shared_feeds: FeedMetrics | None = None
-
-
+@functools.cache
 def shared_feed_metrics() -> FeedMetrics:
     """The process-wide feed metrics on the global registry (created on first use, once)."""
-    global _shared_feeds
-    if _shared_feeds is None:
-        _shared_feeds = FeedMetrics(REGISTRY)
-    return _shared_feeds
+    return FeedMetrics(REGISTRY)

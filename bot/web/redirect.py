@@ -14,6 +14,7 @@ link it shows) and other crawlers are redirected but not counted.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -146,15 +147,10 @@ class TapMetrics:
         )
 
 
-_shared: TapMetrics | None = None
-
-
+@functools.cache
 def shared_tap_metrics() -> TapMetrics:
     """The process-wide metrics on prometheus-client's global registry (created once)."""
-    global _shared
-    if _shared is None:
-        _shared = TapMetrics(REGISTRY)
-    return _shared
+    return TapMetrics(REGISTRY)
 
 
 class Redirects:
