@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.batches import insert_once
 from bot.storage.models import ClickRow
-from bot.storage.upsert import insert_ignoring_conflicts
 
 
 async def readers_from_address(
@@ -41,20 +41,16 @@ async def add_click(
     now: datetime,
 ) -> bool:
     """Store the tap; False when this reader already tapped this target today."""
-    stmt = (
-        insert_ignoring_conflicts(session, ClickRow)
-        .values(
-            kind=kind,
-            target=target,
-            url=url,
-            language=language[:8],
-            regions=regions[:512],
-            reader=reader,
-            address=address,
-            day=now.date(),
-            created_at=now,
-        )
-        .on_conflict_do_nothing()
+    return await insert_once(
+        session,
+        ClickRow,
+        kind=kind,
+        target=target,
+        url=url,
+        language=language[:8],
+        regions=regions[:512],
+        reader=reader,
+        address=address,
+        day=now.date(),
+        created_at=now,
     )
-    result = await session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))

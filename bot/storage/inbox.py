@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.batches import affected, delete_batch
 from bot.storage.models import InboxRow
 from bot.storage.upsert import insert_ignoring_conflicts
 
@@ -27,7 +28,7 @@ async def store_updates(
     ]
     stmt = insert_ignoring_conflicts(session, InboxRow).values(rows).on_conflict_do_nothing()
     result = await session.execute(stmt)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected(result)
 
 
 async def pending_updates(session: AsyncSession, limit: int) -> list[tuple[int, str]]:
@@ -60,11 +61,5 @@ async def mark_handled(session: AsyncSession, update_id: int, now: datetime) -> 
 
 async def prune_handled(session: AsyncSession, before: datetime, batch: int) -> int:
     """Delete up to ``batch`` updates handled before ``before``; returns how many."""
-    ids = (
-        select(InboxRow.update_id)
-        .where(InboxRow.handled_at.is_not(None), InboxRow.handled_at < before)
-        .limit(batch)
-        .scalar_subquery()
-    )
-    result = await session.execute(delete(InboxRow).where(InboxRow.update_id.in_(ids)))
-    return int(getattr(result, "rowcount", 0) or 0)
+    handled = (InboxRow.handled_at.is_not(None), InboxRow.handled_at < before)
+    return await delete_batch(session, InboxRow.update_id, *handled, batch=batch)

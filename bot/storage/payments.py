@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.batches import insert_once
 from bot.storage.models import DonationRow
-from bot.storage.upsert import insert_ignoring_conflicts
 
 
 async def record_donation(
@@ -24,22 +24,18 @@ async def record_donation(
     suspicious: bool = False,
 ) -> bool:
     """Store a payment once per charge id; False when it was already recorded."""
-    stmt = (
-        insert_ignoring_conflicts(session, DonationRow)
-        .values(
-            charge_id=charge_id,
-            user_id=user_id,
-            amount=amount,
-            currency=currency[:8],
-            payload=payload[:128],
-            language=language,
-            created_at=now,
-            suspicious=suspicious,
-        )
-        .on_conflict_do_nothing()
+    return await insert_once(
+        session,
+        DonationRow,
+        charge_id=charge_id,
+        user_id=user_id,
+        amount=amount,
+        currency=currency[:8],
+        payload=payload[:128],
+        language=language,
+        created_at=now,
+        suspicious=suspicious,
     )
-    result = await session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
 
 
 async def recent_donations(session: AsyncSession, limit: int = 15) -> list[DonationRow]:

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.batches import insert_once
 from bot.storage.models import IngestReplayRow
-from bot.storage.upsert import insert_ignoring_conflicts
 
 
 async def accept_once(
@@ -21,10 +21,4 @@ async def accept_once(
     the table holds at most one window's worth of pushes.
     """
     await session.execute(delete(IngestReplayRow).where(IngestReplayRow.expires_at < now))
-    stmt = (
-        insert_ignoring_conflicts(session, IngestReplayRow)
-        .values(signature=signature, expires_at=expires_at)
-        .on_conflict_do_nothing()
-    )
-    result = await session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    return await insert_once(session, IngestReplayRow, signature=signature, expires_at=expires_at)

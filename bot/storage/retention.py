@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.batches import affected, delete_batch, first_keys
 from bot.storage.models import ArticleRow, ClickDayRow, ClickRow, OutboxRow
 
 # Deliveries whose fate is settled: nothing will send, retry or edit-track them again
@@ -18,14 +19,8 @@ FINISHED = ("sent", "unknown", "dead", "dropped")
 
 async def delete_finished_deliveries(session: AsyncSession, before: datetime, batch: int) -> int:
     """Delete up to ``batch`` settled deliveries last touched before ``before``."""
-    ids = (
-        select(OutboxRow.id)
-        .where(OutboxRow.state.in_(FINISHED), OutboxRow.updated_at < before)
-        .limit(batch)
-        .scalar_subquery()
-    )
-    result = await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
-    return int(getattr(result, "rowcount", 0) or 0)
+    settled = (OutboxRow.state.in_(FINISHED), OutboxRow.updated_at < before)
+    return await delete_batch(session, OutboxRow.id, *settled, batch=batch)
 
 
 async def oldest_click_day(session: AsyncSession, before: date) -> date | None:
@@ -61,7 +56,7 @@ async def fold_click_day(session: AsyncSession, day: date) -> int:
     )
     await session.execute(stmt)
     result = await session.execute(delete(ClickRow).where(ClickRow.day == day))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected(result)
 
 
 async def drop_article_bodies(session: AsyncSession, before: datetime, batch: int) -> int:
@@ -69,13 +64,10 @@ async def drop_article_bodies(session: AsyncSession, before: datetime, batch: in
 
     The row stays, with its key, URLs and title: dedup and links to it keep working.
     """
-    ids = (
-        select(ArticleRow.id)
-        .where(ArticleRow.created_at < before, ArticleRow.summary != "")
-        .limit(batch)
-        .scalar_subquery()
+    ids = first_keys(
+        ArticleRow.id, ArticleRow.created_at < before, ArticleRow.summary != "", batch=batch
     )
     result = await session.execute(
         update(ArticleRow).where(ArticleRow.id.in_(ids)).values(summary="")
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected(result)
