@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import aiohttp
@@ -326,18 +326,7 @@ def _with_redirect(result: FetchResult, *, permanent: bool) -> FetchResult:
     success = 200 <= result.status < 300 or result.not_modified
     if not (permanent and success):
         return result
-    return FetchResult(
-        url=result.url,
-        status=result.status,
-        body=result.body,
-        headers=result.headers,
-        etag=result.etag,
-        last_modified=result.last_modified,
-        not_modified=result.not_modified,
-        permanent_redirect=result.url,
-        retry_after=result.retry_after,
-        max_age=result.max_age,
-    )
+    return replace(result, permanent_redirect=result.url)
 
 
 async def _read_capped(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
