@@ -41,12 +41,11 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import aiohttp  # noqa: E402
+from benchdb import drop_schema, fresh_database  # noqa: E402
 from fanout import (  # noqa: E402
     DEFAULT_POSTGRES,
     create_subscribers,
-    drop_schema,
     enqueue,
-    fresh_database,
     utcnow,
 )
 from prometheus_client import CollectorRegistry  # noqa: E402

@@ -37,12 +37,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from fanout import DEFAULT_POSTGRES, create_subscribers, drop_schema, fresh_database  # noqa: E402
+from benchdb import drop_schema, fresh_database, metro_article  # noqa: E402
+from fanout import DEFAULT_POSTGRES, create_subscribers  # noqa: E402
 from sqlalchemy import delete, func, select, text, update  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
-from bot.storage.articles import NewArticle, insert_article  # noqa: E402
+from bot.storage.articles import insert_article  # noqa: E402
 from bot.storage.engine import create_engine, session_factory  # noqa: E402
 from bot.storage.models import ArticleRow, OutboxRow  # noqa: E402
 from scheduler.ingest.fanout import FanOut  # noqa: E402
@@ -56,20 +57,7 @@ async def fanning_article(sessions: object, run: int) -> int:
     clock = SystemClock()
     async with sessions.begin() as session:  # type: ignore[attr-defined]
         article_id = await insert_article(
-            session,
-            NewArticle(
-                key=f"bench-enqueue-{run}",
-                url=f"https://caucasus-wire.example/enqueue-{run}/",
-                canonical_url=f"https://caucasus-wire.example/enqueue-{run}/",
-                title="Tbilisi metro extends to the airport",
-                summary="The new line opens next spring. It links the airport to the centre.",
-                language="en",
-                regions=("georgia",),
-                feed_id=None,
-                published_at=None,
-                announced=True,
-            ),
-            clock.now(),
+            session, metro_article(f"bench-enqueue-{run}"), clock.now()
         )
         await session.execute(
             update(ArticleRow).where(ArticleRow.id == article_id).values(fanout_after=0)

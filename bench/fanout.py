@@ -46,7 +46,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from benchdb import drop_schema, fresh_database, metro_article  # noqa: E402
 from pgcpu import backend_cpu, spent, track_backends  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     DateTime,
@@ -68,9 +68,8 @@ from sqlalchemy import (  # noqa: E402
     text,
     true,
 )
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from bot.storage.articles import NewArticle, insert_article  # noqa: E402
+from bot.storage.articles import insert_article  # noqa: E402
 from bot.storage.deliveries import enqueue_article  # noqa: E402
 from bot.storage.engine import create_engine, session_factory  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
@@ -157,52 +156,13 @@ async def enqueue(url: str) -> tuple[int, float]:
     sessions = session_factory(engine)
     try:
         async with sessions.begin() as session:
-            article_id = await insert_article(
-                session,
-                NewArticle(
-                    key="bench-1",
-                    url="https://caucasus-wire.example/bench-1/",
-                    canonical_url="https://caucasus-wire.example/bench-1/",
-                    title="Tbilisi metro extends to the airport",
-                    summary="The new line opens next spring. It links the airport to the centre.",
-                    language="en",
-                    regions=("georgia",),
-                    feed_id=None,
-                    published_at=None,
-                    announced=True,
-                ),
-                utcnow(),
-            )
+            article_id = await insert_article(session, metro_article("bench-1"), utcnow())
         started = time.perf_counter()
         async with sessions.begin() as session:
             rows = await enqueue_article(session, article_id, "en", ["georgia"], utcnow())
         return rows, time.perf_counter() - started
     finally:
         await engine.dispose()
-
-
-async def fresh_database(kind: str, postgres_url: str, workdir: Path) -> tuple[str, str | None]:
-    """A new empty database URL (and the PostgreSQL schema to drop afterwards)."""
-    if kind == "sqlite":
-        return f"sqlite+aiosqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}", None
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(postgres_url)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    finally:
-        await admin.dispose()
-    sep = "&" if "?" in postgres_url else "?"
-    return f"{postgres_url}{sep}search_path={schema}", schema
-
-
-async def drop_schema(postgres_url: str, schema: str) -> None:
-    admin = create_async_engine(postgres_url)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        await admin.dispose()
 
 
 # ---------------------------------------------------------------------------- fake Bot API

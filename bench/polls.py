@@ -34,7 +34,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,9 +44,9 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
+from benchdb import drop_schema, fresh_database  # noqa: E402
 from pgcpu import backend_cpu, spent, track_backends  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from bot.alerts import LogAlerts  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
@@ -99,29 +98,6 @@ async def _serve(port_out: Any) -> None:
 
 
 # --- the measured side ---------------------------------------------------------------------
-
-
-async def fresh_database(kind: str, postgres_url: str, workdir: Path) -> tuple[str, str | None]:
-    if kind == "sqlite":
-        return f"sqlite+aiosqlite:///{workdir / 'polls.db'}", None
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(postgres_url)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    finally:
-        await admin.dispose()
-    sep = "&" if "?" in postgres_url else "?"
-    return f"{postgres_url}{sep}search_path={schema}", schema
-
-
-async def drop_schema(postgres_url: str, schema: str) -> None:
-    admin = create_async_engine(postgres_url)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        await admin.dispose()
 
 
 async def measure(args: argparse.Namespace, port: int, workdir: Path) -> dict[str, Any]:

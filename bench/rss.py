@@ -37,7 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from fanout import create_subscribers, drop_schema, fresh_database  # noqa: E402
+from benchdb import drop_schema, fresh_database  # noqa: E402
+from fanout import create_subscribers  # noqa: E402
 
 from tests.crash.support import bot_environment  # noqa: E402
 from tests.fakes.botapi import FakeBotAPI  # noqa: E402
