@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.stats import ALL, active_channels, people, subscribers
+from bot.stats import ALL
 from bot.stats_trend import TREND_DAYS, collect_trend
+from bot.storage.stats import active_channels, people, subscribers
 
 # Trend series -> the ``figure`` label in ``newsbot_last_30_days``.
 FIGURES = {
