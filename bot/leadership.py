@@ -36,11 +36,14 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.orm import Session
+from bot.storage import leases
+from bot.storage.leases import Term
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -56,33 +59,6 @@ RENEW_RETRY = 0.2  # seconds between tries of a renewal whose connection failed
 # A fenced transaction holds the lease row's share lock: if its client goes silent, the
 # server ends the transaction this soon, so a successor is not kept waiting for the lock.
 FENCED_IDLE_MS = 3000
-
-_NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
-_EXPIRY = f"{_NOW} + make_interval(secs => :ttl)"
-# Expired, or still ours (this process lost it by its own clock, e.g. a renewal that
-# failed while the network was down, and nobody took it since): a new epoch either way,
-# so a transaction of the previous term can no longer pass the fence.
-_TAKE_EXPIRED = text(
-    f"UPDATE leases SET holder = :holder, epoch = epoch + 1, expires_at = {_EXPIRY} "
-    f"WHERE name = :name AND (expires_at <= {_NOW} OR holder = :holder) RETURNING epoch"
-)
-_TAKE_NEW = text(
-    f"INSERT INTO leases (name, holder, epoch, expires_at) VALUES (:name, :holder, 1, {_EXPIRY}) "
-    "ON CONFLICT (name) DO NOTHING RETURNING epoch"
-)
-_RENEW = text(
-    f"UPDATE leases SET expires_at = {_EXPIRY} WHERE name = :name AND holder = :holder "
-    f"AND epoch = :epoch AND expires_at > {_NOW} RETURNING epoch"
-)
-_RELEASE = text(
-    f"UPDATE leases SET expires_at = {_NOW} WHERE name = :name AND holder = :holder "
-    "AND epoch = :epoch"
-)
-_FENCE = text(
-    "SELECT set_config('idle_in_transaction_session_timeout', :idle, true) FROM leases "
-    f"WHERE name = :name AND holder = :holder AND epoch = :epoch AND expires_at > {_NOW} "
-    "FOR SHARE"
-)
 
 
 class LeaseLost(Exception):
@@ -122,7 +98,7 @@ class Leadership:
 
     @property
     def needed(self) -> bool:
-        return self._engine.dialect.name == "postgresql"
+        return leases.needed(self._engine)
 
     async def run(self, stop: asyncio.Event, work: Work) -> None:
         """Run ``work`` whenever this process holds the lease, until ``stop`` is set."""
@@ -140,25 +116,18 @@ class Leadership:
 
     # ---- the lease's statements ------------------------------------------------------
 
-    def _params(self) -> dict[str, object]:
-        return {"name": self.name, "holder": self.holder, "epoch": self.epoch, "ttl": self._ttl}
+    def _term(self) -> Term:
+        return Term(self.name, self.holder, self.epoch)
 
     async def _take(self) -> int | None:
         """The lease's new epoch if it was free (expired or never taken), else None."""
-        async with self._engine.begin() as conn:
-            params = self._params()
-            epoch = await conn.scalar(_TAKE_EXPIRED, params)
-            if epoch is None:
-                epoch = await conn.scalar(_TAKE_NEW, params)
-            return None if epoch is None else int(epoch)
+        return await leases.take(self._engine, self.name, self.holder, self._ttl)
 
     async def _renew(self) -> bool:
-        async with self._engine.begin() as conn:
-            return await conn.scalar(_RENEW, self._params()) is not None
+        return await leases.renew(self._engine, self._term(), self._ttl)
 
     async def _release(self) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(_RELEASE, self._params())
+        await leases.release(self._engine, self._term())
 
     def holds(self) -> bool:
         """The lease is ours by the local clock: nothing may leave otherwise."""
@@ -177,8 +146,7 @@ class Leadership:
         if not self.holds():
             self._lose("its lease ran out")
             raise LeaseLost(self.name)
-        params = {**self._params(), "idle": str(FENCED_IDLE_MS)}
-        if await session.scalar(_FENCE, params) is None:
+        if not await leases.fence(session, self._term(), FENCED_IDLE_MS):
             self._lose("another process holds its lease")
             raise LeaseLost(self.name)
 
@@ -190,8 +158,7 @@ class Leadership:
         if not self.holds():
             self._lose("its lease ran out")
             raise LeaseLost(self.name)
-        params = {**self._params(), "idle": str(FENCED_IDLE_MS)}
-        if session.execute(_FENCE, params).scalar() is None:
+        if not leases.confirm(session, self._term(), FENCED_IDLE_MS):
             self._lose("another process holds its lease")
             raise LeaseLost(self.name)
 
