@@ -56,6 +56,10 @@ def postgres_server_settings() -> dict[str, str]:
         "tcp_keepalives_interval": str(KEEPALIVE_INTERVAL),
         "tcp_keepalives_count": str(KEEPALIVE_COUNT),
         "tcp_user_timeout": str(USER_TIMEOUT_MS),
+        # The bot's statements are short; the JIT compiles a plan whose estimate passes
+        # ``jit_above_cost`` for about a second (each fan-out chunk's INSERT ... SELECT:
+        # 1.1 s of compiling for 0.4 s of reading, EXPLAIN ANALYZE in docs/benchmarks.md).
+        "jit": "off",
     }
 
 
