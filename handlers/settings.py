@@ -23,13 +23,14 @@ from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.callbacks import Action
 from bot.localtime import DEFAULT_QUIET
-from bot.storage.chats import chat_region_codes, find_chat, toggle_chat_region
+from bot.storage.chats import chat_region_codes, ensure_private_chat, find_chat, toggle_chat_region
 from bot.storage.deliveries import drop_open_deliveries
 from bot.storage.editions import remove_chat_language
 from bot.storage.models import ChatRow
 from handlers.actions import OPEN_SETTINGS
-from handlers.buttons import HANDLER, Callback, Capability, acknowledge, edit, tap_handlers
+from handlers.buttons import HANDLER, Callback, Guard, acknowledge, edit, tap_handlers
 from handlers.reader_screens import OPENABLE, ReaderScreens
+from handlers.services import Services
 from handlers.subscriptions import add_region
 
 #: What a tap leads to: the screen to show, and whether only its keyboard changed.
@@ -38,16 +39,24 @@ Tap = Callable[[AsyncSession, ChatRow, Action], Awaitable[Outcome | None]]
 NO_REGIONS = "no_regions"  # not a screen: Done refused because no region is chosen
 
 
-class SubscriberSettings(Capability[ReaderScreens]):
+class SubscriberSettings:
     """The reader-facing settings; callback actions start with ``s``."""
+
+    def __init__(self, services: Services, guard: Guard, screens: ReaderScreens) -> None:
+        self.s = services
+        self.g = guard
+        self.screens = screens
+        self.tr = services.translator
+        self.catalog = services.catalog
 
     # ---- commands ------------------------------------------------------------------
 
     async def settings(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        command = await self.g.command(update)
-        if command is None:
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None:
             return
-        message, user, chat = command
+        if not await self.g.allow_command(update):
+            return
         ui_lang = await self.s.language_for(update)
         async with self.s.sessions() as session:
             text, markup = await self.screens.screen(session, "m", user.id, chat.id, ui_lang)
@@ -70,18 +79,23 @@ class SubscriberSettings(Capability[ReaderScreens]):
 
     # ---- taps ----------------------------------------------------------------------
 
-    def on_tap(self, name: str, change: Tap) -> Callback:
-        """The handler of action ``name``: verify, store what ``change`` says, redraw."""
+    def on_tap(self, name: str, tap: Tap) -> Callback:
+        """The handler of action ``name``: verify, store what ``tap`` says, redraw."""
 
         async def handle(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-            tap = await self.g.private_tap(update, name)
-            if tap is None:
+            tapped = await self.g.private_tap(update, name)
+            user, chat = update.effective_user, update.effective_chat
+            if tapped is None or user is None or chat is None:
                 return
+            query, action = tapped
+            ui_lang = await self.s.language_for(update)
+            now = self.s.clock.now()
             async with self.s.sessions.begin() as session:
-                row = await tap.chat_row(session)
+                title = chat.full_name or ""
+                row = await ensure_private_chat(session, chat.id, title, ui_lang, now)
                 row.active = True
-                row.updated_at = tap.now
-                outcome = await change(session, row, tap.action)
+                row.updated_at = now
+                outcome = await tap(session, row, action)
                 if outcome is None:
                     await self.g.answer(update, "errors.stale_button", alert=True)
                     return
@@ -89,11 +103,9 @@ class SubscriberSettings(Capability[ReaderScreens]):
                 if screen == NO_REGIONS:
                     await self.g.answer(update, "settings.no_regions", alert=True)
                     return
-                text, markup = await self.screens.screen(
-                    session, screen, tap.user_id, tap.chat_id, tap.lang
-                )
-            await edit(tap.query, None if keyboard_only else text, markup)
-            await acknowledge(tap.query)
+                text, markup = await self.screens.screen(session, screen, user.id, chat.id, ui_lang)
+            await edit(query, None if keyboard_only else text, markup)
+            await acknowledge(query)
 
         return handle
 

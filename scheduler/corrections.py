@@ -20,31 +20,27 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox.kinds import DELETE, EDIT, POST
-from bot.storage.delivery_kinds import enqueue_on_posts
-from bot.storage.models import ArticleRow, FeedRow, OutboxRow
-from bot.text.search import searchable
+from bot.outbox.kinds import DELETE, EDIT
+from bot.storage.articles import Removed, Stored, correct_article
+from bot.storage.delivery_kinds import enqueue_on_posts, posts_to_change
+
+__all__ = [
+    "Correction",
+    "Removed",
+    "Stored",
+    "correction_jobs",
+    "dump_alternates",
+    "queue_action",
+    "queue_corrections",
+    "removed_from",
+]
 
 log = logging.getLogger(__name__)
 
-#: Outbox states of a row being sent now: its edit waits for the message id.
-SENDING_STATES = ("claimed", "inflight")
 #: How often each WordPress feed's REST API is asked which recent posts still exist.
 REMOVAL_CHECK_EVERY = 900.0
-
-
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """What a correction compares: the article as stored."""
-
-    article_id: int
-    title: str
-    summary: str
-    alternates: str = ""
-    text_source: str = "feed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,28 +55,6 @@ class Correction:
     edit: bool = True
 
 
-async def stored_articles(
-    session: AsyncSession, keys: Sequence[str], feed_id: int, since: datetime
-) -> dict[str, Stored]:
-    """Announced articles of this feed first stored after ``since``, by key.
-
-    Only the feed that stored an article corrects it: two feeds describing one article
-    differently would otherwise edit its messages back and forth.
-    """
-    if not keys:
-        return {}
-    a = ArticleRow
-    rows = await session.execute(
-        select(a.key, a.id, a.title, a.summary, a.alternates, a.text_source).where(
-            a.key.in_(list(keys)),
-            a.feed_id == feed_id,
-            a.announced.is_(True),
-            a.created_at >= since,
-        )
-    )
-    return {key: Stored(aid, t, s, alt or "", src) for key, aid, t, s, alt, src in rows}
-
-
 async def queue_corrections(
     session: AsyncSession, corrections: Sequence[Correction], now: datetime
 ) -> int:
@@ -90,17 +64,13 @@ async def queue_corrections(
     """
     queued = 0
     for fix in corrections:
-        await session.execute(
-            update(ArticleRow)
-            .where(ArticleRow.id == fix.article_id)
-            .values(
-                title=fix.title,
-                summary=fix.summary,
-                search_text=searchable(fix.title, fix.summary),
-                alternates=fix.alternates,
-                text_source="feed",
-                updated_at=now,
-            )
+        await correct_article(
+            session,
+            fix.article_id,
+            title=fix.title,
+            summary=fix.summary,
+            alternates=fix.alternates,
+            now=now,
         )
         if fix.edit:
             queued += await queue_action(session, fix.article_id, "edit", now)
@@ -114,46 +84,8 @@ async def queue_action(session: AsyncSession, article_id: int, action: str, now:
     Rows being sent right now (claimed or in flight) were rendered from the old text:
     they are queued too, and their edit waits for the message id.
     """
-    sent = list(
-        await session.scalars(
-            select(OutboxRow.id).where(
-                OutboxRow.article_id == article_id,
-                OutboxRow.kind == POST,
-                or_(
-                    OutboxRow.state.in_(SENDING_STATES),
-                    and_(OutboxRow.state == "sent", OutboxRow.message_id.is_not(None)),
-                ),
-            )
-        )
-    )
+    sent = await posts_to_change(session, article_id)
     return await enqueue_on_posts(session, DELETE if action == "delete" else EDIT, sent, now)
-
-
-@dataclass(frozen=True, slots=True)
-class Removed:
-    article_id: int
-    url: str
-    title: str
-
-
-async def recent_wordpress_articles(
-    session: AsyncSession, feed_url: str, since: datetime
-) -> list[tuple[str, Removed]]:
-    """Announced articles of this feed keyed by WordPress post id, published and first
-    stored after ``since``: the ones the REST API must still list if they exist."""
-    a = ArticleRow
-    rows = await session.execute(
-        select(a.key, a.id, a.url, a.title)
-        .join(FeedRow, FeedRow.id == a.feed_id)
-        .where(
-            FeedRow.url == feed_url,
-            a.key.like("wp:%"),
-            a.announced.is_(True),
-            a.created_at >= since,
-            a.published_at >= since,
-        )
-    )
-    return [(key, Removed(aid, url, title)) for key, aid, url, title in rows]
 
 
 def removed_from(

@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog import Catalog
@@ -35,12 +33,15 @@ from bot.localtime import last_digest_time, to_local
 from bot.mostread import MostReadItem, MostReadStore
 from bot.outbox.kinds import DIGEST
 from bot.outbox.render import render_list, split_html_blocks
-from bot.storage.chats import ALL_REGIONS
+from bot.storage.articles import article_topics
+from bot.storage.chats import ALL_REGIONS, chat_region_codes
 from bot.storage.delivery_kinds import enqueue_texts
+from bot.storage.digests import Subscriber, claim_digest, day_articles, digest_subscribers
 from bot.storage.failures import log_failure
 from bot.storage.follows import chat_follows
-from bot.storage.models import ArticleRow, ArticleTopicRow, ChatRegionRow, ChatRow, OutboxRow
+from bot.storage.models import ArticleRow
 from scheduler.digest_pick import Interests, pick
+from scheduler.per_chat import queue_each
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,8 @@ WINDOW = timedelta(days=1)
 MAX_ARTICLES = 300
 ITEMS_PER_BLOCK = 15
 MOSTREAD_ITEMS = 3
-RECEIVED = ("sent", "inflight", "unknown", "claimed")
 
-
-@dataclass(frozen=True, slots=True)
-class Subscriber:
-    pk: int
-    address: str
-    language: str
-    timezone: str
-    digest_minute: int
-    last_digest_at: datetime | None
-    when_empty: bool = False  # also on days without news (the reader asked for it)
+__all__ = ["DigestJob", "Subscriber", "digest_jobs", "for_reader", "is_due"]
 
 
 def is_due(sub: Subscriber, now: datetime) -> bool:
@@ -99,35 +90,17 @@ class DigestJob:
     async def run(self) -> int:
         """Queue every due digest; returns how many subscribers got one."""
         now = self.clock.now()
-        queued = 0
-        for sub in await self.due(now):
-            try:
-                if await self.deliver(sub, now):
-                    queued += 1
-            except Exception as exc:  # one reader's failure never stops the others
-                log_failure(log, exc, "digest for chat %s failed", sub.address)
-        if queued and self.on_enqueued is not None:
-            self.on_enqueued()
-        return queued
+        return await queue_each(
+            await self.due(now),
+            lambda sub: self.deliver(sub, now),
+            log=log,
+            what="digest",
+            on_enqueued=self.on_enqueued,
+        )
 
     async def due(self, now: datetime) -> list[Subscriber]:
-        query = select(
-            ChatRow.id,
-            ChatRow.address,
-            ChatRow.language,
-            ChatRow.timezone,
-            ChatRow.digest_minute,
-            ChatRow.last_digest_at,
-            ChatRow.digest_when_empty,
-        ).where(
-            ChatRow.kind == "private",
-            ChatRow.active == true(),
-            ChatRow.paused.is_(False),
-            ChatRow.mode == "digest",
-        )
         async with self.sessions() as session:
-            result = await session.stream(query.execution_options(yield_per=1000))
-            subs = [Subscriber(*row) async for row in result]
+            subs = await digest_subscribers(session)
         return [sub for sub in subs if is_due(sub, now)]
 
     async def articles(
@@ -138,33 +111,10 @@ class DigestJob:
         and keywords); ``regions`` are applied by :meth:`group`."""
         interests = await self.interests(session, sub)
         since = max(sub.last_digest_at or now - WINDOW, now - WINDOW)
-        received = exists().where(
-            OutboxRow.article_id == ArticleRow.id,
-            OutboxRow.chat_id == sub.pk,
-            OutboxRow.state.in_(RECEIVED),
+        articles, got = await day_articles(
+            session, sub.pk, interests.languages, since, now, MAX_ARTICLES
         )
-        query = (
-            select(ArticleRow, received)
-            .where(
-                ArticleRow.language.in_(interests.languages),
-                ArticleRow.created_at > since,
-                ArticleRow.created_at <= now,
-                ArticleRow.announced == true(),
-            )
-            .order_by(ArticleRow.created_at, ArticleRow.id)
-            .limit(MAX_ARTICLES)
-        )
-        rows = (await session.execute(query)).all()
-        articles = [article for article, _ in rows]
-        got = {article.id for article, was_received in rows if was_received}
-        topics: dict[int, set[str]] = {}
-        found = await session.execute(
-            select(ArticleTopicRow.article_id, ArticleTopicRow.topic).where(
-                ArticleTopicRow.article_id.in_([a.id for a in articles])
-            )
-        )
-        for article_id, topic in found:
-            topics.setdefault(article_id, set()).add(topic)
+        topics = await article_topics(session, [a.id for a in articles])
         return pick(articles, got, interests, topics)
 
     async def interests(self, session: AsyncSession, sub: Subscriber) -> Interests:
@@ -253,19 +203,10 @@ class DigestJob:
         """Claim the reader's day and queue its digest, in one transaction (another
         process that claimed it first wins; a failure leaves the day unclaimed)."""
         async with self.sessions() as session:
-            regions = await self.regions(session, sub.pk)
+            regions = await chat_region_codes(session, sub.pk)
         top = await self.most_read(sub, regions)
         async with self.sessions.begin() as session:
-            claimed = await session.execute(
-                update(ChatRow)
-                .where(
-                    ChatRow.id == sub.pk,
-                    ChatRow.last_digest_at.is_not_distinct_from(sub.last_digest_at),
-                )
-                .values(last_digest_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if not int(getattr(claimed, "rowcount", 0) or 0):
+            if not await claim_digest(session, sub.pk, sub.last_digest_at, now):
                 return False  # another process took it
             articles = await self.articles(session, sub, now)
             groups = self.group(regions, articles)
@@ -275,12 +216,6 @@ class DigestJob:
             messages = self.render(sub, now, groups, top)
             await enqueue_texts(session, sub.pk, DIGEST, messages, now)
         return True
-
-    @staticmethod
-    async def regions(session: AsyncSession, pk: int) -> list[str]:
-        return list(
-            await session.scalars(select(ChatRegionRow.region).where(ChatRegionRow.chat_id == pk))
-        )
 
 
 def digest_jobs(

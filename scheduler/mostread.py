@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.catalog import Catalog
 from bot.clock import Clock
 from bot.mostread import MostReadStore
-from bot.storage.models import MostReadRow
+from bot.storage.mostread import drop_list, note_list_error
 from scheduler.fetch import Fetcher, FetchError
 from scheduler.mostread_sources import parse_html_block, parse_popular_posts, ranked_by_clicks
 
@@ -128,14 +128,10 @@ class MostReadRefresher:
             if items:
                 await self._store.save(session, lang, items, now)
             else:  # no taps this week: the store's fallback (latest articles) serves
-                row = await session.get(MostReadRow, lang)
-                if row is not None:
-                    await session.delete(row)
+                await drop_list(session, lang)
 
     async def _record_failure(self, lang: str, reason: str) -> None:
         log.warning("most-read source for %s failed: %s (keeping the last list)", lang, reason)
         self._store.failed(lang, reason)
         async with self._sessions.begin() as session:
-            row = await session.get(MostReadRow, lang)
-            if row is not None:
-                row.error = reason[:500]
+            await note_list_error(session, lang, reason[:500])

@@ -14,12 +14,13 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from cssselect import SelectorError
 from lxml import etree
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.links import pack_url, unpack_url
 from bot.mostread import MostReadItem
-from bot.storage.models import ArticleRow, ClickRow
+from bot.storage.articles import articles_at
+from bot.storage.clicks import most_tapped_urls
+from bot.storage.models import ArticleRow
 from bot.text.html import html_to_text
 
 log = logging.getLogger(__name__)
@@ -135,25 +136,13 @@ async def ranked_by_clicks(
     makes one reader tapping every day count once. Ties go to the newer tap.
     Only URLs of known articles are listed (their titles come from the articles).
     """
-    readers = func.count(func.distinct(ClickRow.reader))
-    ranking = (
-        select(ClickRow.url, readers.label("readers"), func.max(ClickRow.created_at))
-        .where(
-            ClickRow.kind == "article",
-            ClickRow.language == language,
-            ClickRow.created_at >= since,
-        )
-        .group_by(ClickRow.url)
-        .order_by(readers.desc(), func.max(ClickRow.created_at).desc())
-        .limit(limit * 3)
-    )
-    urls = [url for url, _count, _last in await session.execute(ranking)]
+    urls = await most_tapped_urls(session, language, since, limit * 3)
     if not urls:
         return []
     # A tracked link carries the URL as an ASCII URI; the article may store it as an IRI.
     candidates = sorted(set(urls) | {pack_url(u) for u in urls})
     articles: dict[str, ArticleRow] = {}
-    for article in await session.scalars(select(ArticleRow).where(ArticleRow.url.in_(candidates))):
+    for article in await articles_at(session, candidates):
         articles.setdefault(unpack_url(article.url), article)
     items = [
         MostReadItem(articles[u].title, articles[u].url, articles[u].region_codes)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog import Catalog
@@ -23,28 +21,25 @@ from bot.localtime import at_minute, to_local
 from bot.mostread import MostReadItem, MostReadStore
 from bot.outbox.kinds import WEEKLY
 from bot.outbox.render import render_list
-from bot.storage.chats import ALL_REGIONS
+from bot.storage.chats import ALL_REGIONS, chat_region_codes
 from bot.storage.delivery_kinds import enqueue_texts
-from bot.storage.failures import log_failure
-from bot.storage.models import ChatRegionRow, ChatRow
+from bot.storage.digests import WeeklyReader, claim_weekly, weekly_readers
 from scheduler.jobs import Job
+from scheduler.per_chat import queue_each
 
 log = logging.getLogger(__name__)
 
 
 WEEKLY_WEEKDAY = 0  # Monday, at the chat's digest time in its time zone
 WEEKLY_CHECK_SECONDS = 300.0
-
-
-@dataclass(frozen=True, slots=True)
-class WeeklyReader:
-    pk: int
-    address: str
-    thread_id: int
-    language: str
-    timezone: str
-    minute: int
-    last_weekly_at: datetime | None
+__all__ = [
+    "WeeklyMostRead",
+    "WeeklyReader",
+    "for_regions",
+    "last_weekly_time",
+    "weekly_due",
+    "weekly_jobs",
+]
 
 
 def last_weekly_time(now: datetime, tz: str | None, minute: int, weekday: int) -> datetime:
@@ -94,57 +89,28 @@ class WeeklyMostRead:
     async def run(self) -> int:
         """Queue every due weekly post; returns how many chats got one."""
         now = self.clock.now()
-        queued = 0
-        for reader in await self.due(now):
-            try:
-                queued += int(await self.deliver(reader, now))
-            except Exception as exc:  # one chat's failure never stops the others
-                log_failure(log, exc, "weekly most-read for chat %s failed", reader.address)
-        if queued and self.on_enqueued is not None:
-            self.on_enqueued()
-        return queued
+        return await queue_each(
+            await self.due(now),
+            lambda reader: self.deliver(reader, now),
+            log=log,
+            what="weekly most-read",
+            on_enqueued=self.on_enqueued,
+        )
 
     async def due(self, now: datetime) -> list[WeeklyReader]:
-        query = select(
-            ChatRow.id,
-            ChatRow.address,
-            ChatRow.thread_id,
-            ChatRow.language,
-            ChatRow.timezone,
-            ChatRow.digest_minute,
-            ChatRow.last_weekly_at,
-        ).where(
-            ChatRow.weekly_mostread.is_(True),
-            ChatRow.active.is_(True),
-            ChatRow.paused.is_(False),
-        )
         async with self.sessions() as session:
-            result = await session.stream(query.execution_options(yield_per=1000))
-            readers = [WeeklyReader(*row) async for row in result]
+            readers = await weekly_readers(session)
         return [r for r in readers if weekly_due(r, now)]
 
     async def deliver(self, reader: WeeklyReader, now: datetime) -> bool:
         """Claim this week's post and queue it, in one transaction (at most once, like
         every post; a failure leaves the week unclaimed)."""
         async with self.sessions() as session:
-            regions = set(
-                await session.scalars(
-                    select(ChatRegionRow.region).where(ChatRegionRow.chat_id == reader.pk)
-                )
-            )
+            regions = set(await chat_region_codes(session, reader.pk))
         top = await self.store.top(reader.language)
         items = for_regions(top.items, regions)
         async with self.sessions.begin() as session:
-            claimed = await session.execute(
-                update(ChatRow)
-                .where(
-                    ChatRow.id == reader.pk,
-                    ChatRow.last_weekly_at.is_not_distinct_from(reader.last_weekly_at),
-                )
-                .values(last_weekly_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if not int(getattr(claimed, "rowcount", 0) or 0):
+            if not await claim_weekly(session, reader.pk, reader.last_weekly_at, now):
                 return False  # another process took it
             if not items:
                 log.info("weekly most-read: nothing for chat %s this week", reader.address)

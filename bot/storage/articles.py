@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
     exists,
+    func,
     select,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,7 @@ from bot.storage.models import (
     ArticleRegionRow,
     ArticleRow,
     ArticleTopicRow,
+    FeedRow,
 )
 from bot.storage.upsert import insert_ignoring_conflicts
 from bot.text.search import searchable
@@ -107,3 +110,136 @@ async def regions_by_url(session: AsyncSession, urls: Sequence[str]) -> dict[str
         return {}
     rows = await session.scalars(select(ArticleRow).where(ArticleRow.url.in_(list(urls))))
     return {a.url: a.region_codes for a in rows}
+
+
+async def article_topics(session: AsyncSession, article_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The topic codes of each article (those without a topic are left out)."""
+    topics: dict[int, set[str]] = {}
+    found = await session.execute(
+        select(ArticleTopicRow.article_id, ArticleTopicRow.topic).where(
+            ArticleTopicRow.article_id.in_(list(article_ids))
+        )
+    )
+    for article_id, topic in found:
+        topics.setdefault(article_id, set()).add(topic)
+    return topics
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What a correction compares: the article as stored."""
+
+    article_id: int
+    title: str
+    summary: str
+    alternates: str = ""
+    text_source: str = "feed"
+
+
+async def stored_articles(
+    session: AsyncSession, keys: Sequence[str], feed_id: int, since: datetime
+) -> dict[str, Stored]:
+    """Announced articles of this feed first stored after ``since``, by key.
+
+    Only the feed that stored an article corrects it: two feeds describing one article
+    differently would otherwise edit its messages back and forth.
+    """
+    if not keys:
+        return {}
+    a = ArticleRow
+    rows = await session.execute(
+        select(a.key, a.id, a.title, a.summary, a.alternates, a.text_source).where(
+            a.key.in_(list(keys)),
+            a.feed_id == feed_id,
+            a.announced.is_(True),
+            a.created_at >= since,
+        )
+    )
+    return {key: Stored(aid, t, s, alt or "", src) for key, aid, t, s, alt, src in rows}
+
+
+async def correct_article(
+    session: AsyncSession,
+    article_id: int,
+    *,
+    title: str,
+    summary: str,
+    alternates: str,
+    now: datetime,
+) -> None:
+    """The article's corrected title, summary and language links (from the feed)."""
+    await session.execute(
+        update(ArticleRow)
+        .where(ArticleRow.id == article_id)
+        .values(
+            title=title,
+            summary=summary,
+            search_text=searchable(title, summary),
+            alternates=alternates,
+            text_source="feed",
+            updated_at=now,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """An article the site may have removed: what the editors' notice names."""
+
+    article_id: int
+    url: str
+    title: str
+
+
+async def recent_wordpress_articles(
+    session: AsyncSession, feed_url: str, since: datetime
+) -> list[tuple[str, Removed]]:
+    """Announced articles of this feed keyed by WordPress post id, published and first
+    stored after ``since``: the ones the REST API must still list if they exist."""
+    a = ArticleRow
+    rows = await session.execute(
+        select(a.key, a.id, a.url, a.title)
+        .join(FeedRow, FeedRow.id == a.feed_id)
+        .where(
+            FeedRow.url == feed_url,
+            a.key.like("wp:%"),
+            a.announced.is_(True),
+            a.created_at >= since,
+            a.published_at >= since,
+        )
+    )
+    return [(key, Removed(aid, url, title)) for key, aid, url, title in rows]
+
+
+async def articles_at(session: AsyncSession, urls: Sequence[str]) -> list[ArticleRow]:
+    """The articles stored with one of these URLs (as stored: IRI or ASCII URI)."""
+    if not urls:
+        return []
+    return list(await session.scalars(select(ArticleRow).where(ArticleRow.url.in_(list(urls)))))
+
+
+async def stored_identities(
+    session: AsyncSession, keys: Sequence[str]
+) -> dict[str, tuple[str, str]]:
+    """The canonical URL and title of each stored article among these keys, by key."""
+    rows = await session.execute(
+        select(ArticleRow.key, ArticleRow.canonical_url, ArticleRow.title).where(
+            ArticleRow.key.in_(list(keys))
+        )
+    )
+    return {key: (url, title) for key, url, title in rows}
+
+
+async def newest_published(session: AsyncSession, feed_id: int) -> datetime | None:
+    """The newest publication time of the feed's stored articles (naive UTC)."""
+    return await session.scalar(
+        select(func.max(ArticleRow.published_at)).where(ArticleRow.feed_id == feed_id)
+    )
+
+
+async def set_article_columns(
+    session: AsyncSession, article_id: int, values: Mapping[str, object]
+) -> None:
+    """Columns of a stored article written after its insert (language links, text
+    source, the fan-out cursor)."""
+    await session.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(values))

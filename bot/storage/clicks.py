@@ -54,3 +54,27 @@ async def add_click(
         day=now.date(),
         created_at=now,
     )
+
+
+async def most_tapped_urls(
+    session: AsyncSession, language: str, since: datetime, limit: int
+) -> list[str]:
+    """The URLs of ``language``'s articles whose Read-more was tapped since ``since``, by
+    distinct readers, at most ``limit``.
+
+    A click row is already unique per reader and day; counting distinct readers
+    makes one reader tapping every day count once. Ties go to the newer tap.
+    """
+    readers = func.count(func.distinct(ClickRow.reader))
+    ranking = (
+        select(ClickRow.url, readers.label("readers"), func.max(ClickRow.created_at))
+        .where(
+            ClickRow.kind == "article",
+            ClickRow.language == language,
+            ClickRow.created_at >= since,
+        )
+        .group_by(ClickRow.url)
+        .order_by(readers.desc(), func.max(ClickRow.created_at).desc())
+        .limit(limit)
+    )
+    return [url for url, _count, _last in await session.execute(ranking)]

@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Table, bindparam, insert, select, update
+from sqlalchemy import BindParameter, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox.kinds import ALERT, DELETE, EDIT, EDITORS, PIN, POST, PRIORITY
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
 
 _OPEN_TARGETED = ("pending", "retry")
+#: Outbox states of a post being sent now: an edit of it waits for the message id.
+SENDING_STATES = ("claimed", "inflight")
 _OUTBOX = cast(Table, OutboxRow.__table__)
 _CHATS = cast(Table, ChatRow.__table__)
 _ARTICLES = cast(Table, ArticleRow.__table__)
@@ -138,6 +140,24 @@ async def enqueue_on_posts(
             ],
         )
     return len(post_ids)
+
+
+async def posts_to_change(session: AsyncSession, article_id: int) -> list[int]:
+    """The article's posts whose message an edit or deletion acts on: sent with a
+    message id, or being sent right now (:data:`SENDING_STATES`: rendered from the old
+    text, their edit waits for the message id)."""
+    return list(
+        await session.scalars(
+            select(OutboxRow.id).where(
+                OutboxRow.article_id == article_id,
+                OutboxRow.kind == POST,
+                or_(
+                    OutboxRow.state.in_(SENDING_STATES),
+                    and_(OutboxRow.state == "sent", OutboxRow.message_id.is_not(None)),
+                ),
+            )
+        )
+    )
 
 
 async def enqueue_pins(

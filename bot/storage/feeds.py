@@ -1,11 +1,17 @@
-"""The feeds aggregate: each catalog feed's polling state row."""
+"""The feeds aggregate: each catalog feed's polling state row.
+
+The polling state of many feeds is read, and written after 304s, in shared statements
+(``scheduler.ingest.polled`` batches the requests); those statements are built once
+(per set of columns for the writes): with thousands of feeds, building them anew was
+most of a poll's CPU (issue 16, item 4).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    select,
-    update,
-)
+from collections.abc import Sequence
+from typing import Any, TypeAlias, cast
+
+from sqlalchemy import Row, Table, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
@@ -27,3 +33,66 @@ async def ensure_feed(session: AsyncSession, url: str) -> FeedRow:
 
 async def touch_feed(session: AsyncSession, feed_id: int, **values: object) -> None:
     await session.execute(update(FeedRow).where(FeedRow.id == feed_id).values(**values))
+
+
+#: The feed row's columns a poll reads (``scheduler.ingest.polling.FeedState.of``).
+STATE_COLUMNS = (
+    "id",
+    "current_url",
+    "etag",
+    "last_modified",
+    "initialized",
+    "disabled",
+    "consecutive_failures",
+    "next_poll_at",
+    "hold_until",
+    "ttl_seconds",
+    "last_success_at",
+    "idle_polls",
+    "moved_to",
+    "moved_count",
+    "alerted",
+    "wordpress_api",
+)
+#: A feed row of :data:`STATE_COLUMNS` and ``url``, with their names as attributes.
+StateRow: TypeAlias = Row[Any]
+
+_FEEDS = cast(Table, FeedRow.__table__)
+_STATE = select(_FEEDS.c.url, *(_FEEDS.c[name] for name in STATE_COLUMNS)).where(
+    _FEEDS.c.url.in_(bindparam("urls", expanding=True))
+)
+_UPDATES: dict[tuple[str, ...], Update] = {}
+
+
+def polled_update(columns: tuple[str, ...]) -> Update:
+    """``UPDATE feeds SET <columns> WHERE id = :feed_id``, built once per column set."""
+    statement = _UPDATES.get(columns)
+    if statement is None:
+        values: dict[str, Any] = {name: bindparam(name) for name in columns}
+        statement = update(_FEEDS).where(_FEEDS.c.id == bindparam("feed_id")).values(values)
+        _UPDATES[columns] = statement
+    return statement
+
+
+async def write_polled(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Each row's columns (``feed_id`` names the feed), one executemany per column set."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        columns = tuple(sorted(name for name in row if name != "feed_id"))
+        groups.setdefault(columns, []).append(row)
+    connection = await session.connection()
+    for columns, params in groups.items():
+        await connection.execute(polled_update(columns), params)
+
+
+async def polling_rows(session: AsyncSession, urls: Sequence[str]) -> dict[str, StateRow]:
+    """The polling state rows of the feeds stored at these URLs, by URL; one statement."""
+    connection = await session.connection()
+    rows = await connection.execute(_STATE, {"urls": list(set(urls))})
+    return {row.url: row for row in rows}
+
+
+async def stored_rest_bases(session: AsyncSession) -> dict[str, str | None]:
+    """Each stored feed's discovered WordPress REST base (None when none was found)."""
+    rows = await session.execute(select(FeedRow.url, FeedRow.wordpress_api))
+    return {url: base for url, base in rows}

@@ -1,7 +1,8 @@
 """The most-read cache: one stored list per language (JSON items), its age and last error.
 
 ``bot.mostread`` reads and writes it (the items' shape is its business); the scheduler's
-refresh fills it.
+refresh fills it, drops a list when it has nothing to rank and notes why a source
+failed.
 """
 
 from __future__ import annotations
@@ -32,3 +33,18 @@ async def store_list(session: AsyncSession, language: str, items_json: str, now:
         row.items_json = items_json
         row.fetched_at = now
         row.error = None
+
+
+async def drop_list(session: AsyncSession, language: str) -> None:
+    """Forget the language's cached list, so the newest articles serve instead."""
+    row = await session.get(MostReadRow, language)
+    if row is not None:
+        await session.delete(row)
+
+
+async def note_list_error(session: AsyncSession, language: str, error: str) -> None:
+    """Note why the language's source failed on its cached list (which stays served);
+    nothing when no list was ever cached."""
+    row = await session.get(MostReadRow, language)
+    if row is not None:
+        row.error = error

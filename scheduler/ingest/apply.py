@@ -16,13 +16,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.articles import NewArticle, insert_article, known_canonical_urls, known_keys
+from bot.storage.articles import (
+    NewArticle,
+    insert_article,
+    known_canonical_urls,
+    known_keys,
+    set_article_columns,
+)
 from bot.storage.deliveries import enqueue_article
 from bot.storage.fanout import shared_chats
-from bot.storage.models import ArticleRow, FeedRow
+from bot.storage.feeds import touch_feed
 from scheduler.corrections import Correction, queue_corrections
 from scheduler.ingest.articles import extra_columns, to_insert
 from scheduler.ingest.polling import FeedUpdate
@@ -94,7 +99,7 @@ async def _store(session: AsyncSession, plan: Plan, article: NewArticle, now: da
     if article.announced:
         extra["fanout_after"] = 0
     if extra:
-        await session.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(extra))
+        await set_article_columns(session, article_id, extra)
     if not article.announced:
         return 0
     return await enqueue_article(
@@ -112,4 +117,4 @@ async def _store(session: AsyncSession, plan: Plan, article: NewArticle, now: da
 
 async def write_feed(session: AsyncSession, feed_id: int, change: FeedUpdate) -> None:
     """The feed row's new polling state."""
-    await session.execute(update(FeedRow).where(FeedRow.id == feed_id).values(change.values))
+    await touch_feed(session, feed_id, **change.values)

@@ -7,7 +7,7 @@ poll's CPU, and a cycle of 5 000 polls started together queued for the connectio
 until some timed out (issue 16, item 4). Here requests made while another batch is in
 the database wait for the next one, which takes all of them: under load one statement
 serves many feeds; when idle a lone request goes at once (no timer, no added delay).
-Statements are built once (per set of columns for the writes).
+Statements are built once (``bot.storage.feeds``).
 
 A poll still waits for its own row (read, or committed) before it goes on, so a report
 never says more than the database holds; a failed batch fails each of its polls, which
@@ -19,13 +19,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import FeedRow
-from scheduler.ingest.polling import STATE_COLUMNS, FeedState
+from bot.storage.feeds import polling_rows, write_polled
+from scheduler.ingest.polling import FeedState
 
 Writer = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 Item = TypeVar("Item")
@@ -33,12 +32,6 @@ Out = TypeVar("Out")
 
 #: Requests per statement at most (SQLite's bound parameters stay far below its limit).
 BATCH = 500
-
-_FEEDS = cast(Table, FeedRow.__table__)
-_STATE = select(_FEEDS.c.url, *(_FEEDS.c[name] for name in STATE_COLUMNS)).where(
-    _FEEDS.c.url.in_(bindparam("urls", expanding=True))
-)
-_UPDATES: dict[tuple[str, ...], Update] = {}
 
 
 class Batcher(Generic[Item, Out]):
@@ -71,33 +64,10 @@ class Batcher(Generic[Item, Out]):
                     done.set_result(result)
 
 
-def polled_update(columns: tuple[str, ...]) -> Update:
-    """``UPDATE feeds SET <columns> WHERE id = :feed_id``, built once per column set."""
-    statement = _UPDATES.get(columns)
-    if statement is None:
-        values: dict[str, Any] = {name: bindparam(name) for name in columns}
-        statement = update(_FEEDS).where(_FEEDS.c.id == bindparam("feed_id")).values(values)
-        _UPDATES[columns] = statement
-    return statement
-
-
-async def write_polled(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Each row's columns (``feed_id`` names the feed), one executemany per column set."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        columns = tuple(sorted(name for name in row if name != "feed_id"))
-        groups.setdefault(columns, []).append(row)
-    connection = await session.connection()
-    for columns, params in groups.items():
-        await connection.execute(polled_update(columns), params)
-
-
 async def read_states(session: AsyncSession, urls: Sequence[str]) -> list[FeedState | None]:
     """Each URL's feed state, ``None`` for a feed never seen; one statement."""
-    connection = await session.connection()
-    rows = await connection.execute(_STATE, {"urls": list(set(urls))})
-    found = {row.url: FeedState.of(row) for row in rows}
-    return [found.get(url) for url in urls]
+    found = await polling_rows(session, urls)
+    return [FeedState.of(found[url]) if url in found else None for url in urls]
 
 
 class PollingState:

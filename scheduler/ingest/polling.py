@@ -22,12 +22,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Row
 
 from bot.alerts import Notice, notice
 from bot.catalog import Feed
+from bot.storage.feeds import StateRow
 from bot.storage.models import FeedRow
 
 FAILURES_BEFORE_ALERT = 3
@@ -44,26 +42,6 @@ MAX_STRETCHED_INTERVAL = 3600.0
 MAX_FLOOR = 3 * 3600.0
 
 Random = Callable[[], float]
-
-#: The feed row's columns a poll reads (:meth:`FeedState.of`).
-STATE_COLUMNS = (
-    "id",
-    "current_url",
-    "etag",
-    "last_modified",
-    "initialized",
-    "disabled",
-    "consecutive_failures",
-    "next_poll_at",
-    "hold_until",
-    "ttl_seconds",
-    "last_success_at",
-    "idle_polls",
-    "moved_to",
-    "moved_count",
-    "alerted",
-    "wordpress_api",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +66,9 @@ class FeedState:
     wordpress_api: str | None = None  # REST base found from the feed's answers
 
     @classmethod
-    def of(cls, row: FeedRow | Row[Any]) -> FeedState:
-        """From the ORM row or a row of :data:`STATE_COLUMNS` (same attribute names)."""
+    def of(cls, row: FeedRow | StateRow) -> FeedState:
+        """From the ORM row or a polling state row (``bot.storage.feeds.STATE_COLUMNS``,
+        same attribute names)."""
         return cls(
             row.id,
             row.current_url,

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog import Catalog, Feed
+from bot.storage.articles import stored_articles
 from scheduler.classify import RegionMatcher
-from scheduler.corrections import Correction, dump_alternates, stored_articles
+from scheduler.corrections import Correction, dump_alternates
 from scheduler.fetch import Fetcher
 from scheduler.ingest import articles, entries
 from scheduler.ingest.apply import Plan

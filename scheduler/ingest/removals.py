@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.alerts import Alerts, Notice, notice
 from bot.catalog import Catalog, Feed
 from bot.clock import Clock
+from bot.storage.articles import Removed, recent_wordpress_articles
 from bot.storage.failures import log_failure
-from scheduler.corrections import Removed, queue_action, recent_wordpress_articles, removed_from
+from scheduler.corrections import queue_action, removed_from
 from scheduler.fetch import Fetcher
 from scheduler.identity import entry_key
 from scheduler.wordpress import posts_since

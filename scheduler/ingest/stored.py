@@ -10,12 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog, Feed
-from bot.storage.articles import known_canonical_urls, known_keys
-from bot.storage.models import ArticleRow, FeedRow
+from bot.storage.articles import (
+    known_canonical_urls,
+    known_keys,
+    newest_published,
+    stored_identities,
+)
+from bot.storage.feeds import stored_rest_bases
 from scheduler.discover import effective_base
 from scheduler.identity import canonical_url
 from scheduler.ingest.entries import Keyed, candidates
@@ -30,12 +34,7 @@ async def fresh_entries(session: AsyncSession, entries: Sequence[Keyed]) -> list
     :func:`~scheduler.identity.fallback_key` (URL + title) instead of being taken for
     the old article.
     """
-    rows = await session.execute(
-        select(ArticleRow.key, ArticleRow.canonical_url, ArticleRow.title).where(
-            ArticleRow.key.in_([k for k, _ in entries])
-        )
-    )
-    stored = {key: (url, title) for key, url, title in rows}
+    stored = await stored_identities(session, [k for k, _ in entries])
     found = candidates(entries, stored)
     seen = await known_keys(session, [k for k, _ in found if k.startswith("fb:")])
     found = [(k, e) for k, e in found if k not in seen]
@@ -51,16 +50,13 @@ async def unknown_urls(session: AsyncSession, urls: Sequence[str]) -> set[str]:
 
 async def last_published(session: AsyncSession, state: FeedState, now: datetime) -> datetime:
     """The newest publication time this feed gave us (aware UTC), to ask for what followed."""
-    newest = await session.scalar(
-        select(func.max(ArticleRow.published_at)).where(ArticleRow.feed_id == state.id)
-    )
+    newest = await newest_published(session, state.id)
     fallback = state.last_success_at or now - timedelta(days=2)
     return (newest or fallback).replace(tzinfo=UTC)
 
 
 async def rest_bases(session: AsyncSession, catalog: Catalog) -> list[tuple[Feed, str]]:
     """Every catalog feed with the REST base it uses (catalog, else discovered)."""
-    rows = await session.execute(select(FeedRow.url, FeedRow.wordpress_api))
-    stored = {url: base for url, base in rows}
+    stored = await stored_rest_bases(session)
     pairs = [(f, effective_base(f, stored.get(f.url))) for f in catalog.feeds]
     return [(feed, base) for feed, base in pairs if base]
