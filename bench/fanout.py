@@ -762,7 +762,9 @@ def main() -> int:
         asyncio.run(serve_fake_api(latency))
         return 0
     if args.sender:
-        asyncio.run(run_sender(args.db_url, args.api_url, args.token, args.rate, args.seconds))
+        from bot import eventloop  # as ``newsbot run``: uvloop when installed
+
+        eventloop.run(run_sender(args.db_url, args.api_url, args.token, args.rate, args.seconds))
         return 0
     return asyncio.run(orchestrate(args))
 

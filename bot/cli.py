@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
+from bot import eventloop
 from bot.catalog import Catalog, load_catalog
 from bot.config import Settings, load_settings, problems_for_mode
 from bot.errors import ConfigError, StartFailure
@@ -275,8 +276,8 @@ def dispatch(args: argparse.Namespace) -> int:
     settings, catalog = load_config(args, needs_token=not dry_run)
     configure_logging(settings)
     if args.command == "poll":
-        return asyncio.run(_poll(settings, catalog, dry_run))
-    asyncio.run(_run(settings, catalog, dry_run, args.role))
+        return eventloop.run(_poll(settings, catalog, dry_run))
+    eventloop.run(_run(settings, catalog, dry_run, args.role))
     return EXIT_OK
 
 

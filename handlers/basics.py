@@ -15,9 +15,8 @@ from telegram.ext import (
 
 from bot.storage.chats import find_chat
 from handlers.actions import UNDO_LANGUAGE
-from handlers.buttons import Guard
+from handlers.buttons import Capability
 from handlers.reader_screens import ReaderScreens
-from handlers.services import Services
 from handlers.subscriptions import (
     Subscribed,
     language_label,
@@ -27,12 +26,7 @@ from handlers.subscriptions import (
 )
 
 
-class Basics:
-    def __init__(self, services: Services, guard: Guard, screens: ReaderScreens) -> None:
-        self.s = services
-        self.g = guard
-        self.screens = screens
-
+class Basics(Capability[ReaderScreens]):
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None:

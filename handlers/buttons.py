@@ -13,15 +13,28 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot.callbacks import Action, CallbackSigner, RateLimiter
 from bot.catalog import Catalog
+from bot.storage.chats import ensure_private_chat
+from bot.storage.models import ChatRow
 from handlers.services import Services
 
 log = logging.getLogger(__name__)
@@ -122,7 +135,7 @@ class Guard(Buttons):
             return None
         return query, action
 
-    async def private_tap(self, update: Update, name: str) -> tuple[CallbackQuery, Action] | None:
+    async def private_tap(self, update: Update, name: str) -> ReaderTap | None:
         """:meth:`tap` for a reader's own screens, which exist only in the private chat."""
         tapped = await self.tap(update, name)
         if tapped is None:
@@ -131,7 +144,27 @@ class Guard(Buttons):
         if user is None or chat is None or chat.type != "private":
             await self.answer(update, "errors.stale_button", alert=True)
             return None
-        return tapped
+        lang = await self.s.language_for(update)
+        title = chat.full_name or ""
+        return ReaderTap(*tapped, user.id, chat.id, title, lang, self.s.clock.now())
+
+    async def command(self, update: Update) -> Command | None:
+        """The message, user and chat of a configuration command, or None when one is
+        missing or the user is over the rate limit (then told so)."""
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None:
+            return None
+        if not await self.allow_command(update):
+            return None
+        return Command(message, user, chat)
+
+    async def typed(self, update: Update) -> tuple[Command, str] | None:
+        """:meth:`command` for a typed answer (keywords, a city): with its text, or None
+        when it has none."""
+        command = await self.command(update)
+        if command is None or not command.message.text:
+            return None
+        return command, command.message.text
 
     async def allow_command(self, update: Update) -> bool:
         """Rate limit for configuration commands; replies itself when refused."""
@@ -154,6 +187,47 @@ class Guard(Buttons):
     async def stale(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any tap no handler recognised: say so, change nothing."""
         await self.answer(update, "errors.stale_button", alert=True)
+
+
+class Command(NamedTuple):
+    """A configuration command: where it came from and who sent it."""
+
+    message: Message
+    user: User
+    chat: Chat
+
+
+@dataclass(frozen=True)
+class ReaderTap:
+    """A verified tap on a reader's own screen in their private chat, with the reader's
+    language and the moment it is applied."""
+
+    query: CallbackQuery
+    action: Action
+    user_id: int
+    chat_id: int
+    title: str
+    lang: str
+    now: datetime
+
+    async def chat_row(self, session: AsyncSession) -> ChatRow:
+        """The reader's chat, registered at its first tap (a tap can come before /start)."""
+        return await ensure_private_chat(session, self.chat_id, self.title, self.lang, self.now)
+
+
+ScreensT = TypeVar("ScreensT")
+
+
+class Capability(Generic[ScreensT]):
+    """A capability with screens: its services, the guard of its buttons and its screens
+    (reader's or channel's), and the translator and catalog it reads most."""
+
+    def __init__(self, services: Services, guard: Guard, screens: ScreensT) -> None:
+        self.s = services
+        self.g = guard
+        self.screens = screens
+        self.tr = services.translator
+        self.catalog = services.catalog
 
 
 async def acknowledge(

@@ -36,10 +36,9 @@ from bot.storage.chats import (
 from bot.storage.follows import add_chat_topics
 from bot.storage.models import ChatRow
 from handlers.admins import management_refusal, may_post, member
-from handlers.buttons import HANDLER, Guard
+from handlers.buttons import HANDLER, Capability
 from handlers.channel_screens import ChannelScreens, catalog_managed
 from handlers.chatnames import chat_title, topic_name_of
-from handlers.services import Services
 from handlers.subscriptions import parse_link
 
 log = logging.getLogger(__name__)
@@ -58,23 +57,15 @@ class Target:
     username: str | None = None  # finds a catalog channel listed by @username
 
 
-class ChannelConnect:
+class ChannelConnect(Capability[ChannelScreens]):
     """Connects a chat for an admin with the rights, then shows its editor."""
-
-    def __init__(self, services: Services, guard: Guard, screens: ChannelScreens) -> None:
-        self.s = services
-        self.g = guard
-        self.screens = screens
-        self.tr = services.translator
-        self.catalog = services.catalog
 
     async def channels(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """/channels in private chat: the picker buttons, then the chats already connected."""
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None:
+        command = await self.g.command(update)
+        if command is None:
             return
-        if not await self.g.allow_command(update):
-            return
+        message, user, chat = command
         lang = await self.s.language_for(update)
         await message.reply_text(
             self.tr.gettext(lang, "channels.intro", outlet=self.catalog.outlet.name),
@@ -88,12 +79,11 @@ class ChannelConnect:
 
     async def on_chat_shared(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The admin picked a chat: verify both memberships, register it, show the editor."""
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None or message.chat_shared is None:
+        command = await self.g.command(update)
+        if command is None or command.message.chat_shared is None:
             return
-        if not await self.g.allow_command(update):
-            return
-        shared = message.chat_shared
+        message, user, _chat = command
+        shared = command.message.chat_shared
         lang = await self.s.language_for(update)
         try:
             found = await context.bot.get_chat(shared.chat_id)
@@ -109,11 +99,10 @@ class ChannelConnect:
 
     async def group_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/settings (or /channels) inside a group or one of its forum topics."""
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None:
+        command = await self.g.command(update)
+        if command is None:
             return
-        if not await self.g.allow_command(update):
-            return
+        message, user, chat = command
         lang = self.tr.pick_language(user.language_code)
         thread = message.message_thread_id if message.is_topic_message else None
         target = Target(chat.id, thread or 0, chat.type, chat.title or "", username=chat.username)
@@ -126,14 +115,13 @@ class ChannelConnect:
         topic it was sent in) is connected with it after the same rights check as
         ``/settings``, and the editor follows. Without a payload it is ``/settings``.
         """
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None:
-            return
         if not context.args:
             await self.group_settings(update, context)
             return
-        if not await self.g.allow_command(update):
+        command = await self.g.command(update)
+        if command is None:
             return
+        message, user, chat = command
         lang = self.tr.pick_language(user.language_code)
         link = parse_link(context.args[0], self.catalog, lang)
         if link is None:

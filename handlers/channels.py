@@ -30,10 +30,9 @@ from bot.storage.deliveries import drop_open_deliveries
 from bot.storage.follows import chat_follows, toggle_chat_topic
 from bot.storage.models import ChatRow
 from handlers.admins import management_refusal, may_post, member
-from handlers.buttons import HANDLER, Callback, Guard, acknowledge, edit, tap_handlers
+from handlers.buttons import HANDLER, Callback, Capability, acknowledge, edit, tap_handlers
 from handlers.channel_screens import CATALOG_ACTIONS, ChannelScreens, catalog_managed
 from handlers.chatnames import chat_title
-from handlers.services import Services
 
 log = logging.getLogger(__name__)
 STALE = "errors.stale_button"
@@ -74,15 +73,8 @@ class Redraw:
 Tap = Callable[[Tapped], Awaitable[Redraw | str]]
 
 
-class Channels:
+class Channels(Capability[ChannelScreens]):
     """The per-chat screens' taps (callback actions ``c*``)."""
-
-    def __init__(self, services: Services, guard: Guard, screens: ChannelScreens) -> None:
-        self.s = services
-        self.g = guard
-        self.screens = screens
-        self.tr = services.translator
-        self.catalog = services.catalog
 
     def taps(self) -> dict[str, Tap]:
         """Every action on a chat's screens and the function that applies it."""

@@ -39,7 +39,7 @@ from handlers.actions import ALSO_LANGUAGE, OPEN_FOLLOWS, OPEN_SETTINGS, UNDO_LA
 from handlers.buttons import (
     HANDLER,
     Callback,
-    Guard,
+    Capability,
     acknowledge,
     chunk,
     edit,
@@ -47,7 +47,6 @@ from handlers.buttons import (
     topic_buttons,
 )
 from handlers.reader_screens import ReaderScreens
-from handlers.services import Services
 from handlers.subscriptions import language_label, topic_names
 
 PROMPT_KEY = "follow.keyword_prompt"
@@ -76,15 +75,8 @@ class ReplyToPrompt(filters.MessageFilter):
         )
 
 
-class FollowSettings:
+class FollowSettings(Capability[ReaderScreens]):
     """The reader's topics and keywords screen; callback actions start with ``f``."""
-
-    def __init__(self, services: Services, guard: Guard, screens: ReaderScreens) -> None:
-        self.s = services
-        self.g = guard
-        self.screens = screens
-        self.tr = services.translator
-        self.catalog = services.catalog
 
     def screen(
         self, follows: Follows, lang: str, uid: int, cid: int
@@ -113,34 +105,31 @@ class FollowSettings:
         rows.append([self.g.button(back, uid, cid, OPEN_SETTINGS, "m")])
         return text, InlineKeyboardMarkup(rows)
 
-    def on_tap(self, name: str, tap: Tap) -> Callback:
-        """The handler of action ``name``: verify, store what ``tap`` says, redraw."""
+    def on_tap(self, name: str, change: Tap) -> Callback:
+        """The handler of action ``name``: verify, store what ``change`` says, redraw."""
 
         async def handle(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-            tapped = await self.g.private_tap(update, name)
-            user, chat = update.effective_user, update.effective_chat
-            if tapped is None or user is None or chat is None:
+            tap = await self.g.private_tap(update, name)
+            if tap is None:
                 return
-            query, action = tapped
-            lang = await self.s.language_for(update)
-            now = self.s.clock.now()
+            lang, uid, cid = tap.lang, tap.user_id, tap.chat_id
             async with self.s.sessions.begin() as session:
-                row = await ensure_private_chat(session, chat.id, chat.full_name or "", lang, now)
-                if not await tap(session, row, action):
+                row = await tap.chat_row(session)
+                if not await change(session, row, tap.action):
                     await self.g.answer(update, "errors.stale_button", alert=True)
                     return
                 follows = await chat_follows(session, row.id)
                 if name == ALSO_LANGUAGE:
-                    shown = await self.screens.screen(session, "l", user.id, chat.id, lang)
+                    shown = await self.screens.screen(session, "l", uid, cid, lang)
                 elif name == UNDO_LANGUAGE:
                     shown = (self.undone(row.language, follows), None)
                 else:
-                    shown = self.screen(follows, lang, user.id, chat.id)
+                    shown = self.screen(follows, lang, uid, cid)
             if name == "fK":
-                await self.ask(query.message, lang)
+                await self.ask(tap.query.message, lang)
             else:
-                await edit(query, *shown)
-            await acknowledge(query)
+                await edit(tap.query, *shown)
+            await acknowledge(tap.query)
 
         return handle
 
@@ -217,15 +206,14 @@ class FollowSettings:
 
     async def on_keywords(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """The reader answered the prompt: add what is usable, say what was not."""
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None or not message.text:
+        answer = await self.g.typed(update)
+        if answer is None:
             return
-        if not await self.g.allow_command(update):
-            return
+        (message, user, chat), typed = answer
         lang = await self.s.language_for(update)
         usable: list[tuple[str, str]] = []
         refused: list[str] = []
-        for word in split_keywords(message.text)[: MAX_KEYWORDS * 2]:
+        for word in split_keywords(typed)[: MAX_KEYWORDS * 2]:
             term = keyword_term(word)
             if term is None:
                 refused.append(word[:40])

@@ -23,14 +23,13 @@ from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.callbacks import Action
 from bot.localtime import DEFAULT_QUIET
-from bot.storage.chats import chat_region_codes, ensure_private_chat, find_chat, toggle_chat_region
+from bot.storage.chats import chat_region_codes, find_chat, toggle_chat_region
 from bot.storage.deliveries import drop_open_deliveries
 from bot.storage.editions import remove_chat_language
 from bot.storage.models import ChatRow
 from handlers.actions import OPEN_SETTINGS
-from handlers.buttons import HANDLER, Callback, Guard, acknowledge, edit, tap_handlers
+from handlers.buttons import HANDLER, Callback, Capability, acknowledge, edit, tap_handlers
 from handlers.reader_screens import OPENABLE, ReaderScreens
-from handlers.services import Services
 from handlers.subscriptions import add_region
 
 #: What a tap leads to: the screen to show, and whether only its keyboard changed.
@@ -39,24 +38,16 @@ Tap = Callable[[AsyncSession, ChatRow, Action], Awaitable[Outcome | None]]
 NO_REGIONS = "no_regions"  # not a screen: Done refused because no region is chosen
 
 
-class SubscriberSettings:
+class SubscriberSettings(Capability[ReaderScreens]):
     """The reader-facing settings; callback actions start with ``s``."""
-
-    def __init__(self, services: Services, guard: Guard, screens: ReaderScreens) -> None:
-        self.s = services
-        self.g = guard
-        self.screens = screens
-        self.tr = services.translator
-        self.catalog = services.catalog
 
     # ---- commands ------------------------------------------------------------------
 
     async def settings(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None:
+        command = await self.g.command(update)
+        if command is None:
             return
-        if not await self.g.allow_command(update):
-            return
+        message, user, chat = command
         ui_lang = await self.s.language_for(update)
         async with self.s.sessions() as session:
             text, markup = await self.screens.screen(session, "m", user.id, chat.id, ui_lang)
@@ -79,23 +70,18 @@ class SubscriberSettings:
 
     # ---- taps ----------------------------------------------------------------------
 
-    def on_tap(self, name: str, tap: Tap) -> Callback:
-        """The handler of action ``name``: verify, store what ``tap`` says, redraw."""
+    def on_tap(self, name: str, change: Tap) -> Callback:
+        """The handler of action ``name``: verify, store what ``change`` says, redraw."""
 
         async def handle(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-            tapped = await self.g.private_tap(update, name)
-            user, chat = update.effective_user, update.effective_chat
-            if tapped is None or user is None or chat is None:
+            tap = await self.g.private_tap(update, name)
+            if tap is None:
                 return
-            query, action = tapped
-            ui_lang = await self.s.language_for(update)
-            now = self.s.clock.now()
             async with self.s.sessions.begin() as session:
-                title = chat.full_name or ""
-                row = await ensure_private_chat(session, chat.id, title, ui_lang, now)
+                row = await tap.chat_row(session)
                 row.active = True
-                row.updated_at = now
-                outcome = await tap(session, row, action)
+                row.updated_at = tap.now
+                outcome = await change(session, row, tap.action)
                 if outcome is None:
                     await self.g.answer(update, "errors.stale_button", alert=True)
                     return
@@ -103,9 +89,11 @@ class SubscriberSettings:
                 if screen == NO_REGIONS:
                     await self.g.answer(update, "settings.no_regions", alert=True)
                     return
-                text, markup = await self.screens.screen(session, screen, user.id, chat.id, ui_lang)
-            await edit(query, None if keyboard_only else text, markup)
-            await acknowledge(query)
+                text, markup = await self.screens.screen(
+                    session, screen, tap.user_id, tap.chat_id, tap.lang
+                )
+            await edit(tap.query, None if keyboard_only else text, markup)
+            await acknowledge(tap.query)
 
         return handle
 

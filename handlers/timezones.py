@@ -21,7 +21,17 @@ from bot.storage.chats import ensure_private_chat
 from bot.storage.models import ChatRow
 from bot.zones import countries, country_zones, find_zone, zone_label
 from handlers.actions import OPEN_SETTINGS, OTHER_ZONE
-from handlers.buttons import HANDLER, Callback, Guard, Rows, acknowledge, chunk, edit, tap_handlers
+from handlers.buttons import (
+    HANDLER,
+    Callback,
+    Capability,
+    Guard,
+    Rows,
+    acknowledge,
+    chunk,
+    edit,
+    tap_handlers,
+)
 from handlers.reader_screens import ReaderScreens
 from handlers.services import Services
 
@@ -52,12 +62,9 @@ class AwaitingZone(filters.MessageFilter):
         return deadline is not None and time.monotonic() < deadline
 
 
-class TimeZonePicker:
+class TimeZonePicker(Capability[ReaderScreens]):
     def __init__(self, services: Services, guard: Guard, screens: ReaderScreens) -> None:
-        self.s = services
-        self.g = guard
-        self.screens = screens
-        self.tr = services.translator
+        super().__init__(services, guard, screens)
         self.awaiting = AwaitingZone()
 
     def countries_screen(self, lang: str, page: int, uid: int, cid: int) -> tuple[str, Rows]:
@@ -98,18 +105,15 @@ class TimeZonePicker:
         """The handler of action ``name`` (``zC`` countries, ``zK`` a country, ``zZ`` a zone)."""
 
         async def handle(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-            tapped = await self.g.private_tap(update, name)
-            user, chat = update.effective_user, update.effective_chat
-            if tapped is None or user is None or chat is None:
+            tap = await self.g.private_tap(update, name)
+            if tap is None:
                 return
-            query, action = tapped
-            lang = await self.s.language_for(update)
-            shown = await self.show(action, lang, user.id, chat.id, chat.full_name or "")
+            shown = await self.show(tap.action, tap.lang, tap.user_id, tap.chat_id, tap.title)
             if shown is None:
                 await self.g.answer(update, "errors.stale_button", alert=True)
                 return
-            await edit(query, shown[0], InlineKeyboardMarkup(shown[1]))
-            await acknowledge(query)
+            await edit(tap.query, shown[0], InlineKeyboardMarkup(shown[1]))
+            await acknowledge(tap.query)
 
         return handle
 
@@ -145,13 +149,12 @@ class TimeZonePicker:
         return f"{head}\n\n{text}", rows
 
     async def on_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None or not message.text:
+        answer = await self.g.typed(update)
+        if answer is None:
             return
-        if not await self.g.allow_command(update):
-            return
+        (message, user, chat), typed = answer
         lang = await self.s.language_for(update)
-        zone = find_zone(message.text)
+        zone = find_zone(typed)
         if zone is None:
             await message.reply_text(
                 self.tr.gettext(lang, "timezone.unknown"), parse_mode=ParseMode.HTML

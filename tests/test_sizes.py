@@ -1,6 +1,7 @@
 """Small modules and short functions in the package (issue 12: a module over ~400 lines or a
-function over ~50 is split by responsibility). The limits here leave some room above that
-aim, so the test fails on real growth, not on one more docstring line.
+function over ~50 is split by responsibility). Functions are held to the aim itself; the
+module limit still leaves some room above it, so the test fails on real growth, not on one
+more docstring line.
 
 Alembic revisions are frozen history and are left out.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "scheduler")
 MAX_MODULE_LINES = 450
-MAX_FUNCTION_LINES = 60
+MAX_FUNCTION_LINES = 50
 
 
 def _modules() -> list[Path]:

@@ -106,23 +106,12 @@ def build_parts(
 ) -> Parts:
     """Every part over an open database and HTTP session; handlers registered."""
     sessions = session_factory(engine)
-    translator = Translator.load(
-        [lang for lang in catalog.languages if lang in Translator.available()],
-        catalog.default_language,
-    )
+    translator = load_translator(catalog)
     send = build_send_path(
         settings, catalog, engine, sessions, net, clock, translator, dry_run=dry_run, out=out
     )
     store = MostReadStore(sessions, catalog.mostread.source, catalog.mostread.limit)
-    ingestor = Ingestor(
-        catalog,
-        sessions,
-        net.fetcher,
-        clock,
-        alerts=send.alerts,
-        summary_length=settings.summary_length,
-        on_enqueued=send.sender.wake,
-    )
+    ingestor = build_ingestor(settings, catalog, sessions, net, clock, send)
     services = Services(
         settings, catalog, translator, sessions, clock, store, send.posts, send.alerts
     )
@@ -142,6 +131,34 @@ def build_parts(
         app,
         send.publisher,
         None if app is None else build_inbox(app, sessions, clock, send.alerts, translator),
+    )
+
+
+def load_translator(catalog: Catalog) -> Translator:
+    """The UI strings of the catalog's languages that have a translation."""
+    return Translator.load(
+        [lang for lang in catalog.languages if lang in Translator.available()],
+        catalog.default_language,
+    )
+
+
+def build_ingestor(
+    settings: Settings,
+    catalog: Catalog,
+    sessions: async_sessionmaker[AsyncSession],
+    net: Outbound,
+    clock: Clock,
+    send: SendPath,
+) -> Ingestor:
+    """The ingestor, waking the sender when it has queued rows and alerting editors."""
+    return Ingestor(
+        catalog,
+        sessions,
+        net.fetcher,
+        clock,
+        alerts=send.alerts,
+        summary_length=settings.summary_length,
+        on_enqueued=send.sender.wake,
     )
 
 

@@ -211,11 +211,30 @@ async def mark_inflight(session: AsyncSession, ids: Sequence[int], at: datetime)
     return set(await session.scalars(_INFLIGHT, {"ids": list(ids), "at": at}))
 
 
+# PostgreSQL: a burst's sends in one statement over arrays, where an executemany of
+# ``_SENT`` would have the server plan and run one UPDATE per row.
+_SENT_ARRAYS = text(
+    "UPDATE outbox SET state = 'sent', message_id = v.mid, photo = v.photo,"
+    " attempts = outbox.attempts + 1, updated_at = :now, last_error = NULL"
+    " FROM unnest(CAST(:ids AS BIGINT[]), CAST(:mids AS BIGINT[]), CAST(:photos AS BOOLEAN[]))"
+    " AS v(id, mid, photo) WHERE outbox.id = v.id"
+).bindparams(bindparam("now", type_=_OUTBOX.c.updated_at.type))
+
+
 async def record_sent(
     session: AsyncSession, sent: Sequence[tuple[int, Sent]], now: datetime
 ) -> None:
-    """The common outcome in one executemany: (row id, what Telegram answered) pairs."""
+    """The common outcome, (row id, what Telegram answered) pairs, in one statement
+    (PostgreSQL) or one executemany (SQLite)."""
     if not sent:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        ids = [row_id for row_id, _ in sent]
+        mids = [s.message_id for _, s in sent]
+        photos = [s.photo for _, s in sent]
+        await session.execute(
+            _SENT_ARRAYS, {"ids": ids, "mids": mids, "photos": photos, "now": now}
+        )
         return
     await session.execute(
         _SENT,

@@ -9,15 +9,23 @@ for hours): a connect timeout, a client-side command timeout, the server's
 ``statement_timeout`` and ``idle_in_transaction_session_timeout``, and TCP
 keepalives with ``tcp_user_timeout`` on both ends of the socket, so a dead peer
 is noticed in seconds rather than after the kernel's two hours.
+
+A connection taken from the pool is pinged first only if it sat idle for
+``PING_IDLE_AFTER`` seconds (``_ping_if_idle``): SQLAlchemy's ``pool_pre_ping``
+pings on every checkout, a round trip and a server wake-up each time, two or three
+per burst of a broadcast (docs/benchmarks.md "Cost per message"). A connection in
+use moments ago is as alive as the ping would show; the pool is LIFO so the busy
+connections stay the warm ones.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import time
 from typing import Any, TypeAlias
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -41,6 +49,7 @@ KEEPALIVE_INTERVAL = 5  # seconds between probes
 KEEPALIVE_COUNT = 3  # unanswered probes before the connection is dropped
 USER_TIMEOUT_MS = 20_000  # sent data unacknowledged this long: the connection is dead
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PING_IDLE_AFTER = 2.0  # seconds a pooled connection may idle before it is pinged at checkout
 
 
 def is_sqlite(url: str) -> bool:
@@ -56,6 +65,10 @@ def postgres_server_settings() -> dict[str, str]:
         "tcp_keepalives_interval": str(KEEPALIVE_INTERVAL),
         "tcp_keepalives_count": str(KEEPALIVE_COUNT),
         "tcp_user_timeout": str(USER_TIMEOUT_MS),
+        # The bot's statements are short; the JIT compiles a plan whose estimate passes
+        # ``jit_above_cost`` for about a second (each fan-out chunk's INSERT ... SELECT:
+        # 1.1 s of compiling for 0.4 s of reading, EXPLAIN ANALYZE in docs/benchmarks.md).
+        "jit": "off",
     }
 
 
@@ -79,7 +92,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs.update(
             pool_size=10,
             max_overflow=10,
-            pool_pre_ping=True,
+            pool_use_lifo=True,
             pool_timeout=CONNECT_TIMEOUT,
             connect_args={
                 "timeout": CONNECT_TIMEOUT,
@@ -92,7 +105,27 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     else:
         event.listen(engine.sync_engine, "connect", _client_keepalive)
+        event.listen(engine.sync_engine, "checkin", _note_checkin)
+        event.listen(engine.sync_engine, "checkout", _ping_if_idle)
     return engine
+
+
+def _note_checkin(_dbapi_conn: Any, record: Any) -> None:
+    if record is not None:
+        record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """``pool_pre_ping`` for connections that idled ``PING_IDLE_AFTER`` seconds or more
+    (a fresh connection is not pinged): a dead one is replaced by the pool, which retries
+    the checkout on ``DisconnectionError`` as pre-ping would."""
+    checked_in_at = record.info.get("checked_in_at")
+    if checked_in_at is None or time.monotonic() - checked_in_at < PING_IDLE_AFTER:
+        return
+    try:
+        dbapi_conn.ping()
+    except Exception as err:
+        raise exc.DisconnectionError(f"pooled connection failed its ping: {err!r}") from err
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -106,14 +106,19 @@ class Ingestor:
         self._gaps = GapFill(fetcher, clock, alerts, lambda found: self._fresh(found))
         self._removals = Removals(catalog, sessions, self._write, fetcher, clock, alerts)
         self._cms = CmsPush(catalog, fetcher, self, self._breaking_pushes)
-        self._fanout = FanOut(
+        self._fanout = self._private_fanout(fanout_chunk, fanout_ahead)
+
+    def _private_fanout(self, chunk: int, ahead: int) -> FanOut:
+        """The private rows of each new article, in chunks beside the polls' writes."""
+        catalog = self._catalog
+        return FanOut(
             self._writes.write_beside,
-            clock,
+            self._clock,
             unmatched_to_all=catalog.outlet.unmatched == "all",
             known_topics=tuple(t.code for t in catalog.topics),
-            on_enqueued=on_enqueued,
-            chunk=fanout_chunk,
-            ahead=fanout_ahead,
+            on_enqueued=self._on_enqueued,
+            chunk=chunk,
+            ahead=ahead,
         )
 
     async def poll_all(self) -> list[PollReport]:

@@ -60,6 +60,7 @@ async def test_every_connection_bounds_its_waits(engine: AsyncEngine) -> None:
             "tcp_keepalives_interval": "5",
             "tcp_keepalives_count": "3",
             "tcp_user_timeout": "20000",
+            "jit": "off",
         }
         raw = await conn.get_raw_connection()
         sock = raw.driver_connection._transport.get_extra_info("socket")  # type: ignore[union-attr]
