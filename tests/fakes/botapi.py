@@ -23,6 +23,7 @@ Failure injection: :meth:`FakeBotAPI.block_chat`, :meth:`FakeBotAPI.migrate_chat
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import json
 import math
@@ -229,26 +230,40 @@ class _Injected:
 
 
 class _Window:
-    """Timestamps of accepted sends within a sliding window of ``length`` seconds."""
+    """Arrival times of accepted sends within a sliding window of ``length`` seconds.
+
+    Kept sorted: handlers may run in another order than their requests arrived (a request
+    that waited for its arrival jitter, or a photo fetched first), and each send is
+    judged by the sends that arrived before it."""
 
     __slots__ = ("length", "times")
 
     def __init__(self, length: float) -> None:
         self.length = length
-        self.times: deque[float] = deque()
+        self.times: list[float] = []
+
+    def _in_window(self, now: float) -> tuple[int, int]:
+        """Positions of the sends within ``(now - length, now]`` (dropping those that can
+        no longer be within any window judged from now on, a second of disorder allowed)."""
+        times = self.times
+        stale = bisect.bisect_right(times, now - self.length - 1.0)
+        if stale:
+            del times[:stale]
+        return bisect.bisect_right(times, now - self.length), bisect.bisect_right(times, now)
 
     def count(self, now: float) -> int:
-        cutoff = now - self.length
-        times = self.times
-        while times and times[0] <= cutoff:
-            times.popleft()
-        return len(times)
+        start, end = self._in_window(now)
+        return end - start
+
+    def add(self, at: float) -> None:
+        bisect.insort(self.times, at)
 
     def wait(self, now: float, allowed: int) -> float:
         """Seconds until one more send fits (call after ``count``)."""
-        if allowed <= 0 or len(self.times) < allowed:
+        start, end = self._in_window(now)
+        if allowed <= 0 or end - start < allowed:
             return 0.0
-        return self.times[-allowed] + self.length - now
+        return self.times[end - allowed] + self.length - now
 
 
 @dataclass(slots=True)
@@ -273,7 +288,8 @@ class _Limiter:
     penalties: dict[int | None, float] = field(default_factory=dict)
 
     def check(self, chat_id: int, paid: bool, now: float) -> tuple[str, float] | None:
-        """``None`` when the send may go (and is counted), else ``(scope, wait seconds)``."""
+        """``None`` when the send may go (and is counted), else ``(scope, wait seconds)``;
+        ``now`` is when the request arrived, as Telegram counts it."""
         scope = "private" if chat_id > 0 else "group"
         for key, key_scope in ((chat_id, scope), (None, "global")):
             until = self.penalties.get(key)
@@ -291,8 +307,8 @@ class _Limiter:
         global_allowed = int(rate) + burst
         if self.global_window.count(now) >= global_allowed:
             return self._penalize(None, "global", self.global_window.wait(now, global_allowed), now)
-        window.times.append(now)
-        self.global_window.times.append(now)
+        window.add(now)
+        self.global_window.add(now)
         return None
 
     def _penalize(self, key: int | None, scope: str, wait: float, now: float) -> tuple[str, float]:
@@ -1152,10 +1168,13 @@ class FakeBotAPI(InlineMode):
                 raise _ApiError(400, "Bad Request: need administrator rights in the channel chat")
         return chat_id
 
-    def _check_limits(self, chat_id: int, params: JSON) -> None:
+    def _check_limits(self, chat_id: int, params: JSON, arrived: float) -> None:
+        """Refuse a send over a limit with 429, judged at its arrival (``arrived``), as
+        Telegram counts: not when its handler runs, later on a busy server (or a test's
+        event loop shared with the bot), which would bunch sends that arrived apart."""
         if not self.enforce_limits:
             return
-        now = self._clock()
+        now = arrived
         refused = self._limiter.check(chat_id, _bool(params.get("allow_paid_broadcast")), now)
         if refused is None:
             return
@@ -1328,7 +1347,7 @@ class FakeBotAPI(InlineMode):
         text = str(params.get("text") or "")
         parsed = _parse_text(text, params.get("parse_mode"), TELEGRAM_TEXT_LIMIT, "message")
         markup = _check_markup(_json_param(params, "reply_markup"))
-        self._check_limits(chat_id, params)
+        self._check_limits(chat_id, params, record.at)
         sent = self._accept(record, chat_id, self._next_message_id(chat_id), text, parsed, markup)
         return self._message_json(sent)
 
@@ -1343,7 +1362,7 @@ class FakeBotAPI(InlineMode):
         markup = _check_markup(_json_param(params, "reply_markup"))
         if isinstance(photo, str):
             await self._fetch_photo(photo)
-        self._check_limits(chat_id, params)
+        self._check_limits(chat_id, params, record.at)
         sent = self._accept(
             record, chat_id, self._next_message_id(chat_id), caption, parsed, markup
         )
@@ -1434,7 +1453,7 @@ class FakeBotAPI(InlineMode):
         params = record.params
         chat_id = self._writable_chat(params)
         title, description, total = _check_invoice(params)
-        self._check_limits(chat_id, params)
+        self._check_limits(chat_id, params, record.at)
         sent = self._accept(
             record, chat_id, self._next_message_id(chat_id), title, (title, []), None
         )

@@ -287,6 +287,25 @@ async def test_global_rate_and_paid_broadcast() -> None:
     assert api.max_rate_per_chat() == 1
 
 
+async def test_the_global_limit_counts_requests_when_they_arrive_not_when_handled() -> None:
+    """Telegram counts a request when it arrives. Five arrive, then five more a little
+    over a second later; their handlers all run at once (a busy server): no 429."""
+    clock = FakeClock()
+    limited = FakeBotAPI(clock=clock, global_rate=5, global_burst=0)
+    async with limited as api, ptb_bot(api) as bot:
+        api.hold("sendMessage")
+        sends = [asyncio.create_task(bot.send_message(i, "first")) for i in range(1, 6)]
+        await api.wait_for(lambda: len(api.calls("sendMessage")) == 5)
+        clock.advance(1.05)
+        sends += [asyncio.create_task(bot.send_message(i, "second")) for i in range(6, 11)]
+        await api.wait_for(lambda: len(api.calls("sendMessage")) == 10)
+        api.release("sendMessage")
+        await asyncio.gather(*sends)
+    assert api.limit_violations == 0
+    assert api.windows_over(5) == 0
+    assert len(api.sent) == 10
+
+
 async def test_limits_can_be_switched_off() -> None:
     async with FakeBotAPI(enforce_limits=False) as api, ptb_bot(api) as bot:
         await asyncio.gather(*(bot.send_message(1, f"m{i}") for i in range(5)))
