@@ -17,8 +17,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -40,6 +40,9 @@ from handlers.buttons import HANDLER, Capability
 from handlers.channel_screens import ChannelScreens, catalog_managed
 from handlers.chatnames import chat_title, topic_name_of
 from handlers.subscriptions import parse_link
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import time
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     ChatAdministratorRights,
     InlineKeyboardButton,
@@ -31,6 +31,9 @@ from bot.storage.models import ChatRow
 from handlers.buttons import CHECK, Buttons, chunk, topic_buttons
 from handlers.chatnames import chat_title
 from handlers.subscriptions import follow_lines, language_label
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 Screen = tuple[str, InlineKeyboardMarkup]
 CHANNEL_REQUEST = 1

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -33,6 +33,9 @@ from handlers.admins import management_refusal, may_post, member
 from handlers.buttons import HANDLER, Callback, Capability, acknowledge, edit, tap_handlers
 from handlers.channel_screens import CATALOG_ACTIONS, ChannelScreens, catalog_managed
 from handlers.chatnames import chat_title
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 STALE = "errors.stale_button"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes, MessageHandler, filters
@@ -49,8 +49,12 @@ from handlers.buttons import (
 from handlers.reader_screens import ReaderScreens
 from handlers.subscriptions import language_label, topic_names
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 PROMPT_KEY = "follow.keyword_prompt"
-Tap = Callable[[AsyncSession, ChatRow, Action], Awaitable[bool]]
+# The session is named as a string: its type is imported for type checking only.
+Tap = Callable[["AsyncSession", ChatRow, Action], Awaitable[bool]]
 _SEPARATORS = re.compile(r"[,;\n،]+")
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from babel.dates import format_timedelta
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
@@ -27,6 +27,9 @@ from bot.storage.deliveries import backlog
 from bot.storage.models import ArticleRow, AuditRow
 from bot.storage.unknown_deliveries import UnknownArticle, resend_to_channels, unknown_by_article
 from handlers.services import Services
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 TITLE_CHARS = 60

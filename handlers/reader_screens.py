@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import time
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalog import Catalog
@@ -28,6 +28,9 @@ from bot.zones import zone_label
 from handlers.actions import ALSO_LANGUAGE, OPEN_FOLLOWS, OPEN_SETTINGS, OTHER_ZONE
 from handlers.buttons import CHECK, Buttons, Rows, chunk
 from handlers.subscriptions import follow_lines, language_label
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 Screen = tuple[str, InlineKeyboardMarkup | None]
 OPENABLE = frozenset("gmrldtqez")  # what ``sO.<screen>`` may open

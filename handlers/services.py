@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update, User
 
 from bot.alerts import Alerts, LogAlerts
@@ -16,6 +16,9 @@ from bot.i18n import Translator
 from bot.mostread import MostReadStore
 from bot.outbox.compose import PostBuilder
 from bot.storage.chats import chat_language
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ which changes the stored chat and names the screen to show next
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CommandHandler, ContextTypes, filters
@@ -32,9 +32,13 @@ from handlers.buttons import HANDLER, Callback, Capability, acknowledge, edit, t
 from handlers.reader_screens import OPENABLE, ReaderScreens
 from handlers.subscriptions import add_region
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 #: What a tap leads to: the screen to show, and whether only its keyboard changed.
 Outcome = tuple[str, bool]
-Tap = Callable[[AsyncSession, ChatRow, Action], Awaitable[Outcome | None]]
+# The session is named as a string: its type is imported for type checking only.
+Tap = Callable[["AsyncSession", ChatRow, Action], Awaitable[Outcome | None]]
 NO_REGIONS = "no_regions"  # not a screen: Done refused because no region is chosen
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot.catalog import Catalog
@@ -16,6 +16,9 @@ from bot.storage.editions import add_chat_language, chat_languages, remove_chat_
 from bot.storage.follows import Follows, add_chat_topics
 from bot.storage.models import ChatRow
 from handlers.services import Services
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 _PAYLOAD = re.compile(r"^[a-z0-9_]{1,48}(?:-[a-z0-9_]{1,48}){0,8}$")
 
