@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.leadership import LeaseLost
 from bot.metrics import DeliveryMetrics, shared_metrics
 from bot.outbox.budget import SharedBudget
+from bot.outbox.grants import shared_grant
 from bot.outbox.ledger import Lease, Ledger, OutcomeListener, SenderStats
 from bot.outbox.pacing import REQUEST_WRITTEN, Pacer, Stamp
 from bot.outbox.queue import Delivery, Outcome, Retry
@@ -324,7 +325,9 @@ class Sender:
                 continue
             go = ready[:admitted]
             if self._budget is not None:
-                go, busy, wait = await self._shared_grant(go, now)
+                go, busy, wait = await shared_grant(
+                    self._budget, self._pacer, self._clock.monotonic, go, now, self._stopping
+                )
                 if busy:  # a reply from another process reached these chats: later
                     ready = [d for d in ready if d.id not in busy]
                 if not go:
@@ -341,30 +344,6 @@ class Sender:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             waiting = [d for d in ready if d.id not in self._fired] + held
-
-    async def _shared_grant(
-        self, batch: list[Delivery], now: float
-    ) -> tuple[list[Delivery], set[int], float]:
-        """Of the ``batch`` the local pacer allows, those the other processes leave room
-        for (``bot.outbox.budget``), as the pacer still allows them after asking; the ids of rows
-        whose chat a reply from elsewhere reached (noted, so they wait for their chat);
-        and, when none may go, how long to wait."""
-        assert self._budget is not None
-        grant = await self._budget.take(
-            [d.address for d in batch],
-            [not Pacer.is_private(d.chat_kind) for d in batch],
-            reply=False,
-            own_used=lambda: self._pacer.sends_in_window(self._clock.monotonic()),
-            used=[self._pacer.chat_sends(d.chat_key, now) for d in batch],
-        )
-        now = self._clock.monotonic()
-        for i in grant.busy:
-            self._pacer.note_chat(batch[i].chat_key, batch[i].chat_kind, now)
-        busy = {batch[i].id for i in grant.busy}
-        if not grant.granted or self._stopping():
-            return [], busy, grant.wait
-        allowed = self._pacer.admit(now, len(grant.granted))
-        return [batch[i] for i in grant.granted[:allowed]], busy, 0.0
 
     async def _finish(self) -> None:
         """Let the requests in flight come back, then record what is left (``Ledger``)."""

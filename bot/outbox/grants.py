@@ -1,0 +1,42 @@
+"""The shared budget's say on a wave the local pacer allows (PostgreSQL, several processes).
+
+Kept apart from the sender loop: it is the one place where the pacer's view of this process
+meets the count all processes share (``bot.outbox.budget``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bot.outbox.budget import SharedBudget
+from bot.outbox.pacing import Pacer
+from bot.outbox.queue import Delivery
+
+
+async def shared_grant(
+    budget: SharedBudget,
+    pacer: Pacer,
+    monotonic: Callable[[], float],
+    batch: Sequence[Delivery],
+    now: float,
+    stopping: Callable[[], bool],
+) -> tuple[list[Delivery], set[int], float]:
+    """Of the ``batch`` the local pacer allows, those the other processes leave room for,
+    as the pacer still allows them after asking; the ids of rows whose chat a reply from
+    elsewhere reached (noted, so they wait for their chat); and, when none may go, how
+    long to wait."""
+    grant = await budget.take(
+        [d.address for d in batch],
+        [not Pacer.is_private(d.chat_kind) for d in batch],
+        reply=False,
+        own_used=lambda: pacer.sends_in_window(monotonic()),
+        used=[pacer.chat_sends(d.chat_key, now) for d in batch],
+    )
+    now = monotonic()
+    for i in grant.busy:
+        pacer.note_chat(batch[i].chat_key, batch[i].chat_kind, now)
+    busy = {batch[i].id for i in grant.busy}
+    if not grant.granted or stopping():
+        return [], busy, grant.wait
+    allowed = pacer.admit(now, len(grant.granted))
+    return [batch[i] for i in grant.granted[:allowed]], busy, 0.0
