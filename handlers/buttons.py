@@ -15,9 +15,8 @@ import re
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     CallbackQuery,
     Chat,
@@ -36,6 +35,9 @@ from bot.catalog import Catalog
 from bot.storage.chats import ensure_private_chat
 from bot.storage.models import ChatRow
 from handlers.services import Services
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 
