@@ -19,12 +19,14 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING
 
 from bot.outbox.kinds import DELETE, EDIT
 from bot.storage.articles import Removed, Stored, correct_article
 from bot.storage.delivery_kinds import enqueue_on_posts, posts_to_change
+
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = [
     "Correction",

@@ -23,8 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING
 
 from bot.catalog import Catalog
 from bot.clock import Clock
@@ -42,6 +41,9 @@ from bot.storage.follows import chat_follows
 from bot.storage.models import ArticleRow
 from scheduler.digest_pick import Interests, pick
 from scheduler.per_chat import queue_each
+
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 

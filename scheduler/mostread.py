@@ -27,9 +27,7 @@ import functools
 import logging
 from collections.abc import Coroutine
 from datetime import timedelta
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING, Any
 
 from bot.catalog import Catalog
 from bot.clock import Clock
@@ -37,6 +35,9 @@ from bot.mostread import MostReadStore
 from bot.storage.mostread import drop_list, note_list_error
 from scheduler.fetch import Fetcher, FetchError
 from scheduler.mostread_sources import parse_html_block, parse_popular_posts, ranked_by_clicks
+
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 

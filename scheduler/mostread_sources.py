@@ -9,12 +9,12 @@ import json
 import logging
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from cssselect import SelectorError
 from lxml import etree
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.links import pack_url, unpack_url
 from bot.mostread import MostReadItem
@@ -22,6 +22,9 @@ from bot.storage.articles import articles_at
 from bot.storage.clicks import most_tapped_urls
 from bot.storage.models import ArticleRow
 from bot.text.html import html_to_text
+
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 

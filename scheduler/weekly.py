@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING
 
 from bot.catalog import Catalog
 from bot.clock import Clock
@@ -26,6 +25,9 @@ from bot.storage.delivery_kinds import enqueue_texts
 from bot.storage.digests import WeeklyReader, claim_weekly, weekly_readers
 from scheduler.jobs import Job
 from scheduler.per_chat import queue_each
+
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 

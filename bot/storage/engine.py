@@ -23,6 +23,8 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeAlias
 
 from sqlalchemy import event, exc
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 # The session factory's type, for the modules that pass one around at run time (an aiohttp
 # ``AppKey``) without building queries themselves.
 Sessions: TypeAlias = async_sessionmaker[AsyncSession]
+# Opens one transaction (``sessions.begin``, or a queue of writes around it): what the
+# scheduler's writers are given, so that they commit where and how their owner decides.
+Transaction: TypeAlias = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection (asyncpg ``timeout``)
 STATEMENT_TIMEOUT = 30.0  # seconds a statement may run on the server

@@ -11,8 +11,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+#: A write refused by a unique key: another writer stored the same row first (a CMS push
+#: on a web process and a poll storing one article). Named here for the callers that
+#: catch it and build no SQL of their own (the scheduler's polls).
+WriteConflict = IntegrityError
 
 _DEPTH = 4  # causes followed: SQLAlchemy wraps the driver's error, which wraps the socket's
 

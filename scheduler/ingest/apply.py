@@ -14,9 +14,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.storage.articles import (
     NewArticle,
@@ -31,6 +29,9 @@ from bot.storage.feeds import touch_feed
 from scheduler.corrections import Correction, queue_corrections
 from scheduler.ingest.articles import extra_columns, to_insert
 from scheduler.ingest.polling import FeedUpdate
+
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 

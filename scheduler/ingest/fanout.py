@@ -24,18 +24,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.leadership import LeaseLost
+from bot.storage.engine import Transaction
 from bot.storage.failures import log_failure
 from bot.storage.fanout import CHUNK, fan_out_chunk, open_rows_at_least, pending_fanouts
 
 log = logging.getLogger(__name__)
 
-Write = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+Write = Transaction
 
 #: Rows of one article waiting to be sent before the next chunk is written: minutes of
 #: sending at 30/s, tens of seconds at the paid 1000/s.

@@ -17,9 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING
 
 from bot.alerts import Alerts
 from bot.catalog import Catalog, Feed
@@ -27,7 +25,7 @@ from bot.clock import Clock
 from bot.domain import FeedEntry, ParsedFeed
 from bot.leadership import LeaseLost
 from bot.metrics import FeedMetrics, shared_feed_metrics
-from bot.storage.failures import log_failure
+from bot.storage.failures import WriteConflict, log_failure
 from bot.storage.fanout import CHUNK
 from bot.storage.feeds import ensure_feed
 from scheduler.corrections import Correction
@@ -56,6 +54,9 @@ from scheduler.ingest.report import PollReport
 from scheduler.ingest.writes import Writes
 from scheduler.pages import read_section
 from scheduler.parse import parse_feed
+
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 # Poll lines go out under the package's name, the one operators filter on.
 log = logging.getLogger("scheduler.ingest")
@@ -174,7 +175,7 @@ class Ingestor:
                 extra=log_fields(feed),
             )
             return PollReport(feed.url, "skipped", error="not the scheduler's leader")
-        except IntegrityError:
+        except WriteConflict:
             # Another process (a CMS push on a web process) stored the same article
             # between our check and our write; the next poll sees it as known.
             log.warning(

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from bot.storage.engine import Transaction
 from bot.storage.feeds import polling_rows, write_polled
 from scheduler.ingest.polling import FeedState
 
-Writer = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+Writer = Transaction
 Item = TypeVar("Item")
 Out = TypeVar("Out")
 
@@ -73,9 +74,7 @@ async def read_states(session: AsyncSession, urls: Sequence[str]) -> list[FeedSt
 class PollingState:
     """Feed states read, and 304 polling states written, in shared statements."""
 
-    def __init__(
-        self, read: Callable[[], AbstractAsyncContextManager[AsyncSession]], write: Writer
-    ) -> None:
+    def __init__(self, read: Transaction, write: Writer) -> None:
         self._session = read
         self._write = write
         self.read: Batcher[str, FeedState | None] = Batcher(self._read_many)

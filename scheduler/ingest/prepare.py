@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING
 
 from bot.catalog import Catalog, Feed
 from bot.storage.articles import stored_articles
@@ -23,6 +22,9 @@ from scheduler.ingest.apply import Plan
 from scheduler.ingest.articles import BreakingPush, Edition
 from scheduler.ingest.enrich import page_reads
 from scheduler.ingest.polling import FeedState
+
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 class Prepare:

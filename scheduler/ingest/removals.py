@@ -7,25 +7,26 @@ already sent are queued for deletion (:func:`scheduler.corrections.queue_action`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING
 
 from bot.alerts import Alerts, Notice, notice
 from bot.catalog import Catalog, Feed
 from bot.clock import Clock
 from bot.storage.articles import Removed, recent_wordpress_articles
+from bot.storage.engine import Transaction
 from bot.storage.failures import log_failure
 from scheduler.corrections import queue_action, removed_from
 from scheduler.fetch import Fetcher
 from scheduler.identity import entry_key
 from scheduler.wordpress import posts_since
 
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 log = logging.getLogger(__name__)
 
-Write = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+Write = Transaction
 
 
 def removal_notice(article: Removed, deleting: int, delete_removed: bool) -> Notice:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING
 
 from bot.catalog import Catalog, Feed
 from bot.storage.articles import (
@@ -24,6 +23,9 @@ from scheduler.discover import effective_base
 from scheduler.identity import canonical_url
 from scheduler.ingest.entries import Keyed, candidates
 from scheduler.ingest.polling import FeedState
+
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def fresh_entries(session: AsyncSession, entries: Sequence[Keyed]) -> list[Keyed]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+if TYPE_CHECKING:  # session types for annotations only: the SQL is bot.storage's
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 class Writes:
