@@ -26,12 +26,11 @@ from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.storage.audit import audit
 from bot.storage.chats import (
-    PRIORITY,
     add_chat_region,
     add_manager,
     chat_region_codes,
+    connect_chat,
     find_chat,
-    find_connected_chat,
 )
 from bot.storage.follows import add_chat_topics
 from bot.storage.models import ChatRow
@@ -186,29 +185,18 @@ class ChannelConnect(Capability[ChannelScreens]):
     ) -> ChatRow:
         """The chat's row, created or reactivated, with this admin as a manager (audited)."""
         now = self.s.clock.now()
-        row = await find_connected_chat(session, target.chat_id, target.username, target.thread)
-        if row is not None and row.origin == "catalog" and not row.active:
-            row.origin = "user"  # dropped from the catalog: the admin's own now
-        if row is None:
-            language = lang if lang in self.catalog.languages else self.catalog.default_language
-            row = ChatRow(
-                address=str(target.chat_id),
-                thread_id=target.thread,
-                kind=target.kind,
-                language=language,
-                origin="user",
-                mode="instant",
-                created_at=now,
-            )
-            session.add(row)
-        row.title = target.title[:256]
-        if target.thread and row.topic_name is None:  # later renames: forum_topic_edited
-            row.topic_name = topic_name_of(message)
-        row.kind = target.kind
-        row.priority = PRIORITY.get(target.kind, 1)
-        row.active, row.paused, row.pause_reason = True, False, None
-        row.updated_at = now
-        await session.flush()
+        language = lang if lang in self.catalog.languages else self.catalog.default_language
+        row = await connect_chat(
+            session,
+            target.chat_id,
+            target.username,
+            target.thread,
+            kind=target.kind,
+            title=target.title,
+            topic_name=topic_name_of(message),
+            language=language,
+            now=now,
+        )
         await add_manager(session, row.id, user_id)
         await audit(session, now, user_id, row, "connect", target.kind)
         if target.edition is not None and not catalog_managed(row):

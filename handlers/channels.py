@@ -25,7 +25,7 @@ from bot.callbacks import Action
 from bot.chat_ids import chat_id_of
 from bot.outbox.postform import PREVIEW_CHOICES
 from bot.storage.audit import audit
-from bot.storage.chats import chat_region_codes, set_chat_regions, toggle_chat_region
+from bot.storage.chats import chat_by_id, chat_region_codes, set_chat_regions, toggle_chat_region
 from bot.storage.deliveries import drop_open_deliveries
 from bot.storage.follows import chat_follows, toggle_chat_topic
 from bot.storage.models import ChatRow
@@ -132,7 +132,7 @@ class Channels(Capability[ChannelScreens]):
             if pk is None:
                 return
             async with self.s.sessions.begin() as session:
-                row = await session.get(ChatRow, pk)
+                row = await chat_by_id(session, pk)
                 if row is None:
                     return
                 now = self.s.clock.now()
@@ -154,7 +154,7 @@ class Channels(Capability[ChannelScreens]):
         there); else None, after answering why (a refusal is audited)."""
         pk = action.int_arg(0)
         async with self.s.sessions() as session:
-            row = await session.get(ChatRow, pk) if pk is not None else None
+            row = await chat_by_id(session, pk)
             if row is None or row.kind == "private" or not row.active:
                 await self.g.answer(update, STALE, alert=True)
                 return None
@@ -166,7 +166,7 @@ class Channels(Capability[ChannelScreens]):
         refusal = management_refusal(await member(bot, chat_id, uid), kind)
         if refusal is not None:
             async with self.s.sessions.begin() as session:
-                found = await session.get(ChatRow, pk)
+                found = await chat_by_id(session, pk)
                 await audit(session, self.s.clock.now(), uid, found, "refused", action.name)
             await self.g.answer(update, refusal, alert=True, chat=title)
             return None

@@ -23,8 +23,9 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 from bot.i18n import Translator
 from bot.outbox.pacing import drain_seconds
 from bot.outbox.queue import BACKLOG_STATES, Backlog
+from bot.storage.articles import find_article
+from bot.storage.audit import audit_at
 from bot.storage.deliveries import backlog
-from bot.storage.models import ArticleRow, AuditRow
 from bot.storage.unknown_deliveries import UnknownArticle, resend_to_channels, unknown_by_article
 from handlers.services import Services
 
@@ -137,7 +138,7 @@ class Operator:
         user = update.effective_user
         now = self.s.clock.now()
         async with self.s.sessions.begin() as session:
-            if await session.get(ArticleRow, article_id) is None:
+            if await find_article(session, article_id) is None:
                 missing = tr.plain(lang, "resend.no_article", id=str(article_id))
                 await message.reply_text(missing, parse_mode=None)
                 return
@@ -163,16 +164,8 @@ class Operator:
     ) -> None:
         """Each resend is in the audit log, against the channel it went to."""
         for chat_id, address in channels:
-            session.add(
-                AuditRow(
-                    at=now,
-                    user_id=user_id,
-                    chat_id=chat_id,
-                    address=address,
-                    action="resend",
-                    detail=f"article {article_id}: unknown delivery queued again",
-                )
-            )
+            detail = f"article {article_id}: unknown delivery queued again"
+            audit_at(session, now, user_id, chat_id, address, "resend", detail)
 
     def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         return [CommandHandler("queue", self.queue), CommandHandler("resend", self.resend)]

@@ -90,6 +90,10 @@ async def insert_article(session: AsyncSession, article: NewArticle, now: dateti
     return row.id
 
 
+async def find_article(session: AsyncSession, article_id: int) -> ArticleRow | None:
+    return await session.get(ArticleRow, article_id)
+
+
 async def latest_articles(
     session: AsyncSession, language: str, limit: int, region: str | None = None
 ) -> list[ArticleRow]:

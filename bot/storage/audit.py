@@ -21,12 +21,26 @@ async def audit(
     detail: str = "",
 ) -> None:
     """Record who changed what in a chat's configuration."""
+    chat_id, address = (chat.id, chat.address) if chat is not None else (None, "")
+    audit_at(session, now, user_id, chat_id, address, action, detail)
+
+
+def audit_at(
+    session: AsyncSession,
+    now: datetime,
+    user_id: int | None,
+    chat_id: int | None,
+    address: str,
+    action: str,
+    detail: str = "",
+) -> None:
+    """:func:`audit` for a chat known by its id and address only (no row loaded)."""
     session.add(
         AuditRow(
             at=now,
             user_id=user_id,
-            chat_id=chat.id if chat is not None else None,
-            address=chat.address if chat is not None else "",
+            chat_id=chat_id,
+            address=address,
             action=action[:32],
             detail=detail,
         )

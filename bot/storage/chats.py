@@ -88,6 +88,12 @@ async def set_chat_regions(session: AsyncSession, chat_pk: int, regions: Iterabl
         )
 
 
+async def chat_by_id(session: AsyncSession, chat_pk: int | None) -> ChatRow | None:
+    """The chat's row by its id (the one buttons carry), None when it is gone (or no id
+    was given)."""
+    return None if chat_pk is None else await session.get(ChatRow, chat_pk)
+
+
 async def find_chat(session: AsyncSession, address: str, thread_id: int = 0) -> ChatRow | None:
     return await session.scalar(
         select(ChatRow).where(ChatRow.address == address, ChatRow.thread_id == thread_id)
@@ -110,6 +116,47 @@ async def find_connected_chat(
             ChatRow.thread_id == thread_id,
         )
     )
+
+
+async def connect_chat(
+    session: AsyncSession,
+    chat_id: int,
+    username: str | None,
+    thread: int,
+    *,
+    kind: str,
+    title: str,
+    topic_name: str | None,
+    language: str,
+    now: datetime,
+) -> ChatRow:
+    """A channel, group or forum topic an admin connects: its row (found as
+    :func:`find_connected_chat` does) created in ``language``, or reactivated, with
+    Telegram's kind and title now. A catalog chat the catalog dropped becomes the
+    admin's own; a topic keeps the name it had (later renames come by service message)."""
+    row = await find_connected_chat(session, chat_id, username, thread)
+    if row is not None and row.origin == "catalog" and not row.active:
+        row.origin = "user"  # dropped from the catalog: the admin's own now
+    if row is None:
+        row = ChatRow(
+            address=str(chat_id),
+            thread_id=thread,
+            kind=kind,
+            language=language,
+            origin="user",
+            mode="instant",
+            created_at=now,
+        )
+        session.add(row)
+    row.title = title[:256]
+    if thread and row.topic_name is None:
+        row.topic_name = topic_name
+    row.kind = kind
+    row.priority = PRIORITY.get(kind, 1)
+    row.active, row.paused, row.pause_reason = True, False, None
+    row.updated_at = now
+    await session.flush()
+    return row
 
 
 async def ensure_private_chat(
