@@ -59,9 +59,11 @@ from benchdb import drop_schema, fresh_database, metro_article  # noqa: E402
 from pgcpu import backend_cpu, spent, track_backends  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     DateTime,
+    Insert,
     String,
     cast,
     false,
+    func,
     insert,
     literal,
     select,
@@ -79,6 +81,7 @@ DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 TELEGRAM_FREE_RATE = 30.0
 FIRST_READER = 700_000_000
 WARM_UP = 2.0  # seconds of sending before the measured window starts
+IMPORT_BATCH = 100_000  # subscribers per transaction when the bench creates them
 
 
 @dataclass(frozen=True)
@@ -100,54 +103,65 @@ def utcnow() -> datetime:
 
 async def create_subscribers(url: str, count: int) -> None:
     """``count`` private subscribers of one region, made by the database itself (two
-    INSERT ... SELECT over a recursive sequence), as an import of an existing list would."""
+    INSERT ... SELECT over a recursive sequence per batch), as an import of an existing
+    list would. Batches of :data:`IMPORT_BATCH`, each its own transaction, keep every
+    statement within the engine's client-side timeout on a loaded machine."""
     engine = create_engine(url)
     try:
         await upgrade(engine)
-        now = literal(utcnow(), DateTime)
-        seq = select(literal(1).label("n")).cte("seq", recursive=True)
-        seq = seq.union_all(select(seq.c.n + 1).where(seq.c.n < count))
-        chats = insert(ChatRow).from_select(
-            [
-                "address",
-                "thread_id",
-                "kind",
-                "title",
-                "language",
-                "origin",
-                "active",
-                "paused",
-                "mode",
-                "priority",
-                "created_at",
-                "updated_at",
-            ],
-            select(
-                cast(seq.c.n + FIRST_READER, String),
-                literal(0),
-                literal("private"),
-                literal(""),
-                literal("en"),
-                literal("user"),
-                true(),
-                false(),
-                literal("instant"),
-                literal(2),
-                now,
-                now,
-            ),
-        )
-        regions = insert(ChatRegionRow).from_select(
-            ["chat_id", "region"],
-            select(ChatRow.id, literal("georgia")).where(ChatRow.kind == "private"),
-        )
-        async with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":  # an import, not a bot statement
-                await conn.execute(text("SET LOCAL statement_timeout = 0"))
-            await conn.execute(chats)
-            await conn.execute(regions)
+        for start in range(0, count, IMPORT_BATCH):
+            async with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":  # an import, not a bot statement
+                    await conn.execute(text("SET LOCAL statement_timeout = 0"))
+                last = await conn.scalar(select(func.coalesce(func.max(ChatRow.id), 0)))
+                await conn.execute(_import_chats(start, min(count, start + IMPORT_BATCH)))
+                await conn.execute(
+                    insert(ChatRegionRow).from_select(
+                        ["chat_id", "region"],
+                        select(ChatRow.id, literal("georgia")).where(
+                            ChatRow.kind == "private", ChatRow.id > last
+                        ),
+                    )
+                )
     finally:
         await engine.dispose()
+
+
+def _import_chats(start: int, end: int) -> Insert:
+    """Private chats ``FIRST_READER + start + 1`` to ``FIRST_READER + end``."""
+    now = literal(utcnow(), DateTime)
+    seq = select(literal(start + 1).label("n")).cte("seq", recursive=True)
+    seq = seq.union_all(select(seq.c.n + 1).where(seq.c.n < end))
+    return insert(ChatRow).from_select(
+        [
+            "address",
+            "thread_id",
+            "kind",
+            "title",
+            "language",
+            "origin",
+            "active",
+            "paused",
+            "mode",
+            "priority",
+            "created_at",
+            "updated_at",
+        ],
+        select(
+            cast(seq.c.n + FIRST_READER, String),
+            literal(0),
+            literal("private"),
+            literal(""),
+            literal("en"),
+            literal("user"),
+            true(),
+            false(),
+            literal("instant"),
+            literal(2),
+            now,
+            now,
+        ),
+    )
 
 
 async def enqueue(url: str) -> tuple[int, float]:

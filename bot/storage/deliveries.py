@@ -76,9 +76,10 @@ async def enqueue_article(
     """
     chat = ChatRow.__table__.c
     wanted = await _wanted_destinations(session, article_id, language, breaking=breaking)
-    if among is not None:
-        wanted = and_(wanted, among)
-    due = await _due_after_quiet_hours(session, wanted, now, breaking=breaking)
+    # Quiet hours read among ``among`` alone: no second pass of the match's subqueries.
+    scope = wanted if among is None else among
+    due = await _due_after_quiet_hours(session, scope, now, breaking=breaking)
+    wanted = wanted if among is None else and_(wanted, among)
     priority = chat.priority - BREAKING_AHEAD if breaking else chat.priority
     unpin = await _unpin_time(session, wanted, now) if breaking else literal(None, DateTime)
     chosen = select(
@@ -167,7 +168,10 @@ async def _unpin_time(
 async def _due_after_quiet_hours(
     session: AsyncSession, wanted: ColumnElement[bool], now: datetime, *, breaking: bool = False
 ) -> ColumnElement[datetime]:
-    """``next_attempt_at`` for the enqueue: ``now``, or the end of the reader's quiet hours.
+    """``next_attempt_at`` for the enqueue: ``now``, or the end of the reader's quiet hours
+    (``wanted``: the destinations, or any set of chats that holds them: a CASE branch
+    that no chosen row meets costs nothing, and a chunk's range is read without the
+    match's subqueries, a second pass over the chunk otherwise).
 
     Quiet hours depend on (time zone, start, end), and readers share few distinct
     combinations, so those are read first (one DISTINCT query) and the ones quiet at
