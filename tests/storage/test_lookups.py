@@ -1,5 +1,6 @@
-"""Small storage reads used outside the storage package: the most-read cache, articles'
-regions by URL, the operators' languages and the database ping, on SQLite and PostgreSQL."""
+"""Small storage functions the handlers and the core call: the most-read cache, articles'
+regions by URL, the operators' languages, the database ping, connecting a chat and the
+audit of a resend, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,12 +8,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.storage.articles import NewArticle, insert_article, regions_by_url
-from bot.storage.chats import ensure_private_chat, private_chat_languages
+from bot.storage.articles import NewArticle, find_article, insert_article, regions_by_url
+from bot.storage.audit import audit_at
+from bot.storage.chats import (
+    chat_by_id,
+    connect_chat,
+    ensure_private_chat,
+    private_chat_languages,
+)
 from bot.storage.engine import create_engine
+from bot.storage.models import AuditRow, ChatRow
 from bot.storage.mostread import cached_list, cached_lists, store_list
 from bot.storage.probes import ping, ping_engine
 
@@ -102,3 +111,91 @@ async def test_ping_answers_while_the_database_does(
             await ping_engine(gone)
     finally:
         await gone.dispose()
+
+
+async def test_connect_chat_finds_the_catalog_row_and_makes_a_dropped_one_the_admins(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        listed = ChatRow(
+            address="@cw_georgia",
+            thread_id=0,
+            kind="channel",
+            language="en",
+            origin="catalog",
+            mode="instant",
+            active=False,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        session.add(listed)
+        await session.flush()
+        listed_id = listed.id
+    later = NOW + timedelta(minutes=5)
+    async with sessions.begin() as session:
+        row = await connect_chat(
+            session,
+            -1001,
+            "CW_Georgia",
+            0,
+            kind="channel",
+            title="CW Georgia",
+            topic_name=None,
+            language="ru",
+            now=later,
+        )
+        assert row.id == listed_id  # the catalog's row, not a second one
+        assert (row.origin, row.active, row.language, row.title) == (
+            "user",
+            True,
+            "en",
+            "CW Georgia",
+        )
+        topic = await connect_chat(
+            session,
+            -1002,
+            None,
+            7,
+            kind="supergroup",
+            title="Newsroom",
+            topic_name="Tbilisi",
+            language="ka",
+            now=later,
+        )
+        again = await connect_chat(
+            session,
+            -1002,
+            None,
+            7,
+            kind="supergroup",
+            title="Newsroom",
+            topic_name="Renamed",
+            language="en",
+            now=later,
+        )
+    assert again.id == topic.id
+    assert (again.address, again.language, again.topic_name, again.origin) == (
+        "-1002",
+        "ka",
+        "Tbilisi",
+        "user",
+    )
+    async with sessions() as session:
+        found = await chat_by_id(session, topic.id)
+        assert found is not None and found.thread_id == 7
+        assert await chat_by_id(session, None) is None
+        assert await chat_by_id(session, topic.id + 1000) is None
+
+
+async def test_find_article_and_audit_at(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions.begin() as session:
+        article_id = await insert_article(session, article("one", ("georgia",)), NOW)
+        audit_at(session, NOW, 42, None, "@gone", "resend", "article 1: queued again")
+    async with sessions() as session:
+        found = await find_article(session, article_id)
+        assert found is not None and found.key == "one"
+        assert await find_article(session, article_id + 1) is None
+        rows = list(await session.scalars(select(AuditRow)))
+    assert [(r.user_id, r.chat_id, r.address, r.action) for r in rows] == [
+        (42, None, "@gone", "resend")
+    ]
