@@ -24,11 +24,20 @@ from telegram.ext import ContextTypes
 from bot.callbacks import Action
 from bot.chat_ids import chat_id_of
 from bot.outbox.postform import PREVIEW_CHOICES
+from bot.outbox.queue import ChatGone, Migrated, Outcome, Retry, Unknown
 from bot.storage.audit import audit
-from bot.storage.chats import chat_by_id, chat_region_codes, set_chat_regions, toggle_chat_region
+from bot.storage.chats import (
+    chat_by_id,
+    chat_region_codes,
+    move_chat_address,
+    set_chat_regions,
+    toggle_chat_region,
+)
 from bot.storage.deliveries import drop_open_deliveries
+from bot.storage.delivery_outcomes import close_chat
 from bot.storage.follows import chat_follows, toggle_chat_topic
 from bot.storage.models import ChatRow
+from bot.telegram.publisher import interpret
 from handlers.admins import management_refusal, may_post, member
 from handlers.buttons import HANDLER, Callback, Capability, acknowledge, edit, tap_handlers
 from handlers.channel_screens import CATALOG_ACTIONS, ChannelScreens, catalog_managed
@@ -141,8 +150,9 @@ class Channels(Capability[ChannelScreens]):
             if isinstance(outcome, str):
                 await self.g.answer(update, outcome, alert=True)
                 return
-            if outcome.test_post is not None and not await self.test_post(context.bot, outcome):
-                await self.g.answer(update, "channels.bot_not_admin", alert=True, chat=title)
+            refused = await self.test_post(context.bot, pk, outcome)
+            if refused is not None:
+                await self.g.answer(update, refused, alert=True, chat=title)
                 return
             await edit(query, outcome.text, outcome.markup)
             await acknowledge(query)
@@ -175,23 +185,53 @@ class Channels(Capability[ChannelScreens]):
             return None
         return pk
 
-    async def test_post(self, bot: Bot, redraw: Redraw) -> bool:
-        """Send the test post Done asked for (the admin waits for it: the reply path), and
-        head the card with it; False when Telegram refused it."""
-        assert redraw.test_post is not None
+    async def test_post(self, bot: Bot, pk: int, redraw: Redraw) -> str | None:
+        """Send the test post Done asked for, if it did; None when it went (or may have),
+        else the key of the message to answer the tap with.
+
+        The admin waits for it, so it goes on the reply path (the adapter, limiter and
+        budget of every reply), and Telegram's answer is read by the one interpretation
+        the sender uses (``bot.telegram.publisher.interpret``) and acted on as for a post:
+        a migrated group is followed and the post sent there, a chat gone is paused
+        (``close_chat``), a 429 longer than a reply may wait is "try again later", and an
+        answer that never came is not sent twice.
+        """
+        if redraw.test_post is None:
+            return None
         address, thread, post_lang = redraw.test_post
         text = self.tr.gettext(post_lang, "channels.test_post", outlet=self.catalog.outlet.name)
-        try:
-            await bot.send_message(
-                chat_id_of(address),
-                text,
-                parse_mode=ParseMode.HTML,
-                message_thread_id=thread or None,
-            )
-        except TelegramError as exc:
-            log.info("test post to %s failed: %s", address, exc)
-            return False
-        return True
+        for _ in range(2):  # once more at a migrated group's new address
+            try:
+                await bot.send_message(
+                    chat_id_of(address),
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=thread or None,
+                )
+                return None
+            except TelegramError as exc:
+                log.info("test post to %s failed: %s", address, exc)
+                outcome = interpret(exc)
+            if not isinstance(outcome, Migrated):
+                break
+            async with self.s.sessions.begin() as session:
+                now = self.s.clock.now()
+                await move_chat_address(session, address, outcome.new_address, "supergroup", now)
+            address = outcome.new_address
+        return await self.test_post_failed(pk, outcome)
+
+    async def test_post_failed(self, pk: int, outcome: Outcome) -> str | None:
+        """What a test post's failed answer does to the chat, as it would after a post."""
+        match outcome:
+            case ChatGone(error=err):
+                async with self.s.sessions.begin() as session:
+                    await close_chat(session, pk, self.s.clock.now(), err)
+                return "channels.bot_not_admin"
+            case Retry():
+                return "errors.unavailable"
+            case Unknown():
+                return None
+        return "channels.bot_not_admin"
 
     # ---- taps ----------------------------------------------------------------------
 

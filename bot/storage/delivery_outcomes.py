@@ -68,7 +68,7 @@ async def record_outcome(
             applied = Applied("dropped")
         case ChatGone(error=err):
             values.update(state="dropped", last_error=err)
-            dropped = await _close_chat(session, delivery, now, err)
+            dropped = await close_chat(session, delivery.chat_pk, now, err, sending=delivery.id)
             applied = Applied("dropped", chat_deactivated=True, dropped=dropped)
         case Migrated(new_address=new):
             values.update(await _follow(session, delivery, new, now))
@@ -109,22 +109,26 @@ def _resend_as_plain_text(
     return changes, Applied("retry")
 
 
-async def _close_chat(session: AsyncSession, delivery: Delivery, now: datetime, err: str) -> int:
-    """Private chats are deactivated; channels and groups are paused with settings kept."""
-    chat = await session.get(ChatRow, delivery.chat_pk)
+async def close_chat(
+    session: AsyncSession, chat_pk: int, now: datetime, err: str, *, sending: int | None = None
+) -> int:
+    """A chat Telegram says is gone (403, kicked, no rights): private chats are deactivated;
+    channels and groups are paused with settings kept. Its open rows other than ``sending``
+    (the one whose answer said so, recorded by the caller) are dropped; returns how many.
+    Posts and a channel admin's test post share it."""
+    chat = await session.get(ChatRow, chat_pk)
     if chat is not None:
         if chat.kind == "private":
             chat.active = False
         else:
             chat.paused = True
         chat.updated_at = now
+    still_open = [OutboxRow.chat_id == chat_pk, OutboxRow.state.in_(OPEN_STATES)]
+    if sending is not None:
+        still_open.append(OutboxRow.id != sending)
     result = await session.execute(
         update(OutboxRow)
-        .where(
-            OutboxRow.chat_id == delivery.chat_pk,
-            OutboxRow.state.in_(OPEN_STATES),
-            OutboxRow.id != delivery.id,
-        )
+        .where(*still_open)
         .values(state="dropped", last_error=f"chat gone: {err}", updated_at=now)
         .execution_options(synchronize_session=False)
     )

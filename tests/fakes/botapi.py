@@ -224,6 +224,7 @@ class _Injected:
     description: str
     retry_after: int | None
     times: int
+    parameters: JSON | None = None
 
 
 # --------------------------------------------------------------------------- limits
@@ -632,10 +633,12 @@ class FakeBotAPI(InlineMode):
         description: str,
         retry_after: int | None = None,
         times: int = 1,
+        parameters: JSON | None = None,
     ) -> None:
-        """The next ``times`` calls of ``method`` (or ``"*"``: any) fail this way, unprocessed."""
+        """The next ``times`` calls of ``method`` (or ``"*"``: any) fail this way, unprocessed
+        (``parameters``: more of the error's ``parameters``, as ``migrate_to_chat_id``)."""
         queue = self._injected.setdefault(method.lower(), deque())
-        queue.append(_Injected(status, description, retry_after, times))
+        queue.append(_Injected(status, description, retry_after, times, parameters))
 
     def delay(self, method: str, seconds: float) -> None:
         """Answer ``method`` ``seconds`` late, *after* doing the work (0 removes the delay).
@@ -1042,8 +1045,10 @@ class FakeBotAPI(InlineMode):
                 injected.times -= 1
                 if injected.times <= 0:
                     queue.popleft()
-                parameters = {"retry_after": injected.retry_after} if injected.retry_after else None
-                raise _ApiError(injected.status, injected.description, parameters)
+                parameters = dict(injected.parameters or {})
+                if injected.retry_after:
+                    parameters["retry_after"] = injected.retry_after
+                raise _ApiError(injected.status, injected.description, parameters or None)
 
     def _notify(self) -> None:
         """Wake everything waiting for news (long polls, ``wait_for``)."""
