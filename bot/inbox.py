@@ -14,9 +14,8 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import TelegramError
 
@@ -24,6 +23,9 @@ from bot.alerts import Alerts, notice
 from bot.clock import Clock
 from bot.storage.failures import is_database_failure
 from bot.storage.inbox import store_updates
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
@@ -23,6 +22,9 @@ from bot.inbox import Inbox
 from bot.startup import backoff
 from bot.storage.failures import is_database_failure
 from bot.storage.inbox import mark_handled, pending_updates
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,14 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Protocol
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING, Protocol
 
 from bot.clock import Clock
 from bot.redact import masked
 from bot.storage.probes import write_probe
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 CHECK_TIMEOUT = 5.0  # seconds; a check that takes longer has failed
 

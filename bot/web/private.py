@@ -13,17 +13,17 @@ import logging
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.audience_metrics import shared_audience_metrics
 from bot.config import Settings
 from bot.metrics import shared_metrics
+from bot.storage.engine import Sessions
 from bot.web.health import HealthChecks
 from bot.web.listener import Listener
 
 log = logging.getLogger(__name__)
 
-SESSIONS = web.AppKey("private_sessions", async_sessionmaker[AsyncSession])
+SESSIONS = web.AppKey("private_sessions", Sessions)
 CHECKS = web.AppKey("health_checks", HealthChecks)
 
 
@@ -46,9 +46,7 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def make_private_app(
-    sessions: async_sessionmaker[AsyncSession], checks: HealthChecks
-) -> web.Application:
+def make_private_app(sessions: Sessions, checks: HealthChecks) -> web.Application:
     app = web.Application()
     app[SESSIONS] = sessions
     app[CHECKS] = checks
@@ -60,9 +58,7 @@ def make_private_app(
 class MetricsServer(Listener):
     """The private listener of one process."""
 
-    def __init__(
-        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], checks: HealthChecks
-    ) -> None:
+    def __init__(self, settings: Settings, sessions: Sessions, checks: HealthChecks) -> None:
         super().__init__(
             make_private_app(sessions, checks), settings.metrics_host, settings.metrics_port
         )
