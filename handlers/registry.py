@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats
-from telegram.ext import Application, ContextTypes, ExtBot
+from telegram.ext import Application, ExtBot
 
 from handlers.basics import Basics
 from handlers.buttons import Guard
@@ -21,6 +21,7 @@ from handlers.mostread import MostRead
 from handlers.operator import Operator
 from handlers.payments import Payments
 from handlers.reader_screens import ReaderScreens
+from handlers.reply_failures import ReplyFailures
 from handlers.search import Search
 from handlers.services import Services
 from handlers.settings import SubscriberSettings
@@ -76,12 +77,7 @@ def register(application: AnyApplication, services: Services) -> None:
         application.add_handler(handler)
     for handler in basics.fallbacks():  # last in the same group: only when nothing else matched
         application.add_handler(handler)
-    application.add_error_handler(on_error)
-
-
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log and carry on: one bad update never stops the bot."""
-    log.error("error while handling an update: %r", context.error, exc_info=context.error)
+    application.add_error_handler(ReplyFailures(services).on_error)
 
 
 async def publish_menus(bot: ExtBot[Any], services: Services) -> None:
