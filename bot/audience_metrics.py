@@ -12,13 +12,16 @@ from __future__ import annotations
 import functools
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.stats import ALL
 from bot.stats_trend import TREND_DAYS, collect_trend
 from bot.storage.stats import active_channels, people, subscribers
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 # Trend series -> the ``figure`` label in ``newsbot_last_30_days``.
 FIGURES = {

@@ -17,12 +17,15 @@ import functools
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.deliveries import backlog_counts, oldest_due
 from bot.storage.unknown_deliveries import unknown_counts
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 # Final and intermediate states an outcome can leave a row in (``bot.outbox.queue.Applied``).
 OUTCOME_STATES = ("sent", "retry", "unknown", "dead", "dropped")

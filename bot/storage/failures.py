@@ -17,6 +17,7 @@ from sqlalchemy.exc import (
     IntegrityError,
     InterfaceError,
     OperationalError,
+    SQLAlchemyError,
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -24,6 +25,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 #: on a web process and a poll storing one article). Named here for the callers that
 #: catch it and build no SQL of their own (the scheduler's polls).
 WriteConflict = IntegrityError
+
+#: Any error of the database layer: for the best-effort callers that survive every one
+#: of them (a tracked link's tap count, a CMS push answered 503) without building SQL.
+DatabaseError = SQLAlchemyError
 
 _DEPTH = 4  # causes followed: SQLAlchemy wraps the driver's error, which wraps the socket's
 

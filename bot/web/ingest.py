@@ -29,16 +29,19 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.storage.failures import DatabaseError
 from bot.storage.replays import accept_once
 from bot.web.body import BodyTimeout, BodyTooLarge, read_body
 from bot.web.coalesce import Coalescer
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +187,7 @@ class IngestHook:
             return web.Response(status=400, text="expected JSON with post_id or url")
         try:
             first = await self._accept_once(digest, signed_at)
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             log.warning("ingest: push not taken, database unavailable: %r", exc)
             return web.Response(status=503, text="try again later")
         if not first:

@@ -23,16 +23,19 @@ import re
 import weakref
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import IPNetwork
 from bot.links import LinkTarget, verify
 from bot.storage.clicks import add_click, readers_from_address
+from bot.storage.failures import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +201,7 @@ class Redirects:
         try:
             async with lock, self._sessions.begin() as session:
                 return await record_click(session, target, reader, address, self._clock.now())
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             log.warning("tracked link: tap not counted: %r", exc)
             return "error"
 
