@@ -20,16 +20,18 @@ async def shared_grant(
     batch: Sequence[Delivery],
     now: float,
     stopping: Callable[[], bool],
+    lead: float = 0.0,
 ) -> tuple[list[Delivery], set[int], float]:
     """Of the ``batch`` the local pacer allows, those the other processes leave room for,
     as the pacer still allows them after asking; the ids of rows whose chat a reply from
     elsewhere reached (noted, so they wait for their chat); and, when none may go, how
-    long to wait."""
+    long to wait. ``lead``: the places of the batch may open that much later (``Pacer.gates``),
+    so this process's own sends are counted as they will be then."""
     grant = await budget.take(
         [d.address for d in batch],
         [not Pacer.is_private(d.chat_kind) for d in batch],
         reply=False,
-        own_used=lambda: pacer.sends_in_window(monotonic()),
+        own_used=lambda: pacer.sends_in_window(monotonic() + lead),
         used=[pacer.chat_sends(d.chat_key, now) for d in batch],
     )
     now = monotonic()
@@ -38,5 +40,5 @@ async def shared_grant(
     busy = {batch[i].id for i in grant.busy}
     if not grant.granted or stopping():
         return [], busy, grant.wait
-    allowed = pacer.admit(now, len(grant.granted))
+    allowed = pacer.admit(now, len(grant.granted), lead=lead)
     return [batch[i] for i in grant.granted[:allowed]], busy, 0.0

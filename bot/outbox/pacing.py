@@ -46,6 +46,8 @@ GROUP_LIMIT = 20
 MAX_BURST = 50
 BURSTS_PER_SECOND = 2
 REACH = 0.015  # seconds a request may take from its start to its arrival at Telegram
+MAX_MARGIN = 0.05  # seconds a loaded machine may add to the reach (``Pacer.late``)
+_MARGIN_FADE = 0.9
 _EPSILON = 0.001  # keeps float rounding from landing a send exactly on a window edge
 _TOKEN_EPSILON = 1e-6  # a wake-up at the computed moment finds the token (or room) there
 _AWAIT_WRITES = 0.005  # seconds to look again when room depends on requests not yet written
@@ -81,6 +83,7 @@ class Pacer:
         self.burst_period = self.burst / self.refill  # seconds between full bursts
         self.reach = reach
         self.window = 1.0 + reach + _EPSILON  # a send's place, counted from its start
+        self.margin = 0.0  # seconds added to the window on a loaded machine (``late``)
         self.private_interval = private_interval
         self.group_window = group_window
         self.group_limit = group_limit
@@ -107,6 +110,15 @@ class Pacer:
         self._tokens_at = max(now, self._tokens_at)
         self._unwritten += 1
 
+    def late(self, seconds: float) -> None:
+        """The sender woke up ``seconds`` after it meant to: the machine is loaded, and a
+        request may then reach Telegram (or the server that counts it) that much later
+        than ``reach`` allows. Each send keeps its place longer by the latest lateness
+        seen, at most ``MAX_MARGIN``, which fades by a tenth each time it is looked at
+        again."""
+        self.margin = max(min(MAX_MARGIN, max(0.0, seconds)), self.margin * _MARGIN_FADE)
+        self.window = 1.0 + self.reach + _EPSILON + self.margin
+
     def written(self, now: float) -> None:
         """A committed send's request was written out (or its answer came back first): it
         leaves the window ``1 s + reach`` from now. Call once per send (``Stamp``)."""
@@ -122,36 +134,65 @@ class Pacer:
 
     def sends_in_window(self, now: float) -> int:
         """Sends the window counts at ``now`` (read only, unlike the pruning the pacer does
-        as time goes on)."""
-        return self._unwritten + sum(1 for at in self._started if at > now - self.window)
+        as time goes on); ``now`` may be ahead: the sends still counted then."""
+        started = self._started
+        gone = 0
+        while gone < len(started) and started[gone] <= now - self.window:
+            gone += 1
+        return self._unwritten + len(started) - gone
 
-    def _room_at(self, now: float, need: int) -> float:
-        """Earliest time the window has room for ``need`` more sends (a guess of
-        ``_AWAIT_WRITES`` from now when that needs requests not yet written out)."""
+    def _room_at(self, now: float, need: int, lead: float = 0.0) -> float:
+        """Earliest time the window has room for ``need`` more sends within ``lead``
+        seconds (a guess of ``_AWAIT_WRITES`` from now when that needs requests not yet
+        written out)."""
         need = min(need, self.limit)
         excess = self._in_window(now) + need - self.limit
         if excess <= 0:
             return now
         if excess > len(self._started):
             return now + _AWAIT_WRITES
-        return self._started[excess - 1] + self.window + _TOKEN_EPSILON
+        return max(now, self._started[excess - 1] + self.window + _TOKEN_EPSILON - lead)
 
-    def global_delay(self, now: float, want: int = 1) -> float:
-        """Seconds to wait before ``want`` broadcast messages (at most a burst) may go."""
+    def global_delay(self, now: float, want: int = 1, *, lead: float = 0.0) -> float:
+        """Seconds to wait before ``want`` broadcast messages (at most a burst) may go;
+        with a ``lead``, their places in the window may open up to that much later, each
+        send then waiting for its own (``gates``)."""
         want = max(1, min(want, self.burst))
         at = max(now, self._paused_until)
         level = self._level(now) + _TOKEN_EPSILON
         if level < want:
             at = max(at, now + (want - level) / self.refill + _TOKEN_EPSILON)
-        at = max(at, self._room_at(now, want + self._replies_waiting))
+        at = max(at, self._room_at(now, want + self._replies_waiting, lead))
         return at - now
 
-    def admit(self, now: float, want: int) -> int:
-        """How many of ``want`` broadcast messages may go now (0 while paused)."""
+    def admit(self, now: float, want: int, *, lead: float = 0.0) -> int:
+        """How many of ``want`` broadcast messages may go now (0 while paused), their
+        places opening within ``lead`` seconds (see ``gates``)."""
         if now < self._paused_until:
             return 0
-        room = self.limit - self._in_window(now) - self._replies_waiting
+        self._in_window(now)  # prunes
+        room = self.limit - self.sends_in_window(now + lead) - self._replies_waiting
         return max(0, min(want, self.burst, math.floor(self._level(now) + _TOKEN_EPSILON), room))
+
+    def gates(self, now: float, count: int) -> list[float]:
+        """When each of ``count`` sends ``admit`` let go may be written out: the moment the
+        place it takes leaves the window (``now`` when the window has room already). Call
+        before committing them. A burst thus leaves as soon as its first places are free,
+        not when the last request of the burst a second before left: written one after the
+        other (a millisecond of CPU each, more on a loaded machine), each request takes
+        the place of the one written as long before."""
+        started = self._started
+        over = self._in_window(now) + self._replies_waiting - self.limit
+        gates: list[float] = []
+        for n in range(1, count + 1):
+            excess = over + n
+            if excess <= 0:
+                gates.append(now)
+            elif excess <= len(started):
+                gates.append(max(now, started[excess - 1] + self.window + _TOKEN_EPSILON))
+            else:  # held by a request not written yet (admit leaves none): look again soon
+                gates.append(now + _AWAIT_WRITES)
+        return gates
 
     def reply_delay(self, now: float) -> float:
         """Seconds a reply waits for room in the window (0 almost always)."""

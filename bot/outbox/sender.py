@@ -89,6 +89,10 @@ class Sender:
         # Reserved rows wait in flight for the pacer at most this long (two burst periods,
         # a second at least); a longer wait (a 429's pause) gives them back instead.
         self._hold_at_most = max(_HOLD_AT_MOST, 2 * pacer.burst_period)
+        # A wave's transaction starts ahead (a late wave loses that time for good); a burst
+        # goes once its first places are free, the rest up to _lead later (Pacer.gates).
+        self._ahead = max(_PREPARE_AHEAD, min(_PREPARE_AT_MOST, pacer.burst_period / 2))
+        self._lead = min(_GATE_LEAD, pacer.burst_period / 4)
         self._sending = 0  # requests started whose answer has not come back
         self._slot_freed = asyncio.Event()
         self._idle_poll = idle_poll
@@ -194,7 +198,7 @@ class Sender:
         transaction takes). Rows not sent (their chat must wait, or the sender is
         stopping) are given back at the end.
         """
-        await self._until_burst_is_due(self._expected, ahead=_PREPARE_AHEAD)
+        await self._until_burst_is_due(self._expected, ahead=self._ahead)
         if self._stopping():
             return 0
         queue: deque[Delivery] = deque()
@@ -214,7 +218,7 @@ class Sender:
                 busy = {d.chat_key for d in wave}  # empty: the rest waits for those chats
                 wave = self._plan_wave(queue, later, busy)
                 if wave:  # marked in flight just before the pacer lets it leave
-                    await self._until_burst_is_due(len(wave), ahead=_PREPARE_AHEAD)
+                    await self._until_burst_is_due(len(wave), ahead=self._ahead)
                     wave = await self._mark_wave(wave, queue, marked)
         finally:
             if later or queue:
@@ -264,18 +268,21 @@ class Sender:
         wave leaves when the pacer allows it, not a transaction later: a burst that leaves
         late can only lose time, since the next one is counted from it."""
         while not self._stopping():
-            delay = self._pacer.global_delay(self._clock.monotonic(), size) - ahead
+            delay = self._pacer.global_delay(self._clock.monotonic(), size, lead=self._lead)
+            delay -= ahead
             if delay <= 0:
                 return
             await self._pause(delay)
 
     async def _pause(self, seconds: float) -> None:
-        """Sleep, but wake up at once when the sender is told to stop."""
+        """Sleep (a stop wakes it); the pacer learns how late it woke (``Pacer.late``)."""
+        until = self._clock.monotonic() + seconds
         if self._stop is None:
             await asyncio.sleep(seconds)
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), seconds)
+        self._pacer.late(self._clock.monotonic() - until)
 
     def _plan_wave(
         self, queue: deque[Delivery], later: dict[float, list[int]], busy: set[str]
@@ -316,18 +323,17 @@ class Sender:
                 await self._slot_freed.wait()
                 continue
             want = min(len(ready), free)
-            delay = self._pacer.global_delay(now, want)
+            delay = self._pacer.global_delay(now, want, lead=self._lead)
             if delay > self._hold_at_most:
                 return  # a 429's pause: the rows go back rather than wait in flight
-            admitted = 0 if delay > 0 else self._pacer.admit(now, want)
+            admitted = 0 if delay > 0 else self._pacer.admit(now, want, lead=self._lead)
             if admitted == 0:
                 await self._pause(delay if delay > 0 else _RECHECK)
                 continue
             go = ready[:admitted]
             if self._budget is not None:
-                go, busy, wait = await shared_grant(
-                    self._budget, self._pacer, self._clock.monotonic, go, now, self._stopping
-                )
+                grant = (self._budget, self._pacer, self._clock.monotonic)
+                go, busy, wait = await shared_grant(*grant, go, now, self._stopping, self._lead)
                 if busy:  # a reply from another process reached these chats: later
                     ready = [d for d in ready if d.id not in busy]
                 if not go:
@@ -336,10 +342,10 @@ class Sender:
                     continue
                 now = self._clock.monotonic()
             # No await from admit() to the last commit: the pacer's count is exact.
-            for delivery in go:
+            for delivery, gate in zip(go, self._pacer.gates(now, len(go)), strict=True):
                 self._pacer.commit(delivery.chat_key, delivery.chat_kind, now)
                 self._sending += 1
-                task = asyncio.create_task(self._send(delivery))
+                task = asyncio.create_task(self._send(delivery, gate))
                 self._fired.add(delivery.id)
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -354,7 +360,10 @@ class Sender:
     def _chat_wait(self, delivery: Delivery, now: float) -> float:
         return self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now) - now
 
-    async def _send(self, delivery: Delivery) -> None:
+    async def _send(self, delivery: Delivery, gate: float) -> None:
+        """Send one delivery once its place in the window is free (``gate``, monotonic)."""
+        if (wait := gate - self._clock.monotonic()) > 0:
+            await asyncio.sleep(wait)
         stamp = Stamp(self._pacer, self._clock.monotonic)
         REQUEST_WRITTEN.set(stamp)  # this task's own context: its request calls it
         try:
@@ -384,5 +393,7 @@ class Sender:
 
 
 _RECHECK = 0.005  # seconds; a reply took the room the pacer had promised: look again
-_PREPARE_AHEAD = 0.03  # seconds before a burst may leave that its transaction starts
+_PREPARE_AHEAD = 0.03  # seconds before a burst may leave that its transaction starts, at least
+_PREPARE_AT_MOST = 0.25  # seconds, at most
+_GATE_LEAD = 0.05  # seconds; see Sender._lead
 _HOLD_AT_MOST = 1.0  # seconds; see Sender._hold_at_most

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from bot.outbox.pacing import Pacer, default_burst
+from bot.outbox.pacing import MAX_MARGIN, Pacer, default_burst
 
 
 def simulate(
@@ -208,3 +208,80 @@ def test_memory_of_chats_is_pruned() -> None:
 def test_rate_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Pacer(0)
+
+
+class GatedBroadcast(Broadcast):
+    """The sender's way since bursts are gated: a burst goes once its places open within
+    ``lead``; its requests are written one after the other (``spread`` seconds apart, a
+    loaded machine), each no earlier than its gate."""
+
+    def __init__(self, pacer: Pacer, lead: float, spread: tuple[float, float], seed: int) -> None:
+        super().__init__(pacer, latency=(0.02, 0.08), seed=seed)
+        self.lead = lead
+        self.spread = spread
+        self.late_writes = 0
+
+    def run(self, duration: float, late_wake_ups: bool = False) -> None:
+        while self.now < duration:
+            delay = self.pacer.global_delay(self.now, self.pacer.burst, lead=self.lead)
+            if delay > 0:
+                self.advance(delay + self.rng.uniform(0, 0.005))
+                continue
+            count = self.pacer.admit(self.now, self.pacer.burst, lead=self.lead)
+            assert count > 0, "global_delay said go, admit said no"
+            gates = self.pacer.gates(self.now, count)
+            assert gates == sorted(gates) and gates[-1] <= self.now + self.lead + 0.002
+            at = self.now
+            for n, gate in enumerate(gates):
+                self.pacer.commit(f"{next(self._serial)}", "private", self.now)
+                at = max(at + self.rng.uniform(*self.spread), gate)
+                self.fired.append(at)
+                self.stamps.append(at + (self.pacer.reach if n % 2 else 0.0))
+            for written in self.fired[-count:]:
+                self.pacer.written(written)
+            self.advance(at - self.now)
+            self.bursts.append(count)
+
+
+@pytest.mark.parametrize(
+    ("spread", "share"), [((0.0005, 0.0015), 0.97), ((0.002, 0.008), 0.95)], ids=["quiet", "loaded"]
+)
+def test_gated_bursts_keep_the_window_whatever_the_time_between_writes(
+    spread: tuple[float, float], share: float
+) -> None:
+    """Written a millisecond apart (quiet) or five (loaded), each request takes the place
+    of the one written as long before: no second of Telegram's holds more than the rate,
+    and the pace no longer pays for the time a burst takes to be written out."""
+    run = GatedBroadcast(Pacer(30), lead=0.05, spread=spread, seed=5)
+    run.run(30.0)
+    assert max_in_window(run.stamps, 1.0) <= 30
+    assert len(run.fired) / 30.0 >= 30 * share
+
+
+def test_a_late_wake_up_keeps_places_longer_for_a_while() -> None:
+    """The sender woke 30 ms late (a loaded machine): requests may also be counted later,
+    so every place lasts 30 ms longer; the margin fades as wake-ups are on time again."""
+    pacer = Pacer(30)
+    for n in range(30):
+        pacer.commit(str(n), "private", 0.0)
+        pacer.written(0.0)
+    assert pacer.global_delay(0.5, 15) == pytest.approx(0.5 + pacer.reach, abs=0.002)
+    pacer.late(0.03)
+    assert pacer.global_delay(0.5, 15) == pytest.approx(0.53 + pacer.reach, abs=0.002)
+    pacer.late(5.0)  # a long stall widens it by MAX_MARGIN at most
+    assert pacer.margin == MAX_MARGIN
+    for _ in range(30):
+        pacer.late(0.0)
+    assert pacer.margin < 0.003
+
+
+def test_gates_let_each_request_take_the_place_of_one_written_a_second_before() -> None:
+    pacer = Pacer(30)
+    for n in range(30):  # the window is full, its requests written 4 ms apart
+        pacer.commit(str(n), "private", 0.0)
+        pacer.written(n * 0.004)
+    edge = 1.0 + pacer.reach
+    assert pacer.admit(edge, 15) == 0
+    assert pacer.admit(edge, 15, lead=0.06) == 15
+    gates = pacer.gates(edge, 15)
+    assert gates == pytest.approx([edge + n * 0.004 for n in range(15)], abs=0.002)
