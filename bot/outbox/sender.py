@@ -395,5 +395,5 @@ class Sender:
 _RECHECK = 0.005  # seconds; a reply took the room the pacer had promised: look again
 _PREPARE_AHEAD = 0.03  # seconds before a burst may leave that its transaction starts, at least
 _PREPARE_AT_MOST = 0.25  # seconds, at most
-_GATE_LEAD = 0.05  # seconds; see Sender._lead
+_GATE_LEAD = 0.0  # seconds; see Sender._lead (0: off, see docs/benchmarks.md)
 _HOLD_AT_MOST = 1.0  # seconds; see Sender._hold_at_most
