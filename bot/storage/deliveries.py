@@ -19,7 +19,6 @@ from sqlalchemy import (
     exists,
     false,
     func,
-    insert,
     literal,
     or_,
     select,
@@ -55,7 +54,6 @@ async def enqueue_article(
     breaking: bool = False,
     among: ColumnElement[bool] | None = None,
     known_topics: Sequence[str] | None = None,
-    exclusive: bool = False,
 ) -> int:
     """Create one outbox row per matching destination, in one statement.
 
@@ -63,17 +61,18 @@ async def enqueue_article(
     reader may follow several: :func:`bot.storage.editions.language_condition`),
     subscribed to one of its regions (or to all regions) and in instant mode. An
     article without regions goes to the destinations that take all regions, and with
-    ``unmatched_to_all`` (``[outlet] unmatched = "all"``) to all of its language. A
-    chat that chose topics or keywords gets only articles that match one (only topics
-    among ``known_topics``, the catalog's, count: :mod:`bot.storage.follows`). Rows for
-    readers in their quiet hours are due when those end, in the same statement.
+    ``unmatched_to_all`` (``[outlet] unmatched = "all"``) to every destination of its
+    language. A chat that chose topics or keywords gets only articles that match one
+    (:func:`bot.storage.follows.follow_condition`; only topics among ``known_topics``,
+    the catalog's, count as chosen). Rows for readers who are in their
+    quiet hours right now are due when those end (``next_attempt_at``), decided in the
+    same INSERT ... SELECT.
 
     Breaking news goes ahead of every queued delivery (priority lowered by
     :data:`BREAKING_AHEAD`), also to digest readers who kept breaking alerts on, and
     skips their quiet hours; in channels that pin breaking posts the row carries the
-    time to unpin it. ``among`` narrows the destinations (a kind of chat, a range of ids
-    under the article's row lock, ``exclusive``: :mod:`bot.storage.fanout`). Returns the
-    number of rows created.
+    time to unpin it. ``among`` narrows the destinations (one kind of chat, a range of
+    ids: :mod:`bot.storage.fanout`). Returns the number of rows created.
     """
     chat = ChatRow.__table__.c
     wanted = await _wanted_destinations(session, article_id, language, breaking=breaking)
@@ -93,34 +92,16 @@ async def enqueue_article(
             await follow_condition(session, article_id, known_topics),
         )
     )  # fmt: skip
-    return await _insert_chosen(session, chosen, article_id, exclusive=exclusive)
+    return await _insert_chosen(session, chosen)
 
 
-async def _insert_chosen(
-    session: AsyncSession, chosen: Select[Any], article_id: int, *, exclusive: bool
-) -> int:
-    """INSERT ... SELECT the chosen rows (one statement), skipping those already queued.
-
-    On PostgreSQL ``ON CONFLICT`` makes each row a speculative insertion, about 30 % of
-    the server's CPU per row of a fan-out chunk (``bench/enqueue.py``). A caller holding
-    the article's row lock (``exclusive``: a chunk, after ``SELECT ... FOR UPDATE``) is
-    the only writer of its rows, so the queued ones are left out by ``NOT EXISTS`` and
-    the INSERT is plain; should one slip in all the same, the unique pair fails the
-    chunk, which is retried, not doubled. SQLite checks the unique index on every insert
-    anyway: ``ON CONFLICT DO NOTHING`` costs nothing there.
-    """
-    columns = list(_ENQUEUED_COLUMNS)
-    if exclusive and session.get_bind().dialect.name == "postgresql":
-        queued = exists().where(
-            OutboxRow.article_id == article_id, OutboxRow.chat_id == ChatRow.__table__.c.id
-        )
-        stmt = insert(OutboxRow).from_select(columns, chosen.where(~queued))
-    else:
-        stmt = (
-            insert_ignoring_conflicts(session, OutboxRow)
-            .from_select(columns, chosen)
-            .on_conflict_do_nothing()
-        )
+async def _insert_chosen(session: AsyncSession, chosen: Select[Any]) -> int:
+    """INSERT ... SELECT the chosen rows (one statement), skipping those already queued."""
+    stmt = (
+        insert_ignoring_conflicts(session, OutboxRow)
+        .from_select(list(_ENQUEUED_COLUMNS), chosen)
+        .on_conflict_do_nothing()
+    )
     result = await session.execute(stmt)
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -136,7 +136,6 @@ async def fan_out_chunk(
         breaking=pending.breaking,
         among=private_chats(pending.after, upto),
         known_topics=known_topics,
-        exclusive=True,
     )
     await session.execute(
         update(ArticleRow).where(ArticleRow.id == pending.article_id).values(fanout_after=upto)
