@@ -1,7 +1,6 @@
 """Small modules and short functions in the package (issue 12: a module over ~400 lines or a
-function over ~50 is split by responsibility). Functions are held to the aim itself; the
-module limit still leaves some room above it, so the test fails on real growth, not on one
-more docstring line.
+function over ~50 is split by responsibility). Both are held to the aim itself: a module
+that grows past 400 lines is split by what it does, not given a larger limit.
 
 Alembic revisions are frozen history and are left out.
 """
@@ -13,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "scheduler")
-MAX_MODULE_LINES = 450
+MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 50
 
 
