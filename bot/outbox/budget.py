@@ -36,11 +36,13 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING
 
 from bot.outbox.pacing import GROUP_LIMIT, GROUP_WINDOW, PRIVATE_INTERVAL
+from bot.storage.send_budget import autocommit, grant_sends, shares_budget
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +51,6 @@ REACH = 0.1  # seconds a granted send may take to reach Telegram (event loop, ne
 WINDOW_SLOTS = math.ceil((1.0 + REACH) / SLOT) + 1  # 56 slots: 1.12 s (at least)
 CHAT_MARGIN = 0.1  # seconds added to a chat's window: the reach, and clocks of two hosts
 CALL_WITHIN = 1.0  # seconds a grant may take; slower, the send goes on the local pacer alone
-_GRANT = text(
-    "SELECT granted, busy, wait_ms FROM newsbot_grant_sends(CAST(:me AS bigint), "
-    "CAST(:own AS integer), CAST(:chats AS text[]), CAST(:groups AS boolean[]), "
-    "CAST(:used AS integer[]), CAST(:reply AS boolean), CAST(:lim AS integer), "
-    "CAST(:reserve AS integer), CAST(:slot_ms AS integer), CAST(:slots AS integer), "
-    "CAST(:private_ms AS integer), CAST(:group_ms AS integer), CAST(:group_lim AS integer))"
-)
 _WARN_EVERY = 60.0  # seconds between two warnings that the database could not be asked
 
 
@@ -80,7 +75,7 @@ class SharedBudget:
         reserve: int | None = None,
         reach: float = 0.0,
     ) -> None:
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = autocommit(engine)
         # The others' sends count for the window, longer still by a larger network reach.
         self.window_slots = max(WINDOW_SLOTS, math.ceil((1.0 + REACH + reach) / SLOT) + 1)
         self.limit = max(1, math.floor(rate))
@@ -95,7 +90,7 @@ class SharedBudget:
     @staticmethod
     def wanted(engine: AsyncEngine) -> bool:
         """Several processes may share the database: PostgreSQL."""
-        return engine.dialect.name == "postgresql"
+        return shares_budget(engine)
 
     async def take(
         self,
@@ -132,15 +127,14 @@ class SharedBudget:
         try:
             async with asyncio.timeout(CALL_WITHIN), self._one_at_a_time:
                 params["own"] = own_used()
-                async with self._engine.connect() as conn:
-                    row = (await conn.execute(_GRANT, params)).one()
+                answer = await grant_sends(self._engine, params)
         except Exception as exc:  # includes the timeout
             self._warn(exc)
             return Grant(tuple(range(len(chats))))
-        granted = tuple(i - 1 for i in row.granted or ())
+        granted = tuple(i - 1 for i in answer.granted)
         self.granted += len(granted)
-        busy = tuple(i - 1 for i in row.busy or ())
-        return Grant(granted, busy, 0.0 if granted else max(SLOT, int(row.wait_ms) / 1000))
+        busy = tuple(i - 1 for i in answer.busy)
+        return Grant(granted, busy, 0.0 if granted else max(SLOT, answer.wait_ms / 1000))
 
     def _warn(self, exc: BaseException) -> None:
         now = time.monotonic()
