@@ -54,6 +54,7 @@ async def enqueue_article(
     breaking: bool = False,
     among: ColumnElement[bool] | None = None,
     known_topics: Sequence[str] | None = None,
+    fresh: bool = False,
 ) -> int:
     """Create one outbox row per matching destination, in one statement.
 
@@ -64,15 +65,14 @@ async def enqueue_article(
     ``unmatched_to_all`` (``[outlet] unmatched = "all"``) to every destination of its
     language. A chat that chose topics or keywords gets only articles that match one
     (:func:`bot.storage.follows.follow_condition`; only topics among ``known_topics``,
-    the catalog's, count as chosen). Rows for readers who are in their
-    quiet hours right now are due when those end (``next_attempt_at``), decided in the
-    same INSERT ... SELECT.
+    the catalog's, count as chosen). Rows for readers who are in their quiet hours right
+    now are due when those end (``next_attempt_at``), decided in the same INSERT ... SELECT.
 
     Breaking news goes ahead of every queued delivery (priority lowered by
     :data:`BREAKING_AHEAD`), also to digest readers who kept breaking alerts on, and
     skips their quiet hours; in channels that pin breaking posts the row carries the
     time to unpin it. ``among`` narrows the destinations (one kind of chat, a range of
-    ids: :mod:`bot.storage.fanout`). Returns the number of rows created.
+    ids: :mod:`bot.storage.fanout`; ``fresh``: none has a row yet). Returns the rows made.
     """
     chat = ChatRow.__table__.c
     wanted = await _wanted_destinations(session, article_id, language, breaking=breaking)
@@ -92,16 +92,21 @@ async def enqueue_article(
             await follow_condition(session, article_id, known_topics),
         )
     )  # fmt: skip
-    return await _insert_chosen(session, chosen)
+    return await _insert_chosen(session, chosen, fresh=fresh)
 
 
-async def _insert_chosen(session: AsyncSession, chosen: Select[Any]) -> int:
-    """INSERT ... SELECT the chosen rows (one statement), skipping those already queued."""
-    stmt = (
-        insert_ignoring_conflicts(session, OutboxRow)
-        .from_select(list(_ENQUEUED_COLUMNS), chosen)
-        .on_conflict_do_nothing()
+async def _insert_chosen(session: AsyncSession, chosen: Select[Any], *, fresh: bool) -> int:
+    """INSERT ... SELECT the chosen rows (one statement), skipping those already queued
+    (``ON CONFLICT DO NOTHING``) unless the caller knows there are none (``fresh``: a
+    fan-out chunk that found none under its article's lock). A plain INSERT spares
+    PostgreSQL a speculative insertion per row, about a third of a fan-out's time; the
+    unique (article, chat) index holds either way (a row queued twice fails the statement).
+    """
+    stmt = insert_ignoring_conflicts(session, OutboxRow).from_select(
+        list(_ENQUEUED_COLUMNS), chosen
     )
+    if not fresh:
+        stmt = stmt.on_conflict_do_nothing()
     result = await session.execute(stmt)
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -104,6 +104,17 @@ async def chunk_end(session: AsyncSession, after: int, size: int) -> int | None:
     )
 
 
+async def chunk_started(
+    session: AsyncSession, article_id: int, after: int, upto: int | None
+) -> bool:
+    """Whether the article has a row for a chat with ``after < id <= upto`` already (one
+    probe of the unique (article, chat) index): a chunk done before, in part or whole."""
+    among = and_(OutboxRow.article_id == article_id, OutboxRow.chat_id > after)
+    if upto is not None:
+        among = and_(among, OutboxRow.chat_id <= upto)
+    return await session.scalar(select(OutboxRow.id).where(among).limit(1)) is not None
+
+
 async def fan_out_chunk(
     session: AsyncSession,
     article_id: int,
@@ -117,7 +128,9 @@ async def fan_out_chunk(
     transaction; returns (rows created, whether the fan-out is finished).
 
     The cursor is read here, under a row lock on PostgreSQL, so two runners (another
-    process, a replay) never move it back: at worst they do one chunk twice.
+    process, a replay) never move it back: at worst they do one chunk twice. Under that
+    lock nothing else writes the article's private rows, so a chunk with none yet
+    (:func:`chunk_started`, the usual case) is inserted without ``ON CONFLICT``.
     """
     row = (
         await session.execute(_pending_query().where(ArticleRow.id == article_id).with_for_update())
@@ -136,6 +149,7 @@ async def fan_out_chunk(
         breaking=pending.breaking,
         among=private_chats(pending.after, upto),
         known_topics=known_topics,
+        fresh=not await chunk_started(session, pending.article_id, pending.after, upto),
     )
     await session.execute(
         update(ArticleRow).where(ArticleRow.id == pending.article_id).values(fanout_after=upto)
