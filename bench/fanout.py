@@ -18,14 +18,15 @@ Three processes, so that each one's cost is its own:
 - the fake Bot API (``tests/fakes/botapi.py``) runs in a child process and answers 429
   whenever Telegram's limits are exceeded (30/s, or 1000/s with ``allow_paid_broadcast``;
   1/s per private chat);
-- the sender runs in another child process, built as ``newsbot run`` builds it (PTB on
-  the aiohttp backend, the shared pacer, the outbox), and reports the CPU time of its
-  send loop (``time.process_time``, all its threads, including the SQLite driver's) and
-  its peak RSS, and the CPU of the PostgreSQL server backends serving its connections
-  (read from ``/proc``, the server being on the same machine; ``bench/pgcpu.py``). For
-  reference it then times a bare aiohttp POST at the same rate, one at a time and in the
-  sender's bursts, and with ``--stock`` python-telegram-bot's stock transport sending the
-  same post (the cost per message and how many times ours).
+- the sender runs in another child process, built as ``newsbot run`` builds it (PTB on the
+  transport ``NEWSBOT_TELEGRAM_TRANSPORT`` picks, lean by default, the shared pacer, the
+  outbox), and reports the CPU time of its send loop (``time.process_time``, all its
+  threads, including the SQLite driver's) and its peak RSS, and the CPU of the PostgreSQL
+  server backends serving its connections (read from ``/proc``, the server being on the
+  same machine; ``bench/pgcpu.py``). For reference it then times a bare aiohttp POST at
+  the same rate, one at a time and in the sender's bursts, and with ``--stock``
+  python-telegram-bot's stock transport sending the same post (the cost per message and
+  how many times ours).
   ``NEWSBOT_BENCH_PROFILE=<file>`` writes a cProfile of the sender's measured window.
 
 Targets (DESIGN.md): >= 97 % of 30/s and >= 90 % of 1000/s, zero 429s, <= 0.5 ms CPU per
@@ -261,6 +262,7 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
     from bot.outbox.compose import PostBuilder
     from bot.outbox.pacing import Pacer
     from bot.outbox.sender import Sender
+    from bot.telegram.lean import LeanRequest
     from bot.telegram.limiter import SharedBudgetLimiter
     from bot.telegram.publisher import TelegramPublisher
     from bot.telegram.request import AiohttpRequest
@@ -274,11 +276,14 @@ async def run_sender(db_url: str, api_url: str, token: str, rate: float, seconds
     # As ``newsbot run`` does: on PostgreSQL every send also takes its grant from the
     # budget all processes share.
     budget = SharedBudget(engine, rate) if SharedBudget.wanted(engine) else None
+    # The transport ``newsbot run`` would pick (NEWSBOT_TELEGRAM_TRANSPORT, lean by default).
+    aiohttp_only = os.environ.get("NEWSBOT_TELEGRAM_TRANSPORT", "").strip() == "aiohttp"
+    transport = AiohttpRequest if aiohttp_only else LeanRequest
     async with aiohttp.ClientSession() as http:
         bot: ExtBot[dict[str, Any]] = ExtBot(
             token,
             base_url=f"{api_url}/bot",
-            request=(request := recording(AiohttpRequest)(http, connection_pool_size=256)),
+            request=(request := recording(transport)(http, connection_pool_size=256)),
             rate_limiter=SharedBudgetLimiter(pacer, budget=budget),
         )
         await bot.initialize()

@@ -199,13 +199,17 @@ async def _check_online(settings: Settings, catalog: Catalog) -> int:
     from bot.app import open_outbound
     from bot.preflight import check_database
     from bot.telegram.preflight import check_telegram
-    from bot.telegram.request import AiohttpRequest
+    from bot.telegram.transport import telegram_request
     from scheduler.probe import probe_sources
 
     api = settings.telegram_api_url
     net = open_outbound(settings, catalog)
     try:
-        bot = Bot(settings.token, base_url=f"{api}/bot", request=AiohttpRequest(net.http))
+        bot = Bot(
+            settings.token,
+            base_url=f"{api}/bot",
+            request=telegram_request(settings.telegram_transport, net.http),
+        )
         findings = [
             *await check_telegram(bot, settings, catalog),
             await check_database(settings),

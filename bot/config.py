@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Seconds a request may take from being written out to reaching Telegram (network
     # jitter): the pacer counts each send for a second plus this (bot.outbox.pacing).
     send_reach: float = Field(default=0.015, ge=0, le=1)
+    # How Bot API calls travel: "lean" (JSON calls on the bot's own HTTP/1.1 connections,
+    # bot.telegram.lean; uploads and downloads through aiohttp) or "aiohttp" (every call).
+    telegram_transport: Literal["lean", "aiohttp"] = "lean"
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     metrics_host: str = "127.0.0.1"

@@ -23,7 +23,7 @@ from bot.lifecycle import greet_telegram
 from bot.outbox.budget import SharedBudget
 from bot.outbox.pacing import Pacer
 from bot.telegram.limiter import SharedBudgetLimiter
-from bot.telegram.request import AiohttpRequest
+from bot.telegram.transport import telegram_request
 from bot.updates import Poller, UpdateProcessor
 from handlers.registry import ALLOWED_UPDATES, publish_menus
 
@@ -47,8 +47,8 @@ def build_application(
         .token(settings.token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .request(AiohttpRequest(http))
-        .get_updates_request(AiohttpRequest(http, read_timeout=40.0))
+        .request(telegram_request(settings.telegram_transport, http))
+        .get_updates_request(telegram_request(settings.telegram_transport, http, read_timeout=40.0))
         .rate_limiter(SharedBudgetLimiter(pacer, budget=budget))
         .job_queue(None)
     )

@@ -19,7 +19,7 @@ from bot.outbox.pacing import Pacer
 from bot.outbox.sender import Sender
 from bot.telegram.limiter import SharedBudgetLimiter
 from bot.telegram.publisher import TelegramPublisher
-from bot.telegram.request import AiohttpRequest
+from bot.telegram.transport import telegram_request
 from tests.e2e.support import make_catalog
 from tests.fakes.botapi import FakeBotAPI
 
@@ -43,11 +43,12 @@ async def build_sender(
 def ext_bot(
     api: FakeBotAPI, http: aiohttp.ClientSession, pacer: Pacer, read_timeout: float = 5.0
 ) -> ExtBot[dict[str, object]]:
-    """The bot the application builds: an ``ExtBot`` on aiohttp, sharing the sender's pacer."""
+    """The bot the application builds: an ``ExtBot`` on the default transport (the lean
+    client, aiohttp for uploads), sharing the sender's pacer."""
     return ExtBot(
         api.token,
         base_url=f"{api.base_url}/bot",
-        request=AiohttpRequest(http, read_timeout=read_timeout),
+        request=telegram_request("lean", http, read_timeout=read_timeout),
         rate_limiter=SharedBudgetLimiter(pacer),
     )
 
