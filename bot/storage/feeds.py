@@ -3,7 +3,9 @@
 The polling state of many feeds is read, and written after 304s, in shared statements
 (``scheduler.ingest.polled`` batches the requests); those statements are built once
 (per set of columns for the writes): with thousands of feeds, building them anew was
-most of a poll's CPU (issue 16, item 4).
+most of a poll's CPU (issue 16, item 4). On PostgreSQL a batch of 304s is one
+``UPDATE ... FROM unnest(<one array per column>)``: an executemany had SQLAlchemy
+process every row's fourteen parameters and the server run one UPDATE per row.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeAlias, cast
 
-from sqlalchemy import Row, Table, Update, bindparam, select, update
+from sqlalchemy import Row, Table, TextClause, Update, bindparam, select, text, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
@@ -74,15 +77,43 @@ def polled_update(columns: tuple[str, ...]) -> Update:
     return statement
 
 
+_ARRAY_UPDATES: dict[tuple[str, ...], TextClause] = {}
+
+
+def polled_update_arrays(columns: tuple[str, ...], dialect: Dialect) -> TextClause:
+    """PostgreSQL: ``UPDATE feeds SET <columns> FROM unnest(<arrays>)``, one parameter
+    (an array) per column, built once per column set."""
+    statement = _ARRAY_UPDATES.get(columns)
+    if statement is None:
+        arrays = ", ".join(
+            f"CAST(:{name} AS {_FEEDS.c[name].type.compile(dialect=dialect)}[])"
+            for name in ("id", *columns)
+        )
+        sets = ", ".join(f"{name} = v.{name}" for name in columns)
+        statement = text(
+            f"UPDATE feeds SET {sets} FROM unnest({arrays}) AS v(id, {', '.join(columns)})"
+            " WHERE feeds.id = v.id"
+        )
+        _ARRAY_UPDATES[columns] = statement
+    return statement
+
+
 async def write_polled(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Each row's columns (``feed_id`` names the feed), one executemany per column set."""
+    """Each row's columns (``feed_id`` names the feed): one statement per column set,
+    over arrays on PostgreSQL, an executemany elsewhere."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         columns = tuple(sorted(name for name in row if name != "feed_id"))
         groups.setdefault(columns, []).append(row)
     connection = await session.connection()
+    arrays = connection.dialect.name == "postgresql"
     for columns, params in groups.items():
-        await connection.execute(polled_update(columns), params)
+        if arrays and "id" not in columns and all(name in _FEEDS.c for name in columns):
+            values = {name: [row[name] for row in params] for name in columns}
+            values["id"] = [row["feed_id"] for row in params]
+            await connection.execute(polled_update_arrays(columns, connection.dialect), values)
+        else:  # SQLite, or a column the table lacks (which the executemany reports)
+            await connection.execute(polled_update(columns), params)
 
 
 async def polling_rows(session: AsyncSession, urls: Sequence[str]) -> dict[str, StateRow]:

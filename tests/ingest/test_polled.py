@@ -102,3 +102,42 @@ async def test_a_failed_batch_fails_each_of_its_polls(
         assert await session.scalar(select(FeedRow.etag).where(FeedRow.id == first)) == '"after"'
     with pytest.raises(SQLAlchemyError):
         await polling.write({"feed_id": first, "no_such_column": 3})
+
+
+async def test_a_304s_whole_polling_state_is_written_as_given(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Every column a 304 writes, None and booleans included (arrays on PostgreSQL)."""
+    ids = await add_feeds(sessions)
+    polling = polling_state(sessions)
+    now, due = datetime(2030, 1, 1, 12, 0), datetime(2030, 1, 1, 12, 1, 30)
+    values: dict[str, Any] = {
+        "etag": None,
+        "last_modified": "Mon, 01 Jan 2024 10:00:00 GMT",
+        "initialized": True,
+        "consecutive_failures": 0,
+        "last_error": None,
+        "last_polled_at": now,
+        "last_success_at": now,
+        "hold_until": None,
+        "ttl_seconds": 900,
+        "idle_polls": 7,
+        "next_poll_at": due,
+        "alerted": False,
+        "moved_to": "https://news.example/moved/",
+        "moved_count": 2,
+    }
+    first, second = list(ids.values())[:2]
+    await asyncio.gather(
+        polling.write({**values, "feed_id": first}),
+        polling.write({**values, "feed_id": second, "etag": '"2"', "idle_polls": 1}),
+    )
+    async with sessions() as session:
+        rows = {
+            row.id: row
+            for row in await session.scalars(select(FeedRow).where(FeedRow.id.in_(ids.values())))
+        }
+    for feed_id, changed in ((first, {}), (second, {"etag": '"2"', "idle_polls": 1})):
+        assert {name: getattr(rows[feed_id], name) for name in values} == {**values, **changed}
+    untouched = [row for feed_id, row in rows.items() if feed_id not in (first, second)]
+    assert all(row.idle_polls == 0 and row.last_polled_at is None for row in untouched)
