@@ -171,18 +171,30 @@ class FeedMetrics:
             registry=registry,
         )
         self.last_good_poll_at: float | None = None  # wall clock of the last good poll
+        # Labelled children looked up once: ``labels()`` takes a lock and builds a key
+        # on every call, twice per poll of thousands of feeds (issue 16, item 4).
+        self._outcomes: dict[str, Counter] = {}
+        self._feeds: dict[str, Gauge] = {}
 
     def polled(self, url: str, outcome: str, seconds: float) -> None:
-        self.polls.labels(outcome=outcome).inc()
+        counter = self._outcomes.get(outcome)
+        if counter is None:
+            counter = self._outcomes[outcome] = self.polls.labels(outcome=outcome)
+        counter.inc()
         if outcome in GOOD_POLLS:
             self.last_good_poll_at = time.time()  # for the detailed /healthz
         if outcome == "skipped":
             return
         self.duration.observe(seconds)
+        if outcome == "disabled":
+            return
+        failures = self._feeds.get(url)
+        if failures is None:
+            failures = self._feeds[url] = self.failures.labels(feed=url)
         if outcome == "failed":
-            self.failures.labels(feed=url).inc()
-        elif outcome != "disabled":
-            self.failures.labels(feed=url).set(0)
+            failures.inc()
+        else:
+            failures.set(0)
 
 
 @functools.cache

@@ -155,7 +155,9 @@ class Ingestor:
         await self._fanout.stop()
 
     async def poll(self, feed: Feed, *, force: bool = False) -> PollReport:
-        lock = self._locks.setdefault(feed.url, asyncio.Lock())
+        lock = self._locks.get(feed.url)
+        if lock is None:  # (not setdefault: no new Lock built on every poll)
+            lock = self._locks[feed.url] = asyncio.Lock()
         if lock.locked():
             return PollReport(feed.url, "skipped", error="previous poll still running")
         async with lock:
