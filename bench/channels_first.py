@@ -220,8 +220,10 @@ async def one_database(
     kind: str, subscribers: int, postgres_url: str, workdir: Path, full: bool = True
 ) -> dict:
     url, schema = await fresh_database(kind, postgres_url, workdir)
+    step = Steps(kind)
     try:
         await create_subscribers(url, subscribers)
+        step.done(f"{subscribers} subscribers created")
         await add_channel(url)
         single_s: float | None = None
         if full:
@@ -229,12 +231,30 @@ async def one_database(
                 single_s = (await enqueue(url))[1]
             except DBAPIError:  # cancelled by the statement timeout (30 s)
                 single_s = None
+            step.done("old way (one statement)")
             await clear_outbox(url)  # those rows are not to be sent
+            step.done("outbox cleared")
         figures = await poll_to_channel(url, drain=full)
+        step.done("poll -> channel post (and the fan-out drained)")
         return {"db": kind, "subscribers": subscribers, "one_statement_s": single_s, **figures}
     finally:
         if schema:
             await drop_schema(postgres_url, schema)
+            step.done("schema dropped")
+
+
+class Steps:
+    """How long each part of a run took, on stderr: the set-up of a million readers is
+    most of a run's time, and a run that does not finish should say where it stands."""
+
+    def __init__(self, kind: str) -> None:
+        self._kind = kind
+        self._last = time.perf_counter()
+
+    def done(self, what: str) -> None:
+        now = time.perf_counter()
+        print(f"[{self._kind}] {what}: {now - self._last:.1f} s", file=sys.stderr, flush=True)
+        self._last = now
 
 
 def print_result(r: dict[str, Any]) -> None:

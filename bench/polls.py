@@ -129,8 +129,12 @@ async def measure_in(args: argparse.Namespace, port: int, url: str) -> dict[str,
         )
         prime = await ingestor.poll_all()
         expect(prime, {"new", "unchanged"}, "prime")
+        per_cycle: list[float] = []
         for _ in range(args.cycles):
             results = {**results, **await cycle_304(ingestor, backends)}
+            per_cycle.append(round(results["cpu_per_304_feed_ms"], 3))
+        results["first_cycle_ms"] = per_cycle[0]
+        results["cycles_ms"] = per_cycle
         results.update(await on_schedule(args, catalog, ingestor, sessions, backends))
     await engine.dispose()
     return results
