@@ -22,6 +22,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -33,9 +34,11 @@ from bot.storage.chats import ALL_REGIONS
 from bot.storage.editions import language_condition
 from bot.storage.follows import follow_condition
 from bot.storage.models import (
+    DUE_CONDITION,
     ChatRegionRow,
     ChatRow,
     OutboxRow,
+    not_pending,
 )
 from bot.storage.upsert import insert_ignoring_conflicts
 
@@ -225,14 +228,35 @@ async def drop_open_deliveries(session: AsyncSession, chat_pk: int, now: datetim
 # ---- backlog (metrics and the operators' /queue) ----
 
 
+_NOT_PENDING_BACKLOG = tuple(s for s in BACKLOG_STATES if s != "pending")
+
+
 async def backlog_counts(session: AsyncSession) -> dict[tuple[str, int], int]:
-    """Open rows per (state, priority): one index range scan on ``ix_outbox_due``."""
-    rows = await session.execute(
+    """Open rows per (state, priority): pending and retry ones per priority from
+    ``ix_outbox_claim``, the others from ``ix_outbox_state`` (which holds no pending row:
+    pending = open - retry; the two reads may straddle a claim, so never below 0)."""
+    others = await session.execute(
         select(OutboxRow.state, OutboxRow.priority, func.count())
-        .where(OutboxRow.state.in_(BACKLOG_STATES))
+        .where(OutboxRow.state.in_(_NOT_PENDING_BACKLOG), not_pending())
         .group_by(OutboxRow.state, OutboxRow.priority)
     )
-    return {(state, int(priority)): int(count) for state, priority, count in rows}
+    counts = {(state, int(priority)): int(count) for state, priority, count in others}
+    due = await session.execute(
+        select(OutboxRow.priority, func.count())
+        .where(text(DUE_CONDITION))
+        .group_by(OutboxRow.priority)
+    )
+    for priority, count in due:
+        pending = int(count) - counts.get(("retry", int(priority)), 0)
+        if pending > 0:
+            counts[("pending", int(priority))] = pending
+    return counts
+
+
+def _open_rows() -> ColumnElement[bool]:
+    """Rows of :data:`BACKLOG_STATES`, said so that each partial index serves its part."""
+    in_flight = tuple(s for s in _NOT_PENDING_BACKLOG if s not in DUE_STATES)
+    return or_(text(DUE_CONDITION), and_(OutboxRow.state.in_(in_flight), not_pending()))
 
 
 async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
@@ -240,7 +264,7 @@ async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
     A sender that stalls shows here first: the backlog may be small, but it ages."""
     due: datetime | None = await session.scalar(
         select(func.min(OutboxRow.next_attempt_at)).where(
-            OutboxRow.state.in_(DUE_STATES), OutboxRow.next_attempt_at <= now
+            text(DUE_CONDITION), OutboxRow.next_attempt_at <= now
         )
     )
     return due
@@ -248,7 +272,7 @@ async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
 
 async def backlog(session: AsyncSession, now: datetime) -> Backlog:
     """The full picture for ``/queue`` (a few aggregate queries; not for hot paths)."""
-    open_rows = OutboxRow.state.in_(BACKLOG_STATES)
+    open_rows = _open_rows()
     due_now = await session.scalar(
         select(func.count())
         .select_from(OutboxRow)
@@ -256,7 +280,7 @@ async def backlog(session: AsyncSession, now: datetime) -> Backlog:
     )
     next_later = await session.scalar(
         select(func.min(OutboxRow.next_attempt_at)).where(
-            OutboxRow.state.in_(DUE_STATES), OutboxRow.next_attempt_at > now
+            text(DUE_CONDITION), OutboxRow.next_attempt_at > now
         )
     )
     per_chat = (
@@ -279,7 +303,7 @@ async def backlog(session: AsyncSession, now: datetime) -> Backlog:
         state: int(count)
         for state, count in await session.execute(
             select(OutboxRow.state, func.count())
-            .where(OutboxRow.state.in_(("unknown", "dead")))
+            .where(OutboxRow.state.in_(("unknown", "dead")), not_pending())
             .group_by(OutboxRow.state)
         )
     }

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Table, Update, bindparam, func, select, text, update
+from sqlalchemy import BindParameter, Table, Update, and_, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox.queue import Delivery, Sent
 from bot.storage.delivery_kinds import reserved_messages
-from bot.storage.models import DUE_CONDITION, ArticleRow, ChatRow, OutboxRow
+from bot.storage.models import DUE_CONDITION, ArticleRow, ChatRow, OutboxRow, not_pending
 
 # The sender's statements, built once on the table (Core), not on the ORM class: an
 # ORM-enabled UPDATE costs several times more CPU per call, and these run a few times a
@@ -257,7 +257,7 @@ async def inflight_by_kind(session: AsyncSession) -> dict[str, int]:
         select(ChatRow.kind, func.count())
         .select_from(OutboxRow)
         .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
-        .where(OutboxRow.state == "inflight")
+        .where(OutboxRow.state == "inflight", not_pending())
         .group_by(ChatRow.kind)
     )
     return {kind: int(count) for kind, count in rows}
@@ -267,13 +267,13 @@ async def recover_after_crash(session: AsyncSession, now: datetime) -> tuple[int
     """At sender start: reserved rows go back to pending; in-flight rows become unknown."""
     back = await session.execute(
         update(OutboxRow)
-        .where(OutboxRow.state == "claimed")
+        .where(OutboxRow.state == "claimed", not_pending())
         .values(state="pending", updated_at=now)
         .execution_options(synchronize_session=False)
     )
     lost = await session.execute(
         update(OutboxRow)
-        .where(OutboxRow.state == "inflight")
+        .where(OutboxRow.state == "inflight", not_pending())
         .values(
             state="unknown",
             updated_at=now,
@@ -285,12 +285,12 @@ async def recover_after_crash(session: AsyncSession, now: datetime) -> tuple[int
 
 
 async def claim_probe(session: AsyncSession, before: object) -> int | None:
-    """Id of one row that will be due before ``before``, if any (no reservation)."""
-    return await session.scalar(
-        select(OutboxRow.id)
-        .where(
-            OutboxRow.state.in_(("pending", "retry", "claimed")),
-            OutboxRow.next_attempt_at <= before,
+    """Id of one row that will be due before ``before``, if any (no reservation): a due
+    row from ``ix_outbox_claim``, else a reserved one from ``ix_outbox_state``."""
+    for states in (text(DUE_CONDITION), and_(OutboxRow.state == "claimed", not_pending())):
+        row: int | None = await session.scalar(
+            select(OutboxRow.id).where(states, OutboxRow.next_attempt_at <= before).limit(1)
         )
-        .limit(1)
-    )
+        if row is not None:
+            return row
+    return None

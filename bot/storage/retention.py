@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.batches import affected, delete_batch, first_keys
-from bot.storage.models import ArticleRow, ClickDayRow, ClickRow, OutboxRow
+from bot.storage.models import ArticleRow, ClickDayRow, ClickRow, OutboxRow, not_pending
 
 # Deliveries whose fate is settled: nothing will send, retry or edit-track them again
 # unless a correction is already queued for them (their edit rows go with them).
@@ -19,7 +19,7 @@ FINISHED = ("sent", "unknown", "dead", "dropped")
 
 async def delete_finished_deliveries(session: AsyncSession, before: datetime, batch: int) -> int:
     """Delete up to ``batch`` settled deliveries last touched before ``before``."""
-    settled = (OutboxRow.state.in_(FINISHED), OutboxRow.updated_at < before)
+    settled = (OutboxRow.state.in_(FINISHED), not_pending(), OutboxRow.updated_at < before)
     return await delete_batch(session, OutboxRow.id, *settled, batch=batch)
 
 

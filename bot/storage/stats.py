@@ -23,6 +23,7 @@ from bot.storage.models import (
     ClickRow,
     DonationRow,
     OutboxRow,
+    not_pending,
 )
 
 _READERS = (ChatRow.kind == "private", ChatRow.active.is_(True))
@@ -80,7 +81,10 @@ async def posts_and_deliveries(session: AsyncSession, since: datetime) -> tuple[
     )
     sent = await session.scalar(
         select(func.count()).where(
-            OutboxRow.state == "sent", OutboxRow.kind == "post", OutboxRow.updated_at >= since
+            OutboxRow.state == "sent",
+            not_pending(),
+            OutboxRow.kind == "post",
+            OutboxRow.updated_at >= since,
         )
     )
     return int(posts or 0), int(sent or 0)
@@ -137,7 +141,7 @@ async def per_day(session: AsyncSession, since: datetime) -> dict[str, Counter[d
     Stars, and "read_more" and "donate" taps."""
     private = ChatRow.kind == "private"
     lost = (private, ChatRow.active.is_(False), ChatRow.updated_at >= since)
-    sent = (OutboxRow.state == "sent", OutboxRow.updated_at >= since)
+    sent = (OutboxRow.state == "sent", not_pending(), OutboxRow.updated_at >= since)
     counts = {
         "new": await _per_day(
             session, _daily(ChatRow.created_at, func.count(), private, ChatRow.created_at >= since)

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import ArticleRow, ChatRow, OutboxRow
+from bot.storage.models import ArticleRow, ChatRow, OutboxRow, not_pending
 
 RESENDABLE_KINDS = ("channel",)
 RESENT_NOTE = "resent by an operator after an unknown outcome"
@@ -49,7 +49,9 @@ async def unknown_by_article(session: AsyncSession, limit: int = 10) -> list[Unk
     """The ``limit`` articles whose unknown deliveries are the most recent, newest first."""
     recent = (
         select(OutboxRow.article_id, func.max(OutboxRow.updated_at).label("last_at"))
-        .where(OutboxRow.state == "unknown", OutboxRow.article_id.is_not(None))  # posts
+        .where(
+            OutboxRow.state == "unknown", not_pending(), OutboxRow.article_id.is_not(None)
+        )  # posts
         .group_by(OutboxRow.article_id)
         .order_by(func.max(OutboxRow.updated_at).desc(), OutboxRow.article_id.desc())
         .limit(limit)
@@ -60,7 +62,7 @@ async def unknown_by_article(session: AsyncSession, limit: int = 10) -> list[Unk
         .join(ArticleRow, ArticleRow.id == recent.c.article_id)
         .join(OutboxRow, OutboxRow.article_id == recent.c.article_id)
         .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
-        .where(OutboxRow.state == "unknown")
+        .where(OutboxRow.state == "unknown", not_pending())
         .group_by(recent.c.article_id, recent.c.last_at, ArticleRow.title, ChatRow.kind)
     )
     counts: dict[int, Counter[str]] = {}
@@ -88,7 +90,7 @@ async def unknown_counts(session: AsyncSession) -> dict[str, int]:
         select(ChatRow.kind, func.count())
         .select_from(OutboxRow)
         .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
-        .where(OutboxRow.state == "unknown")
+        .where(OutboxRow.state == "unknown", not_pending())
         .group_by(ChatRow.kind)
     )
     counts = {"channels": 0, "groups": 0, "private": 0}

@@ -79,9 +79,11 @@ async def test_backlog_counts_states_due_rows_and_the_busiest_chat(
             update(OutboxRow).where(OutboxRow.id == 1).values(state="retry", next_attempt_at=later)
         )
         await session.execute(update(OutboxRow).where(OutboxRow.id == 2).values(state="unknown"))
+        await session.execute(update(OutboxRow).where(OutboxRow.id == 3).values(state="inflight"))
     async with sessions() as session:
         report = await backlog(session, now())
-    assert report.by_state == {("pending", 2): 13, ("retry", 2): 1}
+    # Pending rows are counted from the claim index, the others from the state index.
+    assert report.by_state == {("pending", 2): 12, ("retry", 2): 1, ("inflight", 2): 1}
     assert report.total == 14 and report.due_now == 13
     assert report.next_later is not None and abs((report.next_later - later).total_seconds()) < 1
     assert report.busiest_private == 3 and report.busiest_group == 0

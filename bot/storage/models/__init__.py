@@ -31,10 +31,12 @@ from bot.storage.models.operations import (
 )
 from bot.storage.models.outbox import (
     DUE_CONDITION,
+    NOT_PENDING,
     InboxRow,
     OutboxRow,
     SendBudgetRow,
     SendReplyRow,
+    not_pending,
 )
 from bot.storage.models.revenue import (
     ClickDayRow,
@@ -45,6 +47,7 @@ from bot.storage.models.revenue import (
 __all__ = [
     "DUE_CONDITION",
     "NAMING",
+    "NOT_PENDING",
     "ArticleRegionRow",
     "ArticleRow",
     "ArticleTopicRow",
@@ -68,4 +71,5 @@ __all__ = [
     "OutboxRow",
     "SendBudgetRow",
     "SendReplyRow",
+    "not_pending",
 ]

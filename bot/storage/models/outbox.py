@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     DateTime,
     Index,
     Integer,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,6 +25,17 @@ from bot.storage.models.base import Base
 # Rows the sender may claim. Written out literally (not as bound parameters) so that the
 # database can prove a query's condition matches the partial index ``ix_outbox_claim``.
 DUE_CONDITION = "state IN ('pending', 'retry')"
+# Rows in ``ix_outbox_state``: every state but pending (a fan-out's million new rows, read
+# from ``ix_outbox_claim`` instead). Queries for other states carry it literally too
+# (:func:`not_pending`): SQLite uses a partial index only for a query that names its
+# condition, as PostgreSQL would prove it from ``state IN (...)`` alone.
+NOT_PENDING = "state <> 'pending'"
+
+
+def not_pending() -> ColumnElement[bool]:
+    """The condition of ``ix_outbox_state``, to AND with a query on states other than
+    pending so that both databases read them from it."""
+    return literal_column(NOT_PENDING)
 
 
 class OutboxRow(Base):
@@ -67,7 +80,15 @@ class OutboxRow(Base):
 
     __table_args__ = (
         UniqueConstraint("article_id", "chat_id", name="uq_outbox_article_chat"),
-        Index("ix_outbox_due", "state", "priority", "next_attempt_at"),
+        # Rows being sent, unknown, failed or finished (not the pending ones: migration 0026).
+        Index(
+            "ix_outbox_state",
+            "state",
+            "priority",
+            "next_attempt_at",
+            sqlite_where=text(NOT_PENDING),
+            postgresql_where=text(NOT_PENDING),
+        ),
         Index("ix_outbox_chat", "chat_id"),
         # The sender's claim reads rows due in (priority, time) order from this index and
         # stops after one batch, however large the backlog; it holds open rows only.
