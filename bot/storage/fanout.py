@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, Select, and_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.deliveries import enqueue_article
@@ -107,12 +107,15 @@ async def chunk_end(session: AsyncSession, after: int, size: int) -> int | None:
 async def chunk_started(
     session: AsyncSession, article_id: int, after: int, upto: int | None
 ) -> bool:
-    """Whether the article has a row for a chat with ``after < id <= upto`` already (one
-    probe of the unique (article, chat) index): a chunk done before, in part or whole."""
+    """Whether the article has a row for a chat with ``after < id <= upto`` already: a
+    chunk done before, in part or whole. Asked as the lowest such chat, which PostgreSQL
+    reads from the unique (article, chat) index whatever its statistics: a ``LIMIT 1``
+    may be planned as a scan of the outbox stopped at the first match, which a fresh
+    chunk never has (a fan-out fills the table faster than autovacuum analyzes it)."""
     among = and_(OutboxRow.article_id == article_id, OutboxRow.chat_id > after)
     if upto is not None:
         among = and_(among, OutboxRow.chat_id <= upto)
-    return await session.scalar(select(OutboxRow.id).where(among).limit(1)) is not None
+    return await session.scalar(select(func.min(OutboxRow.chat_id)).where(among)) is not None
 
 
 async def fan_out_chunk(
