@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.deliveries import enqueue_article
@@ -141,6 +141,12 @@ async def fan_out_chunk(
     if row is None:
         return 0, True
     pending = _pending(row)
+    if session.get_bind().dialect.name == "postgresql":
+        # The chunk's commit does not wait for its WAL to reach the disk (megabytes a
+        # chunk). A crash may lose the last chunks, rows and cursor together, which are
+        # then done again; the sender's own commits are synchronous and flush this WAL
+        # first, so no row is claimed, sent or marked on a chunk that could be lost.
+        await session.execute(text("SET LOCAL synchronous_commit = off"))
     upto = await chunk_end(session, pending.after, size)
     rows = await enqueue_article(
         session,
