@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
+
+import pytest
 
 from tests.exclusive import _turn
 
@@ -54,3 +57,10 @@ def test_shared_turns_run_side_by_side(tmp_path: Path) -> None:
         leave.set()
     for thread in threads:
         thread.join(5)
+
+
+@pytest.mark.exclusive
+def test_an_exclusive_test_runs_with_the_collected_suite_frozen_out_of_the_collector() -> None:
+    # What the worker had before the test (modules, the collected items) is frozen; a full
+    # collection then walks only what the test itself makes.
+    assert gc.get_freeze_count() > 0

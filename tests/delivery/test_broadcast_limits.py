@@ -9,16 +9,13 @@ and at Telegram's own 30/s with fewer readers.
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import run
-from bot.heap import freeze_startup_heap
 from tests.crash.support import add_private_readers, publish, reader_ids, states
 from tests.e2e.support import declare_channels, make_catalog, make_settings
 from tests.fakes.botapi import FakeBotAPI
@@ -28,22 +25,6 @@ pytestmark = pytest.mark.exclusive
 NEWCOMER = 5_550_001
 
 
-@pytest.fixture
-def startup_heap_frozen() -> Iterator[None]:
-    """The bot's heap after start-up frozen, as ``newsbot run`` does (``bot.heap``).
-
-    Here the bot and the fake Bot API share the test worker's process, whose heap holds the
-    whole collected suite: without this, one full collection of it stalls the event loop for
-    long enough that the fake reads a burst's requests late and counts them with the next
-    burst (a window over the limit that the bot's own process would not show).
-    """
-    freeze_startup_heap()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("rate", "audience"),
@@ -51,7 +32,6 @@ def startup_heap_frozen() -> Iterator[None]:
     ids=["300-per-s", "30-per-s"],
 )
 async def test_broadcast_keeps_every_limit_while_start_is_answered_within_a_second(
-    startup_heap_frozen: None,
     database_url: str,
     sessions: async_sessionmaker[AsyncSession],
     rate: float,
