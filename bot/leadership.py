@@ -150,6 +150,22 @@ class Leadership:
             self._lose("another process holds its lease")
             raise LeaseLost(self.name)
 
+    def term(self) -> Term | None:
+        """The term a single statement fences on the server itself (``bot.storage.
+        direct_claims``), None when no lease is needed; raises :class:`LeaseLost` when
+        the local clock says the lease ran out."""
+        if not self.needed:
+            return None
+        if not self.holds():
+            self._lose("its lease ran out")
+            raise LeaseLost(self.name)
+        return self._term()
+
+    def refused(self) -> LeaseLost:
+        """The server found the term gone: this process no longer leads (the error to raise)."""
+        self._lose("another process holds its lease")
+        return LeaseLost(self.name)
+
     def confirm(self, session: Session) -> None:
         """:meth:`fence` for a synchronous hook: called last, just before a commit
         (``bot.fencing``), it holds the lease row's share lock only for the commit."""

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.outbox.pacing import GROUP_LIMIT, GROUP_WINDOW, PRIVATE_INTERVAL
-from bot.storage.send_budget import autocommit, grant_sends, shares_budget
+from bot.storage.held import HeldConnection
+from bot.storage.send_budget import grant_sends, shares_budget
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -75,7 +76,7 @@ class SharedBudget:
         reserve: int | None = None,
         reach: float = 0.0,
     ) -> None:
-        self._engine = autocommit(engine)
+        self._held = HeldConnection(engine)  # grants on a connection of its own
         # The others' sends count for the window, longer still by a larger network reach.
         self.window_slots = max(WINDOW_SLOTS, math.ceil((1.0 + REACH + reach) / SLOT) + 1)
         self.limit = max(1, math.floor(rate))
@@ -127,7 +128,7 @@ class SharedBudget:
         try:
             async with asyncio.timeout(CALL_WITHIN), self._one_at_a_time:
                 params["own"] = own_used()
-                answer = await grant_sends(self._engine, params)
+                answer = await grant_sends(self._held, params)
         except Exception as exc:  # includes the timeout
             self._warn(exc)
             return Grant(tuple(range(len(chats))))
@@ -135,6 +136,11 @@ class SharedBudget:
         self.granted += len(granted)
         busy = tuple(i - 1 for i in answer.busy)
         return Grant(granted, busy, 0.0 if granted else max(SLOT, answer.wait_ms / 1000))
+
+    async def close(self) -> None:
+        """Give back the connection grants are asked on (a later grant takes one again)."""
+        async with self._one_at_a_time:
+            await self._held.close()
 
     def _warn(self, exc: BaseException) -> None:
         now = time.monotonic()

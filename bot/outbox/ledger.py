@@ -15,7 +15,7 @@ import random
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,13 +25,16 @@ from bot.metrics import DeliveryMetrics
 from bot.outbox.queue import Applied, Delivery, Outcome, Sent
 from bot.storage.delivery_claims import (
     inflight_by_kind,
+    message_delivery,
     record_sent,
     recover_after_crash,
     release,
 )
-from bot.storage.delivery_kinds import enqueue_pins
+from bot.storage.delivery_kinds import enqueue_pins, reserved_messages
 from bot.storage.delivery_outcomes import record_outcome
+from bot.storage.direct_claims import DirectClaims
 from bot.storage.failures import log_failure
+from bot.storage.leases import Term
 
 # Its lines are the sender's, under the sender's name (operators filter logs by it).
 log = logging.getLogger("bot.outbox.sender")
@@ -51,6 +54,15 @@ class Lease(Protocol):
 
     async def fence(self, session: AsyncSession) -> None:
         """First in a claiming transaction: raises ``LeaseLost`` unless still ours."""
+        ...
+
+    def term(self) -> Term | None:
+        """The term one statement fences on the server (None: no lease needed); raises
+        ``LeaseLost`` when the local clock says it ran out."""
+        ...
+
+    def refused(self) -> Exception:
+        """The server found the term gone: the error to raise (``LeaseLost``)."""
         ...
 
 
@@ -89,6 +101,8 @@ class Ledger:
         self.pending: list[tuple[Delivery, Outcome]] = []
         self.stranded: list[int] = []  # reserved rows to give back at the next chance
         self.lease: Lease | None = None
+        # PostgreSQL: claims and waves in one statement each when they can (``direct_claims``).
+        self.direct: DirectClaims | None = None
 
     async def recover(self) -> None:
         """Rows left reserved by a stopped sender are queued again; rows it left in flight
@@ -145,6 +159,77 @@ class Ledger:
             self.stranded[:0] = stranded
             raise
         await self._notify(applied)
+        return result
+
+    def direct_ready(self) -> bool:
+        """The next write may be one statement (``claim_direct``, ``mark_direct``): on
+        PostgreSQL, with nothing stranded and only plain sends to record (no pin to queue,
+        no failure to weigh: those need ``write``'s transaction)."""
+        return (
+            self.direct is not None
+            and not self.stranded
+            and all(isinstance(o, Sent) and not d.pin for d, o in self.pending)
+        )
+
+    async def claim_direct(self, now: datetime, limit: int) -> list[Delivery]:
+        """Record the sends that came back and reserve up to ``limit`` due rows, in sending
+        order (one statement; rows of kinds other than posts are read after it)."""
+        direct = self._direct()
+        claimed = await self._record_with(lambda sent, term: direct.claim(sent, now, limit, term))
+        if not claimed.fenced:
+            raise self._refused()
+        deliveries = claimed.posts
+        if claimed.others:
+            try:
+                async with self._sessions() as session:
+                    rows = await reserved_messages(session, claimed.others)
+            except BaseException:  # reserved, not read: given back at the next write
+                self.stranded += [d.id for d in deliveries] + claimed.others
+                raise
+            deliveries += [message_delivery(row, claimed.order) for row in rows]
+            deliveries.sort(key=lambda d: claimed.order[d.id])
+        return deliveries
+
+    async def mark_direct(self, ids: list[int], now: datetime) -> set[int]:
+        """Record the sends that came back and mark the reserved rows ``ids`` in flight
+        (one statement); returns those marked."""
+        direct = self._direct()
+        fenced, marked = await self._record_with(
+            lambda sent, term: direct.mark(sent, ids, now, term)
+        )
+        if not fenced:
+            raise self._refused()
+        return marked
+
+    async def close(self) -> None:
+        """Give back the connection the direct statements hold (the sender stops)."""
+        if self.direct is not None:
+            await self.direct.close()
+
+    def _direct(self) -> DirectClaims:
+        if self.direct is None:
+            raise RuntimeError("no direct path (PostgreSQL only)")
+        return self.direct
+
+    def _refused(self) -> Exception:
+        if self.lease is None:
+            raise RuntimeError("a statement without a fence found its fence gone")
+        return self.lease.refused()
+
+    async def _record_with(
+        self, call: Callable[[list[tuple[int, Sent]], Term | None], Awaitable[T]]
+    ) -> T:
+        """``call`` records the plain sends waiting (``direct_ready``) with its own work;
+        if it fails, they wait for the next write, as with ``write``."""
+        term = self.lease.term() if self.lease is not None else None
+        taken, self.pending = self.pending, []
+        sent = [(d.id, o) for d, o in taken if isinstance(o, Sent)]
+        try:
+            result = await call(sent, term)
+        except BaseException:
+            self.pending[:0] = taken
+            raise
+        await self._notify([(d, o, SENT) for d, o in taken])
         return result
 
     async def _apply(

@@ -21,16 +21,14 @@ from bot.clock import Clock
 from bot.leadership import LeaseLost
 from bot.metrics import DeliveryMetrics, shared_metrics
 from bot.outbox.budget import SharedBudget
+from bot.outbox.claiming import WaveClaims
 from bot.outbox.grants import shared_grant
 from bot.outbox.ledger import Lease, Ledger, OutcomeListener, SenderStats
 from bot.outbox.pacing import REQUEST_WRITTEN, Pacer, Stamp
 from bot.outbox.queue import Delivery, Outcome, Retry
 from bot.outbox.waves import plan_wave
-from bot.storage.delivery_claims import (
-    claim_due,
-    claim_probe,
-    mark_inflight,
-)
+from bot.storage.delivery_claims import claim_probe
+from bot.storage.direct_claims import direct_claims
 from bot.storage.failures import log_failure
 
 log = logging.getLogger(__name__)
@@ -106,6 +104,8 @@ class Sender:
         self.stats = SenderStats()
         self.metrics = metrics or shared_metrics()
         self._ledger = Ledger(sessions, clock, self.stats, self.metrics, on_outcome)
+        self._ledger.direct = direct_claims(sessions)
+        self._claims = WaveClaims(self._ledger, clock, self._stopping)
 
     def wake(self) -> None:
         """New rows were enqueued: stop idling."""
@@ -193,6 +193,9 @@ class Sender:
         the batch (``claimed``) once the pacer would let its first burst go, and marks
         that first wave in flight; each later wave is marked in flight by its own
         transaction just before it leaves (with the answers that came back meanwhile).
+        On PostgreSQL, when the answers to record are plain sends, each of those is one
+        statement on a connection the sender holds instead (``Ledger.claim_direct``,
+        ``Ledger.mark_direct``): the claim and the first wave's mark become two.
         A crash thus finds at most one wave in flight, and the rest only reserved, to be
         sent by the next start (the pacer's bucket makes up the few milliseconds each
         transaction takes). Rows not sent (their chat must wait, or the sender is
@@ -203,13 +206,11 @@ class Sender:
             return 0
         queue: deque[Delivery] = deque()
         later: dict[float, list[int]] = {}
-        wave = await self._ledger.write(
-            functools.partial(self._claim_first_wave, queue, later), fenced=True
-        )
-        marked = {d.id for d in wave}  # rows of this batch in flight
-        claimed = len(wave) + len(queue) + sum(len(ids) for ids in later.values())
-        self._expected = max(1, claimed)
+        marked: set[int] = set()  # rows of this batch in flight
         try:
+            wave = await self._claim(queue, later, marked)
+            claimed = len(wave) + len(queue) + sum(len(ids) for ids in later.values())
+            self._expected = max(1, claimed)
             while not self._stopping():
                 if wave and not await self._fire(wave, queue):
                     break  # a long pause or a stop: the rest goes back to the queue
@@ -230,37 +231,16 @@ class Sender:
                     raise
         return claimed
 
-    async def _claim_first_wave(
-        self, queue: deque[Delivery], later: dict[float, list[int]], session: AsyncSession
+    async def _claim(
+        self, queue: deque[Delivery], later: dict[float, list[int]], marked: set[int]
     ) -> list[Delivery]:
-        """Reserve a batch into ``queue`` and mark its first wave in flight (one transaction)."""
-        now = self._clock.now()
-        queue.extend(await claim_due(session, now, self._batch, state="claimed"))
-        wave = self._plan_wave(queue, later, set())
-        marked = await mark_inflight(session, [d.id for d in wave], now)
-        return [d for d in wave if d.id in marked]
+        plan = functools.partial(self._plan_wave, queue, later, set())
+        return await self._claims.first_wave(self._batch, queue, later, marked, plan)
 
     async def _mark_wave(
         self, wave: list[Delivery], queue: deque[Delivery], marked: set[int]
     ) -> list[Delivery]:
-        """The wave about to leave is marked in flight (rows of an earlier wave that did
-        not leave are in flight already); rows dropped meanwhile (their chat is gone) are
-        left out. If the transaction fails, the wave goes back to ``queue``."""
-        fresh = [d.id for d in wave if d.id not in marked]
-
-        async def mark(session: AsyncSession) -> set[int]:
-            return await mark_inflight(session, fresh, self._clock.now())
-
-        if self._stopping():
-            queue.extendleft(reversed(wave))
-            return []
-        if fresh:
-            try:
-                marked |= await self._ledger.write(mark, fenced=True)
-            except BaseException:
-                queue.extendleft(reversed(wave))
-                raise
-        return [d for d in wave if d.id in marked]
+        return await self._claims.mark(wave, queue, marked)
 
     async def _until_burst_is_due(self, size: int, ahead: float = 0.0) -> None:
         """Wait until the pacer allows a burst of ``size`` within ``ahead`` seconds (or a
@@ -355,7 +335,10 @@ class Sender:
         """Let the requests in flight come back, then record what is left (``Ledger``)."""
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        await self._ledger.finish()
+        try:
+            await self._ledger.finish()
+        finally:
+            await self._ledger.close()
 
     def _chat_wait(self, delivery: Delivery, now: float) -> float:
         return self._pacer.chat_ready_at(delivery.chat_key, delivery.chat_kind, now) - now

@@ -131,15 +131,18 @@ async def claim_due(
         return []
     rows = (await session.execute(_RESERVED_ROWS, {"ids": ids})).all()
     order: dict[int, tuple[int, datetime, int]] = {}
-    deliveries = [_post(row, order) for row in rows]
+    deliveries = [post_delivery(row, order) for row in rows]
     if len(deliveries) < len(ids):  # other kinds than posts (bot.outbox.kinds)
-        deliveries += [_message(row, order) for row in await reserved_messages(session, ids)]
+        deliveries += [
+            message_delivery(row, order) for row in await reserved_messages(session, ids)
+        ]
         deliveries.sort(key=lambda d: order[d.id])
     return deliveries
 
 
-def _post(row: Any, order: dict[int, tuple[int, datetime, int]]) -> Delivery:
-    """A reserved post: an article to a destination (``_RESERVED_ROWS``' columns, in order)."""
+def post_delivery(row: Any, order: dict[int, tuple[int, datetime, int]]) -> Delivery:
+    """A reserved post: an article to a destination (``_RESERVED_ROWS``' columns, in order;
+    ``bot.storage.direct_claims`` reads the same)."""
     (oid, attempts, plain, article_id, chat_pk, address, thread, kind, language, hide) = row[:10]
     (title, url, summary, regions, alternates, image_url, breaking, photos) = row[10:18]
     (link_preview, silent, no_photo, unpin_at, priority, due) = row[18:]
@@ -170,7 +173,7 @@ def _post(row: Any, order: dict[int, tuple[int, datetime, int]]) -> Delivery:
     )
 
 
-def _message(row: Any, order: dict[int, tuple[int, datetime, int]]) -> Delivery:
+def message_delivery(row: Any, order: dict[int, tuple[int, datetime, int]]) -> Delivery:
     """A reserved row of another kind (``bot.outbox.kinds.RESERVED_MESSAGES``)."""
     (oid, attempts, plain, kind, body, priority, due) = row[:7]
     (chat_pk, address, thread, chat_kind, language, hide) = row[7:13]

@@ -14,7 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
-_NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
+# The server's clock, in the naive UTC the tables keep (statements that fence a lease use it).
+SERVER_NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
+_NOW = SERVER_NOW
 _EXPIRY = f"{_NOW} + make_interval(secs => :ttl)"
 # Expired, or still ours (this process lost it by its own clock, e.g. a renewal that
 # failed while the network was down, and nobody took it since): a new epoch either way,

@@ -66,7 +66,9 @@ class SharedBudgetLimiter(BaseRateLimiter[dict[str, Any]]):
         return None
 
     async def shutdown(self) -> None:
-        return None
+        """The bot stops: the shared budget gives back its connection."""
+        if self._budget is not None:
+            await self._budget.close()
 
     async def process_request(
         self,

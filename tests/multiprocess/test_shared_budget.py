@@ -7,6 +7,7 @@ import asyncio
 import signal
 import time
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +38,23 @@ AHEAD = 15  # a reader this many places ahead of the broadcast presses /start (a
 AHEAD_READERS = 40
 
 
+Budgets = Callable[[AsyncEngine, float], SharedBudget]
+
+
+@pytest.fixture
+async def budgets() -> AsyncIterator[Budgets]:
+    """Makes budgets, as processes would; each gives back its connection at the end."""
+    made: list[SharedBudget] = []
+
+    def make(engine: AsyncEngine, rate: float) -> SharedBudget:
+        made.append(SharedBudget(engine, rate))
+        return made[-1]
+
+    yield make
+    for budget in made:
+        await budget.close()
+
+
 def none() -> int:
     return 0
 
@@ -54,9 +72,9 @@ def private(*chats: str) -> tuple[list[str], list[bool]]:
 
 
 async def test_each_process_counts_its_own_sends_and_the_others_from_the_database(
-    pg_engine: AsyncEngine,
+    pg_engine: AsyncEngine, budgets: Budgets
 ) -> None:
-    web, worker = SharedBudget(pg_engine, 10), SharedBudget(pg_engine, 10)
+    web, worker = budgets(pg_engine, 10), budgets(pg_engine, 10)
     chats = [str(900 + n) for n in range(8)]
     assert (await worker.take(*private(*chats), reply=False, own_used=none)).granted == tuple(
         range(8)
@@ -75,9 +93,9 @@ async def test_each_process_counts_its_own_sends_and_the_others_from_the_databas
 
 
 async def test_a_chat_a_reply_reached_waits_for_its_own_limit_in_every_process(
-    pg_engine: AsyncEngine,
+    pg_engine: AsyncEngine, budgets: Budgets
 ) -> None:
-    web, worker = SharedBudget(pg_engine, 30), SharedBudget(pg_engine, 30)
+    web, worker = budgets(pg_engine, 30), budgets(pg_engine, 30)
     assert (await web.take(*private("42"), reply=True, own_used=none)).granted == (0,)
     grant = await worker.take(*private("41", "42", "43"), reply=False, own_used=none)
     assert (grant.granted, grant.busy) == ((0, 2), (1,))
@@ -93,7 +111,7 @@ async def test_a_chat_a_reply_reached_waits_for_its_own_limit_in_every_process(
 
 
 async def test_a_reply_waits_while_a_broadcast_to_its_chat_is_in_flight(
-    pg_engine: AsyncEngine,
+    pg_engine: AsyncEngine, budgets: Budgets
 ) -> None:
     sessions = session_factory(pg_engine)
     await fan_out(sessions, 2)
@@ -105,7 +123,7 @@ async def test_a_reply_waits_while_a_broadcast_to_its_chat_is_in_flight(
             .where(OutboxRow.chat_id == chat)
             .values(state="inflight", updated_at=datetime.now(UTC).replace(tzinfo=None))
         )
-    web = SharedBudget(pg_engine, 30)
+    web = budgets(pg_engine, 30)
     waits = await web.take(*private(first), reply=True, own_used=none)
     assert (waits.granted, waits.busy) == ((), (0,))
     assert waits.wait > 0
@@ -113,14 +131,14 @@ async def test_a_reply_waits_while_a_broadcast_to_its_chat_is_in_flight(
 
 
 async def test_processes_taking_at_once_never_overdraw_a_second(
-    pg_url: str, pg_engine: AsyncEngine
+    pg_url: str, pg_engine: AsyncEngine, budgets: Budgets
 ) -> None:
     """Two engines (two processes' worth of connections) grab as fast as they can, each
     counting its own grants of the last second as its pacer would."""
     other = create_engine(pg_url)
-    budgets = [SharedBudget(pg_engine, 20), SharedBudget(other, 20)]
+    both = [budgets(pg_engine, 20), budgets(other, 20)]
     grants: list[tuple[float, int]] = []
-    mine: dict[int, list[tuple[float, int]]] = {b.owner: [] for b in budgets}
+    mine: dict[int, list[tuple[float, int]]] = {b.owner: [] for b in both}
     # Until more than two seconds' worth was granted (a loaded machine takes longer).
     until = time.monotonic() + 20
 
@@ -140,7 +158,8 @@ async def test_processes_taking_at_once_never_overdraw_a_second(
             else:
                 await asyncio.sleep(min(grant.wait, 0.05))
 
-    await asyncio.gather(*(grab(b, reply) for b in budgets for reply in (False, True)))
+    await asyncio.gather(*(grab(b, reply) for b in both for reply in (False, True)))
+    await both[1].close()
     await other.dispose()
     assert sum(n for _, n in grants) > 20
     for at, _ in grants:

@@ -1,0 +1,91 @@
+"""How the sender reserves a batch and marks each wave in flight.
+
+Through the ledger's transactions (``Ledger.write``), or on PostgreSQL, when the outcomes
+waiting to be recorded are plain sends, through its one-statement path
+(``Ledger.claim_direct``, ``Ledger.mark_direct``). Either way a wave is marked in flight
+just before it leaves, and rows reserved but not marked stay in the sender's queue, to be
+sent in a later wave or given back (``bot.outbox.sender``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.outbox.ledger import Ledger
+from bot.outbox.queue import Delivery
+from bot.storage.delivery_claims import claim_due, mark_inflight
+
+Plan = Callable[[], list[Delivery]]  # the next wave from the queue (``plan_wave``)
+
+
+class WaveClaims:
+    """The sender's reservations and wave marks, on whichever path the ledger allows."""
+
+    def __init__(self, ledger: Ledger, clock: Clock, stopping: Callable[[], bool]) -> None:
+        self._ledger = ledger
+        self._clock = clock
+        self._stopping = stopping
+
+    async def first_wave(
+        self,
+        batch: int,
+        queue: deque[Delivery],
+        later: dict[float, list[int]],
+        marked: set[int],
+        plan: Plan,
+    ) -> list[Delivery]:
+        """Reserve ``batch`` rows into ``queue`` and mark its first wave in flight: one
+        transaction, or on PostgreSQL two statements when the outcomes to record allow it.
+        Rows reserved and not marked stay in ``queue``."""
+        if not self._ledger.direct_ready():
+            try:
+                wave = await self._ledger.write(
+                    functools.partial(self._reserve_and_mark, batch, queue, plan), fenced=True
+                )
+            except BaseException:  # rolled back: nothing of it is reserved
+                queue.clear()
+                later.clear()
+                raise
+            marked.update(d.id for d in wave)
+            return wave
+        queue.extend(await self._ledger.claim_direct(self._clock.now(), batch))
+        return await self.mark(plan(), queue, marked)
+
+    async def _reserve_and_mark(
+        self, batch: int, queue: deque[Delivery], plan: Plan, session: AsyncSession
+    ) -> list[Delivery]:
+        now = self._clock.now()
+        queue.extend(await claim_due(session, now, batch, state="claimed"))
+        wave = plan()
+        marked = await mark_inflight(session, [d.id for d in wave], now)
+        return [d for d in wave if d.id in marked]
+
+    async def mark(
+        self, wave: list[Delivery], queue: deque[Delivery], marked: set[int]
+    ) -> list[Delivery]:
+        """The wave about to leave is marked in flight (rows of an earlier wave that did
+        not leave are in flight already); rows dropped meanwhile (their chat is gone) are
+        left out. If the write fails, the wave goes back to ``queue``."""
+        fresh = [d.id for d in wave if d.id not in marked]
+
+        async def mark(session: AsyncSession) -> set[int]:
+            return await mark_inflight(session, fresh, self._clock.now())
+
+        if self._stopping():
+            queue.extendleft(reversed(wave))
+            return []
+        if fresh:
+            try:
+                if self._ledger.direct_ready():
+                    marked |= await self._ledger.mark_direct(fresh, self._clock.now())
+                else:
+                    marked |= await self._ledger.write(mark, fenced=True)
+            except BaseException:
+                queue.extendleft(reversed(wave))
+                raise
+        return [d for d in wave if d.id in marked]

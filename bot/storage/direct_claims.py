@@ -1,0 +1,171 @@
+"""The sender's two frequent writes on PostgreSQL, one statement each on a held connection.
+
+For every burst of a broadcast the sender records the answers that came back and marks
+the next wave in flight; for every second burst it also reserves the next batch. Through
+a session each of those is a transaction: a pool checkout, BEGIN, the lease's fence, two
+to four statements, COMMIT: about a dozen round trips a second at 30/s, which cost the
+sender more CPU than its requests to Telegram (docs/benchmarks.md "Cost per message").
+
+Here each is one statement whose parts are data-modifying CTEs: atomic as the transaction
+was, with the lease's fence as one more CTE (its share lock lasts as long as the
+statement's writes, so no successor can take the lease in between), sent on a connection
+the sender holds (``bot.storage.held``). The statements write the same facts as
+``bot.storage.delivery_claims``' (``record_sent``, ``claim_due``'s reservation,
+``mark_inflight``) and read the same columns; ``bot.outbox.ledger`` takes this path only
+when every outcome to record is a plain send (anything else, SQLite included, goes
+through its transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.outbox.kinds import POST
+from bot.outbox.queue import Delivery, Sent
+from bot.storage.delivery_claims import post_delivery
+from bot.storage.held import HeldConnection
+from bot.storage.leases import SERVER_NOW, Term
+from bot.storage.models import DUE_CONDITION
+
+# $1 now; $2..$4 the sends to record (ids, message ids, photo flags); the lease (if any)
+# is $5..$7 (name, holder, epoch). Sends are recorded whatever the fence says: they are
+# facts, and their rows are still in flight, as this sender left them.
+_SENT = """
+sent AS (
+  UPDATE outbox SET state = 'sent', message_id = v.mid, photo = v.photo,
+    attempts = outbox.attempts + 1, updated_at = $1, last_error = NULL
+  FROM unnest($2::bigint[], $3::bigint[], $4::boolean[]) AS v(id, mid, photo)
+  WHERE outbox.id = v.id
+)"""
+_UNFENCED = "fence AS (SELECT 1 AS held)"
+_FENCED = (
+    "fence AS (SELECT 1 AS held FROM leases WHERE name = $5 AND holder = $6"
+    f" AND epoch = $7 AND expires_at > {SERVER_NOW} FOR SHARE)"
+)
+
+
+def _mark(fence: str, wave: str) -> str:
+    """Record sends, then mark the reserved rows ``wave`` (a parameter) in flight."""
+    return f"""WITH {_SENT}, {fence},
+marked AS (
+  UPDATE outbox SET state = 'inflight', updated_at = $1
+  WHERE id = ANY({wave}::bigint[]) AND state = 'claimed' AND EXISTS (SELECT FROM fence)
+  RETURNING id
+)
+SELECT EXISTS (SELECT FROM fence) AS fenced, ARRAY(SELECT id FROM marked) AS marked"""
+
+
+# The columns of ``delivery_claims._RESERVED_ROWS``, in its order, then the row's kind and
+# whether its article was found.
+_ROW_COLUMNS = (
+    "r.id, r.attempts, r.plain_text, r.article_id, c.id, c.address, c.thread_id, c.kind,"
+    " c.language, c.hide_appeals, a.title, a.url, a.summary, a.regions, a.alternates,"
+    " a.image_url, a.breaking, c.photos, c.link_preview, c.silent_at_night, r.no_photo,"
+    " r.unpin_at, r.priority, r.next_attempt_at, r.kind, a.id IS NOT NULL"
+)
+
+
+def _claim(fence: str, limit: str) -> str:
+    """Record sends, then reserve up to ``limit`` (a parameter) due rows, channels first,
+    oldest first, from ``ix_outbox_claim`` (as ``delivery_claims._reserve``), and read
+    what a post needs of each. One row comes back even when nothing was reserved: it
+    says whether the fence held."""
+    return f"""WITH {_SENT}, {fence},
+due AS (
+  SELECT id FROM outbox
+  WHERE {DUE_CONDITION} AND next_attempt_at <= $1 AND EXISTS (SELECT FROM fence)
+  ORDER BY priority, next_attempt_at, id LIMIT {limit} FOR UPDATE SKIP LOCKED
+),
+r AS (
+  UPDATE outbox SET state = 'claimed', updated_at = $1 FROM due WHERE outbox.id = due.id
+  RETURNING outbox.*
+)
+SELECT f.fenced, {_ROW_COLUMNS}
+FROM (SELECT EXISTS (SELECT FROM fence) AS fenced) AS f
+LEFT JOIN (r JOIN chats AS c ON c.id = r.chat_id LEFT JOIN articles AS a ON a.id = r.article_id)
+  ON true
+ORDER BY r.priority, r.next_attempt_at, r.id"""
+
+
+_MARK = _mark(_UNFENCED, "$5")
+_MARK_FENCED = _mark(_FENCED, "$8")
+_CLAIM = _claim(_UNFENCED, "$5")
+_CLAIM_FENCED = _claim(_FENCED, "$8")
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A reservation: the posts ready to send (in sending order), the ids of reserved
+    rows of other kinds (``reserved_messages`` reads them), and whether the fence held
+    (if not, nothing was reserved)."""
+
+    fenced: bool
+    posts: list[Delivery]
+    others: list[int]
+    order: dict[int, tuple[int, datetime, int]]
+
+
+class DirectClaims:
+    """The sender's claim and wave marking in one statement each (see the module's doc)."""
+
+    def __init__(self, held: HeldConnection) -> None:
+        self._held = held
+
+    async def claim(
+        self, sent: Sequence[tuple[int, Sent]], now: datetime, limit: int, term: Term | None
+    ) -> Claimed:
+        """Record ``sent`` and reserve up to ``limit`` due rows."""
+        statement = _CLAIM if term is None else _CLAIM_FENCED
+        rows = await self._held.fetch(statement, *_arguments(sent, now, term), limit)
+        order: dict[int, tuple[int, datetime, int]] = {}
+        posts: list[Delivery] = []
+        others: list[int] = []
+        for row in rows:
+            if row[1] is None:  # the one row of an empty (or refused) reservation
+                continue
+            values = tuple(row)
+            if values[25] != POST:
+                others.append(values[1])
+            elif values[26]:  # a post whose article is gone is left reserved, as before
+                posts.append(post_delivery(values[1:25], order))
+        return Claimed(bool(rows[0][0]), posts, others, order)
+
+    async def mark(
+        self, sent: Sequence[tuple[int, Sent]], ids: Sequence[int], now: datetime, term: Term | None
+    ) -> tuple[bool, set[int]]:
+        """Record ``sent`` and mark the reserved rows ``ids`` in flight: whether the fence
+        held, and the ids now in flight (a row dropped meanwhile is not)."""
+        statement = _MARK if term is None else _MARK_FENCED
+        rows = await self._held.fetch(statement, *_arguments(sent, now, term), list(ids))
+        return bool(rows[0][0]), set(rows[0][1])
+
+    async def close(self) -> None:
+        """Give the held connection back to the pool."""
+        await self._held.close()
+
+
+def direct_claims(sessions: async_sessionmaker[AsyncSession]) -> DirectClaims | None:
+    """The direct path on the sessions' engine, which must be PostgreSQL's (else None: a
+    factory that is not a plain ``async_sessionmaker`` over an engine keeps every write
+    in its transactions)."""
+    bind = getattr(sessions, "kw", {}).get("bind")
+    if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+        return DirectClaims(HeldConnection(bind))
+    return None
+
+
+def _arguments(sent: Sequence[tuple[int, Sent]], now: datetime, term: Term | None) -> list[Any]:
+    arguments: list[Any] = [
+        now,
+        [row_id for row_id, _ in sent],
+        [s.message_id for _, s in sent],
+        [s.photo for _, s in sent],
+    ]
+    if term is not None:
+        arguments += [term.name, term.holder, term.epoch]
+    return arguments
