@@ -1,10 +1,12 @@
 """How the sender reserves a batch and marks each wave in flight.
 
-Through the ledger's transactions (``Ledger.write``), or on PostgreSQL, when the outcomes
-waiting to be recorded are plain sends, through its one-statement path
-(``Ledger.claim_direct``, ``Ledger.mark_direct``). Either way a wave is marked in flight
-just before it leaves, and rows reserved but not marked stay in the sender's queue, to be
-sent in a later wave or given back (``bot.outbox.sender``).
+Through the ledger's transactions (``Ledger.write``): a batch of two waves is reserved
+and each wave marked in flight just before it leaves. Or on PostgreSQL, when the outcomes
+waiting to be recorded are plain sends, through its one-statement path: each wave's rows
+are taken straight into flight (``Ledger.claim_direct``), so a row is written twice on its
+way instead of three times. Either way rows not sent yet stay in the sender's queue, to be
+sent in a later wave or given back (``bot.outbox.sender``), and a crash finds at most one
+wave in flight.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ Plan = Callable[[], list[Delivery]]  # the next wave from the queue (``plan_wave
 class WaveClaims:
     """The sender's reservations and wave marks, on whichever path the ledger allows."""
 
-    def __init__(self, ledger: Ledger, clock: Clock, stopping: Callable[[], bool]) -> None:
+    def __init__(
+        self, ledger: Ledger, clock: Clock, stopping: Callable[[], bool], wave_size: int
+    ) -> None:
         self._ledger = ledger
+        self._wave = wave_size
         self._clock = clock
         self._stopping = stopping
 
@@ -39,9 +44,10 @@ class WaveClaims:
         marked: set[int],
         plan: Plan,
     ) -> list[Delivery]:
-        """Reserve ``batch`` rows into ``queue`` and mark its first wave in flight: one
-        transaction, or on PostgreSQL two statements when the outcomes to record allow it.
-        Rows reserved and not marked stay in ``queue``."""
+        """Reserve ``batch`` rows into ``queue`` and mark its first wave in flight (one
+        transaction); or on PostgreSQL, when the outcomes to record allow it, take one
+        wave's worth straight into flight (one statement). Rows reserved and not sent yet
+        stay in ``queue``."""
         if not self._ledger.direct_ready():
             try:
                 wave = await self._ledger.write(
@@ -53,8 +59,11 @@ class WaveClaims:
                 raise
             marked.update(d.id for d in wave)
             return wave
-        queue.extend(await self._ledger.claim_direct(self._clock.now(), batch))
-        return await self.mark(plan(), queue, marked)
+        # One wave's worth, straight into flight: rows the wave leaves out wait in the
+        # queue in flight and are given back with the rest if they do not go.
+        queue.extend(await self._ledger.claim_direct(self._clock.now(), min(batch, self._wave)))
+        marked.update(d.id for d in queue)
+        return plan()
 
     async def _reserve_and_mark(
         self, batch: int, queue: deque[Delivery], plan: Plan, session: AsyncSession

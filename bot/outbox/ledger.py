@@ -172,8 +172,9 @@ class Ledger:
         )
 
     async def claim_direct(self, now: datetime, limit: int) -> list[Delivery]:
-        """Record the sends that came back and reserve up to ``limit`` due rows, in sending
-        order (one statement; rows of kinds other than posts are read after it)."""
+        """Record the sends that came back and take up to ``limit`` due rows straight into
+        flight, in sending order (one statement; rows of kinds other than posts are read
+        after it). Those not sent are given back as reserved rows are (``put_back``)."""
         direct = self._direct()
         claimed = await self._record_with(lambda sent, term: direct.claim(sent, now, limit, term))
         if not claimed.fenced:
@@ -183,7 +184,7 @@ class Ledger:
             try:
                 async with self._sessions() as session:
                     rows = await reserved_messages(session, claimed.others)
-            except BaseException:  # reserved, not read: given back at the next write
+            except BaseException:  # taken, not read: given back at the next write
                 self.stranded += [d.id for d in deliveries] + claimed.others
                 raise
             deliveries += [message_delivery(row, claimed.order) for row in rows]

@@ -105,7 +105,7 @@ class Sender:
         self.metrics = metrics or shared_metrics()
         self._ledger = Ledger(sessions, clock, self.stats, self.metrics, on_outcome)
         self._ledger.direct = direct_claims(sessions)
-        self._claims = WaveClaims(self._ledger, clock, self._stopping)
+        self._claims = WaveClaims(self._ledger, clock, self._stopping, self.wave_size)
 
     def wake(self) -> None:
         """New rows were enqueued: stop idling."""
@@ -193,9 +193,9 @@ class Sender:
         the batch (``claimed``) once the pacer would let its first burst go, and marks
         that first wave in flight; each later wave is marked in flight by its own
         transaction just before it leaves (with the answers that came back meanwhile).
-        On PostgreSQL, when the answers to record are plain sends, each of those is one
-        statement on a connection the sender holds instead (``Ledger.claim_direct``,
-        ``Ledger.mark_direct``): the claim and the first wave's mark become two.
+        On PostgreSQL, when the answers to record are plain sends, each wave is instead
+        taken straight into flight by one statement on a connection the sender holds
+        (``bot.outbox.claiming``).
         A crash thus finds at most one wave in flight, and the rest only reserved, to be
         sent by the next start (the pacer's bucket makes up the few milliseconds each
         transaction takes). Rows not sent (their chat must wait, or the sender is

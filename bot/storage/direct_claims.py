@@ -1,7 +1,7 @@
 """The sender's two frequent writes on PostgreSQL, one statement each on a held connection.
 
-For every burst of a broadcast the sender records the answers that came back and marks
-the next wave in flight; for every second burst it also reserves the next batch. Through
+For every burst of a broadcast the sender records the answers that came back and takes
+the next wave into flight. Through
 a session each of those is a transaction: a pool checkout, BEGIN, the lease's fence, two
 to four statements, COMMIT: about a dozen round trips a second at 30/s, which cost the
 sender more CPU than its requests to Telegram (docs/benchmarks.md "Cost per message").
@@ -71,10 +71,10 @@ _ROW_COLUMNS = (
 
 
 def _claim(fence: str, limit: str) -> str:
-    """Record sends, then reserve up to ``limit`` (a parameter) due rows, channels first,
-    oldest first, from ``ix_outbox_claim`` (as ``delivery_claims._reserve``), and read
-    what a post needs of each. One row comes back even when nothing was reserved: it
-    says whether the fence held."""
+    """Record sends, then take up to ``limit`` (a parameter) due rows, channels first,
+    oldest first, from ``ix_outbox_claim`` (as ``delivery_claims._reserve``) straight into
+    flight, and read what a post needs of each. One row comes back even when nothing was
+    taken: it says whether the fence held."""
     return f"""WITH {_SENT}, {fence},
 due AS (
   SELECT id FROM outbox
@@ -82,7 +82,7 @@ due AS (
   ORDER BY priority, next_attempt_at, id LIMIT {limit} FOR UPDATE SKIP LOCKED
 ),
 r AS (
-  UPDATE outbox SET state = 'claimed', updated_at = $1 FROM due WHERE outbox.id = due.id
+  UPDATE outbox SET state = 'inflight', updated_at = $1 FROM due WHERE outbox.id = due.id
   RETURNING outbox.*
 )
 SELECT f.fenced, {_ROW_COLUMNS}
@@ -100,9 +100,9 @@ _CLAIM_FENCED = _claim(_FENCED, "$8")
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """A reservation: the posts ready to send (in sending order), the ids of reserved
-    rows of other kinds (``reserved_messages`` reads them), and whether the fence held
-    (if not, nothing was reserved)."""
+    """What a claim took into flight: the posts (in sending order), the ids of rows of
+    other kinds (``reserved_messages`` reads them), and whether the fence held (if not,
+    nothing was taken)."""
 
     fenced: bool
     posts: list[Delivery]
@@ -119,7 +119,9 @@ class DirectClaims:
     async def claim(
         self, sent: Sequence[tuple[int, Sent]], now: datetime, limit: int, term: Term | None
     ) -> Claimed:
-        """Record ``sent`` and reserve up to ``limit`` due rows."""
+        """Record ``sent`` and take up to ``limit`` due rows into flight: one wave's worth,
+        so a row is written twice on its way (in flight, then its outcome), not three
+        times (reserved first), and a crash finds no more in flight than a wave."""
         statement = _CLAIM if term is None else _CLAIM_FENCED
         rows = await self._held.fetch(statement, *_arguments(sent, now, term), limit)
         order: dict[int, tuple[int, datetime, int]] = {}

@@ -58,18 +58,19 @@ async def test_a_direct_claim_reads_the_rows_a_transaction_claims(pg_engine: Asy
         await ledger.close()
     assert [d.kind for d in expected].count("digest") == 1
     assert claimed == expected
-    async with session_factory(pg_engine)() as session:
-        reserved = await session.scalar(select(func.count()).where(OutboxRow.state == "claimed"))
-    assert reserved == len(expected) == 13
+    async with session_factory(pg_engine)() as session:  # straight into flight
+        taken = await session.scalar(select(func.count()).where(OutboxRow.state == "inflight"))
+    assert taken == len(expected) == 13
 
 
 async def test_a_wave_records_its_sends_and_marks_only_rows_still_reserved(
     pg_engine: AsyncEngine,
 ) -> None:
     await fan_out(session_factory(pg_engine), 6)
+    async with session_factory(pg_engine).begin() as session:  # reserved by a transaction
+        batch = await claim_due(session, now(), 6)
     ledger = ledger_for(pg_engine)
     try:
-        batch = await ledger.claim_direct(now(), 6)
         first, rest = batch[:3], batch[3:]
         assert await ledger.mark_direct([d.id for d in first], now()) == {d.id for d in first}
         ledger.pending += [(d, Sent(message_id=100 + n)) for n, d in enumerate(first)]
@@ -104,7 +105,6 @@ async def test_an_old_leader_claims_nothing_but_its_sends_are_recorded(
         await asyncio.wait_for(leads.wait(), 5)
         ledger.lease = old
         sent_row = (await ledger.claim_direct(now(), 1))[0]
-        await ledger.mark_direct([sent_row.id], now())
         ledger.pending.append((sent_row, Sent(message_id=7)))
         async with pg_engine.begin() as conn:  # the lease runs out on the server's clock
             await conn.execute(text("UPDATE leases SET expires_at = expires_at - interval '1h'"))
