@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, not_, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import ArticleRow, ChatLanguageRow, ChatRow, OutboxRow
+from bot.storage.planner import is_sqlite, unindexed
 
 log = logging.getLogger(__name__)
 #: How far back a story's other versions are looked for by their links to it.
@@ -88,16 +89,23 @@ async def _translations(
 async def language_condition(
     session: AsyncSession, article_id: int, language: str
 ) -> ColumnElement[bool]:
-    """Chats that get the article in ``language`` (see the module's rules)."""
+    """Chats that get the article in ``language`` (see the module's rules).
+
+    On SQLite the chat's language is a filter, not an index search
+    (:func:`bot.storage.planner.unindexed`): the enqueue narrows the chats by kind or by
+    a range of ids, and the (language, active) index would have it walk every reader of
+    the language (a channel post's enqueue among a million private chats), or look each
+    chat of a fan-out chunk up through it."""
     chat = ChatRow.__table__.c
+    chat_language = unindexed(chat.language, sqlite=is_sqlite(session))
     follows = or_(
-        chat.language == language,
+        chat_language == language,
         exists().where(ChatLanguageRow.chat_id == chat.id, ChatLanguageRow.language == language),
     )
     languages = await _followed_languages(session)
     article = await session.get(ArticleRow, article_id) if languages else None
     if article is None or languages is None:
-        return chat.language == language
+        return chat_language == language
     alternates = [(c, u) for c, u in alternate_languages(article.alternates) if c != language]
     stored = await _translations(session, article, alternates, languages)
     conditions = [follows]

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.deliveries import enqueue_article
 from bot.storage.models import ArticleRow, ChatRow, OutboxRow
+from bot.storage.planner import is_sqlite, unindexed
 
 #: Private chats per chunk: large enough that the per-chunk statements cost little,
 #: small enough that one chunk holds the write lock for a fraction of a second.
@@ -36,10 +37,15 @@ def shared_chats() -> ColumnElement[bool]:
     return ChatRow.__table__.c.kind.in_(SHARED_KINDS)
 
 
-def private_chats(after: int, upto: int | None) -> ColumnElement[bool]:
-    """Private chats with ``after < id <= upto`` (no upper bound when ``upto`` is None)."""
+def private_chats(after: int, upto: int | None, *, sqlite: bool = False) -> ColumnElement[bool]:
+    """Private chats with ``after < id <= upto`` (no upper bound when ``upto`` is None).
+
+    On SQLite the range is read in id order, the kind filtered
+    (:func:`bot.storage.planner.unindexed`): through the (kind, id) index, each chat's row
+    was one more search, a fifth of a second per million chats (``bench/enqueue.py``).
+    """
     chat = ChatRow.__table__.c
-    among = and_(chat.kind == "private", chat.id > after)
+    among = and_(unindexed(chat.kind, sqlite=sqlite) == "private", chat.id > after)
     return among if upto is None else and_(among, chat.id <= upto)
 
 
@@ -156,7 +162,7 @@ async def fan_out_chunk(
         now,
         unmatched_to_all=unmatched_to_all,
         breaking=pending.breaking,
-        among=private_chats(pending.after, upto),
+        among=private_chats(pending.after, upto, sqlite=is_sqlite(session)),
         known_topics=known_topics,
         fresh=not await chunk_started(session, pending.article_id, pending.after, upto),
     )

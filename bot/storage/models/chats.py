@@ -14,6 +14,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -71,6 +72,14 @@ class ChatRow(Base):
         # (the ingest transaction's enqueue); private chats walked in ranges of ids (the
         # fan-out's chunks, ``bot.storage.fanout``).
         Index("ix_chats_kind_id", "kind", "id"),
+        # The few chats with quiet hours in a fan-out chunk's range of ids (migration 0027).
+        Index(
+            "ix_chats_quiet",
+            "kind",
+            "id",
+            sqlite_where=text("quiet_start IS NOT NULL"),
+            postgresql_where=text("quiet_start IS NOT NULL"),
+        ),
     )
 
 
