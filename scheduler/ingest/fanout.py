@@ -9,8 +9,8 @@ channels at once. This runner then enqueues the private rows one chunk per trans
 - one chunk of each pending article per round, so a breaking story never queues behind
   a long fan-out;
 - no further than :data:`AHEAD` rows waiting to be sent per article: a million rows
-  cost seconds to insert (``bench/enqueue.py``, all at once: 10.6 s on PostgreSQL and
-  7.4 s on SQLite at load average 3-5 on 2 cores) but hours to send at 30/s, so they
+  cost seconds to insert (``bench/enqueue.py``, all at once: 7.8 s on PostgreSQL and
+  3.4 s on SQLite on the quiet 2-core machine) but hours to send at 30/s, so they
   are written as the sender needs them, not all up front. The first chunk goes at
   once; the next ones when the sender has used up the previous.
 
