@@ -72,7 +72,7 @@ class ChatRow(Base):
         # (the ingest transaction's enqueue); private chats walked in ranges of ids (the
         # fan-out's chunks, ``bot.storage.fanout``).
         Index("ix_chats_kind_id", "kind", "id"),
-        # The few chats with quiet hours in a fan-out chunk's range of ids (migration 0027).
+        # The chats with quiet hours in a fan-out chunk's range of ids (migration 0027).
         Index(
             "ix_chats_quiet",
             "kind",

@@ -4,7 +4,9 @@ Each chunk of a private fan-out reads the distinct quiet hours (time zone, start
 among its range of chats, to decide in its INSERT ... SELECT when each row is due
 (``bot.storage.deliveries``). Without this index that read visits every chat of the
 range (about 0.2 s per million chats on SQLite, ``bench/enqueue.py``); with it only
-those that set quiet hours, usually few.
+those that set quiet hours. Readers who start the bot get quiet hours by default
+(``bot.localtime.DEFAULT_QUIET``), so where most keep them the index holds most private
+chats and the read costs about what it did (0.33 s against 0.38 s per million on SQLite).
 
 Revision ID: 0027
 Revises: 0026
