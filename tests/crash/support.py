@@ -91,20 +91,28 @@ async def fan_out(sessions: async_sessionmaker[AsyncSession], readers: int) -> i
     return article_id
 
 
+def metro_article(key: str, summary: str) -> NewArticle:
+    """The tests' Georgian story, under ``key`` (its URL too)."""
+    url = f"https://caucasus-wire.example/{key}/"
+    return NewArticle(
+        key=key,
+        url=url,
+        canonical_url=url,
+        title="Tbilisi metro extends to the airport",
+        summary=summary,
+        language="en",
+        regions=("georgia",),
+        feed_id=None,
+        published_at=None,
+        announced=True,
+    )
+
+
 async def publish(sessions: async_sessionmaker[AsyncSession], key: str) -> tuple[int, int]:
     """One Georgian article enqueued to its subscribers: (rows created, article id)."""
     async with sessions.begin() as session:
-        article = NewArticle(
-            key=key,
-            url=f"https://caucasus-wire.example/{key}/",
-            canonical_url=f"https://caucasus-wire.example/{key}/",
-            title="Tbilisi metro extends to the airport",
-            summary="The new line opens next spring. It links the airport to the centre.",
-            language="en",
-            regions=("georgia",),
-            feed_id=None,
-            published_at=None,
-            announced=True,
+        article = metro_article(
+            key, "The new line opens next spring. It links the airport to the centre."
         )
         article_id = await insert_article(session, article, now())
         created = await enqueue_article(session, article_id, "en", ["georgia"], now())

@@ -19,10 +19,16 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.articles import NewArticle
 from bot.storage.models import ArticleRow, ChatRegionRow, ChatRow, OutboxRow
 from scheduler.ingest.apply import Plan, apply_plan
-from tests.crash.support import REPO, add_private_readers, now, reader_ids, reader_row
+from tests.crash.support import (
+    REPO,
+    add_private_readers,
+    metro_article,
+    now,
+    reader_ids,
+    reader_row,
+)
 
 pytestmark = pytest.mark.exclusive
 
@@ -63,18 +69,7 @@ async def publish(sessions: async_sessionmaker[AsyncSession]) -> int:
         channel = {**reader_row("-1001000000001", now()), "kind": "channel", "priority": 0}
         chat_id = await session.scalar(insert(ChatRow).values(**channel).returning(ChatRow.id))
         await session.execute(insert(ChatRegionRow), [{"chat_id": chat_id, "region": "georgia"}])
-        article = NewArticle(
-            key="crash-fanout",
-            url="https://caucasus-wire.example/crash-fanout/",
-            canonical_url="https://caucasus-wire.example/crash-fanout/",
-            title="Tbilisi metro extends to the airport",
-            summary="The new line opens next spring.",
-            language="en",
-            regions=("georgia",),
-            feed_id=None,
-            published_at=None,
-            announced=True,
-        )
+        article = metro_article("crash-fanout", "The new line opens next spring.")
         saved = await apply_plan(session, Plan(0, "crash", [article]), now())
         assert (saved.stored, saved.deliveries) == (1, 1)  # the channel's row, no other
         article_id = await session.scalar(select(ArticleRow.id))

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.articles import NewArticle, insert_article
+from bot.storage.articles import insert_article
 from bot.storage.deliveries import enqueue_article
 from bot.storage.fanout import fan_out_chunk, shared_chats
 from bot.storage.models import ArticleRow, ChatRow
-from tests.crash.support import add_private_readers, reader_ids, reader_row
+from tests.crash.support import add_private_readers, metro_article, reader_ids, reader_row
 
 NOW = datetime(2026, 3, 2, 10, 0)
 
@@ -53,19 +53,7 @@ async def fanning_article(session: AsyncSession) -> int:
     channel = ChatRow(**{**reader_row("@wire", NOW), "kind": "channel"})
     session.add(channel)
     await add_private_readers(session, reader_ids(30), "georgia")
-    url = "https://caucasus-wire.example/plans/"
-    article = NewArticle(
-        key="plans",
-        url=url,
-        canonical_url=url,
-        title="Tbilisi metro extends to the airport",
-        summary="The new line opens next spring.",
-        language="en",
-        regions=("georgia",),
-        feed_id=None,
-        published_at=None,
-        announced=True,
-    )
+    article = metro_article("plans", "The new line opens next spring.")
     article_id = await insert_article(session, article, NOW)
     await session.execute(
         update(ArticleRow).where(ArticleRow.id == article_id).values(fanout_after=0)
@@ -73,11 +61,17 @@ async def fanning_article(session: AsyncSession) -> int:
     return article_id
 
 
-async def test_sqlite_reads_a_fan_out_chunk_in_id_order(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
+@pytest.fixture
+def sqlite_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
     if sessions.kw["bind"].dialect.name != "sqlite":
         pytest.skip("SQLite's plan is deterministic on a small table")
+    return sessions
+
+
+async def test_sqlite_reads_a_fan_out_chunk_in_id_order(
+    sqlite_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    sessions = sqlite_sessions
     async with sessions.begin() as session:
         article_id = await fanning_article(session)
         chunk = fan_out_chunk(session, article_id, NOW, size=10)
@@ -92,10 +86,9 @@ async def test_sqlite_reads_a_fan_out_chunk_in_id_order(
 
 
 async def test_sqlite_finds_a_channel_posts_chats_by_kind(
-    sessions: async_sessionmaker[AsyncSession],
+    sqlite_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    if sessions.kw["bind"].dialect.name != "sqlite":
-        pytest.skip("SQLite's plan is deterministic on a small table")
+    sessions = sqlite_sessions
     async with sessions.begin() as session:
         article_id = await fanning_article(session)
         enqueue = enqueue_article(session, article_id, "en", ["georgia"], NOW, among=shared_chats())
