@@ -4,9 +4,9 @@ Through the ledger's transactions (``Ledger.write``): a batch of two waves is re
 and each wave marked in flight just before it leaves. Or on PostgreSQL, when the outcomes
 waiting to be recorded are plain sends, through its one-statement path: each wave's rows
 are taken straight into flight (``Ledger.claim_direct``), so a row is written twice on its
-way instead of three times. Either way rows not sent yet stay in the sender's queue, to be
-sent in a later wave or given back (``bot.outbox.sender``), and a crash finds at most one
-wave in flight.
+way instead of three times, and only a batch reserved by a transaction has waves to mark.
+Either way rows not sent yet stay in the sender's queue, to be sent in a later wave or
+given back (``bot.outbox.sender``), and a crash finds at most one wave in flight.
 """
 
 from __future__ import annotations
@@ -90,10 +90,7 @@ class WaveClaims:
             return []
         if fresh:
             try:
-                if self._ledger.direct_ready():
-                    marked |= await self._ledger.mark_direct(fresh, self._clock.now())
-                else:
-                    marked |= await self._ledger.write(mark, fenced=True)
+                marked |= await self._ledger.write(mark, fenced=True)
             except BaseException:
                 queue.extendleft(reversed(wave))
                 raise

@@ -162,7 +162,7 @@ class Ledger:
         return result
 
     def direct_ready(self) -> bool:
-        """The next write may be one statement (``claim_direct``, ``mark_direct``): on
+        """The next claim may be one statement (``claim_direct``): on
         PostgreSQL, with nothing stranded and only plain sends to record (no pin to queue,
         no failure to weigh: those need ``write``'s transaction)."""
         return (
@@ -190,17 +190,6 @@ class Ledger:
             deliveries += [message_delivery(row, claimed.order) for row in rows]
             deliveries.sort(key=lambda d: claimed.order[d.id])
         return deliveries
-
-    async def mark_direct(self, ids: list[int], now: datetime) -> set[int]:
-        """Record the sends that came back and mark the reserved rows ``ids`` in flight
-        (one statement); returns those marked."""
-        direct = self._direct()
-        fenced, marked = await self._record_with(
-            lambda sent, term: direct.mark(sent, ids, now, term)
-        )
-        if not fenced:
-            raise self._refused()
-        return marked
 
     async def close(self) -> None:
         """Give back the connection the direct statements hold (the sender stops)."""

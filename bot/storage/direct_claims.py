@@ -1,19 +1,17 @@
-"""The sender's two frequent writes on PostgreSQL, one statement each on a held connection.
+"""The sender's frequent write on PostgreSQL: one statement per burst on a held connection.
 
 For every burst of a broadcast the sender records the answers that came back and takes
-the next wave into flight. Through
-a session each of those is a transaction: a pool checkout, BEGIN, the lease's fence, two
-to four statements, COMMIT: about a dozen round trips a second at 30/s, which cost the
-sender more CPU than its requests to Telegram (docs/benchmarks.md "Cost per message").
+the next wave into flight. Through a session that is a transaction: a pool checkout,
+BEGIN, the lease's fence, the statements, COMMIT (docs/benchmarks.md, the full form after
+the one-statement sender).
 
-Here each is one statement whose parts are data-modifying CTEs: atomic as the transaction
+Here it is one statement whose parts are data-modifying CTEs: atomic as the transaction
 was, with the lease's fence as one more CTE (its share lock lasts as long as the
 statement's writes, so no successor can take the lease in between), sent on a connection
-the sender holds (``bot.storage.held``). The statements write the same facts as
-``bot.storage.delivery_claims``' (``record_sent``, ``claim_due``'s reservation,
-``mark_inflight``) and read the same columns; ``bot.outbox.ledger`` takes this path only
-when every outcome to record is a plain send (anything else, SQLite included, goes
-through its transaction).
+the sender holds (``bot.storage.held``). It writes the same facts as
+``bot.storage.delivery_claims``' ``record_sent``, ``claim_due`` and ``mark_inflight``, and
+reads the same columns; ``bot.outbox.ledger`` takes this path only when every outcome to
+record is a plain send (anything else, SQLite included, goes through its transaction).
 """
 
 from __future__ import annotations
@@ -49,17 +47,6 @@ _FENCED = (
 )
 
 
-def _mark(fence: str, wave: str) -> str:
-    """Record sends, then mark the reserved rows ``wave`` (a parameter) in flight."""
-    return f"""WITH {_SENT}, {fence},
-marked AS (
-  UPDATE outbox SET state = 'inflight', updated_at = $1
-  WHERE id = ANY({wave}::bigint[]) AND state = 'claimed' AND EXISTS (SELECT FROM fence)
-  RETURNING id
-)
-SELECT EXISTS (SELECT FROM fence) AS fenced, ARRAY(SELECT id FROM marked) AS marked"""
-
-
 # The columns of ``delivery_claims._RESERVED_ROWS``, in its order, then the row's kind and
 # whether its article was found.
 _ROW_COLUMNS = (
@@ -92,8 +79,6 @@ LEFT JOIN (r JOIN chats AS c ON c.id = r.chat_id LEFT JOIN articles AS a ON a.id
 ORDER BY r.priority, r.next_attempt_at, r.id"""
 
 
-_MARK = _mark(_UNFENCED, "$5")
-_MARK_FENCED = _mark(_FENCED, "$8")
 _CLAIM = _claim(_UNFENCED, "$5")
 _CLAIM_FENCED = _claim(_FENCED, "$8")
 
@@ -111,7 +96,7 @@ class Claimed:
 
 
 class DirectClaims:
-    """The sender's claim and wave marking in one statement each (see the module's doc)."""
+    """The sender's claim of a wave in one statement (see the module's doc)."""
 
     def __init__(self, held: HeldConnection) -> None:
         self._held = held
@@ -136,15 +121,6 @@ class DirectClaims:
             elif values[26]:  # a post whose article is gone is left reserved, as before
                 posts.append(post_delivery(values[1:25], order))
         return Claimed(bool(rows[0][0]), posts, others, order)
-
-    async def mark(
-        self, sent: Sequence[tuple[int, Sent]], ids: Sequence[int], now: datetime, term: Term | None
-    ) -> tuple[bool, set[int]]:
-        """Record ``sent`` and mark the reserved rows ``ids`` in flight: whether the fence
-        held, and the ids now in flight (a row dropped meanwhile is not)."""
-        statement = _MARK if term is None else _MARK_FENCED
-        rows = await self._held.fetch(statement, *_arguments(sent, now, term), list(ids))
-        return bool(rows[0][0]), set(rows[0][1])
 
     async def close(self) -> None:
         """Give the held connection back to the pool."""

@@ -1,10 +1,10 @@
 """One PostgreSQL connection held by a caller for its frequent statements.
 
-The sender writes a few times a second for every burst of a broadcast, and the shared budget
-is asked once per burst. Through the engine, each statement costs a pool checkout and
-return and SQLAlchemy's execution path: about 0.5 ms of CPU in the caller for a statement
-the driver alone runs in 0.09 ms (measured with ``bench/fanout.py``'s sender, see
-docs/benchmarks.md "Cost per message"). A held connection is taken from the engine's pool
+The sender writes for every burst of a broadcast, and the shared budget is asked once per
+burst. Through the engine, each statement also costs a pool checkout and return and
+SQLAlchemy's execution path, several times what the driver spends on it (the sender's
+share of ``bench/fanout.py``'s figures fell by a third without them, docs/benchmarks.md).
+A held connection is taken from the engine's pool
 once, in autocommit, so it carries the engine's server settings (statement timeout,
 keepalives, search path) and counts against its pool size; its statements go to the driver
 (asyncpg) directly, each prepared once per connection.

@@ -63,25 +63,25 @@ async def test_a_direct_claim_reads_the_rows_a_transaction_claims(pg_engine: Asy
     assert taken == len(expected) == 13
 
 
-async def test_a_wave_records_its_sends_and_marks_only_rows_still_reserved(
+async def test_a_claim_records_the_sends_and_takes_only_rows_still_due(
     pg_engine: AsyncEngine,
 ) -> None:
     await fan_out(session_factory(pg_engine), 6)
-    async with session_factory(pg_engine).begin() as session:  # reserved by a transaction
-        batch = await claim_due(session, now(), 6)
     ledger = ledger_for(pg_engine)
     try:
-        first, rest = batch[:3], batch[3:]
-        assert await ledger.mark_direct([d.id for d in first], now()) == {d.id for d in first}
+        first = await ledger.claim_direct(now(), 3)
         ledger.pending += [(d, Sent(message_id=100 + n)) for n, d in enumerate(first)]
         async with pg_engine.begin() as conn:  # a reader left meanwhile: the row was dropped
-            await conn.execute(
-                update(OutboxRow).where(OutboxRow.id == rest[0].id).values(state="dropped")
+            left = await conn.scalar(
+                select(OutboxRow.id).where(OutboxRow.state == "pending").limit(1)
             )
-        marked = await ledger.mark_direct([d.id for d in rest], now())
+            await conn.execute(
+                update(OutboxRow).where(OutboxRow.id == left).values(state="dropped")
+            )
+        rest = await ledger.claim_direct(now(), 10)
     finally:
         await ledger.close()
-    assert marked == {d.id for d in rest[1:]}
+    assert len(rest) == 2 and left not in {d.id for d in rest}
     assert not ledger.pending
     async with pg_engine.connect() as conn:
         rows = dict((await conn.execute(select(OutboxRow.id, OutboxRow.message_id))).all())
