@@ -50,6 +50,7 @@ from bot.outbox.queue import (
     Unknown,
 )
 from bot.outbox.render import CAPTION_LIMIT
+from bot.telegram.answers import call_for_message_id
 from bot.telegram.markup import keyboard
 from bot.telegram.request import ConnectionNotSent
 from bot.text.html import html_to_text
@@ -143,12 +144,13 @@ class TelegramPublisher:
     """Sends through python-telegram-bot's request backend (``AiohttpRequest``).
 
     Broadcasts are the hot path (DESIGN.md "cost": <= 0.5 ms CPU per message), so each
-    ``sendMessage`` is posted with ``Bot.request.post`` and its parameters ready (the
-    keyboard JSON-encoded once per rendered message); the answer stays a plain dict. Going
+    ``sendMessage`` is posted through ``Bot.request`` with its parameters ready (the
+    keyboard JSON-encoded once per rendered message), and of its answer only the message
+    id is read (``bot.telegram.answers``). Going
     through ``Bot.send_message`` would convert every parameter, pass six more layers and
     parse a ``Message``: about 0.1 ms of CPU per message (``bench/fanout.py``), a fifth of
     the budget. Errors are still PTB's (``RetryAfter``, ``Forbidden``, ``ChatMigrated`` ...):
-    ``BaseRequest.post`` maps every error answer as it does for any call.
+    ``BaseRequest.post`` reads every error answer as it does for any call.
 
     A post with a lead image goes out as ``sendPhoto`` (``bot.outbox.postform``); when Telegram
     refuses the image, the row is resent once as text. A breaking post for a chat that
@@ -221,21 +223,22 @@ class TelegramPublisher:
         form = self.form(delivery, message)
         method = "sendPhoto" if form.photo else "sendMessage"
         try:
-            result = await self._bot.request.post(
+            message_id = await call_for_message_id(
+                self._bot.request,
                 f"{self._bot.base_url}/{method}",
-                request_data=ready_parameters(self.params(delivery, message, form)),
+                ready_parameters(self.params(delivery, message, form)),
             )
         except Exception as exc:
             if form.photo and photo_refused(exc):
                 log.warning("image %s refused in %s: %s", form.photo, delivery.address, exc)
                 return ResendWithoutPhoto(error=str(exc))
             return interpret(exc)
-        return Sent(message_id=_message_id(result), photo=bool(form.photo))
+        return Sent(message_id=message_id, photo=bool(form.photo))
 
     async def _call(self, method: str, params: dict[str, Any], *, pin: bool = False) -> Outcome:
         try:
-            result = await self._bot.request.post(
-                f"{self._bot.base_url}/{method}", request_data=ready_parameters(params)
+            message_id = await call_for_message_id(
+                self._bot.request, f"{self._bot.base_url}/{method}", ready_parameters(params)
             )
         except BadRequest as exc:
             if pin:  # no right to pin, say: the post stays sent, unpinned
@@ -244,7 +247,7 @@ class TelegramPublisher:
             return interpret(exc)
         except Exception as exc:
             return interpret(exc)
-        return Sent(message_id=_message_id(result))
+        return Sent(message_id=message_id)
 
     def text_params(self, delivery: Delivery) -> dict[str, Any]:
         """A digest, weekly list or alert: its ready HTML, without preview."""
@@ -297,11 +300,6 @@ def without_message(delivery: Delivery) -> Outcome:
     if delivery.target_state in _SENDING:
         return Retry(error=f"{delivery.kind} waits for its post to be sent", after=WAIT_FOR_POST)
     return Skipped(error=f"no message to {delivery.kind}")
-
-
-def _message_id(result: object) -> int | None:
-    raw = result.get("message_id") if isinstance(result, dict) else None
-    return int(raw) if raw is not None else None
 
 
 class _Parameter(NamedTuple):

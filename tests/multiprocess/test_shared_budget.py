@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.outbox.budget import WINDOW_SLOTS, SharedBudget
@@ -108,6 +108,30 @@ async def test_a_chat_a_reply_reached_waits_for_its_own_limit_in_every_process(
     assert room.granted == (0,)
     await asyncio.sleep(1.2)
     assert (await worker.take(*private("42"), reply=False, own_used=none)).granted == (0,)
+
+
+async def test_a_grant_weighs_each_asked_place_whatever_repeats_it(
+    pg_engine: AsyncEngine, budgets: Budgets
+) -> None:
+    """One statement reads every asked chat's replies: a chat asked twice is busy at both
+    places, a place without a chat is always granted."""
+    web, worker = budgets(pg_engine, 30), budgets(pg_engine, 30)
+    assert (await web.take(*private("77"), reply=True, own_used=none)).granted == (0,)
+    grant = await worker.take(*private("", "77", "76", "77"), reply=False, own_used=none)
+    assert (grant.granted, grant.busy) == ((0, 2), (1, 3))
+
+
+async def test_the_budget_writes_no_wal(pg_engine: AsyncEngine) -> None:
+    """Its rows are seconds of counts: unlogged, a grant commits without a disk flush."""
+    async with pg_engine.connect() as conn:
+        kinds = await conn.execute(
+            text(
+                "SELECT relname, relpersistence::text FROM pg_class"
+                " WHERE relname IN ('send_budget', 'send_replies')"
+                " AND relnamespace = to_regnamespace(current_schema())::oid"
+            )
+        )
+        assert dict(kinds.tuples().all()) == {"send_budget": "u", "send_replies": "u"}
 
 
 async def test_a_reply_waits_while_a_broadcast_to_its_chat_is_in_flight(
