@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -24,7 +25,7 @@ from bot.storage.direct_claims import direct_claims
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.held import HeldConnection
 from bot.storage.models import ChatRow, OutboxRow
-from tests.crash.support import fan_out, now, reader_ids
+from tests.crash.support import fan_out, now, publish, reader_ids
 from tests.delivery.support import build_sender
 from tests.fakes.botapi import FakeBotAPI
 
@@ -61,6 +62,38 @@ async def test_a_direct_claim_reads_the_rows_a_transaction_claims(pg_engine: Asy
     async with session_factory(pg_engine)() as session:  # straight into flight
         taken = await session.scalar(select(func.count()).where(OutboxRow.state == "inflight"))
     assert taken == len(expected) == 13
+
+
+async def test_each_article_is_read_once_per_claim_and_every_row_gets_it(
+    pg_engine: AsyncEngine,
+) -> None:
+    """Two stories to the same readers, their rows interleaved in sending order: the
+    statement sends each article's columns with its first row only, and every delivery
+    still carries its own article's."""
+    sessions = session_factory(pg_engine)
+    first = await fan_out(sessions, 5)
+    _, second = await publish(sessions, "crash-2")
+    async with pg_engine.begin() as conn:  # alternate the two stories' rows in time
+        ids = (await conn.execute(select(OutboxRow.id).order_by(OutboxRow.chat_id))).scalars()
+        for n, row_id in enumerate(ids):
+            due = now() - timedelta(seconds=60 - n)
+            await conn.execute(
+                update(OutboxRow).where(OutboxRow.id == row_id).values(next_attempt_at=due)
+            )
+    async with sessions() as session:  # rolled back: rows stay due
+        expected = await claim_due(session, now(), 20)
+        await session.rollback()
+    ledger = ledger_for(pg_engine)
+    try:
+        claimed = await ledger.claim_direct(now(), 20)
+    finally:
+        await ledger.close()
+    assert len({d.article_id for d in claimed[:3]}) == 2  # interleaved
+    assert claimed == expected and len(claimed) == 10
+    assert {d.article_id: d.url for d in claimed} == {
+        first: "https://caucasus-wire.example/crash-1/",
+        second: "https://caucasus-wire.example/crash-2/",
+    }
 
 
 async def test_a_claim_records_the_sends_and_takes_only_rows_still_due(
