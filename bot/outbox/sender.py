@@ -8,12 +8,11 @@ same against Telegram, a fake, or the dry-run printer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections import deque
 from datetime import timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +23,7 @@ from bot.outbox.budget import SharedBudget
 from bot.outbox.claiming import WaveClaims
 from bot.outbox.grants import shared_grant
 from bot.outbox.ledger import Lease, Ledger, OutcomeListener, SenderStats
+from bot.outbox.naps import nap
 from bot.outbox.pacing import REQUEST_WRITTEN, Pacer, Stamp
 from bot.outbox.queue import Delivery, Outcome, Retry
 from bot.outbox.waves import plan_wave
@@ -96,6 +96,7 @@ class Sender:
         self._idle_poll = idle_poll
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None
+        self._stopped: asyncio.Future[Any] | None = None  # done once ``_stop`` is set
         self._expected = 1  # rows in the last batch: the size of the next burst, probably
         self._fired: set[int] = set()  # rows of the wave going out whose request started
         self._tasks: set[asyncio.Task[None]] = set()
@@ -126,6 +127,7 @@ class Sender:
         statements touch only rows still in the state this sender left them in).
         """
         self._stop = stop
+        self._stopped = asyncio.ensure_future(stop.wait())
         self._lease = self._ledger.lease = lease
         try:
             await self.recover()
@@ -145,6 +147,9 @@ class Sender:
         finally:
             await self._finish()
             self._lease = self._ledger.lease = None
+            stopped, self._stopped = self._stopped, None
+            if stopped is not None:
+                stopped.cancel()
 
     async def drain(self, within: float = 300.0) -> None:
         """Send everything that is due now, then return (``poll --once``); a pause
@@ -257,11 +262,10 @@ class Sender:
     async def _pause(self, seconds: float) -> None:
         """Sleep (a stop wakes it); the pacer learns how late it woke (``Pacer.late``)."""
         until = self._clock.monotonic() + seconds
-        if self._stop is None:
+        if self._stopped is None:
             await asyncio.sleep(seconds)
         else:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), seconds)
+            await nap(seconds, self._stopped)
         self._pacer.late(self._clock.monotonic() - until)
 
     def _plan_wave(
