@@ -52,8 +52,8 @@ _FENCED = (
 # The columns of ``delivery_claims._RESERVED_ROWS``, in its order, then the row's kind and
 # whether its article was found. The article's own columns come with the first of its
 # rows only (``r.nth``): a wave is mostly one article, and its title, summary and links
-# were read, sent and decoded once per row (at 1000/s, a tenth of the sender's CPU went
-# to the driver's decoding, py-spy on ``bench/fanout.py``).
+# were read, sent and decoded once per row (at 1000/s about a tenth of the sender's CPU is
+# in the driver's statements, py-spy on ``bench/fanout.py``).
 _ARTICLE = tuple(f"CASE WHEN r.nth = 1 THEN a.{name} END" for name in _ARTICLE_COLUMNS)
 _ROW_COLUMNS = (
     "r.id, r.attempts, r.plain_text, r.article_id, c.id, c.address, c.thread_id, c.kind,"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -34,14 +35,31 @@ async def test_a_nap_after_the_stop_returns_at_once() -> None:
     await asyncio.wait_for(nap(3600, done), 1)
 
 
-async def test_a_cancelled_nap_leaves_no_callback_on_the_stop() -> None:
-    loop = asyncio.get_running_loop()
-    stopped: asyncio.Future[None] = loop.create_future()
+class CountingFuture(asyncio.Future[None]):
+    """A stop future that counts the callbacks added to it and removed from it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.added = self.removed = 0
+
+    def add_done_callback(self, fn: Any, *, context: Any = None) -> None:
+        self.added += 1
+        super().add_done_callback(fn, context=context)
+
+    def remove_done_callback(self, fn: Any) -> int:
+        removed = super().remove_done_callback(fn)
+        self.removed += removed
+        return removed
+
+
+async def test_a_nap_leaves_no_callback_on_the_stop_whether_cancelled_or_not() -> None:
+    stopped = CountingFuture()
     napping = asyncio.ensure_future(nap(3600, stopped))
     await asyncio.sleep(0.01)
     napping.cancel()
     with pytest.raises(asyncio.CancelledError):
         await napping
-    for _ in range(3):  # naps that ended normally leave none either
+    for _ in range(3):
         await nap(0.001, stopped)
-    assert not getattr(stopped, "_callbacks", None)
+    assert stopped.added == 4
+    assert stopped.removed == 4

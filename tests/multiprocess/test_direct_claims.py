@@ -18,7 +18,7 @@ from bot.clock import SystemClock
 from bot.leadership import Leadership, LeaseLost
 from bot.metrics import DeliveryMetrics
 from bot.outbox.ledger import Ledger, SenderStats
-from bot.outbox.queue import Sent
+from bot.outbox.queue import Delivery, Sent
 from bot.storage.delivery_claims import claim_due
 from bot.storage.delivery_kinds import enqueue_texts
 from bot.storage.direct_claims import direct_claims
@@ -46,17 +46,23 @@ async def queue_a_digest(engine: AsyncEngine) -> None:
         await enqueue_texts(session, chat, "digest", ["<b>Today</b>"], now())
 
 
+async def claim_both_ways(engine: AsyncEngine, limit: int) -> tuple[list[Delivery], list[Delivery]]:
+    """What the transaction's ``claim_due`` would reserve (rolled back: the rows stay due),
+    then what the one-statement claim takes into flight."""
+    async with session_factory(engine)() as session:
+        expected = await claim_due(session, now(), limit)
+        await session.rollback()
+    ledger = ledger_for(engine)
+    try:
+        return expected, await ledger.claim_direct(now(), limit)
+    finally:
+        await ledger.close()
+
+
 async def test_a_direct_claim_reads_the_rows_a_transaction_claims(pg_engine: AsyncEngine) -> None:
     await fan_out(session_factory(pg_engine), 12)
     await queue_a_digest(pg_engine)
-    async with session_factory(pg_engine)() as session:  # rolled back: rows stay due
-        expected = await claim_due(session, now(), 20)
-        await session.rollback()
-    ledger = ledger_for(pg_engine)
-    try:
-        claimed = await ledger.claim_direct(now(), 20)
-    finally:
-        await ledger.close()
+    expected, claimed = await claim_both_ways(pg_engine, 20)
     assert [d.kind for d in expected].count("digest") == 1
     assert claimed == expected
     async with session_factory(pg_engine)() as session:  # straight into flight
@@ -80,14 +86,7 @@ async def test_each_article_is_read_once_per_claim_and_every_row_gets_it(
             await conn.execute(
                 update(OutboxRow).where(OutboxRow.id == row_id).values(next_attempt_at=due)
             )
-    async with sessions() as session:  # rolled back: rows stay due
-        expected = await claim_due(session, now(), 20)
-        await session.rollback()
-    ledger = ledger_for(pg_engine)
-    try:
-        claimed = await ledger.claim_direct(now(), 20)
-    finally:
-        await ledger.close()
+    expected, claimed = await claim_both_ways(pg_engine, 20)
     assert len({d.article_id for d in claimed[:3]}) == 2  # interleaved
     assert claimed == expected and len(claimed) == 10
     assert {d.article_id: d.url for d in claimed} == {

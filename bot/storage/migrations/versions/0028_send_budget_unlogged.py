@@ -10,10 +10,13 @@ a sender restarting loses from its own pacer.
 ``newsbot_grant_sends`` read each asked chat's recent replies with a statement of its own
 (fifteen per burst at 30/s); it now reads them for all asked chats with one statement,
 keyed by position, and decides chat by chat as before. Grants, answers and waits are
-unchanged (tests/multiprocess/test_shared_budget.py, tests/delivery/test_send_budget*).
+unchanged (tests/multiprocess/test_shared_budget.py).
 
 Revision ID: 0028
 Revises: 0027
+The function is written out whole, as migration 0023 wrote its first form: a migration
+keeps the text it ran, whatever later ones change.
+
 Create Date: 2026-12-03 21:30:00.000000
 """
 
