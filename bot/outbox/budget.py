@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from bot.outbox.pacing import GROUP_LIMIT, GROUP_WINDOW, PRIVATE_INTERVAL
 from bot.storage.held import HeldConnection
-from bot.storage.send_budget import grant_sends, shares_budget
+from bot.storage.send_budget import GrantTerms, grant_sends, shares_budget
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -84,9 +84,19 @@ class SharedBudget:
         # are given room as they come, see the module's docstring).
         self.reserve = reserve if reserve is not None else 0
         self.owner = random.getrandbits(62)  # this process, in the shared count
+        self.terms = GrantTerms(
+            me=self.owner,
+            lim=self.limit,
+            reserve=self.reserve,
+            slot_ms=round(SLOT * 1000),
+            slots=self.window_slots,
+            private_ms=round((PRIVATE_INTERVAL + CHAT_MARGIN) * 1000),
+            group_ms=round((GROUP_WINDOW + CHAT_MARGIN) * 1000),
+            group_lim=GROUP_LIMIT,
+        )
         self._one_at_a_time = asyncio.Lock()
         self._warned_at = -_WARN_EVERY
-        self.granted = 0  # sends granted to this process (for tests and metrics)
+        self.granted = 0  # sends granted by take() (a wave asked with its claim is not)
 
     @staticmethod
     def wanted(engine: AsyncEngine) -> bool:
@@ -112,18 +122,12 @@ class SharedBudget:
         local pacer still holds this process to the limits, and a send is not held back by
         an outage elsewhere."""
         params: dict[str, object] = {
-            "me": self.owner,
+            **self.terms.params(),
             "chats": list(chats),
             "groups": list(groups),
             "used": list(used) if used is not None else [0] * len(chats),
             "reply": reply,
-            "lim": self.limit,
-            "reserve": self.reserve,
-            "slot_ms": round(SLOT * 1000),
-            "slots": self.window_slots,
-            "private_ms": round((PRIVATE_INTERVAL + CHAT_MARGIN) * 1000),
-            "group_ms": round((GROUP_WINDOW + CHAT_MARGIN) * 1000),
-            "group_lim": GROUP_LIMIT,
+            "ahead_ms": 0,
         }
         try:
             async with asyncio.timeout(CALL_WITHIN), self._one_at_a_time:

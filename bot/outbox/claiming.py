@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.outbox.ledger import Ledger
 from bot.outbox.queue import Delivery
 from bot.storage.delivery_claims import claim_due, mark_inflight
+from bot.storage.send_budget import GrantAsk
 
 Plan = Callable[[], list[Delivery]]  # the next wave from the queue (``plan_wave``)
 
@@ -43,11 +44,14 @@ class WaveClaims:
         later: dict[float, list[int]],
         marked: set[int],
         plan: Plan,
-    ) -> list[Delivery]:
+        ask: GrantAsk | None = None,
+    ) -> tuple[list[Delivery], bool]:
         """Reserve ``batch`` rows into ``queue`` and mark its first wave in flight (one
         transaction); or on PostgreSQL, when the outcomes to record allow it, take one
-        wave's worth straight into flight (one statement). Rows reserved and not sent yet
-        stay in ``queue``."""
+        wave's worth straight into flight (one statement), asking the shared budget's
+        grant for it there with ``ask``. Rows reserved and not sent yet stay in ``queue``.
+        Returns the wave and whether all its rows were granted by the budget already."""
+        self._ledger.budget_wait = 0.0
         if not self._ledger.direct_ready():
             try:
                 wave = await self._ledger.write(
@@ -58,12 +62,13 @@ class WaveClaims:
                 later.clear()
                 raise
             marked.update(d.id for d in wave)
-            return wave
+            return wave, False
         # One wave's worth, straight into flight: rows the wave leaves out wait in the
         # queue in flight and are given back with the rest if they do not go.
-        queue.extend(await self._ledger.claim_direct(self._clock.now(), min(batch, self._wave)))
+        limit = min(batch, self._wave)
+        queue.extend(await self._ledger.claim_direct(self._clock.now(), limit, ask))
         marked.update(d.id for d in queue)
-        return plan()
+        return plan(), ask is not None
 
     async def _reserve_and_mark(
         self, batch: int, queue: deque[Delivery], plan: Plan, session: AsyncSession

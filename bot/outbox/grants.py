@@ -11,6 +11,22 @@ from collections.abc import Callable, Sequence
 from bot.outbox.budget import SharedBudget
 from bot.outbox.pacing import Pacer
 from bot.outbox.queue import Delivery
+from bot.storage.send_budget import GrantAsk
+
+AHEAD_AT_MOST = 1.0  # seconds ahead of a burst a grant is counted, at most
+
+
+def grant_ask(
+    budget: SharedBudget | None, pacer: Pacer, now: float, size: int, lead: float = 0.0
+) -> GrantAsk | None:
+    """The budget's grant for the wave about to be claimed, asked by the claim itself (one
+    statement per burst, not two): as of when the pacer will let a burst of ``size`` go,
+    counting this process's own sends its window will still hold then. Rows the budget
+    refuses are not taken, and stay due. None without a shared budget (SQLite)."""
+    if budget is None:
+        return None
+    ahead = min(AHEAD_AT_MOST, max(0.0, pacer.global_delay(now, size, lead=lead)))
+    return GrantAsk(budget.terms, pacer.sends_in_window(now + ahead + lead), round(ahead * 1000))
 
 
 async def shared_grant(

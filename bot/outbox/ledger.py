@@ -35,6 +35,7 @@ from bot.storage.delivery_outcomes import record_outcome
 from bot.storage.direct_claims import DirectClaims
 from bot.storage.failures import log_failure
 from bot.storage.leases import Term
+from bot.storage.send_budget import GrantAsk
 
 # Its lines are the sender's, under the sender's name (operators filter logs by it).
 log = logging.getLogger("bot.outbox.sender")
@@ -103,6 +104,7 @@ class Ledger:
         self.lease: Lease | None = None
         # PostgreSQL: claims and waves in one statement each when they can (``direct_claims``).
         self.direct: DirectClaims | None = None
+        self.budget_wait = 0.0  # seconds the shared budget asked the last claim to wait
 
     async def recover(self) -> None:
         """Rows left reserved by a stopped sender are queued again; rows it left in flight
@@ -171,14 +173,21 @@ class Ledger:
             and all(isinstance(o, Sent) and not d.pin for d, o in self.pending)
         )
 
-    async def claim_direct(self, now: datetime, limit: int) -> list[Delivery]:
+    async def claim_direct(
+        self, now: datetime, limit: int, ask: GrantAsk | None = None
+    ) -> list[Delivery]:
         """Record the sends that came back and take up to ``limit`` due rows straight into
         flight, in sending order (one statement; rows of kinds other than posts are read
-        after it). Those not sent are given back as reserved rows are (``put_back``)."""
+        after it). Those not sent are given back as reserved rows are (``put_back``).
+        With ``ask`` only rows the shared budget grants are taken; when it granted none,
+        ``budget_wait`` says for how long to leave the rest."""
         direct = self._direct()
-        claimed = await self._record_with(lambda sent, term: direct.claim(sent, now, limit, term))
+        claimed = await self._record_with(
+            lambda sent, term: direct.claim(sent, now, limit, term, ask)
+        )
         if not claimed.fenced:
             raise self._refused()
+        self.budget_wait = claimed.wait
         deliveries = claimed.posts
         if claimed.others:
             try:

@@ -21,7 +21,7 @@ from bot.leadership import LeaseLost
 from bot.metrics import DeliveryMetrics, shared_metrics
 from bot.outbox.budget import SharedBudget
 from bot.outbox.claiming import WaveClaims
-from bot.outbox.grants import shared_grant
+from bot.outbox.grants import grant_ask, shared_grant
 from bot.outbox.ledger import Lease, Ledger, OutcomeListener, SenderStats
 from bot.outbox.naps import nap
 from bot.outbox.pacing import REQUEST_WRITTEN, Pacer, Stamp
@@ -99,6 +99,7 @@ class Sender:
         self._stopped: asyncio.Future[Any] | None = None  # done once ``_stop`` is set
         self._expected = 1  # rows in the last batch: the size of the next burst, probably
         self._fired: set[int] = set()  # rows of the wave going out whose request started
+        self._granted_ahead: set[int] = set()  # rows the budget granted with their claim
         self._tasks: set[asyncio.Task[None]] = set()
         self._lease: Lease | None = None
         self._budget = budget  # the rate shared with other processes (PostgreSQL)
@@ -173,12 +174,17 @@ class Sender:
             return bool(await claim_probe(session, soon))
 
     async def _idle(self, stop: asyncio.Event) -> None:
+        """Until rows are enqueued, a stop, the idle poll, or (when the shared budget had
+        no room for the due rows) the wait the budget asked for."""
+        timeout = self._idle_poll
+        if (wait := self._ledger.budget_wait) > 0:
+            timeout = min(timeout, max(wait, _RECHECK))
         self._wake.clear()
         waiter = asyncio.ensure_future(self._wake.wait())
         stopper = asyncio.ensure_future(stop.wait())
         try:
             await asyncio.wait(
-                {waiter, stopper}, timeout=self._idle_poll, return_when=asyncio.FIRST_COMPLETED
+                {waiter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             waiter.cancel()
@@ -240,7 +246,11 @@ class Sender:
         self, queue: deque[Delivery], later: dict[float, list[int]], marked: set[int]
     ) -> list[Delivery]:
         plan = functools.partial(self._plan_wave, queue, later, set())
-        return await self._claims.first_wave(self._batch, queue, later, marked, plan)
+        now, size = self._clock.monotonic(), self._expected
+        ask = grant_ask(self._budget, self._pacer, now, size, self._lead)
+        wave, granted = await self._claims.first_wave(self._batch, queue, later, marked, plan, ask)
+        self._granted_ahead = {d.id for d in wave} if granted else set()
+        return wave
 
     async def _mark_wave(
         self, wave: list[Delivery], queue: deque[Delivery], marked: set[int]
@@ -288,6 +298,7 @@ class Sender:
             fired = len(self._fired)
             queue.extendleft(reversed([d for d in wave if d.id not in self._fired]))
             self._fired.clear()
+            self._granted_ahead.clear()  # a row that did not go asks again when it goes
         return fired
 
     async def _fire_waiting(self, waiting: list[Delivery]) -> None:
@@ -315,7 +326,7 @@ class Sender:
                 await self._pause(delay if delay > 0 else _RECHECK)
                 continue
             go = ready[:admitted]
-            if self._budget is not None:
+            if self._budget is not None and not self._granted_ahead.issuperset(d.id for d in go):
                 grant = (self._budget, self._pacer, self._clock.monotonic)
                 go, busy, wait = await shared_grant(*grant, go, now, self._stopping, self._lead)
                 if busy:  # a reply from another process reached these chats: later

@@ -18,15 +18,27 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+# Planner settings for a connection that runs only the sender's claim: it must read due
+# rows in the claim index's order and stop after a wave, whatever the statistics say. With
+# statistics from before a large fan-out (autovacuum analyzes minutes later) the planner
+# took the outbox for a few rows and planned a bitmap scan of every due row and a sort, at
+# each claim (bench/fanout.py at 1000/s: twice the server's CPU, and it grows with the
+# fan-out); with these, only index scans are left to it.
+INDEX_SCANS_ONLY: Final = (("enable_bitmapscan", "off"), ("enable_seqscan", "off"))
+
 
 class HeldConnection:
-    """A pooled connection in autocommit, held between calls, replaced after any failure."""
+    """A pooled connection in autocommit, held between calls, replaced after any failure.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    ``settings`` (name, value) are set on the connection when it is taken and reset
+    before it goes back to the pool, so they hold for this holder's statements only."""
+
+    def __init__(self, engine: AsyncEngine, settings: Sequence[tuple[str, str]] = ()) -> None:
+        self._settings = tuple(settings)
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._conn: AsyncConnection | None = None
         self._driver: Any = None  # the asyncpg connection under self._conn
@@ -46,7 +58,15 @@ class HeldConnection:
         return rows
 
     async def close(self) -> None:
-        """Give the connection back to the pool (the next call takes one again)."""
+        """Give the connection back to the pool (the next call takes one again), its
+        settings reset; one that cannot be reset is dropped instead."""
+        if self._driver is not None and self._settings:
+            try:
+                for name, _ in self._settings:
+                    await self._driver.execute(f"RESET {name}")
+            except BaseException:
+                await self._drop()
+                raise
         conn, self._conn, self._driver = self._conn, None, None
         self._prepared.clear()
         if conn is not None:
@@ -57,10 +77,14 @@ class HeldConnection:
             conn = await self._engine.connect()
             try:
                 raw = await conn.get_raw_connection()
-                self._driver = raw.driver_connection
+                driver: Any = raw.driver_connection
+                for name, value in self._settings:
+                    await driver.execute(f"SET {name} = {value}")
             except BaseException:
+                await conn.invalidate()  # its settings are unknown: not back to the pool
                 await conn.close()
                 raise
+            self._driver = driver
             self._conn = conn
         return self._driver
 

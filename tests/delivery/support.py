@@ -14,6 +14,7 @@ from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
 from bot.i18n import Translator
 from bot.metrics import DeliveryMetrics
+from bot.outbox.budget import SharedBudget
 from bot.outbox.compose import PostBuilder
 from bot.outbox.pacing import Pacer
 from bot.outbox.sender import Sender
@@ -30,6 +31,7 @@ async def build_sender(
     sessions: async_sessionmaker[AsyncSession],
     metrics: DeliveryMetrics,
     read_timeout: float = 5.0,
+    budget: SharedBudget | None = None,
 ) -> Sender:
     catalog = make_catalog([])
     posts = PostBuilder(catalog, Translator.load(["en"], "en"))
@@ -37,7 +39,7 @@ async def build_sender(
     bot = ext_bot(api, http, pacer, read_timeout)
     await bot.initialize()
     publisher = TelegramPublisher(bot, posts)
-    return Sender(sessions, publisher, pacer, SystemClock(), metrics=metrics)
+    return Sender(sessions, publisher, pacer, SystemClock(), metrics=metrics, budget=budget)
 
 
 def ext_bot(
