@@ -18,17 +18,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-# Planner settings for a connection that runs only the sender's claim: it must read due
-# rows in the claim index's order and stop after a wave, whatever the statistics say. With
-# statistics from before a large fan-out (autovacuum analyzes minutes later) the planner
-# took the outbox for a few rows and planned a bitmap scan of every due row and a sort, at
-# each claim (bench/fanout.py at 1000/s: twice the server's CPU, and it grows with the
-# fan-out); with these, only index scans are left to it.
-INDEX_SCANS_ONLY: Final = (("enable_bitmapscan", "off"), ("enable_seqscan", "off"))
 
 
 class HeldConnection:

@@ -21,9 +21,9 @@ from bot.outbox.budget import SharedBudget
 from bot.outbox.ledger import Ledger, SenderStats
 from bot.outbox.queue import Delivery
 from bot.storage.delivery_kinds import enqueue_texts
-from bot.storage.direct_claims import _claim, direct_claims
+from bot.storage.direct_claims import INDEX_SCANS_ONLY, _claim, direct_claims
 from bot.storage.engine import session_factory
-from bot.storage.held import INDEX_SCANS_ONLY, HeldConnection
+from bot.storage.held import HeldConnection
 from bot.storage.migrate import alembic_config, upgrade
 from bot.storage.models import ChatRow, OutboxRow
 from bot.storage.send_budget import GrantAsk
